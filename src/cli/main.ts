@@ -1,0 +1,198 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions } from '../analyze.js';
+import { MergedReader, openCapture } from '../capture/open-capture.js';
+import type { RecordReader } from '../capture/record-batch.js';
+import { DEFAULT_FRAGMENT_LIMITS } from '../decode/ip-fragments.js';
+import { ConnectionLog } from '../flow/connection-log.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../flow/connections.js';
+import { DEFAULT_REASSEMBLY_LIMITS } from '../flow/reassembler.js';
+import { sanitize } from '../render/text.js';
+
+/** Everything the CLI touches of the outside world, so tests can run it in-process. */
+export interface Io {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  stdoutIsTTY: boolean;
+  env: Record<string, string | undefined>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_INPUT = 1;
+export const EXIT_USAGE = 2;
+
+const VIEWS = ['connections'] as const;
+const FORMATS = ['text', 'json'] as const;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface Parsed {
+  captures: string[];
+  view: string[];
+  format: (typeof FORMATS)[number];
+  ports: number[];
+  idleTimeout: number;
+  maxConnections: number;
+  maxBuffer: number;
+  maxBufferTotal: number;
+  retransmitWindow: number;
+  color: string;
+}
+
+/** Runs the command line; resolves to the exit code. Never throws for the user's input. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let parsed: Parsed | null = null;
+  let usageError: string | null = null;
+  let early: string | null = null;
+  const { default: yargs } = await import('yargs');
+  const y = yargs(argv)
+    .scriptName('ftpscope')
+    .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
+    .command('$0 <captures..>', false)
+    .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
+    .option('view', { alias: 'v', type: 'string', array: true, choices: VIEWS as unknown as string[], default: ['connections'], describe: 'what to show: connections (every TCP connection: endpoints, packets, bytes, handshake, how it ended, gaps, retransmissions)' })
+    .option('format', { alias: 'f', choices: FORMATS as unknown as string[], default: 'text', describe: 'text for people, json for programs' })
+    .option('ports', { type: 'number', array: true, default: [] as number[], describe: 'more ports that FTP servers listen on (21 is always one)' })
+    .option('idle-timeout', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.idleTimeoutSec, describe: 'seconds of capture time after which a silent connection is closed' })
+    .option('max-connections', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.maxConnections, describe: 'connections tracked at once (the least recently active one is closed beyond it)' })
+    .option('max-buffer', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.maxBufferedPerDirection / 2 ** 20, describe: 'MiB of out-of-order data held per direction before the hole in front of it is declared a gap' })
+    .option('max-buffer-total', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.maxBufferedTotal / 2 ** 20, describe: 'MiB of out-of-order data held across all connections' })
+    .option('retransmit-window', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.retransmitWindow, describe: 'bytes of each stream kept to check that retransmissions match (0: do not check)' })
+    .option('color', { choices: ['auto', 'always', 'never'], default: 'auto', describe: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' })
+    .example('$0 capture.pcapng', 'list the TCP connections of a capture')
+    .example('$0 rotated-*.pcap.gz', 'several files merged by time, compressed or not')
+    .example('tcpdump -i eth0 -w - port 21 | $0 -', 'read a capture from standard input')
+    .example('$0 --format json capture.pcap', 'the same as JSON')
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(version())
+    .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'invalid arguments';
+    });
+  try {
+    const out = await y.parseAsync(argv, {}, (_err, _argv, output) => {
+      if (output) early = output;
+    });
+    if (usageError === null && !('help' in out && out.help) && !('version' in out && out.version)) {
+      parsed = {
+        captures: (out.captures ?? []) as string[],
+        view: out.view as string[],
+        format: out.format as Parsed['format'],
+        ports: out.ports as number[],
+        idleTimeout: out['idle-timeout'] as number,
+        maxConnections: out['max-connections'] as number,
+        maxBuffer: out['max-buffer'] as number,
+        maxBufferTotal: out['max-buffer-total'] as number,
+        retransmitWindow: out['retransmit-window'] as number,
+        color: out.color as string,
+      };
+    }
+  } catch (e) {
+    usageError ??= e instanceof Error ? e.message : String(e);
+  }
+  if (usageError !== null) {
+    io.stderr.write(`ftpscope: ${firstLine(usageError)} (see ftpscope --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (parsed === null) {
+    if (early !== null) io.stdout.write(`${early}\n`);
+    return EXIT_OK;
+  }
+  const bad = checkNumbers(parsed);
+  if (bad !== null) {
+    io.stderr.write(`ftpscope: ${bad} (see ftpscope --help)\n`);
+    return EXIT_USAGE;
+  }
+  return run(parsed, io);
+}
+
+function checkNumbers(p: Parsed): string | null {
+  for (const port of p.ports) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return `--ports takes port numbers from 1 to 65535, not ${port}`;
+  }
+  const positive: Array<[string, number]> = [
+    ['--idle-timeout', p.idleTimeout],
+    ['--max-connections', p.maxConnections],
+    ['--max-buffer', p.maxBuffer],
+    ['--max-buffer-total', p.maxBufferTotal],
+  ];
+  for (const [name, v] of positive) if (!(v > 0)) return `${name} takes a number above 0`;
+  if (!(p.retransmitWindow >= 0) || !Number.isInteger(p.retransmitWindow)) return '--retransmit-window takes a whole number of bytes, 0 or more';
+  if (p.captures.filter((c) => c === '-').length > 1) return 'standard input (-) can be read only once';
+  return null;
+}
+
+async function run(p: Parsed, io: Io): Promise<number> {
+  const readers: RecordReader[] = [];
+  for (const name of p.captures) {
+    const stream = name === '-' ? io.stdin : createReadStream(name, { highWaterMark: 1 << 20 });
+    readers.push(await openCapture(name === '-' ? 'standard input' : name, stream));
+  }
+  const reader = readers.length === 1 ? readers[0]! : new MergedReader(readers);
+  const options: AnalyzeOptions = {
+    ...DEFAULT_ANALYZE_OPTIONS,
+    serverPorts: new Set([21, ...p.ports]),
+    connections: { ...DEFAULT_CONNECTION_LIMITS, idleTimeoutSec: p.idleTimeout, maxConnections: Math.floor(p.maxConnections) },
+    reassembly: {
+      ...DEFAULT_REASSEMBLY_LIMITS,
+      maxBufferedPerDirection: Math.floor(p.maxBuffer * 2 ** 20),
+      maxBufferedTotal: Math.floor(p.maxBufferTotal * 2 ** 20),
+      retransmitWindow: p.retransmitWindow,
+    },
+    fragments: DEFAULT_FRAGMENT_LIMITS,
+  };
+  const log = new ConnectionLog();
+  const summary = await analyze(reader, log, options);
+  reader.close();
+  const conns = log.sorted();
+  if (p.format === 'json') {
+    await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, connections: conns }, null, 2)}\n`);
+  } else {
+    const color = p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
+    const { renderConnections } = await import('../render/connections.js');
+    await write(io.stdout, await renderConnections(summary, conns, color));
+  }
+  for (const f of summary.faults) {
+    io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);
+  }
+  return summary.faults.length > 0 ? EXIT_INPUT : EXIT_OK;
+}
+
+function write(stream: Writable, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.write(text)) resolve();
+    else stream.once('drain', resolve);
+  });
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').filter((l) => l.trim() !== '')[0] ?? s;
+}
+
+/** The entry point of bin/ftpscope.js. */
+export async function runFromProcess(): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  try {
+    process.exitCode = await main(process.argv.slice(2), {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      env: process.env,
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`ftpscope: internal error: ${sanitize(msg)} (this is a bug; FTPSCOPE_DEBUG=1 shows where)\n`);
+    if (process.env.FTPSCOPE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    process.exitCode = EXIT_INPUT;
+  }
+}

@@ -1,0 +1,127 @@
+import type { Connection, Stamp, TcpListener } from './connections.js';
+import type { Dir, EndReason, GapReason, StreamSink } from './stream-sink.js';
+
+/** One gap in a direction's byte stream. */
+export interface GapRecord {
+  dir: 'client->server' | 'server->client';
+  offset: number;
+  /** -1 when unknown (the start of the stream was not captured). */
+  length: number;
+  reason: GapReason;
+}
+
+/** Per-direction figures of a connection. */
+export interface DirectionSummary {
+  packets: number;
+  /** Payload bytes on the wire, retransmissions included. */
+  wireBytes: number;
+  /** Stream bytes delivered in order, each byte once. */
+  deliveredBytes: number;
+  /** Length of the stream as far as it was seen: delivered plus missing bytes. */
+  streamLength: number;
+  gapCount: number;
+  gapBytes: number;
+  startUnseen: boolean;
+  retransmittedBytes: number;
+  conflictBytes: number;
+  firstConflictFrame: number | null;
+  lateBytes: number;
+  cutBytes: number;
+  end: EndReason | null;
+}
+
+/** A finished TCP connection, as plain JSON-able data. */
+export interface ConnectionSummary {
+  id: number;
+  ipVersion: number;
+  client: { address: string; port: number };
+  server: { address: string; port: number };
+  /** How the client side was told: by the SYN, the SYN+ACK, a well-known port, or a guess. */
+  origin: Connection['origin'];
+  first: Stamp;
+  last: Stamp;
+  handshake: { syn: Stamp | null; synAck: Stamp | null; ack: Stamp | null };
+  teardown: { clientFin: Stamp | null; serverFin: Stamp | null; rst: (Stamp & { by: 'client' | 'server' }) | null };
+  closeReason: EndReason | null;
+  packetsAfterClose: number;
+  toServer: DirectionSummary;
+  toClient: DirectionSummary;
+  /** The first gaps of both directions, in the order they were found (at most `maxGaps`). */
+  gaps: GapRecord[];
+  gapsOmitted: number;
+}
+
+/**
+ * Collects a summary of every TCP connection, with its gaps. It asks for the streams' bytes (to see the
+ * gaps) but keeps none of them.
+ */
+export class ConnectionLog implements TcpListener {
+  readonly connections: ConnectionSummary[] = [];
+  private readonly gapsByConn = new Map<number, { gaps: GapRecord[]; omitted: number }>();
+
+  constructor(private readonly maxGaps = 1000) {}
+
+  opened(conn: Connection): StreamSink {
+    const entry = { gaps: [] as GapRecord[], omitted: 0 };
+    this.gapsByConn.set(conn.id, entry);
+    const maxGaps = this.maxGaps;
+    return {
+      data() {},
+      gap(dir: Dir, at: number, len: number, reason: GapReason) {
+        if (entry.gaps.length < maxGaps) entry.gaps.push({ dir: dir === 0 ? 'client->server' : 'server->client', offset: at, length: len, reason });
+        else entry.omitted++;
+      },
+      end() {},
+    };
+  }
+
+  closed(c: Connection): void {
+    const g = this.gapsByConn.get(c.id) ?? { gaps: [], omitted: 0 };
+    this.gapsByConn.delete(c.id);
+    this.connections.push({
+      id: c.id,
+      ipVersion: c.ipVersion,
+      client: { address: c.clientAddress, port: c.cPort },
+      server: { address: c.serverAddress, port: c.sPort },
+      origin: c.origin,
+      first: c.first,
+      last: { frame: c.lastFrame, sec: c.lastSec, nsec: c.lastNsec },
+      handshake: { syn: c.syn, synAck: c.synAck, ack: c.handshakeAck },
+      teardown: {
+        clientFin: c.fin[0],
+        serverFin: c.fin[1],
+        rst: c.rst === null ? null : { ...c.rst, by: c.rstDir === 0 ? 'client' : 'server' },
+      },
+      closeReason: c.closeReason,
+      packetsAfterClose: c.afterClose,
+      toServer: direction(c, 0),
+      toClient: direction(c, 1),
+      gaps: g.gaps,
+      gapsOmitted: g.omitted,
+    });
+  }
+
+  /** Summaries in the order the connections began. */
+  sorted(): ConnectionSummary[] {
+    return [...this.connections].sort((a, b) => a.id - b.id);
+  }
+}
+
+function direction(c: Connection, dir: Dir): DirectionSummary {
+  const h = c.half[dir];
+  return {
+    packets: c.packets[dir]!,
+    wireBytes: h.wireBytes,
+    deliveredBytes: h.deliveredBytes,
+    streamLength: h.nextOff,
+    gapCount: h.gapCount,
+    gapBytes: h.gapBytes,
+    startUnseen: h.startUnseen,
+    retransmittedBytes: h.retransmittedBytes,
+    conflictBytes: h.conflictBytes,
+    firstConflictFrame: h.firstConflictFrame < 0 ? null : h.firstConflictFrame,
+    lateBytes: h.lateBytes,
+    cutBytes: h.cutBytes,
+    end: h.endReason,
+  };
+}

@@ -1,0 +1,409 @@
+import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
+import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
+import type { Dir, EndReason, StreamSink } from './stream-sink.js';
+
+/** A moment in the capture: frame number (1-based, in reading order) and exact time. */
+export interface Stamp {
+  frame: number;
+  sec: number;
+  nsec: number;
+}
+
+/** How the table learned which side is the client. */
+export type Origin = 'syn' | 'syn-ack' | 'port' | 'guess';
+
+export interface ConnectionLimits {
+  /** Capture-time seconds without a packet after which a connection is closed as idle (default 900). */
+  idleTimeoutSec: number;
+  /** Capture-time seconds a finished connection stays, to absorb its last ACKs and retransmitted FINs (default 30). */
+  closedLingerSec: number;
+  /** Connections tracked at once; beyond it the least recently active one is closed as evicted (default 1,000,000). */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  idleTimeoutSec: 900,
+  closedLingerSec: 30,
+  maxConnections: 1_000_000,
+};
+
+/** Told about connections as they come and go. Calls happen in capture order. */
+export interface TcpListener {
+  /** A connection was seen for the first time. Return a sink for its bytes, or null to only count them. */
+  opened(conn: Connection): StreamSink | null;
+  /** Every TCP segment of a connection, after the connection has processed it. */
+  segment?(conn: Connection, dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): void;
+  /** The connection is done and leaves the table (both directions have ended by now). */
+  closed(conn: Connection): void;
+}
+
+/**
+ * One TCP connection: its endpoints, its handshake and teardown as seen, and a reassembler per direction.
+ * The client is the side that sent the SYN (or, when the SYN was not captured, the best guess: see origin).
+ */
+export class Connection {
+  readonly ipVersion: number;
+  c0: number;
+  c1: number;
+  c2: number;
+  c3: number;
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+  cPort: number;
+  sPort: number;
+  origin: Origin = 'guess';
+
+  readonly first: Stamp;
+  /** The last packet's frame and time (plain fields: updated for every packet). */
+  lastFrame: number;
+  lastSec: number;
+  lastNsec: number;
+  readonly packets = [0, 0];
+  syn: Stamp | null = null;
+  synAck: Stamp | null = null;
+  /** The client's ACK that completes the three-way handshake. */
+  handshakeAck: Stamp | null = null;
+  readonly fin: [Stamp | null, Stamp | null] = [null, null];
+  rst: Stamp | null = null;
+  rstDir: Dir = 0;
+  /** When both directions had ended; -1 while open. */
+  finishedAt = -1;
+  closeReason: EndReason | null = null;
+  /** Packets that arrived after the connection had finished. */
+  afterClose = 0;
+
+  readonly half: [HalfStream, HalfStream];
+  sink: StreamSink | null = null;
+
+  // Table bookkeeping
+  hashKey = 0;
+  hashNext: Connection | null = null;
+  lruPrev: Connection | null = null;
+  lruNext: Connection | null = null;
+  released = false;
+
+  constructor(
+    readonly id: number,
+    pv: PacketView,
+    senderIsClient: boolean,
+    first: Stamp,
+    budget: BufferBudget,
+    limits: ReassemblyLimits,
+  ) {
+    this.ipVersion = pv.ipVersion;
+    if (senderIsClient) {
+      this.c0 = pv.src0; this.c1 = pv.src1; this.c2 = pv.src2; this.c3 = pv.src3; this.cPort = pv.sport;
+      this.s0 = pv.dst0; this.s1 = pv.dst1; this.s2 = pv.dst2; this.s3 = pv.dst3; this.sPort = pv.dport;
+    } else {
+      this.c0 = pv.dst0; this.c1 = pv.dst1; this.c2 = pv.dst2; this.c3 = pv.dst3; this.cPort = pv.dport;
+      this.s0 = pv.src0; this.s1 = pv.src1; this.s2 = pv.src2; this.s3 = pv.src3; this.sPort = pv.sport;
+    }
+    this.first = first;
+    this.lastFrame = first.frame;
+    this.lastSec = first.sec;
+    this.lastNsec = first.nsec;
+    this.half = [new HalfStream(0, budget, limits), new HalfStream(1, budget, limits)];
+  }
+
+  /** Where the reassembled bytes of both directions go (null: counted only). */
+  setSink(sink: StreamSink | null): void {
+    this.sink = sink;
+    this.half[0].sink = sink;
+    this.half[1].sink = sink;
+  }
+
+  get clientAddress(): string {
+    return formatAddress(this.ipVersion, this.c0, this.c1, this.c2, this.c3);
+  }
+
+  get serverAddress(): string {
+    return formatAddress(this.ipVersion, this.s0, this.s1, this.s2, this.s3);
+  }
+
+  get finished(): boolean {
+    return this.finishedAt >= 0;
+  }
+
+  /** 0 if the packet goes client to server, 1 if server to client, -1 if it is not this connection's. */
+  direction(pv: PacketView): -1 | 0 | 1 {
+    if (pv.ipVersion !== this.ipVersion) return -1;
+    if (
+      pv.sport === this.cPort && pv.dport === this.sPort &&
+      pv.src0 === this.c0 && pv.dst0 === this.s0 &&
+      pv.src1 === this.c1 && pv.src2 === this.c2 && pv.src3 === this.c3 &&
+      pv.dst1 === this.s1 && pv.dst2 === this.s2 && pv.dst3 === this.s3
+    ) return 0;
+    if (
+      pv.sport === this.sPort && pv.dport === this.cPort &&
+      pv.src0 === this.s0 && pv.dst0 === this.c0 &&
+      pv.src1 === this.s1 && pv.src2 === this.s2 && pv.src3 === this.s3 &&
+      pv.dst1 === this.c1 && pv.dst2 === this.c2 && pv.dst3 === this.c3
+    ) return 1;
+    return -1;
+  }
+
+  /** Processes one segment of this connection. Returns true when this segment finished the connection. */
+  onPacket(dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): boolean {
+    this.packets[dir]!++;
+    this.lastFrame = frame;
+    this.lastSec = sec;
+    this.lastNsec = nsec;
+    if (this.finishedAt >= 0) {
+      this.afterClose++;
+      return false;
+    }
+    const flags = pv.flags;
+    const h = this.half[dir];
+    const other = this.half[dir === 0 ? 1 : 0];
+    let seq = pv.seq;
+    if (flags & TCP_SYN) {
+      if (flags & TCP_ACK) this.synAck ??= { frame, sec, nsec };
+      else this.syn ??= { frame, sec, nsec };
+      h.syn(seq);
+      seq = (seq + 1) >>> 0;
+    } else if (
+      dir === 0 && this.handshakeAck === null && this.synAck !== null && (flags & TCP_ACK) &&
+      pv.ack === ((this.half[1].isn + 1) >>> 0)
+    ) {
+      this.handshakeAck = { frame, sec, nsec };
+    }
+    if (flags & TCP_RST) {
+      this.rst ??= { frame, sec, nsec };
+      this.rstDir = dir;
+      h.finish('rst');
+      other.finish('rst');
+      this.closeReason = 'rst';
+      this.finishedAt = sec + nsec / 1e9;
+      return true;
+    }
+    const fin = (flags & TCP_FIN) !== 0;
+    if (fin) this.fin[dir] ??= { frame, sec, nsec };
+    if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, frame);
+    else if (!h.started && !(flags & TCP_SYN)) h.segment(seq, pv.buf, pv.payOff, 0, 0, false, frame);
+    if (flags & TCP_ACK) other.peerAck(pv.ack);
+    if (h.ended && other.ended) {
+      this.closeReason ??= 'fin';
+      this.finishedAt = sec + nsec / 1e9;
+      return true;
+    }
+    return false;
+  }
+
+  /** Ends whatever is still open, for the given reason. */
+  finishAll(reason: EndReason, nowSec: number): void {
+    this.half[0].finish(reason);
+    this.half[1].finish(reason);
+    if (this.finishedAt < 0) {
+      this.finishedAt = nowSec;
+      this.closeReason = reason;
+    }
+  }
+}
+
+export interface TableStats {
+  connections: number;
+  maxConcurrent: number;
+  idleClosed: number;
+  evicted: number;
+  reused: number;
+}
+
+/**
+ * All TCP connections of a capture: finds a packet's connection without allocating (a numeric hash of
+ * the four-tuple, chained, with a one-entry cache for runs of packets of one connection), keeps them in
+ * order of last activity so idle ones can be closed in capture time, and bounds how many are tracked.
+ */
+export class ConnectionTable {
+  readonly stats: TableStats = { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 };
+  readonly budget: BufferBudget;
+  private readonly buckets = new Map<number, Connection>();
+  private lruHead: Connection | null = null;
+  private lruTail: Connection | null = null;
+  private finishedQueue: Connection[] = [];
+  private finishedHead = 0;
+  private count = 0;
+  private nextId = 1;
+  private lastConn: Connection | null = null;
+  private nowSec = 0;
+  private nextSweep = 0;
+
+  constructor(
+    private readonly listener: TcpListener,
+    private readonly serverPorts: ReadonlySet<number> = new Set([21]),
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+    private readonly reassembly: ReassemblyLimits = DEFAULT_REASSEMBLY_LIMITS,
+  ) {
+    this.budget = new BufferBudget(reassembly.maxBufferedTotal);
+  }
+
+  /** Handles one decoded TCP segment. */
+  packet(pv: PacketView, frame: number, sec: number, nsec: number): void {
+    const now = sec + nsec / 1e9;
+    if (now > this.nowSec) this.nowSec = now;
+    let conn = this.lastConn;
+    let dir = conn !== null ? conn.direction(pv) : -1;
+    if (dir < 0) {
+      conn = this.lookup(pv);
+      dir = conn !== null ? conn.direction(pv) : -1;
+    }
+    const flags = pv.flags;
+    if (conn !== null && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isReuse(conn, dir as Dir, pv)) {
+      this.stats.reused++;
+      this.release(conn, 'reused');
+      conn = null;
+    }
+    if (conn === null) {
+      conn = this.create(pv, { frame, sec, nsec });
+      dir = conn.direction(pv);
+    }
+    this.lastConn = conn;
+    if (conn.onPacket(dir as Dir, pv, frame, sec, nsec)) this.finishedQueue.push(conn);
+    this.touch(conn);
+    this.listener.segment?.(conn, dir as Dir, pv, frame, sec, nsec);
+    if (this.nowSec >= this.nextSweep) this.sweep();
+  }
+
+  /** Ends every connection still open (at the end of the capture), oldest activity first. */
+  finishAll(reason: EndReason = 'end-of-capture'): void {
+    while (this.lruHead !== null) this.release(this.lruHead, reason);
+  }
+
+  get open(): number {
+    return this.count;
+  }
+
+  private isReuse(conn: Connection, dir: Dir, pv: PacketView): boolean {
+    if (conn.finished) return true;
+    const h = conn.half[dir];
+    if (h.sawSyn) return pv.seq !== h.isn && (h.deliveredBytes > 0 || h.ended || conn.half[dir === 0 ? 1 : 0].started);
+    // Picked up mid-stream, then a SYN: a new connection on the same ports.
+    return h.started || conn.half[dir === 0 ? 1 : 0].started;
+  }
+
+  private create(pv: PacketView, stamp: Stamp): Connection {
+    if (this.count >= this.limits.maxConnections && this.lruHead !== null) {
+      this.stats.evicted++;
+      this.release(this.lruHead, 'evicted');
+    }
+    const flags = pv.flags;
+    let origin: Origin;
+    let senderIsClient: boolean;
+    if (flags & TCP_SYN) {
+      senderIsClient = (flags & TCP_ACK) === 0;
+      origin = senderIsClient ? 'syn' : 'syn-ack';
+    } else {
+      const toServer = this.serverPorts.has(pv.dport);
+      const fromServer = this.serverPorts.has(pv.sport);
+      if (toServer !== fromServer) {
+        senderIsClient = toServer;
+        origin = 'port';
+      } else if ((pv.dport < 1024) !== (pv.sport < 1024)) {
+        senderIsClient = pv.dport < 1024;
+        origin = 'port';
+      } else {
+        senderIsClient = true;
+        origin = 'guess';
+      }
+    }
+    const conn = new Connection(this.nextId++, pv, senderIsClient, stamp, this.budget, this.reassembly);
+    conn.origin = origin;
+    conn.setSink(this.listener.opened(conn));
+    const key = hashTuple(pv);
+    conn.hashKey = key;
+    conn.hashNext = this.buckets.get(key) ?? null;
+    this.buckets.set(key, conn);
+    this.count++;
+    this.stats.connections++;
+    if (this.count > this.stats.maxConcurrent) this.stats.maxConcurrent = this.count;
+    return conn;
+  }
+
+  private lookup(pv: PacketView): Connection | null {
+    for (let c = this.buckets.get(hashTuple(pv)) ?? null; c !== null; c = c.hashNext) {
+      if (c.direction(pv) >= 0) return c;
+    }
+    return null;
+  }
+
+  /** Moves the connection to the most-recent end of the activity list. */
+  private touch(c: Connection): void {
+    if (this.lruTail === c) return;
+    if (c.lruPrev !== null || this.lruHead === c) this.unlinkLru(c);
+    c.lruPrev = this.lruTail;
+    c.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = c;
+    else this.lruHead = c;
+    this.lruTail = c;
+  }
+
+  private unlinkLru(c: Connection): void {
+    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
+    else this.lruHead = c.lruNext;
+    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
+    else this.lruTail = c.lruPrev;
+    c.lruPrev = c.lruNext = null;
+  }
+
+  /** Closes idle connections and releases finished ones whose linger is over. Runs once a capture second. */
+  private sweep(): void {
+    this.nextSweep = this.nowSec + 1;
+    const idleBefore = this.nowSec - this.limits.idleTimeoutSec;
+    while (this.lruHead !== null && this.lruHead.lastSec + this.lruHead.lastNsec / 1e9 < idleBefore) {
+      if (!this.lruHead.finished) this.stats.idleClosed++;
+      this.release(this.lruHead, 'idle');
+    }
+    const lingerBefore = this.nowSec - this.limits.closedLingerSec;
+    const q = this.finishedQueue;
+    while (this.finishedHead < q.length && q[this.finishedHead]!.finishedAt < lingerBefore) {
+      const c = q[this.finishedHead++]!;
+      if (!c.released) this.release(c, c.closeReason ?? 'fin');
+    }
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > q.length) {
+      this.finishedQueue = q.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+
+  /** Finishes the connection, tells the listener, and forgets it. */
+  private release(c: Connection, reason: EndReason): void {
+    if (c.released) return;
+    c.released = true;
+    c.finishAll(reason, this.nowSec);
+    this.unlinkLru(c);
+    // Unchain from its bucket.
+    const head = this.buckets.get(c.hashKey) ?? null;
+    if (head === c) {
+      if (c.hashNext !== null) this.buckets.set(c.hashKey, c.hashNext);
+      else this.buckets.delete(c.hashKey);
+    } else {
+      for (let p = head; p !== null; p = p.hashNext) {
+        if (p.hashNext === c) {
+          p.hashNext = c.hashNext;
+          break;
+        }
+      }
+    }
+    c.hashNext = null;
+    if (this.lastConn === c) this.lastConn = null;
+    this.count--;
+    this.listener.closed(c);
+  }
+}
+
+/** A symmetric hash of the four-tuple: both directions of a connection get the same key. */
+function hashTuple(pv: PacketView): number {
+  const a = endpointHash(pv.src0, pv.src1, pv.src2, pv.src3, pv.sport);
+  const b = endpointHash(pv.dst0, pv.dst1, pv.dst2, pv.dst3, pv.dport);
+  return (a + b) | 0;
+}
+
+function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ w3, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15) ^ port, 0x27d4eb2f);
+  return h ^ (h >>> 16);
+}

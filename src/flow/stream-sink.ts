@@ -1,0 +1,33 @@
+/** Direction of a byte stream within a connection: 0 from the client (the SYN sender), 1 from the server. */
+export type Dir = 0 | 1;
+
+/** Why bytes of a stream will never be delivered. */
+export type GapReason =
+  /** The connection was picked up mid-stream: what came before the first byte seen is unknown (len -1). */
+  | 'start-unseen'
+  /** Sent (the peer acknowledged them, or later bytes arrived) but not in the capture. */
+  | 'missing'
+  /** Cut off by the capture's snap length. */
+  | 'cut'
+  /** Given up to keep buffered out-of-order data within its bound. */
+  | 'buffer-limit';
+
+/** Why a direction of a stream ended. */
+export type EndReason = 'fin' | 'rst' | 'idle' | 'end-of-capture' | 'reused' | 'evicted';
+
+/**
+ * Receives one connection's reassembled byte streams, both directions, in capture order.
+ *
+ * For each direction: any number of `data` and `gap` calls, whose ranges tile the stream without overlap
+ * in increasing offset order (a `start-unseen` gap may come first), then exactly one `end`.
+ * Offsets count bytes from the first byte after the SYN (or from the first byte seen, when the SYN was
+ * not captured); they are exact past 4 GiB (up to 2^53).
+ */
+export interface StreamSink {
+  /** In-order bytes buf[off, off + len), the stream's bytes from offset `at`. Valid only during the call. */
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, frame: number): void;
+  /** Bytes [at, at + len) will never come (len -1: unknown, for `start-unseen`). */
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void;
+  /** The direction is finished; nothing more follows for it. */
+  end(dir: Dir, reason: EndReason): void;
+}

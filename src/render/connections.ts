@@ -1,0 +1,107 @@
+import type { CaptureSummary } from '../analyze.js';
+import type { ConnectionSummary } from '../flow/connection-log.js';
+import { formatTime, group, sanitize } from './text.js';
+
+/** The connection list: one row per TCP connection, then what the capture held besides. */
+export async function renderConnections(summary: CaptureSummary, conns: ConnectionSummary[], color: boolean): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  const lines: string[] = [];
+  lines.push(`${sanitize(summary.files)}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
+  if (summary.first !== null && summary.last !== null) {
+    lines.push(`from ${formatTime(summary.first)} to ${formatTime(summary.last)} (UTC)`);
+  }
+  lines.push(`${group(conns.length)} TCP connection${conns.length === 1 ? '' : 's'}`);
+  const style = color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+  const table = new Table({
+    head: ['#', 'client', 'server', 'packets c>s s>c', 'bytes c>s s>c', 'handshake', 'end', 'gaps', 'retransmitted'],
+    style: { ...style, compact: true, 'padding-left': 0, 'padding-right': 1 },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const c of conns) {
+    table.push([
+      String(c.id),
+      endpoint(c.ipVersion, c.client.address, c.client.port),
+      endpoint(c.ipVersion, c.server.address, c.server.port),
+      `${group(c.toServer.packets)} ${group(c.toClient.packets)}`,
+      `${group(c.toServer.deliveredBytes)} ${group(c.toClient.deliveredBytes)}`,
+      handshake(c),
+      ending(c),
+      gaps(c),
+      retransmissions(c),
+    ]);
+  }
+  if (conns.length > 0) lines.push(table.toString());
+  lines.push(...captureNotes(summary));
+  return lines.join('\n') + '\n';
+}
+
+function endpoint(version: number, address: string, port: number): string {
+  return version === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function handshake(c: ConnectionSummary): string {
+  const { syn, synAck, ack } = c.handshake;
+  if (syn && synAck && ack) return `complete (${syn.frame},${synAck.frame},${ack.frame})`;
+  const seen = [syn && 'SYN', synAck && 'SYN-ACK', ack && 'ACK'].filter(Boolean).join(', ');
+  if (seen === '') return c.origin === 'guess' ? 'not seen (sides guessed)' : 'not seen';
+  if (syn && !synAck && c.teardown.rst?.by === 'server') return 'SYN refused (RST)';
+  if (syn && !synAck) return 'SYN unanswered';
+  return `partial: ${seen}`;
+}
+
+function ending(c: ConnectionSummary): string {
+  const t = c.teardown;
+  if (t.rst) return `RST by ${t.rst.by} (${t.rst.frame})`;
+  if (t.clientFin && t.serverFin) {
+    const clientFirst = t.clientFin.frame < t.serverFin.frame;
+    return `FIN both, ${clientFirst ? 'client' : 'server'} first`;
+  }
+  if (t.clientFin) return 'FIN by client only';
+  if (t.serverFin) return 'FIN by server only';
+  switch (c.closeReason) {
+    case 'idle':
+      return 'idle timeout';
+    case 'end-of-capture':
+      return 'open at end';
+    case 'reused':
+      return 'ports reused';
+    case 'evicted':
+      return 'evicted (limit)';
+    default:
+      return c.closeReason ?? '';
+  }
+}
+
+function gaps(c: ConnectionSummary): string {
+  const n = c.toServer.gapCount + c.toClient.gapCount;
+  const bytes = c.toServer.gapBytes + c.toClient.gapBytes;
+  const parts: string[] = [];
+  if (c.toServer.startUnseen || c.toClient.startUnseen) parts.push('start unseen');
+  if (n > 0) parts.push(`${group(n)}: ${group(bytes)} B`);
+  return parts.length > 0 ? parts.join('; ') : '-';
+}
+
+function retransmissions(c: ConnectionSummary): string {
+  const bytes = c.toServer.retransmittedBytes + c.toClient.retransmittedBytes;
+  const differ = c.toServer.conflictBytes + c.toClient.conflictBytes;
+  if (bytes === 0) return '-';
+  return differ > 0 ? `${group(bytes)} B, ${group(differ)} differ` : `${group(bytes)} B`;
+}
+
+/** Lines about what was not TCP, what was cut, and what went wrong reading. */
+export function captureNotes(s: CaptureSummary): string[] {
+  const out: string[] = [];
+  const other = Object.entries(s.decoded).filter(([k]) => k !== 'TCP');
+  if (other.length > 0) out.push(`records not analysed as TCP: ${other.map(([k, v]) => `${group(v)} ${k}`).join('; ')}`);
+  if (s.cutRecords > 0) out.push(`${group(s.cutRecords)} records were cut by the snap length (their missing bytes are gaps)`);
+  if (s.outOfOrderRecords > 0) out.push(`${group(s.outOfOrderRecords)} records are earlier than the record before them`);
+  const f = s.fragments;
+  if (f.reassembled + f.incomplete + f.refused > 0) {
+    out.push(`IP fragments: ${f.reassembled} datagrams reassembled, ${f.incomplete} incomplete, ${f.refused} fragments refused${f.conflicting ? `, ${f.conflicting} overlapping with different bytes` : ''}`);
+  }
+  const t = s.connections;
+  if (t.idleClosed + t.evicted + t.reused > 0) {
+    out.push(`connections: ${t.idleClosed} closed as idle, ${t.evicted} evicted at the limit, ${t.reused} ports reused by a new SYN`);
+  }
+  return out;
+}
