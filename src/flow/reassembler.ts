@@ -177,9 +177,10 @@ export class HalfStream {
       this.gapTo(this.ackedOff - 1, 'missing');
     }
     this.ended = true;
-    this.endReason = reason;
+    // A FIN that was seen ends the stream, whatever prompted the flush (holes before it are gaps now).
+    this.endReason = this.finOff >= 0 && reason !== 'rst' ? 'fin' : reason;
     this.hist = null;
-    this.sink?.end(this.dir, reason);
+    this.sink?.end(this.dir, this.endReason);
   }
 
   /** Gives up on the hole before the held data (a buffer bound was hit). True if it freed anything. */
