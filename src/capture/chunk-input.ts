@@ -28,8 +28,13 @@ export class ChunkInput {
     const raw = this.input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let first: Buffer | null = null;
     try {
-      const r = await raw.next();
-      if (!r.done) first = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      // The two magic bytes may come in separate chunks (a pipe can hand over one byte at a time).
+      while (first === null || first.length < 2) {
+        const r = await raw.next();
+        if (r.done) break;
+        const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+        first = first === null ? b : Buffer.concat([first, b]);
+      }
     } catch (e) {
       this.error = describe(e);
       return;

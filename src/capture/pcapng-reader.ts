@@ -19,6 +19,8 @@ interface Interface {
   snaplen: number;
   /** Timestamp units per second (10^k or 2^k). */
   unitsPerSec: number;
+  /** Multiply a remainder of units by this to get nanoseconds exactly (when it is a whole number), else 0. */
+  nsPerUnit: number;
   /** Seconds added to every timestamp (if_tsoffset). */
   tsOffset: number;
 }
@@ -264,6 +266,7 @@ export class PcapngReader implements RecordReader {
       linktype: le ? b.readUInt16LE(o + 8) : b.readUInt16BE(o + 8),
       snaplen: le ? b.readUInt32LE(o + 12) : b.readUInt32BE(o + 12),
       unitsPerSec: 1e6,
+      nsPerUnit: 1000,
       tsOffset: 0,
     };
     // Options: code (2), length (2), value padded to 4.
@@ -278,6 +281,7 @@ export class PcapngReader implements RecordReader {
         const r = b[v]!;
         const exp = r & 0x7f;
         iface.unitsPerSec = r & 0x80 ? 2 ** exp : 10 ** exp;
+        iface.nsPerUnit = r & 0x80 ? (exp === 0 ? 1e9 : 0) : exp <= 9 ? 10 ** (9 - exp) : 0;
       } else if (code === 14 && olen >= 8) {
         iface.tsOffset = Number(le ? b.readBigInt64LE(v) : b.readBigInt64BE(v));
       }
@@ -313,7 +317,8 @@ export class PcapngReader implements RecordReader {
       rem = Number(v % bu);
     }
     this.sec = sec + iface.tsOffset;
-    this.nsec = u === 1e9 ? rem : u === 1e6 ? rem * 1000 : Math.floor((rem / u) * 1e9);
+    // Decimal units of 1 ns or coarser scale exactly; finer or binary units round down to the nanosecond.
+    this.nsec = iface.nsPerUnit > 0 ? rem * iface.nsPerUnit : nanosOf(rem, u);
   }
 
   private atEnd(): void {
@@ -330,4 +335,11 @@ export class PcapngReader implements RecordReader {
     this.stopped = true;
     return -1;
   }
+}
+
+/** floor(rem * 1e9 / units) without losing precision (rem < units). */
+function nanosOf(rem: number, units: number): number {
+  const exact = rem * 1e9;
+  if (exact <= Number.MAX_SAFE_INTEGER) return Math.floor(exact / units);
+  return Number((BigInt(rem) * 1_000_000_000n) / BigInt(units));
 }

@@ -23,6 +23,7 @@ export const EXIT_INPUT = 1;
 export const EXIT_USAGE = 2;
 
 const VIEWS = ['connections'] as const;
+const STDIN_PLACEHOLDER = '\u0000stdin\u0000';
 const FORMATS = ['text', 'json'] as const;
 
 export function version(): string {
@@ -48,8 +49,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let parsed: Parsed | null = null;
   let usageError: string | null = null;
   let early: string | null = null;
+  // yargs reads a lone "-" as an option; a placeholder carries standard input through the parser.
+  argv = argv.map((a) => (a === '-' ? STDIN_PLACEHOLDER : a));
   const { default: yargs } = await import('yargs');
   const y = yargs(argv)
+    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
     .scriptName('ftpscope')
     .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
     .command('$0 <captures..>', false)
@@ -82,7 +86,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     });
     if (usageError === null && !('help' in out && out.help) && !('version' in out && out.version)) {
       parsed = {
-        captures: (out.captures ?? []) as string[],
+        captures: ((out.captures ?? []) as string[]).map((c) => (c === STDIN_PLACEHOLDER ? '-' : String(c))),
         view: out.view as string[],
         format: out.format as Parsed['format'],
         ports: out.ports as number[],
@@ -98,7 +102,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     usageError ??= e instanceof Error ? e.message : String(e);
   }
   if (usageError !== null) {
-    io.stderr.write(`ftpscope: ${firstLine(usageError)} (see ftpscope --help)\n`);
+    io.stderr.write(`ftpscope: ${sanitize(oneLine(usageError).replaceAll(STDIN_PLACEHOLDER, '-'))} (see ftpscope --help)\n`);
     return EXIT_USAGE;
   }
   if (parsed === null) {
@@ -172,8 +176,13 @@ function write(stream: Writable, text: string): Promise<void> {
   });
 }
 
-function firstLine(s: string): string {
-  return s.split('\n').filter((l) => l.trim() !== '')[0] ?? s;
+/** yargs' messages can run over several lines; an error is one line. */
+function oneLine(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
 }
 
 /** The entry point of bin/ftpscope.js. */

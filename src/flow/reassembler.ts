@@ -156,8 +156,10 @@ export class HalfStream {
     const off = this.nextOff + ((ack - this.nextSeq) | 0);
     if (off > this.ackedOff) this.ackedOff = off;
     if (this.ackedOff <= this.nextOff) return;
-    if (this.held.length > 0) this.drain();
-    else if (this.finOff > this.nextOff) {
+    if (this.held.length > 0) {
+      this.drain();
+      this.afterSegment(); // the drain may have reached a held FIN
+    } else if (this.finOff > this.nextOff) {
       // The last bytes before a FIN we saw were acknowledged but never captured.
       this.gapTo(Math.min(this.ackedOff, this.finOff), 'missing');
       this.afterSegment();
