@@ -7,30 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from '../src/flow/reassembler.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../src/flow/stream-sink.js';
+import { prng as rng, randomInt as int, shuffle } from '../src/testing/random.js';
 
 const CASES = Number(process.env.FTPSCOPE_PROPERTY_CASES ?? 1000);
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-
-function shuffle<T>(r: () => number, a: T[]): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 interface Seg {
   start: number;
@@ -136,17 +115,26 @@ test(`reassembly: shuffled, duplicated and re-segmented segments give the input 
   }
 });
 
+/**
+ * A stream with interior segments dropped, never two neighbours, so that each hole is one dropped segment,
+ * and the gaps that must come out.
+ */
+function dropCase(seed: number) {
+  const r = rng(seed);
+  const length = int(r, 3, 8000);
+  const data = Buffer.from(Array.from({ length }, () => int(r, 0, 255)));
+  const isn = isnNearWrap(r, length);
+  const segs = segmentation(r, length, int(r, 1, 700));
+  const dropped = new Set<number>();
+  for (let i = 1; i < segs.length - 1; i++) if (!dropped.has(i - 1) && r() < 0.3) dropped.add(i);
+  const expected = segs.filter((_, i) => dropped.has(i)).map((s) => ({ at: s.start, len: s.end - s.start, reason: 'missing' }));
+  return { r, length, data, isn, segs, dropped, expected };
+}
+
 test(`reassembly: each dropped interior segment gives exactly one gap of its size (${CASES} cases)`, () => {
   for (let c = 0; c < CASES; c++) {
     const seed = 50_000 + c;
-    const r = rng(seed);
-    const length = int(r, 3, 8000);
-    const data = Buffer.from(Array.from({ length }, () => int(r, 0, 255)));
-    const isn = isnNearWrap(r, length);
-    const segs = segmentation(r, length, int(r, 1, 700));
-    // Drop interior segments, never two neighbours, so each hole is one dropped segment.
-    const dropped = new Set<number>();
-    for (let i = 1; i < segs.length - 1; i++) if (!dropped.has(i - 1) && r() < 0.3) dropped.add(i);
+    const { r, length, data, isn, segs, dropped, expected } = dropCase(seed);
     const kept = segs.filter((_, i) => !dropped.has(i));
     const dups = kept.filter(() => r() < 0.15).map((s) => ({ ...s }));
     const order = r() < 0.5 ? shuffle(r, [...kept, ...dups]) : [...kept, ...dups];
@@ -154,7 +142,6 @@ test(`reassembly: each dropped interior segment gives exactly one gap of its siz
     h.syn(isn);
     order.forEach((s, i) => feed(h, isn, data, s, i + 1));
     h.finish('end-of-capture');
-    const expected = segs.filter((_, i) => dropped.has(i)).map((s) => ({ at: s.start, len: s.end - s.start, reason: 'missing' }));
     assert.deepEqual(rec.gaps, expected, `seed ${seed}: gaps`);
     checkTiling(rec, data, length, seed);
     assert.equal(h.gapBytes, expected.reduce((n, g) => n + g.len, 0), `seed ${seed}: gap bytes`);
@@ -164,13 +151,7 @@ test(`reassembly: each dropped interior segment gives exactly one gap of its siz
 test(`reassembly: the receiver's ACKs declare holes at once, with the same gaps (${CASES} cases)`, () => {
   for (let c = 0; c < CASES; c++) {
     const seed = 90_000 + c;
-    const r = rng(seed);
-    const length = int(r, 3, 8000);
-    const data = Buffer.from(Array.from({ length }, () => int(r, 0, 255)));
-    const isn = isnNearWrap(r, length);
-    const segs = segmentation(r, length, int(r, 1, 700));
-    const dropped = new Set<number>();
-    for (let i = 1; i < segs.length - 1; i++) if (!dropped.has(i - 1) && r() < 0.3) dropped.add(i);
+    const { r, length, data, isn, segs, dropped, expected } = dropCase(seed);
     const { h, rec } = makeStream();
     h.syn(isn);
     // In order; after each segment the receiver (which got everything) may acknowledge what was sent.
@@ -185,7 +166,6 @@ test(`reassembly: the receiver's ACKs declare holes at once, with the same gaps 
       }
     });
     h.finish('end-of-capture');
-    const expected = segs.filter((_, i) => dropped.has(i)).map((s) => ({ at: s.start, len: s.end - s.start, reason: 'missing' }));
     assert.deepEqual(rec.gaps, expected, `seed ${seed}: gaps`);
     checkTiling(rec, data, length, seed);
   }

@@ -101,16 +101,17 @@ export class FragmentReassembler {
     const seen = new Uint8Array(total);
     for (const p of d.pieces) {
       const end = Math.min(total, p.off + p.data.length);
+      let conflict = false;
       for (let i = p.off; i < end; i++) {
         const v = p.data[i - p.off]!;
         if (seen[i] === 0) {
           out[i] = v;
           seen[i] = 1;
         } else if (out[i] !== v) {
-          this.stats.conflicting++;
-          break;
+          conflict = true; // the earlier copy stays; the rest of this piece still fills what is uncovered
         }
       }
+      if (conflict) this.stats.conflicting++;
     }
     return out;
   }

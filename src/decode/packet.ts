@@ -291,9 +291,11 @@ export class Decoder {
     pv.dst2 = b.readUInt32BE(o + 32);
     pv.dst3 = b.readUInt32BE(o + 36);
     const wireEnd = o + 40 + payWire;
-    const capEnd = Math.min(end, wireEnd);
-    let nh = b[o + 6]!;
-    let p = o + 40;
+    return this.ipv6Headers(b, o + 40, Math.min(end, wireEnd), wireEnd, b[o + 6]!, tsSec, pv);
+  }
+
+  /** Walks IPv6 extension headers from `p` (next header `nh`) to TCP, reassembling fragments on the way. */
+  private ipv6Headers(b: Buffer, p: number, capEnd: number, wireEnd: number, nh: number, tsSec: number, pv: PacketView): Decoded {
     for (let hops = 0; hops < 16; hops++) {
       switch (nh) {
         case 6:
@@ -324,17 +326,17 @@ export class Decoder {
             nh = next; // an atomic fragment: nothing to reassemble
             continue;
           }
-          if (capEnd < wireEnd) {
+          if (pv.reassembled || capEnd < wireEnd) {
             this.fragments.stats.refused++;
             return Decoded.FRAGMENT_REFUSED;
           }
           const key = `6 ${pv.src0} ${pv.src1} ${pv.src2} ${pv.src3} ${pv.dst0} ${pv.dst1} ${pv.dst2} ${pv.dst3} ${b.readUInt32BE(p - 4)}`;
           const whole = this.fragments.add(key, fragOff, more, b.subarray(p, capEnd), tsSec);
           if (whole === null) return Decoded.FRAGMENT_HELD;
-          if (next !== 6) return Decoded.NOT_TCP;
           pv.buf = whole;
           pv.reassembled = true;
-          return tcp(whole, 0, whole.length, whole.length, pv);
+          // Extension headers may follow inside the fragmentable part.
+          return this.ipv6Headers(whole, 0, whole.length, whole.length, next, tsSec, pv);
         }
         case 50:
           return Decoded.ENCRYPTED;
@@ -419,6 +421,7 @@ function options(b: Buffer, p: number, end: number, pv: PacketView): void {
 /** Formats an address held as words in a PacketView or connection (IPv6 compressed per RFC 5952). */
 export function formatAddress(version: number, w0: number, w1: number, w2: number, w3: number): string {
   if (version === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${formatAddress(4, w3, 0, 0, 0)}`; // IPv4-mapped, RFC 5952 section 5
   const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
   // The longest run of two or more zero groups becomes "::".
   let bestAt = -1;
