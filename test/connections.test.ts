@@ -211,3 +211,36 @@ test('sequence numbers wrapping past 2^32 within a connection change nothing', a
   assert.ok(Buffer.from(rec.bytes(conns[0]!.id, 1), 'latin1').equals(body));
   assert.equal(conns[0]!.toClient.gapCount, 0);
 });
+
+test('a direction first seen in a bare ACK still reports that its start was not seen', async () => {
+  const c = new TcpConversation({ client, server }).handshake().send(false, '220 x\r\n').send(true, 'PWD\r\n');
+  // From the client's bare ACK of the greeting on: the client's first packet carries no data.
+  const { rec, conns } = await run(c.frames.slice(4));
+  const gaps = rec.streams.get(conns[0]!.id)!.gaps;
+  assert.deepEqual(gaps.filter((g) => g.reason === 'start-unseen').map((g) => g.dir).sort(), [0, 1]);
+  assert.equal(rec.bytes(conns[0]!.id, 0), 'PWD\r\n');
+});
+
+test('a capture that starts at the SYN+ACK knows where the client stream starts', async () => {
+  const c = new TcpConversation({ client, server }).handshake().send(true, 'USER x\r\n').close();
+  const { rec, conns } = await run(c.frames.slice(1));
+  const k = conns[0]!;
+  assert.equal(k.origin, 'syn-ack');
+  assert.equal(k.toServer.startUnseen, false);
+  assert.equal(rec.bytes(k.id, 0), 'USER x\r\n');
+});
+
+test('the total bound on held data applies across connections', async () => {
+  // Two connections each lose their first data segment and then send 40 KB; together they may hold 50 KB.
+  const frames: Frame[] = [];
+  for (const port of [40010, 40011]) {
+    const c = new TcpConversation({ client: { ip: '10.0.0.1', port }, server, startSec: 1_700_000_000 + port - 40010 }).handshake();
+    c.send(false, 'x'.repeat(41_000), { segmentSize: 1000, noAck: true });
+    frames.push(...c.frames.filter((_, i) => i !== 3));
+  }
+  const reassembly = { ...DEFAULT_ANALYZE_OPTIONS.reassembly, maxBufferedTotal: 50_000 };
+  const { rec, conns } = await run(frames, { reassembly });
+  const reasons = conns.map((k) => rec.streams.get(k.id)!.gaps.map((g) => g.reason));
+  assert.ok(reasons.flat().includes('buffer-limit'), `gaps: ${JSON.stringify(reasons)}`);
+  for (const k of conns) assert.equal(k.toClient.deliveredBytes, 40_000);
+});

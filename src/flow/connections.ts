@@ -68,6 +68,8 @@ export class Connection {
   readonly fin: [Stamp | null, Stamp | null] = [null, null];
   rst: Stamp | null = null;
   rstDir: Dir = 0;
+  /** The acknowledgement number of the server's SYN+ACK (-1 before it): where the client's stream starts. */
+  private synAckAckNum = -1;
   /** When both directions had ended; -1 while open. */
   finishedAt = -1;
   closeReason: EndReason | null = null;
@@ -159,11 +161,17 @@ export class Connection {
     const other = this.half[dir === 0 ? 1 : 0];
     let seq = pv.seq;
     if (flags & TCP_SYN) {
-      if (flags & TCP_ACK) this.synAck ??= { frame, sec, nsec };
-      else this.syn ??= { frame, sec, nsec };
+      if (flags & TCP_ACK) {
+        this.synAck ??= { frame, sec, nsec };
+        if (dir === 1) this.synAckAckNum = pv.ack;
+      } else this.syn ??= { frame, sec, nsec };
       h.syn(seq);
       seq = (seq + 1) >>> 0;
-    } else if (
+    } else if (!h.started && !(flags & TCP_RST)) {
+      h.begin(seq, dir === 0 && this.synAckAckNum === seq);
+    }
+    if (
+      !(flags & TCP_SYN) &&
       dir === 0 && this.handshakeAck === null && this.synAck !== null && (flags & TCP_ACK) &&
       pv.ack === ((this.half[1].isn + 1) >>> 0)
     ) {
@@ -181,7 +189,6 @@ export class Connection {
     const fin = (flags & TCP_FIN) !== 0;
     if (fin) this.fin[dir] ??= { frame, sec, nsec };
     if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, frame);
-    else if (!h.started && !(flags & TCP_SYN)) h.segment(seq, pv.buf, pv.payOff, 0, 0, false, frame);
     if (flags & TCP_ACK) other.peerAck(pv.ack);
     if (h.ended && other.ended) {
       this.closeReason ??= 'fin';

@@ -100,6 +100,21 @@ export class HalfStream {
   }
 
   /**
+   * Starts the stream at `seq` without its SYN. `knownStart`: the peer's SYN+ACK acknowledged exactly this
+   * sequence number, so nothing came before; otherwise what came before is unknown (a start-unseen gap).
+   */
+  begin(seq: number, knownStart: boolean): void {
+    if (this.started) return;
+    this.started = true;
+    this.nextSeq = seq;
+    this.nextOff = 0;
+    if (!knownStart) {
+      this.startUnseen = true;
+      this.sink?.gap(this.dir, 0, -1, 'start-unseen');
+    }
+  }
+
+  /**
    * A segment's payload: `capLen` bytes at buf[off] are present, `wireLen` were sent (more when the snap
    * length cut the packet). `seq` is the sequence number of the first payload byte.
    */
@@ -110,15 +125,7 @@ export class HalfStream {
     }
     this.segments++;
     this.wireBytes += wireLen;
-    if (!this.started) {
-      this.started = true;
-      this.nextSeq = seq;
-      this.nextOff = 0;
-      if (wireLen > 0 || fin) {
-        this.startUnseen = true;
-        this.sink?.gap(this.dir, 0, -1, 'start-unseen');
-      }
-    }
+    if (!this.started) this.begin(seq, false);
     let at = this.nextOff + ((seq - this.nextSeq) | 0);
     if (fin && this.finOff < 0) this.finOff = at + wireLen;
     if (wireLen > 0) {
