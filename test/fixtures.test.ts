@@ -1,0 +1,88 @@
+/**
+ * The real captures in fixtures/ (vsftpd with tnftp, curl and lftp; see fixtures/README.md): every TCP
+ * connection is whole, and every file the server sent or received (fixtures/files.sha256) comes out of
+ * the reassembled data streams byte for byte.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import { openCapture } from '../src/capture/open-capture.js';
+import { ConnectionLog, type ConnectionSummary } from '../src/flow/connection-log.js';
+import type { Connection, TcpListener } from '../src/flow/connections.js';
+import type { StreamSink } from '../src/flow/stream-sink.js';
+
+const FIXTURES = new URL('../../fixtures/', import.meta.url);
+
+/** Hashes both directions of every connection besides logging it. */
+class Hasher implements TcpListener {
+  readonly log = new ConnectionLog();
+  readonly hashes = new Map<number, [string, string]>();
+  private readonly live = new Map<number, [ReturnType<typeof createHash>, ReturnType<typeof createHash>]>();
+  opened(conn: Connection): StreamSink {
+    const inner = this.log.opened(conn);
+    const h: [ReturnType<typeof createHash>, ReturnType<typeof createHash>] = [createHash('sha256'), createHash('sha256')];
+    this.live.set(conn.id, h);
+    return {
+      data: (dir, buf, off, len, at, frame) => {
+        h[dir].update(buf.subarray(off, off + len));
+        inner.data(dir, buf, off, len, at, frame);
+      },
+      gap: (dir, at, len, reason) => inner.gap(dir, at, len, reason),
+      end: (dir, reason) => inner.end(dir, reason),
+    };
+  }
+  closed(conn: Connection): void {
+    const [a, b] = this.live.get(conn.id)!;
+    this.hashes.set(conn.id, [a.digest('hex'), b.digest('hex')]);
+    this.log.closed(conn);
+  }
+}
+
+async function analyseFixture(name: string): Promise<{ conns: ConnectionSummary[]; hashes: Map<number, [string, string]> }> {
+  const reader = await openCapture(name, createReadStream(new URL(name, FIXTURES)));
+  const hasher = new Hasher();
+  const summary = await analyze(reader, hasher, DEFAULT_ANALYZE_OPTIONS);
+  assert.deepEqual(summary.faults, []);
+  return { conns: hasher.log.sorted(), hashes: hasher.hashes };
+}
+
+const expectedFiles = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  .map((l) => {
+    const [capture, path, sha256] = l.trim().split(/\s+/);
+    return { capture: capture!, path: path!, sha256: sha256! };
+  });
+
+const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
+
+test('the fixtures are there', () => {
+  assert.ok(captures.length >= 6, `found ${captures.join(', ')}`);
+  assert.ok(expectedFiles.length >= 5);
+});
+
+for (const name of captures) {
+  test(`${name}: every connection has its handshake, its FIN teardown and no gap`, async () => {
+    const { conns } = await analyseFixture(name);
+    assert.ok(conns.length >= 1);
+    for (const c of conns) {
+      const where = `${name} connection ${c.id} (${c.client.address}:${c.client.port} -> ${c.server.port})`;
+      assert.ok(c.handshake.syn && c.handshake.synAck && c.handshake.ack, `${where}: handshake`);
+      assert.equal(c.closeReason, 'fin', `${where}: closed by FIN`);
+      assert.equal(c.toServer.gapCount + c.toClient.gapCount, 0, `${where}: gaps`);
+      assert.equal(c.toServer.deliveredBytes, c.toServer.streamLength, `${where}: stream to the server`);
+      assert.equal(c.toClient.deliveredBytes, c.toClient.streamLength, `${where}: stream to the client`);
+    }
+  });
+}
+
+for (const f of expectedFiles) {
+  test(`${f.capture}: ${f.path} comes out of a data connection byte for byte`, async () => {
+    const { conns, hashes } = await analyseFixture(f.capture);
+    const data = conns.filter((c) => c.server.port !== 21 && c.client.port !== 21);
+    const found = data.some((c) => hashes.get(c.id)!.includes(f.sha256));
+    assert.ok(found, `no data connection of ${f.capture} carries ${f.path} (${f.sha256})`);
+  });
+}
