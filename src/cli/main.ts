@@ -4,10 +4,12 @@ import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions } from '../analyz
 import { MergedReader, openCapture } from '../capture/open-capture.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import { DEFAULT_FRAGMENT_LIMITS } from '../decode/ip-fragments.js';
-import { ConnectionLog } from '../flow/connection-log.js';
 import { DEFAULT_CONNECTION_LIMITS } from '../flow/connections.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../flow/reassembler.js';
-import { sanitize } from '../render/text.js';
+import { FtpAnalyzer } from '../ftp/analyzer.js';
+import { maskPasswords } from '../ftp/policy.js';
+import { DEFAULT_FTP_LIMITS } from '../ftp/session.js';
+import { group, sanitize } from '../render/text.js';
 
 /** Everything the CLI touches of the outside world, so tests can run it in-process. */
 export interface Io {
@@ -24,7 +26,7 @@ export const EXIT_USAGE = 2;
 
 const VIEWS = ['connections'] as const;
 const STDIN_PLACEHOLDER = '\u0000stdin\u0000';
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = ['text', 'json', 'zeek'] as const;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,6 +44,13 @@ interface Parsed {
   maxBufferTotal: number;
   retransmitWindow: number;
   color: string;
+  showPasswords: boolean;
+  sniff: boolean;
+  maxLineLength: number;
+  maxPendingCommands: number;
+  maxPredictionsPerSession: number;
+  maxPredictions: number;
+  predictionTimeout: number;
 }
 
 /** Runs the command line; resolves to the exit code. Never throws for the user's input. */
@@ -59,8 +68,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .command('$0 <captures..>', false)
     .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
     .option('view', { alias: 'v', type: 'string', array: true, choices: VIEWS as unknown as string[], default: ['connections'], describe: 'what to show: connections (every TCP connection: endpoints, packets, bytes, handshake, how it ended, gaps, retransmissions)' })
-    .option('format', { alias: 'f', choices: FORMATS as unknown as string[], default: 'text', describe: 'text for people, json for programs' })
+    .option('format', { alias: 'f', choices: FORMATS as unknown as string[], default: 'text', describe: 'text for people; json: the FTP session model (sessions, exchanges, predictions, transfers, findings, connections); zeek: the columns of Zeek\'s ftp.log' })
     .option('ports', { type: 'number', array: true, default: [] as number[], describe: 'more ports that FTP servers listen on (21 is always one)' })
+    .option('show-passwords', { type: 'boolean', default: false, describe: 'show passwords (by default only anonymous users\' e-mail addresses are shown)' })
+    .option('sniff', { type: 'boolean', default: true, describe: 'recognise FTP on other ports by its first lines (--sniff false to turn off)' })
+    .option('max-line-length', { type: 'number', default: DEFAULT_FTP_LIMITS.maxLineLength, describe: 'longest command or reply line kept; longer ones are cut and reported' })
+    .option('max-pending-commands', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPendingCommands, describe: 'commands awaiting a reply, per session; beyond it the oldest is given up and reported' })
+    .option('max-predictions-per-session', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictionsPerSession, describe: 'announced data connections awaited at once in one session' })
+    .option('max-predictions', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictions, describe: 'announced data connections awaited at once in all' })
+    .option('prediction-timeout', { type: 'number', default: DEFAULT_FTP_LIMITS.predictionTimeoutSec, describe: 'seconds of capture time an announced data connection is awaited' })
     .option('idle-timeout', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.idleTimeoutSec, describe: 'seconds of capture time after which a silent connection is closed' })
     .option('max-connections', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.maxConnections, describe: 'connections tracked at once (the least recently active one is closed beyond it)' })
     .option('max-buffer', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.maxBufferedPerDirection / 2 ** 20, describe: 'MiB of out-of-order data held per direction before the hole in front of it is declared a gap' })
@@ -96,6 +112,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         maxBufferTotal: out['max-buffer-total'] as number,
         retransmitWindow: out['retransmit-window'] as number,
         color: out.color as string,
+        showPasswords: out['show-passwords'] as boolean,
+        sniff: out.sniff as boolean,
+        maxLineLength: out['max-line-length'] as number,
+        maxPendingCommands: out['max-pending-commands'] as number,
+        maxPredictionsPerSession: out['max-predictions-per-session'] as number,
+        maxPredictions: out['max-predictions'] as number,
+        predictionTimeout: out['prediction-timeout'] as number,
       };
     }
   } catch (e) {
@@ -126,6 +149,11 @@ function checkNumbers(p: Parsed): string | null {
     ['--max-connections', p.maxConnections],
     ['--max-buffer', p.maxBuffer],
     ['--max-buffer-total', p.maxBufferTotal],
+    ['--max-line-length', p.maxLineLength],
+    ['--max-pending-commands', p.maxPendingCommands],
+    ['--max-predictions-per-session', p.maxPredictionsPerSession],
+    ['--max-predictions', p.maxPredictions],
+    ['--prediction-timeout', p.predictionTimeout],
   ];
   for (const [name, v] of positive) if (!(v > 0)) return `${name} takes a number above 0`;
   if (!(p.retransmitWindow >= 0) || !Number.isInteger(p.retransmitWindow)) return '--retransmit-window takes a whole number of bytes, 0 or more';
@@ -152,16 +180,33 @@ async function run(p: Parsed, io: Io): Promise<number> {
     },
     fragments: DEFAULT_FRAGMENT_LIMITS,
   };
-  const log = new ConnectionLog();
-  const summary = await analyze(reader, log, options);
+  const ftp = new FtpAnalyzer({
+    ports: options.serverPorts,
+    sniff: p.sniff,
+    limits: {
+      ...DEFAULT_FTP_LIMITS,
+      maxLineLength: Math.floor(p.maxLineLength),
+      maxPendingCommands: Math.floor(p.maxPendingCommands),
+      maxPredictionsPerSession: Math.floor(p.maxPredictionsPerSession),
+      maxPredictions: Math.floor(p.maxPredictions),
+      predictionTimeoutSec: p.predictionTimeout,
+    },
+  });
+  const summary = await analyze(reader, ftp, options);
   reader.close();
-  const conns = log.sorted();
+  const model = ftp.result();
+  const shown = p.showPasswords ? model : maskPasswords(model);
   if (p.format === 'json') {
-    await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, connections: conns }, null, 2)}\n`);
+    await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, ...shown }, null, 2)}\n`);
+  } else if (p.format === 'zeek') {
+    const { renderZeek } = await import('../render/zeek.js');
+    await write(io.stdout, renderZeek(model, p.showPasswords));
   } else {
     const color = p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
     const { renderConnections } = await import('../render/connections.js');
-    await write(io.stdout, await renderConnections(summary, conns, color));
+    await write(io.stdout, await renderConnections(summary, ftp.log.sorted(), color));
+    const t = model.transfers.length;
+    await write(io.stdout, `${group(model.sessions.length)} FTP session${model.sessions.length === 1 ? '' : 's'}, ${group(t)} transfer${t === 1 ? '' : 's'} (--format json shows them)\n`);
   }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);

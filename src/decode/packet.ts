@@ -421,9 +421,17 @@ function options(b: Buffer, p: number, end: number, pv: PacketView): void {
 /** Formats an address held as words in a PacketView or connection (IPv6 compressed per RFC 5952). */
 export function formatAddress(version: number, w0: number, w1: number, w2: number, w3: number): string {
   if (version === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${formatAddress(4, w3, 0, 0, 0)}`; // IPv4-mapped, RFC 5952 section 5
-  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  // The longest run of two or more zero groups becomes "::".
+  return formatIpv6Groups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff]);
+}
+
+/**
+ * RFC 5952 text for eight 16-bit groups: lower case, the longest run of two or more zero groups (the
+ * first of equal runs) as "::", and IPv4-mapped addresses (::ffff:0:0/96) in mixed notation (section 5).
+ */
+export function formatIpv6Groups(g: readonly number[]): string {
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+  }
   let bestAt = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -439,7 +447,7 @@ export function formatAddress(version: number, w0: number, w1: number, w2: numbe
     }
     i = j;
   }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+  const hex = g.map((x) => x.toString(16));
+  if (bestAt < 0) return hex.join(':');
+  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }

@@ -29,6 +29,11 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 
 /** Told about connections as they come and go. Calls happen in capture order. */
 export interface TcpListener {
+  /**
+   * Called once, before any other call, with the table's clock: the frame and time of the packet being
+   * processed, updated in place for every packet (so sinks can read when their bytes arrived).
+   */
+  bind?(clock: Readonly<Stamp>): void;
   /** A connection was seen for the first time. Return a sink for its bytes, or null to only count them. */
   opened(conn: Connection): StreamSink | null;
   /** Every TCP segment of a connection, after the connection has processed it. */
@@ -225,6 +230,8 @@ export interface TableStats {
 export class ConnectionTable {
   readonly stats: TableStats = { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 };
   readonly budget: BufferBudget;
+  /** The packet being processed (see TcpListener.bind). */
+  readonly clock: Stamp = { frame: 0, sec: 0, nsec: 0 };
   private readonly buckets = new Map<number, Connection>();
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
@@ -243,10 +250,15 @@ export class ConnectionTable {
     private readonly reassembly: ReassemblyLimits = DEFAULT_REASSEMBLY_LIMITS,
   ) {
     this.budget = new BufferBudget(reassembly.maxBufferedTotal);
+    listener.bind?.(this.clock);
   }
 
   /** Handles one decoded TCP segment. */
   packet(pv: PacketView, frame: number, sec: number, nsec: number): void {
+    const clock = this.clock;
+    clock.frame = frame;
+    clock.sec = sec;
+    clock.nsec = nsec;
     const now = sec + nsec / 1e9;
     if (now > this.nowSec) this.nowSec = now;
     let conn = this.lastConn;

@@ -31,3 +31,23 @@ export interface StreamSink {
   /** The direction is finished; nothing more follows for it. */
   end(dir: Dir, reason: EndReason): void;
 }
+
+/** One sink that feeds two (either may be null). */
+export function teeSinks(a: StreamSink | null, b: StreamSink | null): StreamSink | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return {
+    data(dir, buf, off, len, at, frame) {
+      a.data(dir, buf, off, len, at, frame);
+      b.data(dir, buf, off, len, at, frame);
+    },
+    gap(dir, at, len, reason) {
+      a.gap(dir, at, len, reason);
+      b.gap(dir, at, len, reason);
+    },
+    end(dir, reason) {
+      a.end(dir, reason);
+      b.end(dir, reason);
+    },
+  };
+}

@@ -1,0 +1,681 @@
+import { ConnectionLog } from '../flow/connection-log.js';
+import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
+import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
+import type { Exchange, Finding, FtpAnalysis, Prediction, PredictionSource, Reply, Severity, Transfer } from '../model/ftp-model.js';
+import { portArithmetic, type Parsed } from './address.js';
+import { isKnownCommand, type DataUse } from './commands.js';
+import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
+
+/** What a data connection carried, per TCP direction. */
+class DataObserver implements StreamSink {
+  readonly bytes = [0, 0];
+  readonly missing = [0, 0];
+  readonly first: [Stamp | null, Stamp | null] = [null, null];
+  readonly last: [Stamp | null, Stamp | null] = [null, null];
+  readonly ends: [EndReason | null, EndReason | null] = [null, null];
+  transfer: Transfer | null = null;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly clock: Readonly<Stamp>,
+  ) {}
+
+  data(dir: Dir, _buf: Buffer, _off: number, len: number): void {
+    this.bytes[dir]! += len;
+    const c = this.clock;
+    if (this.first[dir] === null) this.first[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
+    const last = this.last[dir];
+    if (last === null) this.last[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
+    else {
+      last.frame = c.frame;
+      last.sec = c.sec;
+      last.nsec = c.nsec;
+    }
+  }
+
+  gap(dir: Dir, _at: number, len: number, reason: GapReason): void {
+    if (reason !== 'start-unseen' && len > 0) this.missing[dir]! += len;
+  }
+
+  end(dir: Dir, reason: EndReason): void {
+    this.ends[dir] = reason;
+  }
+}
+
+/** Looks at the first lines of a connection on a port nobody named, to recognise FTP there. */
+class Sniffer implements StreamSink {
+  private readonly seen: [Buffer[], Buffer[]] = [[], []];
+  /** Everything seen, in arrival order, to replay into the session. */
+  private readonly arrivals: Array<{ dir: Dir; bytes: Buffer }> = [];
+  private readonly sizes = [0, 0];
+  private session: ControlSession | null = null;
+  private done = false;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly analyzer: FtpAnalyzer,
+  ) {}
+
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, frame: number): void {
+    if (this.session !== null) return this.session.data(dir, buf, off, len);
+    if (this.done) return;
+    if (this.sizes[dir]! < 2048) {
+      const bytes = Buffer.from(buf.subarray(off, off + Math.min(len, 2048)));
+      this.seen[dir].push(bytes);
+      this.arrivals.push({ dir, bytes });
+      this.sizes[dir]! += len;
+    }
+    const verdict = this.decide();
+    if (verdict === null) {
+      if (this.sizes[0]! >= 2048 || this.sizes[1]! >= 2048) this.done = true;
+      return;
+    }
+    if (verdict < 0) {
+      this.done = true;
+      return;
+    }
+    this.session = this.analyzer.promote(this.conn, verdict as Dir);
+    for (const a of this.arrivals) this.session.data(a.dir, a.bytes, 0, a.bytes.length);
+    this.arrivals.length = 0;
+    void at;
+    void frame;
+  }
+
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    if (this.session !== null) this.session.gap(dir, at, len, reason);
+  }
+
+  end(dir: Dir, reason: EndReason): void {
+    if (this.session !== null) this.session.end(dir, reason);
+  }
+
+  /** The direction carrying commands once FTP is recognised; -1 when it is not FTP; null: not yet known. */
+  private decide(): number | null {
+    const first = (d: Dir) => {
+      const b = Buffer.concat(this.seen[d]);
+      const lf = b.indexOf(0x0a);
+      return lf < 0 ? null : b.subarray(0, lf).toString('latin1').replace(/\r$/, '');
+    };
+    const a = first(0);
+    const b = first(1);
+    const reply = (s: string | null) => s !== null && /^\d{3}[ -]/.test(s);
+    const command = (s: string | null) => s !== null && isKnownCommand(s.split(' ')[0]!);
+    if ((a !== null && !reply(a) && !command(a)) || (b !== null && !reply(b) && !command(b))) return -1;
+    if (reply(b) && command(a)) return 0;
+    if (reply(a) && command(b)) return 1;
+    return null;
+  }
+}
+
+/** Options of the FTP analysis. */
+export interface FtpOptions {
+  /** Ports where FTP servers listen (21 and those named with --ports). */
+  ports: ReadonlySet<number>;
+  /** Recognise FTP on other ports by its first lines (default on). */
+  sniff: boolean;
+  limits: FtpLimits;
+}
+
+export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: true, limits: DEFAULT_FTP_LIMITS };
+
+/** A prediction still awaiting its connection, in the index by address and port. */
+interface LivePrediction {
+  p: Prediction;
+  session: ControlSession;
+}
+
+/**
+ * Follows every FTP control connection and attaches data connections to the commands they serve.
+ *
+ * A data connection is matched to a prediction (PORT, EPRT, LPRT, 227, 228, 229) first on the advertised
+ * address and port, then on the control connection's peer and that port (NAT). It is attributed to the
+ * data-bearing command that used the prediction — the first RETR, STOR, STOU, APPE, LIST, NLST or MLSD
+ * sent after it — not to whatever came first (clients send SIZE or CWD in between). A connection that
+ * opens before its prediction is seen (reordered packets) waits among the unclaimed and is bound late.
+ */
+export class FtpAnalyzer implements TcpListener, SessionEngine {
+  clock: Readonly<Stamp> = { frame: 0, sec: 0, nsec: 0 };
+  readonly limits: FtpLimits;
+  readonly log = new ConnectionLog();
+  private readonly sessions: ControlSession[] = [];
+  private readonly byConn = new Map<number, ControlSession>();
+  private readonly predictions: Prediction[] = [];
+  private readonly transfers: Transfer[] = [];
+  private readonly findings: Finding[] = [];
+  private readonly firstOfKind = new Map<string, Finding>();
+  private readonly live = new Map<string, LivePrediction[]>();
+  private liveCount = 0;
+  private readonly liveOrder: LivePrediction[] = [];
+  private liveOrderHead = 0;
+  private readonly sessionPredictions = new Map<number, LivePrediction[]>();
+  private readonly observers = new Map<number, DataObserver>();
+  /** Connections involving an FTP host that no prediction claimed (yet). */
+  private readonly unclaimed: DataObserver[] = [];
+  /** Addresses of FTP hosts, with how many sessions or predictions name them. */
+  private readonly hosts = new Map<string, number>();
+  private readonly ftpConnections = new Set<number>();
+  private readonly capWarned = new Set<number>();
+  /** Matched connections waiting for the command that will use their prediction, by prediction id. */
+  private readonly waiting = new Map<number, DataObserver>();
+
+  constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
+    this.limits = options.limits;
+  }
+
+  bind(clock: Readonly<Stamp>): void {
+    this.clock = clock;
+  }
+
+  // ---- TcpListener
+
+  opened(conn: Connection): StreamSink | null {
+    const logSink = this.log.opened(conn);
+    const ports = this.options.ports;
+    if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
+      return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
+    }
+    const observer = new DataObserver(conn, this.clock);
+    const match = this.matchPrediction(conn);
+    if (match !== null) {
+      this.observers.set(conn.id, observer);
+      this.ftpConnections.add(conn.id);
+      this.attach(match.live, observer, match.rule);
+      return teeSinks(logSink, observer);
+    }
+    if (this.hosts.has(conn.clientAddress) || this.hosts.has(conn.serverAddress)) {
+      this.observers.set(conn.id, observer);
+      this.unclaimed.push(observer);
+      if (this.unclaimed.length > 256) this.unclaimed.shift();
+      if (this.claimUnpredicted(observer)) this.ftpConnections.add(conn.id);
+      return teeSinks(logSink, observer);
+    }
+    return this.options.sniff ? teeSinks(logSink, new Sniffer(conn, this)) : logSink;
+  }
+
+  closed(conn: Connection): void {
+    const session = this.byConn.get(conn.id);
+    if (session !== undefined) {
+      session.finish();
+      this.retireSession(session);
+    }
+    const observer = this.observers.get(conn.id);
+    if (observer !== undefined) {
+      this.observers.delete(conn.id);
+      const i = this.unclaimed.indexOf(observer);
+      if (i >= 0) {
+        this.unclaimed.splice(i, 1);
+        this.reportUnclaimed(observer);
+      }
+      if (observer.transfer !== null) this.settle(observer.transfer, observer);
+    }
+    this.log.closed(conn);
+  }
+
+  /** A connection on another port turned out to be FTP (see Sniffer). */
+  promote(conn: Connection, commandDir: Dir): ControlSession {
+    this.finding('ftp-on-other-port', 'info', null, [this.clock.frame], `FTP recognised on port ${commandDir === 0 ? conn.sPort : conn.cPort} by its first lines`);
+    return this.startSession(conn, commandDir);
+  }
+
+  private startSession(conn: Connection, commandDir: Dir): ControlSession {
+    const s = new ControlSession(conn, this.sessions.length + 1, this, commandDir);
+    this.sessions.push(s);
+    this.byConn.set(conn.id, s);
+    this.ftpConnections.add(conn.id);
+    this.addHost(s.client.address, 1);
+    this.addHost(s.server.address, 1);
+    return s;
+  }
+
+  private retireSession(s: ControlSession): void {
+    this.addHost(s.client.address, -1);
+    this.addHost(s.server.address, -1);
+  }
+
+  private addHost(address: string, n: number): void {
+    const v = (this.hosts.get(address) ?? 0) + n;
+    if (v <= 0) this.hosts.delete(address);
+    else this.hosts.set(address, v);
+  }
+
+  // ---- SessionEngine: predictions
+
+  predict(s: ControlSession, ex: Exchange, source: PredictionSource, parsed: Parsed | { valid: true; port: number }, setup: Stamp): void {
+    const frame = setup.frame;
+    if (!parsed.valid) {
+      this.finding('bad-address', 'warning', s.id, [frame], `${source} ${source.endsWith('RT') ? 'argument' : 'reply'} cannot be used: ${parsed.reason}`);
+      return;
+    }
+    const active = source === 'PORT' || source === 'EPRT' || source === 'LPRT';
+    const listener = active ? s.client : s.server;
+    const full = 'host' in parsed ? parsed : null;
+    const advertised = full !== null && !full.unspecified && full.host !== '' ? full.host : listener.address;
+    const addressDiffers = advertised !== listener.address;
+    const p: Prediction = {
+      id: this.predictions.length + 1,
+      session: s.id,
+      source,
+      mode: active ? 'active' : 'passive',
+      exchange: ex.index,
+      setup,
+      connector: active ? 'server' : 'client',
+      from: active ? s.server.address : s.client.address,
+      to: { address: advertised, port: parsed.port },
+      controlPeer: { address: listener.address, port: parsed.port },
+      addressDiffers,
+      thirdParty: active && addressDiffers,
+      numbers: full?.numbers ?? null,
+      arithmetic: full?.numbers !== undefined ? portArithmetic(full.numbers) : null,
+      expires: seconds(setup) + this.limits.predictionTimeoutSec,
+      status: 'unused',
+      connection: null,
+      rule: null,
+      transfers: [],
+    };
+    this.predictions.push(p);
+    s.model.predictions.push(p.id);
+    ex.prediction = p.id;
+    if (p.thirdParty) {
+      this.finding('third-party', 'alert', s.id, [frame], `${source} asks the server to connect to ${advertised}:${p.to.port}, not to the client ${s.client.address}: a third-party transfer or an FTP bounce`);
+    }
+    const lp: LivePrediction = { p, session: s };
+    this.addLive(lp);
+    // A connection that opened before this prediction was seen (reordered capture) is bound now.
+    for (const o of [...this.unclaimed]) {
+      const rule = this.ruleFor(p, o.conn);
+      if (rule !== null && o.transfer === null && this.withinReach(o.conn, p)) {
+        this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
+        this.ftpConnections.add(o.conn.id);
+        this.attach(lp, o, rule);
+        break;
+      }
+    }
+  }
+
+  predictionAnswered(ex: Exchange, code: number): void {
+    if (ex.prediction === null || code < 400) return;
+    const p = this.predictions[ex.prediction - 1]!;
+    if (p.status === 'unused') p.status = 'refused';
+    this.dropLive(p);
+  }
+
+  private addLive(lp: LivePrediction): void {
+    const p = lp.p;
+    for (const key of new Set([keyOf(p.to.address, p.to.port), keyOf(p.controlPeer.address, p.controlPeer.port)])) {
+      let list = this.live.get(key);
+      if (list === undefined) this.live.set(key, (list = []));
+      list.push(lp);
+    }
+    this.addHost(p.to.address, 1);
+    this.liveCount++;
+    this.liveOrder.push(lp);
+    let mine = this.sessionPredictions.get(p.session);
+    if (mine === undefined) this.sessionPredictions.set(p.session, (mine = []));
+    mine.push(lp);
+    // Caps: per session, then in all. The oldest unmatched predictions go first.
+    const cap = this.limits.maxPredictionsPerSession;
+    while (mine.length > cap) {
+      const old = mine.shift()!;
+      if (!this.capWarned.has(p.session)) {
+        this.capWarned.add(p.session);
+        this.finding('prediction-cap', 'notice', p.session, [p.setup.frame], `more than ${cap} data connections announced and still awaited in one session: the oldest are no longer matched (a limit against memory exhaustion; see --max-predictions-per-session)`);
+      }
+      if (old.p.status === 'unused') old.p.status = 'dropped';
+      this.dropLive(old.p);
+    }
+    while (this.liveCount > this.limits.maxPredictions && this.liveOrderHead < this.liveOrder.length) {
+      const old = this.liveOrder[this.liveOrderHead++]!;
+      if (!this.isLive(old.p)) continue;
+      if (!this.capWarned.has(0)) {
+        this.capWarned.add(0);
+        this.finding('prediction-cap', 'notice', null, [p.setup.frame], `more than ${this.limits.maxPredictions} data connections awaited in all: the oldest are no longer matched`);
+      }
+      if (old.p.status === 'unused') old.p.status = 'dropped';
+      this.dropLive(old.p);
+    }
+  }
+
+  private isLive(p: Prediction): boolean {
+    return this.live.get(keyOf(p.to.address, p.to.port))?.some((lp) => lp.p === p) ?? false;
+  }
+
+  private dropLive(p: Prediction): void {
+    let removed = false;
+    for (const key of new Set([keyOf(p.to.address, p.to.port), keyOf(p.controlPeer.address, p.controlPeer.port)])) {
+      const list = this.live.get(key);
+      if (list === undefined) continue;
+      const i = list.findIndex((lp) => lp.p === p);
+      if (i < 0) continue;
+      list.splice(i, 1);
+      removed = true;
+      if (list.length === 0) this.live.delete(key);
+    }
+    if (!removed) return;
+    this.liveCount--;
+    this.addHost(p.to.address, -1);
+    const mine = this.sessionPredictions.get(p.session);
+    if (mine !== undefined) {
+      const i = mine.findIndex((lp) => lp.p === p);
+      if (i >= 0) mine.splice(i, 1);
+    }
+  }
+
+  /** The prediction a new connection answers, newest first, not expired; the advertised address before the control peer. */
+  private matchPrediction(conn: Connection): { live: LivePrediction; rule: 'advertised' | 'control-peer' } | null {
+    const now = seconds(this.clock);
+    const sides: Array<[string, number]> = [[conn.serverAddress, conn.sPort]];
+    if (conn.origin !== 'syn') sides.push([conn.clientAddress, conn.cPort]);
+    for (const [address, port] of sides) {
+      const list = this.live.get(keyOf(address, port));
+      if (list === undefined) continue;
+      let best: LivePrediction | null = null;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const lp = list[i]!;
+        if (lp.p.expires < now) continue;
+        if (lp.p.connection === null) {
+          best = lp;
+          break;
+        }
+        best ??= lp;
+      }
+      if (best !== null) return { live: best, rule: this.ruleFor(best.p, conn)! };
+    }
+    return null;
+  }
+
+  private ruleFor(p: Prediction, conn: Connection): 'advertised' | 'control-peer' | null {
+    for (const [address, port] of [[conn.serverAddress, conn.sPort], [conn.clientAddress, conn.cPort]] as Array<[string, number]>) {
+      if (port !== p.to.port) continue;
+      if (address === p.to.address) return 'advertised';
+      if (address === p.controlPeer.address) return 'control-peer';
+    }
+    return null;
+  }
+
+  /** A connection that opened shortly before its prediction was captured. */
+  private withinReach(conn: Connection, p: Prediction): boolean {
+    return seconds(conn.first) >= seconds(p.setup) - 10;
+  }
+
+  /** Binds a data connection to a prediction, and to the transfer that used the prediction, if there is one yet. */
+  private attach(lp: LivePrediction, o: DataObserver, rule: 'advertised' | 'control-peer'): void {
+    const p = lp.p;
+    const first = p.connection === null;
+    if (first) {
+      p.connection = o.conn.id;
+      p.rule = rule;
+      p.status = 'matched';
+    }
+    const t = this.transfers.find((x) => p.transfers.includes(x.id) && x.connection === null);
+    if (t !== undefined) this.bindTransfer(t, o, rule);
+    else if (!this.waiting.has(p.id)) this.waiting.set(p.id, o);
+    if (p.mode === 'passive' || !first) this.dropLive(p); // a passive port is used once; active mode may reuse its PORT
+  }
+
+  // ---- SessionEngine: transfers
+
+  startTransfer(s: ControlSession, ex: Exchange, use: DataUse): void {
+    const p = this.predictionFor(s);
+    const announced = ex.path !== null ? (s.sizes.get(ex.path) ?? null) : null;
+    const t: Transfer = {
+      id: this.transfers.length + 1,
+      session: s.id,
+      exchange: ex.index,
+      command: ex.command,
+      path: ex.path ?? (ex.argument !== '' ? ex.argument : s.cwd),
+      direction: use,
+      mode: p?.mode ?? 'unknown',
+      prediction: p?.id ?? null,
+      connection: null,
+      rule: null,
+      bytes: 0,
+      missingBytes: 0,
+      wrongDirectionBytes: 0,
+      firstData: null,
+      lastData: null,
+      duration: null,
+      throughput: null,
+      announcedSize: announced,
+      restOffset: s.restOffset,
+      type: s.type,
+      protected: s.model.dataProtected,
+      preliminary: null,
+      final: null,
+      finalMessage: null,
+      status: 'unfinished',
+      cause: null,
+    };
+    s.restOffset = null;
+    this.transfers.push(t);
+    s.model.transfers.push(t.id);
+    ex.transfer = t.id;
+    if (p !== null) {
+      p.transfers.push(t.id);
+      const o = this.waiting.get(p.id);
+      if (o !== undefined) {
+        this.waiting.delete(p.id);
+        this.bindTransfer(t, o, p.rule ?? 'advertised');
+      }
+    } else {
+      // No prediction captured for it: take a connection between the session's hosts that opened around now.
+      const now = seconds(this.clock);
+      const o = this.unclaimed.find((u) => u.transfer === null && involves(u.conn, s) && Math.abs(seconds(u.conn.first) - now) < 5);
+      if (o !== undefined) {
+        this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
+        this.ftpConnections.add(o.conn.id);
+        this.bindTransfer(t, o, 'unpredicted');
+      }
+    }
+  }
+
+  /**
+   * The prediction a data command uses: the newest of its session that no other command used (and the
+   * server did not refuse); else, in active mode, the last PORT again (the server reuses it).
+   */
+  private predictionFor(s: ControlSession): Prediction | null {
+    const ids = s.model.predictions;
+    let reusable: Prediction | null = null;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const p = this.predictions[ids[i]! - 1]!;
+      if (p.status === 'refused' || p.status === 'dropped') continue;
+      if (p.transfers.length === 0) return p;
+      if (p.mode === 'active') reusable ??= p;
+    }
+    return reusable;
+  }
+
+  /** Claims a connection without prediction for a transfer of its hosts that still waits for one. */
+  private claimUnpredicted(o: DataObserver): boolean {
+    const now = seconds(this.clock);
+    for (const t of this.transfers) {
+      if (t.connection !== null || t.prediction !== null || t.final !== null) continue;
+      const s = this.sessions[t.session - 1]!;
+      const ex = s.model.exchanges[t.exchange];
+      if (!involves(o.conn, s) || ex?.request == null || now - seconds(ex.request) > 5) continue;
+      this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
+      this.bindTransfer(t, o, 'unpredicted');
+      return true;
+    }
+    return false;
+  }
+
+  private bindTransfer(t: Transfer, o: DataObserver, rule: Transfer['rule']): void {
+    t.connection = o.conn.id;
+    t.rule = rule;
+    o.transfer = t;
+    this.ftpConnections.add(o.conn.id);
+  }
+
+  transferReply(_s: ControlSession, ex: Exchange, reply: Reply): void {
+    const t = this.transfers[ex.transfer! - 1]!;
+    if (reply.code < 200) {
+      t.preliminary ??= reply.code;
+      const m = /\((\d+) bytes?\)/i.exec(reply.message);
+      if (m !== null && t.announcedSize === null) t.announcedSize = Number(m[1]);
+      return;
+    }
+    t.final = reply.code;
+    t.finalMessage = reply.message;
+    // A passive port serves one transfer: once it is over, its prediction waits no more.
+    const p = t.prediction !== null ? this.predictions[t.prediction - 1]! : null;
+    if (p !== null && p.mode === 'passive') this.dropLive(p);
+  }
+
+  /** Fills a transfer's figures from its data connection. */
+  private settle(t: Transfer, o: DataObserver): void {
+    const s = this.sessions[t.session - 1]!;
+    // The FTP client's side of the data connection: it opened it in passive mode, the server did in active mode.
+    let clientIsTcpClient: boolean;
+    if (t.mode === 'passive') clientIsTcpClient = true;
+    else if (t.mode === 'active') clientIsTcpClient = false;
+    else clientIsTcpClient = o.conn.clientAddress === s.client.address;
+    const toClient: Dir = clientIsTcpClient ? 1 : 0;
+    const dir: Dir = t.direction === 'upload' ? (toClient === 1 ? 0 : 1) : toClient;
+    const other: Dir = dir === 0 ? 1 : 0;
+    t.bytes = o.bytes[dir]!;
+    t.missingBytes = o.missing[dir]!;
+    t.wrongDirectionBytes = o.bytes[other]!;
+    t.firstData = o.first[dir];
+    t.lastData = o.last[dir] === null ? null : { ...o.last[dir]! };
+    if (t.firstData !== null && t.lastData !== null) {
+      t.duration = seconds(t.lastData) - seconds(t.firstData);
+      t.throughput = t.duration > 0 ? t.bytes / t.duration : null;
+    }
+  }
+
+  // ---- findings
+
+  /**
+   * Records a finding. Repeats of a kind within a session are folded into its first report (a count and
+   * their first frames), so a flood of one anomaly stays one readable line.
+   */
+  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void {
+    const key = `${session ?? 0}\u0000${kind}`;
+    const first = this.firstOfKind.get(key);
+    if (first === undefined) {
+      const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1 };
+      this.firstOfKind.set(key, f);
+      this.findings.push(f);
+      return;
+    }
+    first.count++;
+    for (const fr of frames) if (first.frames.length < 20) first.frames.push(fr);
+  }
+
+  // ---- the result
+
+  /** The model, once the capture has been read (every connection closed). */
+  result(): FtpAnalysis {
+    for (const t of this.transfers) this.conclude(t);
+    this.reportTransfers();
+    this.reportUnused();
+    const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
+    return {
+      sessions: this.sessions.map((s) => s.model),
+      predictions: this.predictions,
+      transfers: this.transfers,
+      findings: this.findings,
+      connections,
+    };
+  }
+
+  private conclude(t: Transfer): void {
+    const code = t.final;
+    const ok = code !== null && code >= 200 && code < 300;
+    if (code === null) {
+      t.status = 'unfinished';
+      t.cause = t.connection === null ? 'no final reply and no data connection in the capture' : 'no final reply in the capture';
+    } else if (ok) {
+      t.status = t.connection !== null && t.missingBytes === 0 ? 'complete' : 'incomplete';
+      if (t.connection === null) t.cause = 'the server reports success, but the data connection is not in the capture (a capture filter on port 21, or another path)';
+      else if (t.missingBytes > 0) t.cause = `${t.missingBytes} bytes of the data are not in the capture`;
+    } else if (t.connection === null && t.preliminary === null) {
+      t.status = 'refused';
+      t.cause = `refused by the server (${code})`;
+    } else {
+      t.status = 'failed';
+      t.cause = failureCause(t, this.predictions[t.prediction! - 1] ?? null);
+    }
+  }
+
+  /** One finding per session, status and cause for the transfers that did not complete. */
+  private reportTransfers(): void {
+    const groups = new Map<string, Transfer[]>();
+    for (const t of this.transfers) {
+      if (t.status === 'complete' || t.status === 'refused') continue;
+      const key = `${t.session}\u0000${t.status}\u0000${t.cause}`;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = []));
+      g.push(t);
+    }
+    for (const g of groups.values()) {
+      const t = g[0]!;
+      const s = this.sessions[t.session - 1]!;
+      const frames = g.slice(0, 10).map((x) => s.model.exchanges[x.exchange]?.request?.frame ?? 0);
+      const what = g.length === 1 ? `${t.command} ${t.path}` : `${g.length} transfers (the first: ${t.command} ${t.path})`;
+      this.finding(`transfer-${t.status}`, t.status === 'failed' ? 'warning' : 'notice', t.session, frames, `${what}: ${t.status}: ${t.cause}`);
+    }
+  }
+
+  /** A connection between FTP hosts that nothing announced, when it carried data. */
+  private reportUnclaimed(o: DataObserver): void {
+    if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
+    const c = o.conn;
+    const s = this.sessions.find((x) => involves(c, x) && (x.model.tls !== null || x.model.protectedFrom !== null));
+    const why = s !== undefined
+      ? `probably a data connection of session ${s.id}, whose commands are encrypted (its PASV or PORT cannot be read)`
+      : 'no PORT, EPRT, 227 or 229 in the capture announced it';
+    this.finding('unpredicted-connection', 'info', s?.id ?? null, [c.first.frame], `connection ${c.clientAddress}:${c.cPort} -> ${c.serverAddress}:${c.sPort} between FTP hosts carried ${o.bytes[0]! + o.bytes[1]!} bytes: ${why}`);
+    if (s !== undefined) this.ftpConnections.add(c.id);
+  }
+
+  /** One finding per session for predictions that no connection answered, with the likely cause. */
+  private reportUnused(): void {
+    const bySession = new Map<number, Prediction[]>();
+    for (const p of this.predictions) {
+      if (p.connection !== null || p.status === 'refused') continue;
+      // The command that would have used it was refused before any connection: nothing to explain.
+      if (p.transfers.length > 0 && p.transfers.every((id) => this.transfers[id - 1]!.status === 'refused')) continue;
+      let list = bySession.get(p.session);
+      if (list === undefined) bySession.set(p.session, (list = []));
+      list.push(p);
+    }
+    for (const [session, list] of bySession) {
+      const nat = list.filter((p) => p.addressDiffers && p.mode === 'passive');
+      let why = 'the data connections may have been filtered out of the capture, or never opened';
+      if (nat.length > 0) {
+        const p = nat[0]!;
+        why = `${nat.length} of them advertise ${p.to.address}, but the server on the control connection is ${p.controlPeer.address}: a NAT, or a wrong passive address setting on the server; the client may not reach ${p.to.address}`;
+      }
+      this.finding('unused-prediction', nat.length > 0 ? 'warning' : 'notice', session, list.slice(0, 10).map((p) => p.setup.frame), `${list.length} announced data connection${list.length === 1 ? ' was' : 's were'} never seen: ${why}`);
+    }
+  }
+}
+
+function keyOf(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+function involves(conn: Connection, s: ControlSession): boolean {
+  const a = conn.clientAddress;
+  const b = conn.serverAddress;
+  return (a === s.client.address && b === s.server.address) || (a === s.server.address && b === s.client.address);
+}
+
+function failureCause(t: Transfer, p: Prediction | null): string {
+  switch (t.final) {
+    case 425:
+      if (p?.mode === 'active') return `the server could not connect to ${p.to.address}:${p.to.port} (425): a firewall or NAT in front of the client blocks active mode; passive mode would avoid it`;
+      if (p?.mode === 'passive') return `the data connection to ${p.to.address}:${p.to.port} never came (425)${p.addressDiffers ? `: the server advertised ${p.to.address}, not its own address ${p.controlPeer.address}` : ''}`;
+      return 'the server could not open the data connection (425)';
+    case 426:
+      return 'the data connection was closed and the transfer aborted (426)';
+    case 451:
+      return 'the server hit a local error (451)';
+    case 452:
+    case 552:
+      return `no room on the server (${t.final})`;
+    default:
+      return `the server answered ${t.final}${t.finalMessage ? `: ${t.finalMessage}` : ''}`;
+  }
+}

@@ -1,0 +1,176 @@
+import type { Stamp } from '../flow/connections.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const IAC = 0xff;
+
+/** What a LineReader hands on for each line. */
+export interface LineEvent {
+  /** The line without its ending, telnet commands removed, decoded as UTF-8 (Latin-1 when it is not UTF-8). */
+  text: string;
+  /** Frame and time of the segment holding the line's first byte, and of the one that ended it. */
+  first: Stamp;
+  last: Stamp;
+  /** Cut at the length limit: the rest of the line was skipped. */
+  truncated: boolean;
+  /** Bytes of the line as sent (before the cut, when truncated). */
+  length: number;
+}
+
+/**
+ * Frames a reassembled byte stream into lines: CRLF or a bare LF ends a line, whatever the segmentation.
+ * Telnet commands (IAC ...) are removed, IAC IAC becomes one 0xFF byte. Lines are bounded: a longer
+ * line is handed on cut (truncated) and the rest skipped up to its end. After a gap, the partial line is
+ * dropped and reading resumes at the next line that can be told to start there (`looksLikeStart`).
+ */
+export class LineReader {
+  private pending: Buffer;
+  private pendingLen = 0;
+  private firstFrame = 0;
+  private firstSec = 0;
+  private firstNsec = 0;
+  /** Skipping the rest of a line (too long, or broken by a gap) up to its LF. */
+  private skipping = false;
+  private skippedLength = 0;
+  /** After a gap: the next bytes may be a line's middle. */
+  private resync = false;
+  lines = 0;
+
+  constructor(
+    private readonly maxLine: number,
+    private readonly onLine: (line: LineEvent) => void,
+    private readonly looksLikeStart: (b: Buffer, off: number, len: number) => boolean,
+  ) {
+    this.pending = Buffer.allocUnsafe(Math.min(256, maxLine));
+  }
+
+  /** Bytes of the stream, in order. `clock` is the segment that delivered them. */
+  push(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
+    const end = off + len;
+    let start = off;
+    if (this.resync) {
+      this.resync = false;
+      if (this.pendingLen === 0 && !this.looksLikeStart(buf, off, len)) this.skipping = true;
+    }
+    while (start < end) {
+      const lf = buf.indexOf(LF, start);
+      const stop = lf < 0 || lf >= end ? end : lf;
+      if (this.skipping) {
+        if (this.skippedLength > 0) this.skippedLength += stop - start;
+        if (stop === end) return;
+        this.skipping = false;
+        if (this.skippedLength > 0) this.flushTruncated(clock);
+        start = stop + 1;
+        continue;
+      }
+      if (this.pendingLen === 0) {
+        this.firstFrame = clock.frame;
+        this.firstSec = clock.sec;
+        this.firstNsec = clock.nsec;
+      }
+      const room = this.maxLine - this.pendingLen;
+      const take = Math.min(stop - start, room);
+      this.append(buf, start, take);
+      if (stop - start > room) {
+        // Too long: hand on what fits, skip the rest of the line.
+        this.skipping = true;
+        this.skippedLength = this.pendingLen;
+        start += take;
+        continue;
+      }
+      if (stop === end) return; // no line end yet
+      this.emit(clock, false, this.pendingLen);
+      start = stop + 1;
+    }
+  }
+
+  /** Bytes were lost: the partial line goes, and the next line is awaited. */
+  gap(): void {
+    this.pendingLen = 0;
+    this.skipping = false;
+    this.skippedLength = 0;
+    this.resync = true;
+  }
+
+  /** The stream ended: a last line without its line end is still a line. */
+  end(clock: Readonly<Stamp>): void {
+    if (this.skipping && this.skippedLength > 0) this.flushTruncated(clock);
+    else if (this.pendingLen > 0 && !this.skipping) this.emit(clock, false, this.pendingLen);
+    this.pendingLen = 0;
+  }
+
+  private flushTruncated(clock: Readonly<Stamp>): void {
+    const length = this.skippedLength;
+    this.skippedLength = 0;
+    this.emit(clock, true, length);
+  }
+
+  private append(buf: Buffer, from: number, n: number): void {
+    if (n <= 0) return;
+    if (this.pendingLen + n > this.pending.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxLine, Math.max(this.pending.length * 2, this.pendingLen + n)));
+      this.pending.copy(grown, 0, 0, this.pendingLen);
+      this.pending = grown;
+    }
+    buf.copy(this.pending, this.pendingLen, from, from + n);
+    this.pendingLen += n;
+  }
+
+  private emit(clock: Readonly<Stamp>, truncated: boolean, length: number): void {
+    let n = this.pendingLen;
+    if (!truncated && n > 0 && this.pending[n - 1] === CR) n--;
+    const bytes = this.pending.indexOf(IAC) >= 0 && this.pending.indexOf(IAC) < n ? stripTelnet(this.pending, n) : this.pending.subarray(0, n);
+    this.pendingLen = 0;
+    this.lines++;
+    this.onLine({
+      text: decode(bytes),
+      first: { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec },
+      last: { frame: clock.frame, sec: clock.sec, nsec: clock.nsec },
+      truncated,
+      length,
+    });
+  }
+}
+
+/** Removes telnet commands (RFC 854): IAC IAC is a 0xFF byte; IAC WILL/WONT/DO/DONT x, IAC SB ... IAC SE, IAC x go. */
+export function stripTelnet(b: Buffer, n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c !== IAC) {
+      out[o++] = c;
+      continue;
+    }
+    const cmd = b[i + 1];
+    if (cmd === undefined || i + 1 >= n) break;
+    if (cmd === IAC) {
+      out[o++] = IAC;
+      i++;
+    } else if (cmd >= 251 && cmd <= 254) {
+      i += 2; // option negotiation: three bytes
+    } else if (cmd === 250) {
+      // subnegotiation up to IAC SE
+      let j = i + 2;
+      while (j + 1 < n && !(b[j] === IAC && b[j + 1] === 240)) j++;
+      i = j + 1;
+    } else {
+      i++; // IP, DM, AYT, NOP and the others: two bytes
+    }
+  }
+  return out.subarray(0, o);
+}
+
+/** UTF-8 when the bytes are UTF-8 (RFC 2640), else Latin-1, so every byte shows as something. */
+export function decode(b: Buffer): string {
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return b.toString('latin1');
+  const s = b.toString('utf8');
+  return s.includes('\ufffd') ? b.toString('latin1') : s;
+}

@@ -1,0 +1,449 @@
+import type { Connection, Stamp } from '../flow/connections.js';
+import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
+import type { Exchange, FtpSession, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
+import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
+import { commandInfo, isValidReply, type DataUse } from './commands.js';
+import { LineReader, type LineEvent } from './line-reader.js';
+import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
+
+/** Bounds on what one control connection may make us hold. Each has a default and is an option. */
+export interface FtpLimits {
+  /** Longest command or reply line kept (default 4096 bytes); longer ones are cut and reported. */
+  maxLineLength: number;
+  /** Commands awaiting a reply (default 20); beyond it the oldest is given up and reported. */
+  maxPendingCommands: number;
+  /** Lines of one multi-line reply (default 1000). */
+  maxReplyLines: number;
+  /** Predictions waiting for their data connection, per session (default 100) and in all (default 10,000). */
+  maxPredictionsPerSession: number;
+  maxPredictions: number;
+  /** Capture-time seconds a prediction waits for its connection (default 300). */
+  predictionTimeoutSec: number;
+  /** Exchanges kept per session (default 100,000); beyond it they are counted only. */
+  maxExchanges: number;
+}
+
+export const DEFAULT_FTP_LIMITS: FtpLimits = {
+  maxLineLength: 4096,
+  maxPendingCommands: 20,
+  maxReplyLines: 1000,
+  maxPredictionsPerSession: 100,
+  maxPredictions: 10_000,
+  predictionTimeoutSec: 300,
+  maxExchanges: 100_000,
+};
+
+/** What a control session needs from the analysis around it. */
+export interface SessionEngine {
+  readonly clock: Readonly<Stamp>;
+  readonly limits: FtpLimits;
+  /** A data connection was announced (PORT/EPRT/LPRT command, or 227/228/229 reply). */
+  predict(s: ControlSession, ex: Exchange, source: PredictionSource, parsed: Parsed | { valid: true; port: number }, setup: Stamp): void;
+  /** The reply to a PORT/EPRT/LPRT command. */
+  predictionAnswered(ex: Exchange, code: number): void;
+  /** A data-bearing command was sent. */
+  startTransfer(s: ControlSession, ex: Exchange, use: DataUse): void;
+  /** A reply to a data-bearing command. */
+  transferReply(s: ControlSession, ex: Exchange, reply: Reply): void;
+  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void;
+}
+
+const REPLY_LINE = /^(\d{3})([ -]|$)(.*)$/s;
+const VERB = /^[A-Za-z]+$/;
+/** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
+const MAX_VERB = 12;
+/** RFC 2228: commands wrapped in integrity or confidentiality protection. */
+const PROTECTED = new Set(['MIC', 'CONF', 'ENC']);
+const ANONYMOUS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
+
+/**
+ * One FTP control connection: frames both directions into lines, pairs replies with pipelined commands
+ * (a reply goes to the oldest pending command it is a valid reply for), and tracks login, working
+ * directory, TYPE, REST, SIZE, TLS and PROT. Predictions and transfers are handed to the engine.
+ */
+export class ControlSession implements StreamSink {
+  readonly model: FtpSession;
+  private readonly readers: [LineReader, LineReader];
+  private readonly pending: Exchange[] = [];
+  /** The multi-line reply being read: its code, lines and start. */
+  private multi: { code: number; lines: string[]; start: Stamp; commandsBefore: number } | null = null;
+  private commandsSent = 0;
+  private greetingSeen = false;
+  private encrypted = false;
+  private pendingUser: string | null = null;
+  private pendingPassword: string | null = null;
+  cwd: string = UNKNOWN_DIR;
+  restOffset: number | null = null;
+  type: string | null = null;
+  /** Sizes from 213 replies to SIZE, by full path (the latest few only). */
+  readonly sizes = new Map<string, number>();
+  private droppedExchanges = 0;
+
+  constructor(
+    readonly conn: Connection,
+    readonly id: number,
+    private readonly engine: SessionEngine,
+    /** The TCP direction that carries the commands (0 when the FTP client opened the connection). */
+    readonly commandDir: Dir,
+  ) {
+    const c = commandDir === 0;
+    this.model = {
+      id,
+      connection: conn.id,
+      client: { address: c ? conn.clientAddress : conn.serverAddress, port: c ? conn.cPort : conn.sPort },
+      server: { address: c ? conn.serverAddress : conn.clientAddress, port: c ? conn.sPort : conn.cPort },
+      ipVersion: conn.ipVersion,
+      start: conn.first,
+      end: conn.first,
+      midStream: conn.syn === null,
+      greeting: null,
+      user: null,
+      password: null,
+      anonymous: false,
+      login: 'none',
+      loginAttempts: [],
+      cwd: null,
+      tls: null,
+      protectedFrom: null,
+      dataProtected: false,
+      exchanges: [],
+      predictions: [],
+      transfers: [],
+      dropped: { commands: 0, replies: 0 },
+      quit: false,
+    };
+    const max = engine.limits.maxLineLength;
+    const commands = new LineReader(max, (l) => this.onCommand(l), looksLikeCommand);
+    const replies = new LineReader(max, (l) => this.onReplyLine(l), looksLikeReply);
+    this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
+  }
+
+  /** The control connection's client (the FTP client) and server, as the model has them. */
+  get client(): { address: string; port: number } {
+    return this.model.client;
+  }
+
+  get server(): { address: string; port: number } {
+    return this.model.server;
+  }
+
+  // ---- StreamSink
+
+  data(dir: Dir, buf: Buffer, off: number, len: number): void {
+    if (this.encrypted) return;
+    this.readers[dir].push(buf, off, len, this.engine.clock);
+  }
+
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    if (this.encrypted) return;
+    this.readers[dir].gap();
+    if (reason === 'start-unseen') {
+      this.model.midStream = true;
+      return;
+    }
+    const side = dir === this.commandDir ? 'commands' : 'replies';
+    this.engine.finding('control-gap', 'warning', this.id, [this.engine.clock.frame], `${len} bytes of the ${side} (from offset ${at}) are not in the capture (${reason}): a ${side === 'commands' ? 'command' : 'reply'} may be missing or cut`);
+  }
+
+  end(dir: Dir, _reason: EndReason): void {
+    if (!this.encrypted) this.readers[dir].end(this.engine.clock);
+    if (dir !== this.commandDir && this.multi !== null) this.closeMulti(this.engine.clock, 'the connection ended inside a multi-line reply');
+  }
+
+  /** Called when the control connection is done. */
+  finish(): void {
+    const last = this.conn;
+    this.model.end = { frame: last.lastFrame, sec: last.lastSec, nsec: last.lastNsec };
+    this.model.cwd = this.cwd === UNKNOWN_DIR ? null : this.cwd;
+    this.model.dropped.commands += this.droppedExchanges;
+    for (const ex of this.pending) ex.note ??= 'no reply in the capture';
+  }
+
+  // ---- commands
+
+  private onCommand(l: LineEvent): void {
+    this.model.end = l.last;
+    const text = l.text;
+    const sp = text.indexOf(' ');
+    const verb = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
+    const arg = sp < 0 ? '' : text.slice(sp + 1);
+    if (!VERB.test(verb)) {
+      this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
+      return;
+    }
+    if (l.truncated) {
+      this.engine.finding('overlong-command', 'warning', this.id, [l.first.frame], `a ${verb.slice(0, 16)} command of ${l.length} bytes was cut to ${this.engine.limits.maxLineLength}`);
+    } else if (verb.length > MAX_VERB) {
+      this.engine.finding('overlong-command', 'warning', this.id, [l.first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
+    }
+    if (PROTECTED.has(verb) && this.model.protectedFrom === null) {
+      this.model.protectedFrom = l.first.frame;
+      this.engine.finding('protected-commands', 'info', this.id, [l.first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
+    }
+    this.commandsSent++;
+    const info = commandInfo(verb);
+    const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
+    const ex = this.addExchange({
+      index: 0,
+      command: verb,
+      argument: arg,
+      path,
+      cwd: this.cwd,
+      request: l.first,
+      replies: [],
+      responseTime: null,
+      prediction: null,
+      transfer: null,
+    });
+    if (this.pending.length >= this.engine.limits.maxPendingCommands) {
+      const old = this.pending.shift()!;
+      old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
+      this.engine.finding('too-many-pending-commands', 'notice', this.id, [l.first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
+    }
+    this.pending.push(ex);
+    switch (verb) {
+      case 'USER':
+        this.pendingUser = arg;
+        this.model.user = arg;
+        this.model.anonymous = ANONYMOUS.has(arg.toLowerCase());
+        break;
+      case 'PASS':
+        this.pendingPassword = arg;
+        this.model.password = arg;
+        break;
+      case 'PORT':
+        this.engine.predict(this, ex, 'PORT', parsePortArg(arg), l.first);
+        break;
+      case 'EPRT':
+        this.engine.predict(this, ex, 'EPRT', parseEprtArg(arg), l.first);
+        break;
+      case 'LPRT':
+        this.engine.predict(this, ex, 'LPRT', parseLprtArg(arg), l.first);
+        break;
+      case 'SITE':
+        if (/^\s*exec\b/i.test(arg)) this.engine.finding('site-exec', 'alert', this.id, [l.first.frame], `SITE EXEC asks the server to run a program: ${quote(arg)}`);
+        break;
+    }
+    if (info?.data !== undefined) this.engine.startTransfer(this, ex, info.data);
+  }
+
+  private addExchange(ex: Exchange): Exchange {
+    if (this.model.exchanges.length >= this.engine.limits.maxExchanges) {
+      this.droppedExchanges++;
+      return ex; // still paired and acted on, not kept
+    }
+    ex.index = this.model.exchanges.length;
+    this.model.exchanges.push(ex);
+    return ex;
+  }
+
+  // ---- replies
+
+  private onReplyLine(l: LineEvent): void {
+    this.model.end = l.last;
+    const text = l.text;
+    const multi = this.multi;
+    if (multi !== null) {
+      const m = REPLY_LINE.exec(text);
+      const code = m ? Number(m[1]) : -1;
+      if (code === multi.code && m![2] !== '-') {
+        multi.lines.push(text);
+        this.multi = null;
+        this.reply(code, multi.lines, m![3]!.trimStart(), multi.start, l.last);
+        return;
+      }
+      // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
+      // sent after the multi-line reply began closes it.
+      if (m && m[2] === ' ' && this.commandsSent > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
+        this.closeMulti(l.first, `a ${multi.code}- multi-line reply was never closed`);
+      } else {
+        if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
+        else if (multi.lines.length === this.engine.limits.maxReplyLines) {
+          this.engine.finding('long-reply', 'notice', this.id, [l.first.frame], `a ${multi.code} reply runs over ${this.engine.limits.maxReplyLines} lines: the rest is not kept`);
+          multi.lines.push('...');
+        }
+        return;
+      }
+    }
+    const m = REPLY_LINE.exec(text);
+    if (m === null) {
+      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
+      return;
+    }
+    const code = Number(m[1]);
+    if (code < 100 || code > 699) {
+      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `reply code ${m[1]} is outside 100-699: ${quote(text)}`);
+      return;
+    }
+    if (m[2] === '-') {
+      this.multi = { code, lines: [text], start: l.first, commandsBefore: this.commandsSent };
+      return;
+    }
+    this.reply(code, [text], m[3]!.trimStart(), l.first, l.last);
+  }
+
+  private closeMulti(at: Readonly<Stamp>, why: string): void {
+    const multi = this.multi!;
+    this.multi = null;
+    this.engine.finding('unterminated-reply', 'notice', this.id, [multi.start.frame], why);
+    const last = multi.lines[multi.lines.length - 1]!;
+    this.reply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, { frame: at.frame, sec: at.sec, nsec: at.nsec });
+  }
+
+  private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
+    const reply: Reply = { code, lines, message, start, end };
+    const ex = this.pairReply(code);
+    if (ex === null) {
+      this.greetingSeen = true;
+      this.model.greeting = reply;
+      this.addExchange({ index: 0, command: '<init>', argument: '', path: null, cwd: null, request: null, replies: [reply], responseTime: null, prediction: null, transfer: null });
+      return;
+    }
+    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
+    ex.replies.push(reply);
+    this.act(ex, reply);
+  }
+
+  /** The exchange a reply belongs to: null for the greeting; an exchange without command when none is pending. */
+  private pairReply(code: number): Exchange | null {
+    const pending = this.pending;
+    // The first 220 (or 120, "ready in n minutes", or a 421 refusal before any command) is the greeting,
+    // even when the client pipelined commands before it.
+    if (!this.greetingSeen && (code === 220 || code === 120 || (code === 421 && pending.length === 0))) return null;
+    this.greetingSeen = true;
+    const i = pending.findIndex((p) => isValidReply(p.command, code));
+    if (i < 0) {
+      // Its command is not in the capture (lost, or sent before the capture began), or the reply is
+      // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
+      const note = pending.length === 0
+        ? 'reply without a command in the capture'
+        : `reply ${code} answers none of the commands waiting (${pending.map((p) => p.command).join(', ')}): its own command is not in the capture`;
+      return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
+    }
+    const ex = pending[i]!;
+    if (code >= 200) {
+      pending.splice(i, 1);
+      // Replies come in the order of the commands: older commands still without any reply will get none.
+      // A transfer in progress (it had its 1xx) may be overtaken by ABOR, STAT or NOOP, so it stays.
+      for (let k = i - 1; k >= 0; k--) {
+        if (pending[k]!.replies.length > 0) continue;
+        pending[k]!.note = 'no reply in the capture';
+        pending.splice(k, 1);
+      }
+    }
+    return ex;
+  }
+
+  /** What a reply changes in the session. */
+  private act(ex: Exchange, reply: Reply): void {
+    const code = reply.code;
+    const ok = code >= 200 && code < 300;
+    const frame = reply.start.frame;
+    switch (ex.command) {
+      case 'USER':
+        if (code === 230) this.login(ex.argument, null, 'success', frame);
+        else if (code === 530) this.login(ex.argument, null, 'failure', frame);
+        break;
+      case 'PASS':
+      case 'ACCT':
+        if (code === 230 || code === 202) this.login(this.pendingUser ?? '', this.pendingPassword, 'success', frame);
+        else if (code === 530 || code === 500 || code === 501) this.login(this.pendingUser ?? '', this.pendingPassword, 'failure', frame);
+        break;
+      case 'CWD':
+      case 'XCWD':
+        if (ok || code === 250) this.cwd = resolvePath(this.cwd, ex.argument);
+        break;
+      case 'CDUP':
+      case 'XCUP':
+        if (ok) this.cwd = resolvePath(this.cwd, '..');
+        break;
+      case 'PWD':
+      case 'XPWD':
+        if (code === 257) {
+          const dir = parse257(reply.message);
+          if (dir !== null && dir.startsWith('/')) this.cwd = resolvePath('/', dir);
+          else if (dir !== null) this.cwd = dir; // a server with another notation (VMS, Windows drive)
+        }
+        break;
+      case 'SIZE':
+        if (code === 213 && ex.path !== null) {
+          const n = Number(reply.message.trim().split(/\s+/)[0]);
+          if (Number.isSafeInteger(n) && n >= 0) this.rememberSize(ex.path, n);
+        }
+        break;
+      case 'REST':
+        if (code === 350) {
+          const n = Number(ex.argument.trim());
+          this.restOffset = Number.isSafeInteger(n) && n >= 0 ? n : null;
+        }
+        break;
+      case 'TYPE':
+        if (ok) this.type = ex.argument.trim().toUpperCase();
+        break;
+      case 'AUTH':
+        if (code === 234) {
+          this.encrypted = true;
+          this.model.tls = { command: `AUTH ${ex.argument}`.trim(), frame };
+          this.engine.finding('tls', 'info', this.id, [frame], `AUTH ${ex.argument} accepted: from here on the control channel is encrypted; its commands and replies cannot be seen`);
+        }
+        break;
+      case 'PROT':
+        if (ok) this.model.dataProtected = ex.argument.trim().toUpperCase() === 'P';
+        break;
+      case 'QUIT':
+        if (code === 221) this.model.quit = true;
+        break;
+      case 'PORT':
+      case 'EPRT':
+      case 'LPRT':
+        this.engine.predictionAnswered(ex, code);
+        break;
+    }
+    // Passive replies are read by their code, whatever the command (some servers answer PASV with 229).
+    if (code === 227) this.engine.predict(this, ex, 'PASV', parsePasvReply(reply.message), reply.start);
+    else if (code === 229) this.engine.predict(this, ex, 'EPSV', parseEpsvReply(reply.message), reply.start);
+    else if (code === 228) this.engine.predict(this, ex, 'LPSV', parseLpsvReply(reply.message), reply.start);
+    if (ex.transfer !== null) this.engine.transferReply(this, ex, reply);
+  }
+
+  private login(user: string, password: string | null, result: 'success' | 'failure', frame: number): void {
+    this.model.loginAttempts.push({ user, password, result, frame });
+    if (this.model.login !== 'success') this.model.login = result;
+    if (result === 'success') {
+      this.model.user = user;
+      this.model.anonymous = ANONYMOUS.has(user.toLowerCase());
+    }
+  }
+
+  private rememberSize(path: string, n: number): void {
+    if (this.sizes.size >= 64) this.sizes.delete(this.sizes.keys().next().value!);
+    this.sizes.set(path, n);
+  }
+}
+
+function looksLikeCommand(b: Buffer, off: number, len: number): boolean {
+  let i = 0;
+  while (i < len && i < 13 && isLetter(b[off + i]!)) i++;
+  return i >= 3 && (i === len || b[off + i] === 0x20 || b[off + i] === 0x0d || b[off + i] === 0x0a);
+}
+
+function looksLikeReply(b: Buffer, off: number, len: number): boolean {
+  return len >= 4 && isDigit(b[off]!) && isDigit(b[off + 1]!) && isDigit(b[off + 2]!) && (b[off + 3] === 0x20 || b[off + 3] === 0x2d);
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+export function seconds(s: { sec: number; nsec: number }): number {
+  return s.sec + s.nsec / 1e9;
+}
+
+/** A line from the wire, shortened for a message. */
+function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
+}

@@ -1,0 +1,204 @@
+/**
+ * The FTP session model: plain JSON-able data, the only thing views and outputs read.
+ *
+ * Cross-references are by number: frames (1-based, in reading order), connection ids (as in the
+ * connection list), session ids, exchange indexes (within their session), prediction and transfer ids
+ * (within the whole analysis). Times are exact: whole seconds since the epoch plus nanoseconds.
+ */
+import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { Stamp } from '../flow/connections.js';
+
+export type { Stamp };
+
+export interface HostPort {
+  address: string;
+  port: number;
+}
+
+/** One reply of the server: a single line, or all the lines of a multi-line reply. */
+export interface Reply {
+  code: number;
+  /** Every line as sent, without the line ending (telnet commands removed). */
+  lines: string[];
+  /** The text of the last line, after the code (the message Zeek logs). */
+  message: string;
+  /** Where the reply started (its first line's frame) and where it ended. */
+  start: Stamp;
+  end: Stamp;
+}
+
+/** A command of the client and the replies that answered it. */
+export interface Exchange {
+  /** Position in the session's exchanges. */
+  index: number;
+  /** The command in upper case, '<init>' for the greeting, '' for a reply whose command was not captured. */
+  command: string;
+  /** The argument as sent (may be empty). */
+  argument: string;
+  /** For commands whose argument is a path: the full path, from the tracked working directory. */
+  path: string | null;
+  /** The working directory when the command was sent (null: not known). */
+  cwd: string | null;
+  request: Stamp | null;
+  /** Preliminary (1xx) replies first, then the final one. */
+  replies: Reply[];
+  /** Seconds from the command to its first reply. */
+  responseTime: number | null;
+  /** The prediction this command set up (PORT, EPRT, PASV, EPSV, LPRT, LPSV). */
+  prediction: number | null;
+  /** The transfer this command caused (RETR, STOR, STOU, APPE, LIST, NLST, MLSD). */
+  transfer: number | null;
+  /** Why the pairing with its reply is unusual, when it is. */
+  note?: string;
+}
+
+export type PredictionSource = 'PORT' | 'EPRT' | 'LPRT' | 'PASV' | 'EPSV' | 'LPSV';
+
+/** A data connection announced on the control connection, before it is seen. */
+export interface Prediction {
+  id: number;
+  session: number;
+  source: PredictionSource;
+  mode: 'active' | 'passive';
+  /** The exchange (command) that set it up. */
+  exchange: number;
+  /** The frame that carried the address: the PORT/EPRT/LPRT command, or the 227/228/229 reply. */
+  setup: Stamp;
+  /** Who will connect: the server (active mode) or the client (passive mode). */
+  connector: 'client' | 'server';
+  /** The side that will connect, by the control connection's address. */
+  from: string;
+  /** Where the connection is expected, as advertised. For EPSV and an unspecified EPRT address, the control connection's peer. */
+  to: HostPort;
+  /** The same port at the control connection's address of the listening side (to match through NAT). */
+  controlPeer: HostPort;
+  /** The advertised address differs from the control connection's (a NAT, a misconfigured passive address, or a third party). */
+  addressDiffers: boolean;
+  /** PORT/EPRT naming a host other than the client: a third-party transfer or an FTP bounce. */
+  thirdParty: boolean;
+  /** The numbers as sent and the port arithmetic, for explanations ("200*256+100 = 51300"). */
+  numbers: number[] | null;
+  arithmetic: string | null;
+  /** Capture time (seconds) after which it is no longer matched. */
+  expires: number;
+  status: 'matched' | 'unused' | 'refused' | 'dropped';
+  /** The data connection that matched, and by which rule: the advertised address and port, or the control connection's peer and that port. */
+  connection: number | null;
+  rule: 'advertised' | 'control-peer' | null;
+  /** The transfers that used it (normally one; active mode may reuse the last PORT). */
+  transfers: number[];
+}
+
+export type TransferStatus =
+  /** 226/250 and the bytes all seen. */
+  | 'complete'
+  /** The final reply says it worked, but bytes are missing from the capture. */
+  | 'incomplete'
+  /** 425/426/451/452/55x, or the data connection reset. */
+  | 'failed'
+  /** No final reply in the capture. */
+  | 'unfinished'
+  /** Refused before any data connection (550 and the like). */
+  | 'refused';
+
+export interface Transfer {
+  id: number;
+  session: number;
+  exchange: number;
+  command: string;
+  /** Full path (or the argument, or '' for a listing of the working directory). */
+  path: string;
+  /** download: server to client; upload: client to server; listing: server to client. */
+  direction: 'download' | 'upload' | 'listing';
+  mode: 'active' | 'passive' | 'unknown';
+  prediction: number | null;
+  /** The data connection (id in the connection list), null when none was seen. */
+  connection: number | null;
+  /** How the data connection was found: through the prediction's rule, or by time alone when no prediction was captured. */
+  rule: 'advertised' | 'control-peer' | 'unpredicted' | null;
+  /** Data bytes seen, and bytes missing from the capture (gaps). */
+  bytes: number;
+  missingBytes: number;
+  /** Bytes in the unexpected direction (e.g. client to server during a RETR). */
+  wrongDirectionBytes: number;
+  firstData: Stamp | null;
+  lastData: Stamp | null;
+  duration: number | null;
+  /** Bytes per second over the data's duration. */
+  throughput: number | null;
+  /** Size announced by SIZE (213) or the 150 reply's "(N bytes)". */
+  announcedSize: number | null;
+  restOffset: number | null;
+  type: string | null;
+  /** The data connection is TLS-protected (PROT P after AUTH). */
+  protected: boolean;
+  preliminary: number | null;
+  final: number | null;
+  finalMessage: string | null;
+  status: TransferStatus;
+  /** The likely cause when it failed or no connection was seen. */
+  cause: string | null;
+}
+
+export type Severity = 'info' | 'notice' | 'warning' | 'alert';
+
+export interface Finding {
+  kind: string;
+  severity: Severity;
+  session: number | null;
+  /** The frames involved (the first 20, when the finding repeats). */
+  frames: number[];
+  /** Says the first occurrence; `count` tells how many times it happened in the session. */
+  message: string;
+  count: number;
+}
+
+export interface LoginAttempt {
+  user: string;
+  /** Kept as sent; views mask it unless asked (anonymous passwords, e-mail addresses, are shown). */
+  password: string | null;
+  result: 'success' | 'failure' | 'unknown';
+  frame: number;
+}
+
+export interface FtpSession {
+  id: number;
+  /** The control connection (id in the connection list). */
+  connection: number;
+  client: HostPort;
+  server: HostPort;
+  ipVersion: number;
+  start: Stamp;
+  end: Stamp;
+  /** The capture began after the session did (no handshake or no greeting). */
+  midStream: boolean;
+  greeting: Reply | null;
+  user: string | null;
+  password: string | null;
+  anonymous: boolean;
+  login: 'success' | 'failure' | 'unknown' | 'none';
+  loginAttempts: LoginAttempt[];
+  /** The working directory at the end, when known. */
+  cwd: string | null;
+  /** AUTH TLS/SSL answered 234: from the frame after it the control channel is encrypted. */
+  tls: { command: string; frame: number } | null;
+  /** RFC 2228 protected commands (MIC, CONF, ENC, after AUTH GSSAPI and ADAT) from this frame on. */
+  protectedFrom: number | null;
+  /** PROT P was accepted: data connections are TLS-protected. */
+  dataProtected: boolean;
+  exchanges: Exchange[];
+  predictions: number[];
+  transfers: number[];
+  /** Commands and replies not shown because a limit was hit. */
+  dropped: { commands: number; replies: number };
+  quit: boolean;
+}
+
+export interface FtpAnalysis {
+  sessions: FtpSession[];
+  predictions: Prediction[];
+  transfers: Transfer[];
+  findings: Finding[];
+  /** The connections that belong to FTP: control and data. */
+  connections: ConnectionSummary[];
+}

@@ -1,0 +1,365 @@
+/**
+ * The FTP engine on synthetic dialogs: the control parser (segmentation, multi-line replies, telnet,
+ * pipelining) and the attribution of data connections in each of the cases the peers get wrong.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import { openCapture } from '../src/capture/open-capture.js';
+import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
+import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
+import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
+
+const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
+const SERVER: Endpoint = { ip: '10.0.0.2', port: 21 };
+
+/** Builds a capture from several TCP conversations, in the order their pieces are added. */
+class Script {
+  readonly frames: Frame[] = [];
+  private readonly taken = new Map<TcpConversation, number>();
+  readonly ctl: TcpConversation;
+
+  constructor(client = CLIENT, server = SERVER, handshake = true) {
+    this.ctl = new TcpConversation({ client, server });
+    if (handshake) this.take(this.ctl.handshake());
+  }
+
+  /** Moves the frames a conversation made since the last call into the capture. */
+  take(conv: TcpConversation): this {
+    const from = this.taken.get(conv) ?? 0;
+    this.frames.push(...conv.frames.slice(from));
+    this.taken.set(conv, conv.frames.length);
+    return this;
+  }
+
+  cmd(line: string): this {
+    return this.take(this.ctl.send(true, `${line}\r\n`));
+  }
+
+  reply(text: string): this {
+    return this.take(this.ctl.send(false, `${text}\r\n`));
+  }
+
+  /** A data connection from `from` to `to` carrying `bytes` from its server side (or client side). */
+  dataConn(from: Endpoint, to: Endpoint, bytes: string, fromOpener = false): TcpConversation {
+    const d = new TcpConversation({ client: from, server: to, isnClient: 7000, isnServer: 9000 });
+    d.handshake().send(fromOpener, bytes).close(!fromOpener);
+    return d;
+  }
+
+  /** The frames, stamped 1 ms apart in the order they were added. */
+  build(): Frame[] {
+    return this.frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000 }));
+  }
+}
+
+async function analyseFrames(frames: Frame[], options: FtpOptions = DEFAULT_FTP_OPTIONS): Promise<FtpAnalysis> {
+  const reader = await openCapture('test.pcap', Readable.from([framesToPcap(frames, 'ethernet')]));
+  const ftp = new FtpAnalyzer(options);
+  await analyze(reader, ftp, { ...DEFAULT_ANALYZE_OPTIONS, serverPorts: options.ports });
+  return ftp.result();
+}
+
+/** An exchange without its frames and times, to compare runs whose segmentation differs. */
+function shape(ex: Exchange) {
+  return { command: ex.command, argument: ex.argument, path: ex.path, cwd: ex.cwd, replies: ex.replies.map((r) => ({ code: r.code, lines: r.lines, message: r.message })), note: ex.note };
+}
+
+// ---------------------------------------------------------------------------
+// The control parser
+// ---------------------------------------------------------------------------
+
+/** A transcript: who sends what, in order. */
+const TRANSCRIPT: Array<[boolean, string]> = [
+  [false, '220-Welcome.\r\n220-Second line of the greeting\r\n 220 a line that starts with a space and the code\r\n220 Ready.\r\n'],
+  [true, 'user alice\r\n'],
+  [false, '331 Password required.\r\n'],
+  [true, 'PASS secret\n'], // a bare LF
+  [false, '230 Logged in.\n'],
+  [true, 'PWD\r\n'],
+  [false, '257 "/home/alice ""quoted"" dir" is the current directory\r\n'],
+  [true, 'CWD sub\r\nTYPE I\r\n'], // two pipelined commands in one segment
+  [false, '250 OK.\r\n200 Type set to I.\r\n'],
+  [true, '\xff\xf4\xff\xf2NOOP\r\n'], // telnet IP and DM before the command
+  [false, '200 NOOP ok.\r\n'],
+  [true, 'SIZE ../file.txt\r\n'],
+  [false, '213 1234\r\n'],
+  [true, 'QUIT\r\n'],
+  [false, '221 Bye.\r\n'],
+];
+
+/** The transcript as a control connection whose segments are cut by `cut(message index, bytes)`. */
+function transcriptFrames(cut: (i: number, bytes: Buffer) => Buffer[]): Frame[] {
+  const s = new Script();
+  TRANSCRIPT.forEach(([fromClient, text], i) => {
+    for (const piece of cut(i, Buffer.from(text, 'latin1'))) s.ctl.segment(fromClient, ACK | PSH, piece);
+    s.take(s.ctl);
+  });
+  return s.build();
+}
+
+test('control parser: lines, multi-line replies, telnet, pipelining and the working directory', async () => {
+  const a = await analyseFrames(transcriptFrames((_, b) => [b]));
+  const s = a.sessions[0]!;
+  assert.deepEqual(s.greeting?.lines, ['220-Welcome.', '220-Second line of the greeting', ' 220 a line that starts with a space and the code', '220 Ready.']);
+  assert.equal(s.user, 'alice');
+  assert.equal(s.login, 'success');
+  assert.deepEqual(s.exchanges.map((e) => `${e.command} ${e.replies.map((r) => r.code).join('/')}`), [
+    '<init> 220', 'USER 331', 'PASS 230', 'PWD 257', 'CWD 250', 'TYPE 200', 'NOOP 200', 'SIZE 213', 'QUIT 221',
+  ]);
+  const size = s.exchanges.find((e) => e.command === 'SIZE')!;
+  assert.equal(size.cwd, '/home/alice "quoted" dir/sub');
+  assert.equal(size.path, '/home/alice "quoted" dir/file.txt');
+  assert.equal(s.cwd, '/home/alice "quoted" dir/sub');
+  assert.ok(s.exchanges.every((e) => e.command === '<init>' || e.responseTime !== null));
+});
+
+test('control parser: every split point gives the same exchanges', async () => {
+  const whole = (await analyseFrames(transcriptFrames((_, b) => [b]))).sessions[0]!.exchanges.map(shape);
+  const total = TRANSCRIPT.reduce((n, [, t]) => n + t.length, 0);
+  for (let k = 1; k < total; k++) {
+    // Split the message holding byte k of the whole transcript at that byte.
+    let before = 0;
+    const frames = transcriptFrames((i, b) => {
+      const start = before;
+      before += b.length;
+      void i;
+      return k > start && k < start + b.length ? [b.subarray(0, k - start), b.subarray(k - start)] : [b];
+    });
+    const got = (await analyseFrames(frames)).sessions[0]!.exchanges.map(shape);
+    assert.deepEqual(got, whole, `split at byte ${k}`);
+  }
+});
+
+test('control parser: one byte per segment gives the same exchanges', async () => {
+  const whole = (await analyseFrames(transcriptFrames((_, b) => [b]))).sessions[0]!.exchanges.map(shape);
+  const bytewise = transcriptFrames((_, b) => [...b].map((x) => Buffer.from([x])));
+  assert.deepEqual((await analyseFrames(bytewise)).sessions[0]!.exchanges.map(shape), whole);
+});
+
+test('control parser: a multi-line reply that is never closed is closed by the next valid reply', async () => {
+  const s = new Script().reply('220 Hi').cmd('USER bob').reply('230-Welcome, bob').reply('230-Enjoy').cmd('PWD').reply('257 "/" is the directory');
+  const a = await analyseFrames(s.build());
+  const ex = a.sessions[0]!.exchanges;
+  assert.deepEqual(ex.map((e) => `${e.command} ${e.replies.map((r) => r.code).join('/')}`), ['<init> 220', 'USER 230', 'PWD 257']);
+  assert.deepEqual(ex[1]!.replies[0]!.lines, ['230-Welcome, bob', '230-Enjoy']);
+  assert.ok(a.findings.some((f) => f.kind === 'unterminated-reply'));
+  assert.equal(a.sessions[0]!.cwd, '/');
+});
+
+test('control parser: commands pipelined before the greeting are paired by valid reply codes', async () => {
+  const s = new Script();
+  for (const c of ['USER anonymous', 'PASS a@b.c', 'SYST', 'TYPE I', 'PASV', 'QUIT']) s.cmd(c);
+  s.reply('220 ready').reply('331 ok').reply('230 in').reply('215 UNIX').reply('200 ok').reply('227 Entering Passive Mode (10,0,0,2,200,1)').reply('221 bye');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(a.sessions[0]!.exchanges.map((e) => `${e.command} ${e.replies.map((r) => r.code).join('/')}`), [
+    'USER 331', 'PASS 230', 'SYST 215', 'TYPE 200', 'PASV 227', 'QUIT 221', '<init> 220',
+  ].sort((x, y) => (x.startsWith('<') ? 1 : 0) - (y.startsWith('<') ? 1 : 0)));
+  assert.equal(a.predictions[0]!.to.port, 200 * 256 + 1);
+});
+
+test('control parser: lines that are not replies are findings, and the session goes on', async () => {
+  const s = new Script().reply('220 Hi').cmd('SYST').reply('230_no_space').reply('99 short code').reply('215 UNIX Type: L8');
+  const a = await analyseFrames(s.build());
+  assert.equal(a.findings.find((f) => f.kind === 'invalid-reply')?.count, 2);
+  assert.equal(a.sessions[0]!.exchanges.find((e) => e.command === 'SYST')!.replies[0]!.code, 215);
+});
+
+test('control parser: an overlong line is cut, reported, and the next line is read', async () => {
+  const options = { ...DEFAULT_FTP_OPTIONS, limits: { ...DEFAULT_FTP_OPTIONS.limits, maxLineLength: 64 } };
+  const s = new Script().reply('220 Hi').cmd(`CWD ${'x'.repeat(500)}`).reply('250 ok').cmd('PWD').reply('257 "/"');
+  const a = await analyseFrames(s.build(), options);
+  assert.ok(a.findings.some((f) => f.kind === 'overlong-command'));
+  assert.deepEqual(a.sessions[0]!.exchanges.map((e) => e.command), ['<init>', 'CWD', 'PWD']);
+  assert.equal(a.sessions[0]!.exchanges[1]!.argument.length, 60);
+});
+
+test('AUTH TLS answered 234: the rest of the control channel is not parsed', async () => {
+  const s = new Script().reply('220 Hi').cmd('AUTH TLS').reply('234 Proceed');
+  s.take(s.ctl.send(true, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x0d, 0x0a])));
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(a.sessions[0]!.tls, { command: 'AUTH TLS', frame: a.sessions[0]!.exchanges[1]!.replies[0]!.start.frame });
+  assert.equal(a.sessions[0]!.exchanges.length, 2);
+  assert.ok(!a.findings.some((f) => f.kind === 'not-ftp-command'));
+});
+
+// ---------------------------------------------------------------------------
+// Predictions and attribution
+// ---------------------------------------------------------------------------
+
+function login(s: Script): Script {
+  return s.reply('220 Hi').cmd('USER u').reply('331 pw').cmd('PASS p').reply('230 ok').cmd('PWD').reply('257 "/pub"');
+}
+
+test('EPSV, then SIZE and CWD before RETR: the data connection belongs to RETR', async () => {
+  const s = login(new Script()).cmd('EPSV').reply('229 Entering Extended Passive Mode (|||50001|)');
+  const data = s.dataConn({ ip: CLIENT.ip, port: 40100 }, { ip: SERVER.ip, port: 50001 }, 'file body');
+  s.take(new TcpConversation({ client: CLIENT, server: SERVER })); // nothing: keeps the API honest
+  // The client connects at once, then asks SIZE and CWD, then RETR.
+  s.frames.push(...data.frames.slice(0, 3));
+  s.cmd('SIZE README').reply('213 9').cmd('CWD README').reply('550 not a directory').cmd('RETR README').reply('150 here it comes');
+  s.frames.push(...data.frames.slice(3));
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  assert.equal(a.transfers.length, 1);
+  const t = a.transfers[0]!;
+  assert.equal(t.command, 'RETR');
+  assert.equal(t.path, '/pub/README');
+  assert.equal(t.mode, 'passive');
+  assert.equal(t.rule, 'advertised');
+  assert.equal(t.bytes, 9);
+  assert.equal(t.announcedSize, 9);
+  assert.equal(t.status, 'complete');
+  assert.equal(a.sessions[0]!.exchanges.find((e) => e.command === 'SIZE')!.transfer, null);
+});
+
+test('active mode from a port other than 20 is matched on the advertised address and port', async () => {
+  const s = login(new Script()).cmd('PORT 10,0,0,1,200,100').reply('200 PORT ok').cmd('LIST').reply('150 listing');
+  const data = s.dataConn({ ip: SERVER.ip, port: 2020 }, { ip: CLIENT.ip, port: 51300 }, 'a\r\nb\r\n', true);
+  s.frames.push(...data.frames);
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  const p = a.predictions[0]!;
+  assert.equal(p.to.port, 51300);
+  assert.equal(p.arithmetic, '200*256+100 = 51300');
+  assert.equal(p.connector, 'server');
+  const t = a.transfers[0]!;
+  assert.deepEqual([t.command, t.mode, t.rule, t.bytes, t.status], ['LIST', 'active', 'advertised', 6, 'complete']);
+  assert.equal(t.path, '/pub');
+});
+
+test('a NATed 227 (advertised address unreachable): matched on the control connection peer, flagged', async () => {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (203,0,113,5,195,80)');
+  const data = s.dataConn({ ip: CLIENT.ip, port: 40200 }, { ip: SERVER.ip, port: 195 * 256 + 80 }, 'x'.repeat(3000));
+  s.cmd('RETR big').reply('150 ok');
+  s.frames.push(...data.frames);
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  const p = a.predictions[0]!;
+  assert.equal(p.addressDiffers, true);
+  assert.equal(p.to.address, '203.0.113.5');
+  assert.equal(p.controlPeer.address, '10.0.0.2');
+  assert.equal(p.rule, 'control-peer');
+  assert.deepEqual([a.transfers[0]!.rule, a.transfers[0]!.bytes], ['control-peer', 3000]);
+});
+
+test('late binding: a data connection captured before its 227 is still attached', async () => {
+  const s = login(new Script()).cmd('PASV');
+  const data = s.dataConn({ ip: CLIENT.ip, port: 40300 }, { ip: SERVER.ip, port: 50002 }, 'late');
+  s.frames.push(...data.frames.slice(0, 3)); // the SYN shows up first (reordered capture)
+  s.reply('227 Entering Passive Mode (10,0,0,2,195,82)').cmd('RETR f').reply('150 ok');
+  s.frames.push(...data.frames.slice(3));
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  assert.equal(a.transfers[0]!.connection !== null, true);
+  assert.equal(a.transfers[0]!.bytes, 4);
+  assert.equal(a.predictions[0]!.status, 'matched');
+});
+
+test('EPRT with an unspecified address means the client on the control connection', async () => {
+  const s = login(new Script()).cmd('EPRT |2|::|51400|').reply('200 ok').cmd('RETR f').reply('150 ok');
+  const data = s.dataConn({ ip: SERVER.ip, port: 20 }, { ip: CLIENT.ip, port: 51400 }, 'eprt', true);
+  s.frames.push(...data.frames);
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(a.predictions[0]!.to, { address: '10.0.0.1', port: 51400 });
+  assert.equal(a.transfers[0]!.bytes, 4);
+});
+
+test('a 229 answering PASV is read as a passive reply', async () => {
+  const s = login(new Script()).cmd('PASV').reply('229 Entering Extended Passive Mode (!!!50003!)').cmd('NLST').reply('150 ok');
+  s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 40400 }, { ip: SERVER.ip, port: 50003 }, 'f1\r\n').frames);
+  s.reply('226 done');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual([a.predictions[0]!.source, a.transfers[0]!.command, a.transfers[0]!.bytes], ['EPSV', 'NLST', 4]);
+});
+
+test('a PORT naming another host is a third-party transfer', async () => {
+  const s = login(new Script()).cmd('PORT 10,9,9,9,4,1').reply('200 ok');
+  const a = await analyseFrames(s.build());
+  assert.equal(a.predictions[0]!.thirdParty, true);
+  assert.ok(a.findings.some((f) => f.kind === 'third-party' && f.severity === 'alert'));
+});
+
+test('a refused active connection (425): the transfer failed, and the cause says why', async () => {
+  const s = login(new Script()).cmd('PORT 10,0,0,1,200,101').reply('200 ok').cmd('RETR f').reply('150 opening');
+  const syn = new TcpConversation({ client: { ip: SERVER.ip, port: 20 }, server: { ip: CLIENT.ip, port: 51301 } });
+  syn.segment(true, SYN);
+  s.take(syn).reply("425 Can't open data connection.");
+  const a = await analyseFrames(s.build());
+  const t = a.transfers[0]!;
+  assert.equal(t.status, 'failed');
+  assert.match(t.cause!, /active mode/);
+  assert.ok(a.findings.some((f) => f.kind === 'transfer-failed'));
+});
+
+test('two concurrent sessions between the same hosts keep their own data connections', async () => {
+  const a1 = login(new Script());
+  const b = new Script({ ip: CLIENT.ip, port: 40001 }, SERVER);
+  login(b);
+  a1.frames.push(...b.frames);
+  a1.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,195,90)');
+  b.frames.length = 0;
+  b.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,195,91)').cmd('RETR two').reply('150 ok');
+  a1.frames.push(...b.frames);
+  a1.cmd('RETR one').reply('150 ok');
+  a1.frames.push(...a1.dataConn({ ip: CLIENT.ip, port: 41000 }, { ip: SERVER.ip, port: 195 * 256 + 91 }, '22').frames);
+  a1.frames.push(...a1.dataConn({ ip: CLIENT.ip, port: 41001 }, { ip: SERVER.ip, port: 195 * 256 + 90 }, '1').frames);
+  const a = await analyseFrames(a1.build());
+  const byPath = Object.fromEntries(a.transfers.map((t) => [t.path, [t.session, t.bytes]]));
+  assert.deepEqual(byPath, { '/pub/one': [1, 1], '/pub/two': [2, 2] });
+});
+
+test('a capture that starts mid-session (no handshake, no login) still analyses', async () => {
+  const s = login(new Script());
+  const cut = s.frames.length;
+  s.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,195,95)').cmd('RETR x').reply('150 (5 bytes)');
+  s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 41005 }, { ip: SERVER.ip, port: 195 * 256 + 95 }, 'hello').frames);
+  s.reply('226 ok');
+  const a = await analyseFrames(s.build().slice(cut));
+  const session = a.sessions[0]!;
+  assert.equal(session.midStream, true);
+  assert.equal(session.login, 'none');
+  assert.deepEqual([a.transfers[0]!.path, a.transfers[0]!.bytes, a.transfers[0]!.announcedSize], ['./x', 5, 5]);
+});
+
+test('FTP on another port is recognised by its first lines, or named with --ports', async () => {
+  const server = { ip: SERVER.ip, port: 2121 };
+  const s = new Script(CLIENT, server).reply('220 FTP here').cmd('USER u').reply('331 pw').cmd('PASS p').reply('230 ok');
+  const sniffed = await analyseFrames(s.build());
+  assert.equal(sniffed.sessions.length, 1);
+  assert.equal(sniffed.sessions[0]!.login, 'success');
+  const off = await analyseFrames(s.build(), { ...DEFAULT_FTP_OPTIONS, sniff: false });
+  assert.equal(off.sessions.length, 0);
+  const named = await analyseFrames(s.build(), { ...DEFAULT_FTP_OPTIONS, sniff: false, ports: new Set([21, 2121]) });
+  assert.equal(named.sessions.length, 1);
+});
+
+test('REST, TYPE and the 150 reply size reach the transfer', async () => {
+  const s = login(new Script()).cmd('TYPE I').reply('200 ok').cmd('REST 100').reply('350 Restarting at 100').cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,1)');
+  s.cmd('RETR part').reply('150 Opening BINARY mode data connection for part (1100 bytes)');
+  s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 41010 }, { ip: SERVER.ip, port: 196 * 256 + 1 }, 'y'.repeat(1000)).frames);
+  s.reply('226 ok');
+  const t = (await analyseFrames(s.build())).transfers[0]!;
+  assert.deepEqual([t.restOffset, t.type, t.announcedSize, t.bytes], [100, 'I', 1100, 1000]);
+});
+
+test('a reply whose command is not in the capture is not paired with an older command', async () => {
+  // As in a real capture: the 200 to TYPE I and the PASV after it were lost; the 227 arrives.
+  const s = login(new Script()).cmd('TYPE I');
+  const lost = s.frames.length;
+  s.cmd('PASV');
+  s.frames.length = lost; // drop the PASV segment (the server's ACK of it follows in its next segment)
+  s.reply('227 Entering Passive Mode (10,0,0,2,196,2)').cmd('RETR f').reply('150 ok').reply('226 done');
+  const a = await analyseFrames(s.build());
+  const ex = a.sessions[0]!.exchanges;
+  const type = ex.find((e) => e.command === 'TYPE')!;
+  assert.deepEqual(type.replies, []);
+  assert.equal(type.note, 'no reply in the capture');
+  const orphan = ex.find((e) => e.command === '')!;
+  assert.equal(orphan.replies[0]!.code, 227);
+  assert.match(orphan.note!, /not in the capture/);
+  assert.deepEqual(ex.find((e) => e.command === 'RETR')!.replies.map((r) => r.code), [150, 226]);
+  assert.equal(a.predictions.length, 1);
+});
