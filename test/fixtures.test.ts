@@ -70,7 +70,9 @@ for (const name of captures) {
     for (const c of conns) {
       const where = `${name} connection ${c.id} (${c.client.address}:${c.client.port} -> ${c.server.port})`;
       assert.ok(c.handshake.syn && c.handshake.synAck && c.handshake.ack, `${where}: handshake`);
-      assert.equal(c.closeReason, 'fin', `${where}: closed by FIN`);
+      // vsftpd resets the control connection after closing its TLS session (seen in auth-tls.pcap).
+      const ending = name === 'auth-tls.pcap' && c.server.port === 21 ? 'rst' : 'fin';
+      assert.equal(c.closeReason, ending, `${where}: closed by ${ending}`);
       assert.equal(c.toServer.gapCount + c.toClient.gapCount, 0, `${where}: gaps`);
       assert.equal(c.toServer.deliveredBytes, c.toServer.streamLength, `${where}: stream to the server`);
       assert.equal(c.toClient.deliveredBytes, c.toClient.streamLength, `${where}: stream to the client`);
@@ -78,7 +80,8 @@ for (const name of captures) {
   });
 }
 
-for (const f of expectedFiles) {
+// A file sent over a TLS-protected data connection cannot be recognised in the capture: only its ciphertext is there.
+for (const f of expectedFiles.filter((e) => e.capture !== 'auth-tls.pcap')) {
   test(`${f.capture}: ${f.path} comes out of a data connection byte for byte`, async () => {
     const { conns, hashes } = await analyseFixture(f.capture);
     const data = conns.filter((c) => c.server.port !== 21 && c.client.port !== 21);

@@ -29,6 +29,7 @@
  */
 
 import { formatIpv6Groups } from '../decode/packet.js';
+
 export interface Endpoint {
   valid: true;
   family: 4 | 6;

@@ -1,0 +1,105 @@
+/**
+ * The FTP engine on the real captures of fixtures/ (vsftpd with tnftp, curl and lftp): every data
+ * connection is attributed to the right command and mode, and every transferred file's bytes, hashed
+ * from the data connection attributed to it, equal what the server sent or received (files.sha256).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import { openCapture } from '../src/capture/open-capture.js';
+import type { Connection, TcpListener } from '../src/flow/connections.js';
+import { teeSinks, type StreamSink } from '../src/flow/stream-sink.js';
+import { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import type { FtpAnalysis } from '../src/model/ftp-model.js';
+
+const FIXTURES = new URL('../../fixtures/', import.meta.url);
+
+/** The FTP analysis, plus the SHA-256 of each direction of every connection. */
+async function analyseFixture(name: string): Promise<{ model: FtpAnalysis; hashes: Map<number, [string, string]> }> {
+  const ftp = new FtpAnalyzer();
+  const live = new Map<number, [Hash, Hash]>();
+  const hashes = new Map<number, [string, string]>();
+  const listener: TcpListener = {
+    bind: (clock) => ftp.bind(clock),
+    opened(conn: Connection) {
+      const h: [Hash, Hash] = [createHash('sha256'), createHash('sha256')];
+      live.set(conn.id, h);
+      const hasher: StreamSink = { data: (dir, buf, off, len) => void h[dir].update(buf.subarray(off, off + len)), gap() {}, end() {} };
+      return teeSinks(ftp.opened(conn), hasher);
+    },
+    closed(conn: Connection) {
+      const [a, b] = live.get(conn.id)!;
+      hashes.set(conn.id, [a.digest('hex'), b.digest('hex')]);
+      ftp.closed(conn);
+    },
+  };
+  const reader = await openCapture(name, createReadStream(new URL(name, FIXTURES)));
+  const summary = await analyze(reader, listener, DEFAULT_ANALYZE_OPTIONS);
+  assert.deepEqual(summary.faults, []);
+  return { model: ftp.result(), hashes };
+}
+
+/** What each capture holds, as its README says: the data commands in order, with their mode. */
+const EXPECTED: Record<string, { transfers: string[]; login: string }> = {
+  'active-ls-pwd.pcap': { transfers: ['LIST active'], login: 'success' },
+  'active-list-retr-stor.pcap': { transfers: ['LIST active', 'RETR active', 'STOR active'], login: 'success' },
+  'passive-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
+  'epsv-list-retr-stor.pcap': { transfers: ['LIST passive', 'RETR passive', 'STOR passive'], login: 'success' },
+  'eprt-retr.pcap': { transfers: ['RETR active'], login: 'success' },
+  'ipv6-epsv-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
+  'failed-login.pcap': { transfers: [], login: 'failure' },
+};
+
+const files = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  .map((l) => l.trim().split(/\s+/) as [string, string, string]);
+
+for (const [name, want] of Object.entries(EXPECTED)) {
+  test(`${name}: the data commands, their modes, and every data connection attributed`, async () => {
+    const { model } = await analyseFixture(name);
+    assert.equal(model.sessions.length, 1);
+    assert.equal(model.sessions[0]!.login, want.login);
+    assert.deepEqual(model.transfers.map((t) => `${t.command} ${t.mode}`), want.transfers);
+    for (const t of model.transfers) {
+      assert.equal(t.status, 'complete', `${t.command} ${t.path}: ${t.cause}`);
+      assert.equal(t.rule, 'advertised');
+      assert.ok(t.bytes > 0);
+      assert.equal(t.wrongDirectionBytes, 0);
+    }
+    const dataConns = model.connections.filter((c) => c.id !== model.sessions[0]!.connection);
+    assert.deepEqual(dataConns.map((c) => c.id).sort(), model.transfers.map((t) => t.connection).sort());
+    assert.deepEqual(model.findings.filter((f) => f.severity !== 'info'), []);
+  });
+}
+
+for (const [capture, path, sha256] of files.filter(([c]) => c in EXPECTED)) {
+  test(`${capture}: ${path}, hashed from the data connection of its transfer, is the file the server had`, async () => {
+    const { model, hashes } = await analyseFixture(capture);
+    // Without a PWD in the session the path stays relative to where it started ("./x").
+    const t = model.transfers.find((x) => x.path === path || x.path === `.${path}`);
+    assert.ok(t, `no transfer of ${path} among ${model.transfers.map((x) => x.path).join(', ')}`);
+    assert.ok(t.connection !== null);
+    assert.ok(hashes.get(t.connection)!.includes(sha256), `${path}: the data connection's bytes differ from the file`);
+    assert.equal(t.announcedSize === null || t.announcedSize === t.bytes, true);
+  });
+}
+
+/** Captures with tests of their own below. */
+const EXTRA = new Set(['auth-tls.pcap']);
+
+test('every fixture capture has its expectations here', () => {
+  const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
+  const missing = captures.filter((c) => !(c in EXPECTED) && !EXTRA.has(c));
+  assert.deepEqual(missing, [], 'add the new capture to EXPECTED or EXTRA');
+});
+
+test('auth-tls.pcap: AUTH TLS is seen, the rest is encrypted, and the protected data connection is reported', async () => {
+  const { model } = await analyseFixture('auth-tls.pcap');
+  const s = model.sessions[0]!;
+  assert.equal(s.tls?.command, 'AUTH TLS');
+  assert.equal(s.exchanges.at(-1)!.replies[0]!.code, 234);
+  assert.ok(model.findings.some((f) => f.kind === 'unpredicted-connection' && /encrypted/.test(f.message)));
+});
