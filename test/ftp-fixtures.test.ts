@@ -42,7 +42,7 @@ async function analyseFixture(name: string): Promise<{ model: FtpAnalysis; hashe
 }
 
 /** What each capture holds, as its README says: the data commands in order, with their mode. */
-const EXPECTED: Record<string, { transfers: string[]; login: string }> = {
+const EXPECTED: Record<string, { transfers: string[]; login: string; sessions?: number }> = {
   'active-ls-pwd.pcap': { transfers: ['LIST active'], login: 'success' },
   'active-list-retr-stor.pcap': { transfers: ['LIST active', 'RETR active', 'STOR active'], login: 'success' },
   'passive-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
@@ -50,6 +50,7 @@ const EXPECTED: Record<string, { transfers: string[]; login: string }> = {
   'eprt-retr.pcap': { transfers: ['RETR active'], login: 'success' },
   'ipv6-epsv-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
   'failed-login.pcap': { transfers: [], login: 'failure' },
+  'multi-session.pcap': { transfers: ['RETR passive', 'RETR passive'], login: 'success', sessions: 2 },
 };
 
 const files = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')
@@ -60,8 +61,8 @@ const files = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')
 for (const [name, want] of Object.entries(EXPECTED)) {
   test(`${name}: the data commands, their modes, and every data connection attributed`, async () => {
     const { model } = await analyseFixture(name);
-    assert.equal(model.sessions.length, 1);
-    assert.equal(model.sessions[0]!.login, want.login);
+    assert.equal(model.sessions.length, want.sessions ?? 1);
+    for (const session of model.sessions) assert.equal(session.login, want.login);
     assert.deepEqual(model.transfers.map((t) => `${t.command} ${t.mode}`), want.transfers);
     for (const t of model.transfers) {
       assert.equal(t.status, 'complete', `${t.command} ${t.path}: ${t.cause}`);
@@ -69,7 +70,14 @@ for (const [name, want] of Object.entries(EXPECTED)) {
       assert.ok(t.bytes > 0);
       assert.equal(t.wrongDirectionBytes, 0);
     }
-    const dataConns = model.connections.filter((c) => c.id !== model.sessions[0]!.connection);
+    const control = new Set(model.sessions.map((x) => x.connection));
+    const dataConns = model.connections.filter((c) => !control.has(c.id));
+    // Each transfer's data connection is between its own session's hosts.
+    for (const t of model.transfers) {
+      const session = model.sessions[t.session - 1]!;
+      const c = model.connections.find((x) => x.id === t.connection)!;
+      assert.deepEqual(new Set([c.client.address, c.server.address]), new Set([session.client.address, session.server.address]));
+    }
     assert.deepEqual(dataConns.map((c) => c.id).sort(), model.transfers.map((t) => t.connection).sort());
     assert.deepEqual(model.findings.filter((f) => f.severity !== 'info'), []);
   });
@@ -88,7 +96,7 @@ for (const [capture, path, sha256] of files.filter(([c]) => c in EXPECTED)) {
 }
 
 /** Captures with tests of their own below. */
-const EXTRA = new Set(['auth-tls.pcap']);
+const EXTRA = new Set(['auth-tls.pcap', 'nat-pasv.pcap']);
 
 test('every fixture capture has its expectations here', () => {
   const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
@@ -102,4 +110,17 @@ test('auth-tls.pcap: AUTH TLS is seen, the rest is encrypted, and the protected 
   assert.equal(s.tls?.command, 'AUTH TLS');
   assert.equal(s.exchanges.at(-1)!.replies[0]!.code, 234);
   assert.ok(model.findings.some((f) => f.kind === 'unpredicted-connection' && /encrypted/.test(f.message)));
+});
+
+test('nat-pasv.pcap: the 227 advertises an address nobody answers at; ftpscope says why and what to change', async () => {
+  const { model } = await analyseFixture('nat-pasv.pcap');
+  const p = model.predictions[0]!;
+  assert.deepEqual([p.source, p.to.address, p.controlPeer.address, p.addressDiffers], ['PASV', '10.21.0.99', '10.21.0.2', true]);
+  const c = model.connections.find((x) => x.id === p.connection)!;
+  assert.equal(c.handshake.synAck, null);
+  assert.ok(c.toServer.packets >= 2, 'the SYN was retransmitted');
+  const f = model.findings.find((x) => x.kind === 'data-connection-unanswered')!;
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /passive address/);
+  assert.ok(f.frames.includes(p.setup.frame));
 });

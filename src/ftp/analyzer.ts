@@ -1,4 +1,4 @@
-import { ConnectionLog } from '../flow/connection-log.js';
+import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, Finding, FtpAnalysis, Prediction, PredictionSource, Reply, Severity, Transfer } from '../model/ftp-model.js';
@@ -570,6 +570,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.reportTransfers();
     this.reportUnused();
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
+    this.reportUnanswered(connections);
     return {
       sessions: this.sessions.map((s) => s.model),
       predictions: this.predictions,
@@ -614,6 +615,28 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const frames = g.slice(0, 10).map((x) => s.model.exchanges[x.exchange]?.request?.frame ?? 0);
       const what = g.length === 1 ? `${t.command} ${t.path}` : `${g.length} transfers (the first: ${t.command} ${t.path})`;
       this.finding(`transfer-${t.status}`, t.status === 'failed' ? 'warning' : 'notice', t.session, frames, `${what}: ${t.status}: ${t.cause}`);
+    }
+  }
+
+  /** Predicted data connections that were tried but never established: the SYN unanswered, or refused. */
+  private reportUnanswered(connections: ConnectionSummary[]): void {
+    const byId = new Map(connections.map((c) => [c.id, c]));
+    for (const p of this.predictions) {
+      const c = p.connection === null ? undefined : byId.get(p.connection);
+      if (c === undefined || c.handshake.synAck !== null || c.handshake.syn === null) continue;
+      const refused = c.teardown.rst !== null;
+      const tries = c.toServer.packets;
+      const who = p.connector === 'client' ? 'the client' : 'the server';
+      let why: string;
+      if (p.mode === 'passive' && p.addressDiffers) {
+        why = `the 227 advertised ${p.to.address}, but the server on the control connection is ${p.controlPeer.address}: the server's passive address setting is wrong, or a NAT does not translate it; ${p.to.address} does not answer. Fix the server's passive address (vsftpd pasv_address, proftpd MasqueradeAddress), or let the client use the control connection's address (curl --ftp-skip-pasv-ip), or use active mode`;
+      } else if (p.mode === 'passive') {
+        why = `nothing listens on ${p.to.address}:${p.to.port} for the client, or a firewall in between drops it; passive ports must be open on the server's firewall`;
+      } else {
+        why = `${p.to.address}:${p.to.port} is not reachable from the server: a firewall or NAT in front of the client blocks active mode; passive mode avoids it`;
+      }
+      this.finding(refused ? 'data-connection-refused' : 'data-connection-unanswered', 'warning', p.session, [c.handshake.syn.frame, p.setup.frame],
+        `${who} tried to open the data connection to ${p.to.address}:${p.to.port} (announced by ${p.source} in frame ${p.setup.frame}) ${refused ? 'and was refused (RST)' : `${tries} time${tries === 1 ? '' : 's'} and got no answer`}: ${why}`);
     }
   }
 
