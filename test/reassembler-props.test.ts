@@ -62,9 +62,12 @@ function makeStream(limits: ReassemblyLimits = UNBOUNDED): { h: HalfStream; rec:
   return { h, rec };
 }
 
+/** A stamp for frame n. */
+const at = (frame: number) => ({ frame, sec: 0, nsec: 0 });
+
 function feed(h: HalfStream, isn: number, data: Buffer, seg: Seg, frame: number): void {
   const seq = (isn + 1 + seg.start) >>> 0;
-  h.segment(seq, data, seg.start, seg.end - seg.start, seg.end - seg.start, seg.fin, frame);
+  h.segment(seq, data, seg.start, seg.end - seg.start, seg.end - seg.start, seg.fin, at(frame));
 }
 
 /** Checks that data and gaps tile [0, length) in order, and that data equals the input. */
@@ -227,7 +230,7 @@ test('reassembly: a stream far past 4 GiB, crossing 2^32 several times, keeps ex
   let off = 0;
   const expectedGaps: number[] = [];
   for (let hop = 0; hop < 12; hop++) {
-    h.segment((isn + 1 + off) % 2 ** 32, piece, 0, 1000, 1000, false, hop);
+    h.segment((isn + 1 + off) % 2 ** 32, piece, 0, 1000, 1000, false, at(hop));
     off += 1000;
     const skip = 1_500_000_000 + hop * 7; // under 2^31: each hop is unambiguous
     // The receiver acknowledges up to the next captured segment, as in a long transfer seen in pieces.
@@ -235,7 +238,7 @@ test('reassembly: a stream far past 4 GiB, crossing 2^32 several times, keeps ex
     off += skip;
     h.peerAck((isn + 1 + off) % 2 ** 32);
   }
-  h.segment((isn + 1 + off) % 2 ** 32, piece, 0, 10, 10, true, 99);
+  h.segment((isn + 1 + off) % 2 ** 32, piece, 0, 10, 10, true, at(99));
   assert.equal(h.nextOff, off + 10);
   assert.ok(off > 4 * 2 ** 32, 'past 16 GiB');
   assert.deepEqual(rec.gaps.map((g) => g.at), expectedGaps);

@@ -1,13 +1,9 @@
 import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
-import type { Dir, EndReason, StreamSink } from './stream-sink.js';
+import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
 
-/** A moment in the capture: frame number (1-based, in reading order) and exact time. */
-export interface Stamp {
-  frame: number;
-  sec: number;
-  nsec: number;
-}
+export type { Stamp };
+
 
 /** How the table learned which side is the client. */
 export type Origin = 'syn' | 'syn-ack' | 'port' | 'guess';
@@ -152,7 +148,8 @@ export class Connection {
   }
 
   /** Processes one segment of this connection. Returns true when this segment finished the connection. */
-  onPacket(dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): boolean {
+  onPacket(dir: Dir, pv: PacketView, clock: Readonly<Stamp>): boolean {
+    const { frame, sec, nsec } = clock;
     this.packets[dir]!++;
     this.lastFrame = frame;
     this.lastSec = sec;
@@ -193,8 +190,10 @@ export class Connection {
     }
     const fin = (flags & TCP_FIN) !== 0;
     if (fin) this.fin[dir] ??= { frame, sec, nsec };
-    if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, frame);
+    // The acknowledgement first: it speaks of bytes the peer sent before this segment, and may release
+    // them (held behind a capture loss) ahead of this segment's own bytes.
     if (flags & TCP_ACK) other.peerAck(pv.ack);
+    if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, clock);
     if (h.ended && other.ended) {
       this.closeReason ??= 'fin';
       this.finishedAt = sec + nsec / 1e9;
@@ -278,7 +277,7 @@ export class ConnectionTable {
       dir = conn.direction(pv);
     }
     this.lastConn = conn;
-    if (conn.onPacket(dir as Dir, pv, frame, sec, nsec)) this.finishedQueue.push(conn);
+    if (conn.onPacket(dir as Dir, pv, clock)) this.finishedQueue.push(conn);
     this.touch(conn);
     this.listener.segment?.(conn, dir as Dir, pv, frame, sec, nsec);
     if (this.nowSec >= this.nextSweep) this.sweep();

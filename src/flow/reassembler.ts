@@ -1,4 +1,4 @@
-import type { Dir, EndReason, GapReason, StreamSink } from './stream-sink.js';
+import type { Dir, EndReason, GapReason, Stamp, StreamSink } from './stream-sink.js';
 
 /** Bounds on reassembly buffers. Each has a default and is an option. */
 export interface ReassemblyLimits {
@@ -32,7 +32,8 @@ interface Held {
   data: Buffer | null;
   /** False for a known hole: bytes the snap length cut off. */
   present: boolean;
-  frame: number;
+  /** The segment that carried it. */
+  when: Stamp;
 }
 
 /**
@@ -118,7 +119,7 @@ export class HalfStream {
    * A segment's payload: `capLen` bytes at buf[off] are present, `wireLen` were sent (more when the snap
    * length cut the packet). `seq` is the sequence number of the first payload byte.
    */
-  segment(seq: number, buf: Buffer, off: number, capLen: number, wireLen: number, fin: boolean, frame: number): void {
+  segment(seq: number, buf: Buffer, off: number, capLen: number, wireLen: number, fin: boolean, when: Readonly<Stamp>): void {
     if (this.ended) {
       if (wireLen > 0) this.lateBytes += wireLen;
       return;
@@ -135,7 +136,7 @@ export class HalfStream {
         const keepAlive = wireLen <= 1 && at === this.nextOff - 1;
         if (!keepAlive) {
           this.retransmittedBytes += old;
-          this.compareWithHistory(at, buf, off, Math.min(old, capLen), frame);
+          this.compareWithHistory(at, buf, off, Math.min(old, capLen), when.frame);
         }
         if (old === wireLen) {
           this.afterSegment();
@@ -147,10 +148,10 @@ export class HalfStream {
         at += old;
       }
       if (at === this.nextOff && (this.held.length === 0 || at + wireLen <= this.held[0]!.off)) {
-        this.deliver(buf, off, capLen, wireLen, frame);
+        this.deliver(buf, off, capLen, wireLen, when);
         if (this.held.length > 0) this.drain();
       } else {
-        this.hold(at, buf, off, capLen, wireLen, frame);
+        this.hold(at, buf, off, capLen, wireLen, when);
         this.drain();
       }
     }
@@ -209,7 +210,7 @@ export class HalfStream {
   }
 
   /** Delivers bytes at nextOff: the captured part, then a gap for what the snap length cut. */
-  private deliver(buf: Buffer, off: number, capLen: number, wireLen: number, frame: number): void {
+  private deliver(buf: Buffer, off: number, capLen: number, wireLen: number, when: Readonly<Stamp>): void {
     if (this.finOff >= 0 && this.nextOff + wireLen > this.finOff) {
       // Bytes past the FIN are not part of the stream.
       wireLen = Math.max(0, this.finOff - this.nextOff);
@@ -217,7 +218,7 @@ export class HalfStream {
       if (wireLen === 0) return;
     }
     if (capLen > 0) {
-      this.sink?.data(this.dir, buf, off, capLen, this.nextOff, frame);
+      this.sink?.data(this.dir, buf, off, capLen, this.nextOff, when);
       this.remember(buf, off, capLen);
       this.advance(capLen);
       this.deliveredBytes += capLen;
@@ -257,7 +258,7 @@ export class HalfStream {
           this.cutBytes += h.len - skip;
           this.gapTo(h.off + h.len, 'cut');
         } else if (h.data !== null) {
-          this.deliver(h.data, skip, h.len - skip, h.len - skip, h.frame);
+          this.deliver(h.data, skip, h.len - skip, h.len - skip, h.when);
         } else {
           // Counted-only bytes (no sink): just move on.
           this.deliveredBytes += h.len - skip;
@@ -283,7 +284,7 @@ export class HalfStream {
   }
 
   /** Holds [at, at + wireLen) except the parts already held (first copy wins; differing bytes counted). */
-  private hold(at: number, buf: Buffer, off: number, capLen: number, wireLen: number, frame: number): void {
+  private hold(at: number, buf: Buffer, off: number, capLen: number, wireLen: number, when: Readonly<Stamp>): void {
     const held = this.held;
     const end = at + wireLen;
     const capEnd = at + capLen;
@@ -298,10 +299,10 @@ export class HalfStream {
         // [cursor, pieceEnd) is new: split into its captured and cut parts.
         const presentEnd = Math.min(pieceEnd, Math.max(cursor, capEnd));
         if (presentEnd > cursor) {
-          held.splice(i++, 0, this.makeHeld(cursor, presentEnd - cursor, buf, off + (cursor - at), frame));
+          held.splice(i++, 0, this.makeHeld(cursor, presentEnd - cursor, buf, off + (cursor - at), when));
         }
         if (pieceEnd > presentEnd) {
-          held.splice(i++, 0, { off: presentEnd, len: pieceEnd - presentEnd, data: null, present: false, frame });
+          held.splice(i++, 0, { off: presentEnd, len: pieceEnd - presentEnd, data: null, present: false, when: { ...when } });
         }
         cursor = pieceEnd;
       }
@@ -310,14 +311,14 @@ export class HalfStream {
       const ovEnd = Math.min(end, h.off + h.len);
       if (h.data !== null && cursor < capEnd) {
         this.retransmittedBytes += ovEnd - cursor;
-        this.compare(h.data, cursor - h.off, buf, off + (cursor - at), Math.min(ovEnd, capEnd) - cursor, frame);
+        this.compare(h.data, cursor - h.off, buf, off + (cursor - at), Math.min(ovEnd, capEnd) - cursor, when.frame);
       }
       cursor = Math.max(cursor, ovEnd);
       i++;
     }
   }
 
-  private makeHeld(at: number, len: number, buf: Buffer, off: number, frame: number): Held {
+  private makeHeld(at: number, len: number, buf: Buffer, off: number, when: Readonly<Stamp>): Held {
     let data: Buffer | null = null;
     if (this.sink !== null) {
       data = Buffer.allocUnsafe(len);
@@ -325,7 +326,7 @@ export class HalfStream {
       this.heldBytes += len;
       this.budget.held += len;
     }
-    return { off: at, len, data, present: true, frame };
+    return { off: at, len, data, present: true, when: { frame: when.frame, sec: when.sec, nsec: when.nsec } };
   }
 
   /** Keeps the last bytes delivered, to compare retransmissions with. */

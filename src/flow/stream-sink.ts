@@ -1,6 +1,13 @@
 /** Direction of a byte stream within a connection: 0 from the client (the SYN sender), 1 from the server. */
 export type Dir = 0 | 1;
 
+/** A moment in the capture: frame number (1-based, in reading order) and exact time. */
+export interface Stamp {
+  frame: number;
+  sec: number;
+  nsec: number;
+}
+
 /** Why bytes of a stream will never be delivered. */
 export type GapReason =
   /** The connection was picked up mid-stream: what came before the first byte seen is unknown (len -1). */
@@ -24,8 +31,12 @@ export type EndReason = 'fin' | 'rst' | 'idle' | 'end-of-capture' | 'reused' | '
  * not captured); they are exact past 4 GiB (up to 2^53).
  */
 export interface StreamSink {
-  /** In-order bytes buf[off, off + len), the stream's bytes from offset `at`. Valid only during the call. */
-  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, frame: number): void;
+  /**
+   * In-order bytes buf[off, off + len), the stream's bytes from offset `at`, carried by the segment of
+   * frame and time `when` (bytes held out of order keep their own segment's stamp). Both the bytes and
+   * `when` are valid only during the call: copy what you keep.
+   */
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void;
   /** Bytes [at, at + len) will never come (len -1: unknown, for `start-unseen`). */
   gap(dir: Dir, at: number, len: number, reason: GapReason): void;
   /** The direction is finished; nothing more follows for it. */
@@ -37,9 +48,9 @@ export function teeSinks(a: StreamSink | null, b: StreamSink | null): StreamSink
   if (a === null) return b;
   if (b === null) return a;
   return {
-    data(dir, buf, off, len, at, frame) {
-      a.data(dir, buf, off, len, at, frame);
-      b.data(dir, buf, off, len, at, frame);
+    data(dir, buf, off, len, at, when) {
+      a.data(dir, buf, off, len, at, when);
+      b.data(dir, buf, off, len, at, when);
     },
     gap(dir, at, len, reason) {
       a.gap(dir, at, len, reason);

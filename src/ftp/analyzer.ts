@@ -15,14 +15,10 @@ class DataObserver implements StreamSink {
   readonly ends: [EndReason | null, EndReason | null] = [null, null];
   transfer: Transfer | null = null;
 
-  constructor(
-    readonly conn: Connection,
-    private readonly clock: Readonly<Stamp>,
-  ) {}
+  constructor(readonly conn: Connection) {}
 
-  data(dir: Dir, _buf: Buffer, _off: number, len: number): void {
+  data(dir: Dir, _buf: Buffer, _off: number, len: number, _at: number, c: Readonly<Stamp>): void {
     this.bytes[dir]! += len;
-    const c = this.clock;
     if (this.first[dir] === null) this.first[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
     const last = this.last[dir];
     if (last === null) this.last[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
@@ -46,7 +42,7 @@ class DataObserver implements StreamSink {
 class Sniffer implements StreamSink {
   private readonly seen: [Buffer[], Buffer[]] = [[], []];
   /** Everything seen, in arrival order, to replay into the session. */
-  private readonly arrivals: Array<{ dir: Dir; bytes: Buffer }> = [];
+  private readonly arrivals: Array<{ dir: Dir; bytes: Buffer; at: number; when: Stamp }> = [];
   private readonly sizes = [0, 0];
   private session: ControlSession | null = null;
   private done = false;
@@ -56,13 +52,13 @@ class Sniffer implements StreamSink {
     private readonly analyzer: FtpAnalyzer,
   ) {}
 
-  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, frame: number): void {
-    if (this.session !== null) return this.session.data(dir, buf, off, len);
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
+    if (this.session !== null) return this.session.data(dir, buf, off, len, at, when);
     if (this.done) return;
     if (this.sizes[dir]! < 2048) {
       const bytes = Buffer.from(buf.subarray(off, off + Math.min(len, 2048)));
       this.seen[dir].push(bytes);
-      this.arrivals.push({ dir, bytes });
+      this.arrivals.push({ dir, bytes, at, when: { frame: when.frame, sec: when.sec, nsec: when.nsec } });
       this.sizes[dir]! += len;
     }
     const verdict = this.decide();
@@ -75,10 +71,8 @@ class Sniffer implements StreamSink {
       return;
     }
     this.session = this.analyzer.promote(this.conn, verdict as Dir);
-    for (const a of this.arrivals) this.session.data(a.dir, a.bytes, 0, a.bytes.length);
+    for (const a of this.arrivals) this.session.data(a.dir, a.bytes, 0, a.bytes.length, a.at, a.when);
     this.arrivals.length = 0;
-    void at;
-    void frame;
   }
 
   gap(dir: Dir, at: number, len: number, reason: GapReason): void {
@@ -174,7 +168,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
       return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
     }
-    const observer = new DataObserver(conn, this.clock);
+    const observer = new DataObserver(conn);
     const match = this.matchPrediction(conn);
     if (match !== null) {
       this.observers.set(conn.id, observer);
@@ -480,6 +474,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (p.status === 'refused' || p.status === 'dropped') continue;
       if (p.transfers.length === 0) return p;
       if (p.mode === 'active') reusable ??= p;
+      // A passive port already used replaces every older one: this command's own PASV was not captured.
+      else break;
     }
     return reusable;
   }

@@ -105,6 +105,7 @@ export class ControlSession implements StreamSink {
       cwd: null,
       tls: null,
       protectedFrom: null,
+      cwdUncertainFrom: null,
       dataProtected: false,
       exchanges: [],
       predictions: [],
@@ -129,9 +130,9 @@ export class ControlSession implements StreamSink {
 
   // ---- StreamSink
 
-  data(dir: Dir, buf: Buffer, off: number, len: number): void {
+  data(dir: Dir, buf: Buffer, off: number, len: number, _at: number, when: Readonly<Stamp>): void {
     if (this.encrypted) return;
-    this.readers[dir].push(buf, off, len, this.engine.clock);
+    this.readers[dir].push(buf, off, len, when);
   }
 
   gap(dir: Dir, at: number, len: number, reason: GapReason): void {
@@ -142,6 +143,7 @@ export class ControlSession implements StreamSink {
       return;
     }
     const side = dir === this.commandDir ? 'commands' : 'replies';
+    if (dir === this.commandDir) this.model.cwdUncertainFrom ??= this.engine.clock.frame;
     this.engine.finding('control-gap', 'warning', this.id, [this.engine.clock.frame], `${len} bytes of the ${side} (from offset ${at}) are not in the capture (${reason}): a ${side === 'commands' ? 'command' : 'reply'} may be missing or cut`);
   }
 
@@ -317,7 +319,7 @@ export class ControlSession implements StreamSink {
       // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
       const note = pending.length === 0
         ? 'reply without a command in the capture'
-        : `reply ${code} answers none of the commands waiting (${pending.map((p) => p.command).join(', ')}): its own command is not in the capture`;
+        : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
       return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
     }
     const ex = pending[i]!;

@@ -180,6 +180,8 @@ export interface FtpSession {
   loginAttempts: LoginAttempt[];
   /** The working directory at the end, when known. */
   cwd: string | null;
+  /** Commands were lost from the capture at this frame: a CWD may be among them, so the working directory (and the paths after it) may be wrong from here on. */
+  cwdUncertainFrom: number | null;
   /** AUTH TLS/SSL answered 234: from the frame after it the control channel is encrypted. */
   tls: { command: string; frame: number } | null;
   /** RFC 2228 protected commands (MIC, CONF, ENC, after AUTH GSSAPI and ADAT) from this frame on. */

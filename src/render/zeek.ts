@@ -1,5 +1,9 @@
 import type { FtpAnalysis, FtpSession, Prediction } from '../model/ftp-model.js';
+import { UNKNOWN_DIR, resolvePath } from '../ftp/paths.js';
 import { HIDDEN, passwordIsPublic } from '../ftp/policy.js';
+
+/** The commands whose argument Zeek writes as an ftp:// URL built from the working directory. */
+const ZEEK_FILE_COMMANDS = new Set(['APPE', 'CWD', 'DELE', 'MKD', 'RETR', 'RMD', 'RNFR', 'RNTO', 'STOR', 'STOU', 'REST', 'SIZE', 'MDTM']);
 
 /** The commands Zeek's ftp.log records by default. */
 export const ZEEK_DEFAULT_COMMANDS = new Set(['APPE', 'DELE', 'RETR', 'STOR', 'STOU', 'ACCT', 'PORT', 'PASV', 'EPRT', 'EPSV']);
@@ -47,6 +51,10 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
       const t = ex.transfer !== null ? a.transfers[ex.transfer - 1]! : null;
       const p = ex.prediction !== null ? a.predictions[ex.prediction - 1]! : null;
       const when = ex.request ?? final?.start ?? s.start;
+      const shown = showPasswords || passwordIsPublic(user);
+      let arg = ex.command === '<init>' ? '' : ex.argument;
+      if (ZEEK_FILE_COMMANDS.has(ex.command)) arg = url(s, ex.path ?? resolvePath(ex.cwd ?? UNKNOWN_DIR, ex.argument));
+      else if (ex.command === 'PASS' && !shown) arg = HIDDEN;
       rows.push({
         ts: `${when.sec}.${String(Math.floor(when.nsec / 1000)).padStart(6, '0')}`,
         uid: `C${s.connection}`,
@@ -55,9 +63,9 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
         respH: s.server.address,
         respP: s.server.port,
         user,
-        password: password === '' ? '' : showPasswords || passwordIsPublic(user) ? password : HIDDEN,
+        password: password === '' ? '' : shown ? password : HIDDEN,
         command: ex.command,
-        arg: ex.path !== null && t !== null ? url(s, ex.path) : ex.command === '<init>' ? '' : ex.argument,
+        arg,
         fileSize: t?.announcedSize ?? null,
         replyCode: final?.code ?? null,
         replyMsg: final?.message ?? '',
