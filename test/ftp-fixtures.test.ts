@@ -124,3 +124,32 @@ test('nat-pasv.pcap: the 227 advertises an address nobody answers at; ftpscope s
   assert.match(f.message, /passive address/);
   assert.ok(f.frames.includes(p.setup.frame));
 });
+
+test('active-ls-pwd.pcap: the timeline tells the classic session step by step', async () => {
+  const { model } = await analyseFixture('active-ls-pwd.pcap');
+  const s = model.sessions[0]!;
+  const steps = model.timeline
+    .filter((e) => !(e.kind === 'reply' && ['SYST', 'FEAT'].includes(s.exchanges[e.exchange!]!.command)))
+    .filter((e) => !(e.kind === 'command' && ['SYST', 'FEAT'].includes(s.exchanges[e.exchange!]!.command)))
+    .map((e) => `${e.role} ${e.from} ${e.kind}${e.exchange !== null && e.kind !== 'prediction' ? ` ${s.exchanges[e.exchange]!.command}` : ''}`);
+  assert.deepEqual(steps, [
+    'control client syn', 'control server syn-ack', 'control client handshake-ack',
+    'control server reply <init>',
+    'control client command USER', 'control server reply USER',
+    'control client command PASS', 'control server reply PASS',
+    'control client command PORT', 'control client prediction', 'control server reply PORT',
+    'control client command LIST',
+    'data server syn', 'data client syn-ack', 'data server handshake-ack',
+    'control server reply LIST',
+    'data server data-first', 'data server data-last',
+    'data server fin', 'data client fin',
+    'control server reply LIST',
+    'control client command PWD', 'control server reply PWD',
+    'control client command QUIT', 'control server reply QUIT',
+    'control client fin', 'control server fin',
+  ]);
+  // The data connection comes from port 20 of the server, to the port PORT announced.
+  const p = model.predictions[0]!;
+  const data = model.connections.find((c) => c.id === p.connection)!;
+  assert.deepEqual([data.client.port, data.server.port], [20, p.to.port]);
+});

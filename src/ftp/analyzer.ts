@@ -1,7 +1,7 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, Finding, FtpAnalysis, Prediction, PredictionSource, Reply, Severity, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, Prediction, PredictionSource, Reply, Severity, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
@@ -567,12 +567,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.reportUnused();
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
     this.reportUnanswered(connections);
+    const sessions = this.sessions.map((s) => s.model);
     return {
-      sessions: this.sessions.map((s) => s.model),
+      sessions,
       predictions: this.predictions,
       transfers: this.transfers,
       findings: this.findings,
       connections,
+      timeline: buildTimeline(sessions, this.predictions, this.transfers, connections),
     };
   }
 
@@ -697,4 +699,49 @@ function failureCause(t: Transfer, p: Prediction | null): string {
     default:
       return `the server answered ${t.final}${t.finalMessage ? `: ${t.finalMessage}` : ''}`;
   }
+}
+
+/** The events of the analysis in time order (frame order; a frame's events in the order they happened). */
+function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transfers: Transfer[], connections: ConnectionSummary[]): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  const event = (at: Stamp, e: Omit<TimelineEvent, 'at' | 'exchange' | 'prediction' | 'transfer'> & Partial<TimelineEvent>) =>
+    events.push({ at, exchange: null, prediction: null, transfer: null, ...e });
+  const byId = new Map(connections.map((c) => [c.id, c]));
+  /** TCP steps of a connection, with the FTP role of whoever opened it. */
+  const tcp = (c: ConnectionSummary, session: number, role: 'control' | 'data', openerIsClient: boolean, transfer: number | null) => {
+    const opener = openerIsClient ? 'client' : 'server';
+    const other = openerIsClient ? 'server' : 'client';
+    const base = { session, connection: c.id, role, transfer };
+    if (c.handshake.syn) event(c.handshake.syn, { ...base, kind: 'syn', from: opener });
+    if (c.handshake.synAck) event(c.handshake.synAck, { ...base, kind: 'syn-ack', from: other });
+    if (c.handshake.ack) event(c.handshake.ack, { ...base, kind: 'handshake-ack', from: opener });
+    if (c.teardown.clientFin) event(c.teardown.clientFin, { ...base, kind: 'fin', from: opener });
+    if (c.teardown.serverFin) event(c.teardown.serverFin, { ...base, kind: 'fin', from: other });
+    if (c.teardown.rst) event(c.teardown.rst, { ...base, kind: 'rst', from: c.teardown.rst.by === 'client' ? opener : other });
+  };
+  for (const s of sessions) {
+    const c = byId.get(s.connection);
+    if (c !== undefined) tcp(c, s.id, 'control', c.client.address === s.client.address && c.client.port === s.client.port, null);
+    for (const ex of s.exchanges) {
+      const base = { session: s.id, connection: s.connection, role: 'control' as const, exchange: ex.index };
+      if (ex.request !== null) event(ex.request, { ...base, kind: 'command', from: 'client' });
+      for (const r of ex.replies) event(r.start, { ...base, kind: 'reply', from: 'server' });
+    }
+  }
+  for (const p of predictions) {
+    event(p.setup, { session: p.session, connection: sessions[p.session - 1]!.connection, role: 'control', kind: 'prediction', from: p.mode === 'active' ? 'client' : 'server', prediction: p.id, exchange: p.exchange });
+  }
+  for (const t of transfers) {
+    const c = t.connection === null ? undefined : byId.get(t.connection);
+    if (c === undefined) continue;
+    const s = sessions[t.session - 1]!;
+    const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
+    tcp(c, t.session, 'data', openerIsClient, t.id);
+    const from = t.direction === 'upload' ? 'client' : 'server';
+    const base = { session: t.session, connection: c.id, role: 'data' as const, from, transfer: t.id } as const;
+    if (t.firstData) event(t.firstData, { ...base, kind: 'data-first' });
+    if (t.lastData) event(t.lastData, { ...base, kind: 'data-last' });
+  }
+  // Stable: within a frame, events keep the order they were added in.
+  return events.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.frame - b[0].at.frame || a[1] - b[1]).map(([e]) => e);
 }

@@ -196,6 +196,37 @@ export interface FtpSession {
   quit: boolean;
 }
 
+export type TimelineKind =
+  /** TCP handshake, steps 1, 2 and 3. */
+  | 'syn'
+  | 'syn-ack'
+  | 'handshake-ack'
+  /** TCP teardown: a FIN from one side, or a RST. */
+  | 'fin'
+  | 'rst'
+  | 'command'
+  | 'reply'
+  /** A data connection was announced (PORT, EPRT, 227, 229, ...). */
+  | 'prediction'
+  /** The first and the last data byte of a transfer. */
+  | 'data-first'
+  | 'data-last';
+
+/** One thing that happened, for views that tell a session in time order. */
+export interface TimelineEvent {
+  at: Stamp;
+  kind: TimelineKind;
+  session: number | null;
+  connection: number | null;
+  /** Which connection of the session: its control connection, or a data connection. */
+  role: 'control' | 'data';
+  /** Who sent it, in FTP terms (the FTP client or server, whoever opened the TCP connection). */
+  from: 'client' | 'server';
+  exchange: number | null;
+  prediction: number | null;
+  transfer: number | null;
+}
+
 export interface FtpAnalysis {
   sessions: FtpSession[];
   predictions: Prediction[];
@@ -203,4 +234,6 @@ export interface FtpAnalysis {
   findings: Finding[];
   /** The connections that belong to FTP: control and data. */
   connections: ConnectionSummary[];
+  /** Everything above in time order: handshakes, commands, replies, predictions, data, teardowns. */
+  timeline: TimelineEvent[];
 }

@@ -1,0 +1,47 @@
+/**
+ * The promise of the FTP engine: in every capture we have (the fixtures, and Zeek's conformance captures
+ * when ../shared is there), every TCP connection is a control connection, the data connection of a
+ * transfer, the connection of a prediction, or named by a finding that explains it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import { openCapture } from '../src/capture/open-capture.js';
+import { FtpAnalyzer } from '../src/ftp/analyzer.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
+
+function captures(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return captures(path);
+    return /\.pcap(ng)?(\.gz)?$/.test(name) ? [path] : [];
+  });
+}
+
+const all = [...captures(FIXTURES), ...captures(CONFORMANCE)];
+
+test('there are captures to check', (t) => {
+  assert.ok(captures(FIXTURES).length >= 10);
+  if (!existsSync(CONFORMANCE)) t.diagnostic('../shared/conformance not found: only the fixtures are checked');
+});
+
+for (const path of all) {
+  test(`every connection is attributed or explained: ${path.split('/').slice(-2).join('/')}`, async () => {
+    const ftp = new FtpAnalyzer();
+    await analyze(await openCapture(path, createReadStream(path)), ftp, DEFAULT_ANALYZE_OPTIONS);
+    const m = ftp.result();
+    const control = new Set(m.sessions.map((s) => s.connection));
+    const data = new Set(m.transfers.map((t) => t.connection));
+    const predicted = new Set(m.predictions.map((p) => p.connection));
+    const named = new Set(m.findings.flatMap((f) => f.frames));
+    const unexplained = ftp.log.sorted().filter((c) => !control.has(c.id) && !data.has(c.id) && !predicted.has(c.id) && !named.has(c.first.frame));
+    assert.deepEqual(unexplained.map((c) => `${c.client.address}:${c.client.port} -> ${c.server.address}:${c.server.port}`), []);
+    assert.ok(m.sessions.length > 0, 'an FTP session');
+  });
+}
