@@ -365,3 +365,28 @@ test('a reply whose command is not in the capture is not paired with an older co
   assert.deepEqual(ex.find((e) => e.command === 'RETR')!.replies.map((r) => r.code), [150, 226]);
   assert.equal(a.predictions.length, 1);
 });
+
+test('one client, two servers advertising the same passive port: each connection goes to its own session', async () => {
+  const other: Endpoint = { ip: '10.0.0.3', port: 21 };
+  const a = login(new Script());
+  const b = login(new Script({ ip: CLIENT.ip, port: 40002 }, other));
+  a.frames.push(...b.frames);
+  b.frames.length = 0;
+  a.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,195,80)');
+  b.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,3,195,80)').cmd('RETR b').reply('150 ok');
+  a.frames.push(...b.frames);
+  a.cmd('RETR a').reply('150 ok');
+  a.frames.push(...a.dataConn({ ip: CLIENT.ip, port: 41100 }, { ip: other.ip, port: 195 * 256 + 80 }, 'bbb').frames);
+  a.frames.push(...a.dataConn({ ip: CLIENT.ip, port: 41101 }, { ip: SERVER.ip, port: 195 * 256 + 80 }, 'a').frames);
+  const m = await analyseFrames(a.build());
+  assert.deepEqual(Object.fromEntries(m.transfers.map((t) => [`${t.session} ${t.path}`, t.bytes])), { '1 /pub/a': 1, '2 /pub/b': 3 });
+});
+
+test('data flowing against its command (bytes from the client during a RETR) is reported', async () => {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,3)').cmd('RETR f').reply('150 ok');
+  s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 41020 }, { ip: SERVER.ip, port: 196 * 256 + 3 }, 'uploaded?', true).frames);
+  s.reply('226 ok');
+  const m = await analyseFrames(s.build());
+  assert.equal(m.transfers[0]!.wrongDirectionBytes, 9);
+  assert.ok(m.findings.some((f) => f.kind === 'wrong-direction'));
+});

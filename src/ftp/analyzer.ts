@@ -579,6 +579,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   private conclude(t: Transfer): void {
+    if (t.wrongDirectionBytes > 0) {
+      const s = this.sessions[t.session - 1]!;
+      const frame = s.model.exchanges[t.exchange]?.request?.frame ?? 0;
+      const expected = t.direction === 'upload' ? 'from the client to the server' : 'from the server to the client';
+      this.finding('wrong-direction', 'warning', t.session, [frame], `${t.command} ${t.path}: its data should flow ${expected}, but ${t.wrongDirectionBytes} bytes went the other way on its data connection`);
+    }
     const code = t.final;
     const ok = code !== null && code >= 200 && code < 300;
     if (code === null) {
