@@ -95,7 +95,10 @@ export async function analyze(
       lastLinkCount++;
       const d = decoder.decode(link, bufs[i]!, offs[i]!, cap, sec, pv);
       outcomes[d]!++;
-      if (d === Decoded.TCP) table.packet(pv, frame, sec, nsec);
+      if (d === Decoded.TCP) {
+        pv.frameLen = origs[i]!;
+        table.packet(pv, frame, sec, nsec);
+      }
     }
     if (options.onProgress !== undefined && frame >= progressAt) {
       progressAt = frame + 65536;

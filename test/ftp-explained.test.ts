@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { listCaptures } from '../src/testing/captures.js';
 import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { FtpAnalyzer } from '../src/ftp/analyzer.js';
@@ -15,19 +15,10 @@ import { FtpAnalyzer } from '../src/ftp/analyzer.js';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return captures(path);
-    return /\.pcap(ng)?(\.gz)?$/.test(name) ? [path] : [];
-  });
-}
-
-const all = [...captures(FIXTURES), ...captures(CONFORMANCE)];
+const all = [...listCaptures(FIXTURES), ...listCaptures(CONFORMANCE)];
 
 test('there are captures to check', (t) => {
-  assert.ok(captures(FIXTURES).length >= 10);
+  assert.ok(listCaptures(FIXTURES).length >= 10);
   if (!existsSync(CONFORMANCE)) t.diagnostic('../shared/conformance not found: only the fixtures are checked');
 });
 

@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions } from '../analyze.js';
 import { MergedReader, openCapture } from '../capture/open-capture.js';
@@ -9,7 +9,9 @@ import { DEFAULT_REASSEMBLY_LIMITS } from '../flow/reassembler.js';
 import { FtpAnalyzer } from '../ftp/analyzer.js';
 import { maskPasswords } from '../ftp/policy.js';
 import { DEFAULT_FTP_LIMITS } from '../ftp/session.js';
-import { group, sanitize } from '../render/text.js';
+import { PacketLog } from '../flow/packet-log.js';
+import { filterAnalysis, parseTime } from '../render/filter.js';
+import { sanitize } from '../render/text.js';
 
 /** Everything the CLI touches of the outside world, so tests can run it in-process. */
 export interface Io {
@@ -17,6 +19,10 @@ export interface Io {
   stderr: Writable;
   stdin: Readable;
   stdoutIsTTY: boolean;
+  /** Progress goes to stderr only when it is a terminal. */
+  stderrIsTTY?: boolean;
+  /** The terminal's width, when stdout is one. */
+  columns?: number;
   env: Record<string, string | undefined>;
 }
 
@@ -24,9 +30,13 @@ export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
 export const EXIT_USAGE = 2;
 
-const VIEWS = ['connections'] as const;
+const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'] as const;
+/** Views that need every packet of the FTP connections. */
+const PACKET_VIEWS = new Set(['walkthrough', 'ladder', 'packets']);
+/** The capture `ftpscope demo` explains: the classic active-mode session. */
+const DEMO_CAPTURE = new URL('../../../fixtures/active-ls-pwd.pcap', import.meta.url);
 const STDIN_PLACEHOLDER = '\u0000stdin\u0000';
-const FORMATS = ['text', 'json', 'zeek'] as const;
+const FORMATS = ['text', 'json', 'ndjson', 'zeek'] as const;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -51,6 +61,13 @@ interface Parsed {
   maxPredictionsPerSession: number;
   maxPredictions: number;
   predictionTimeout: number;
+  lang: 'en' | 'zh';
+  detail: 'summary' | 'packets';
+  session: string[];
+  host: string[];
+  timeFrom: string | null;
+  timeTo: string | null;
+  width: number | null;
 }
 
 /** Runs the command line; resolves to the exit code. Never throws for the user's input. */
@@ -66,8 +83,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .scriptName('ftpscope')
     .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
     .command('$0 <captures..>', false)
+    .command('demo', 'explain the classic FTP session shipped with ftpscope, step by step (the walkthrough view)')
     .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
-    .option('view', { alias: 'v', type: 'string', array: true, choices: VIEWS as unknown as string[], default: ['connections'], describe: 'what to show: connections (every TCP connection: endpoints, packets, bytes, handshake, how it ended, gaps, retransmissions)' })
+    .option('view', {
+      alias: 'v',
+      type: 'string',
+      array: true,
+      choices: VIEWS as unknown as string[],
+      default: ['timeline', 'summary'],
+      describe: 'what to show, several in the order given: timeline (each session event by event), walkthrough (every packet explained, for learning), ladder (a sequence diagram), packets (a packet list like Wireshark\'s), summary (tables of sessions, transfers, findings), connections (every TCP connection)',
+    })
+    .option('detail', { choices: ['summary', 'packets'], default: 'summary', describe: 'walkthrough and ladder: a transfer\'s data in one step (summary) or every data segment (packets)' })
+    .option('lang', { choices: ['en', 'zh'], default: 'en', describe: 'language of the walkthrough\'s explanations' })
+    .option('session', { type: 'string', array: true, default: [] as string[], describe: 'show only these sessions: a number, or ADDR:PORT of either end of the control connection' })
+    .option('host', { type: 'string', array: true, default: [] as string[], describe: 'show only sessions of these hosts (client or server address)' })
+    .option('time-from', { type: 'string', describe: 'show only sessions still going at this time (ISO 8601, seconds since 1970, or +SECONDS from the capture\'s start)' })
+    .option('time-to', { type: 'string', describe: 'show only sessions that began by this time' })
+    .option('width', { type: 'number', describe: 'columns of text output (default: the terminal\'s, or 80)' })
     .option('format', { alias: 'f', choices: FORMATS as unknown as string[], default: 'text', describe: 'text for people; json: the FTP session model (sessions, exchanges, predictions, transfers, findings, connections); zeek: the columns of Zeek\'s ftp.log' })
     .option('ports', { type: 'number', array: true, default: [] as number[], describe: 'more ports that FTP servers listen on (21 is always one)' })
     .option('show-passwords', { type: 'boolean', default: false, describe: 'show passwords (by default only anonymous users\' e-mail addresses are shown)' })
@@ -83,15 +115,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('max-buffer-total', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.maxBufferedTotal / 2 ** 20, describe: 'MiB of out-of-order data held across all connections' })
     .option('retransmit-window', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.retransmitWindow, describe: 'bytes of each stream kept to check that retransmissions match (0: do not check)' })
     .option('color', { choices: ['auto', 'always', 'never'], default: 'auto', describe: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' })
-    .example('$0 capture.pcapng', 'list the TCP connections of a capture')
-    .example('$0 rotated-*.pcap.gz', 'several files merged by time, compressed or not')
-    .example('tcpdump -i eth0 -w - port 21 | $0 -', 'read a capture from standard input')
-    .example('$0 --format json capture.pcap', 'the same as JSON')
+    .example('$0 demo', 'learn how FTP works: the classic session, every packet explained')
+    .example('$0 capture.pcapng', 'the timeline of every FTP session, then tables of sessions, transfers and findings')
+    .example('$0 -v walkthrough --session 2 capture.pcap', 'session 2, packet by packet, explained')
+    .example('$0 -v walkthrough --lang zh capture.pcap', 'the walkthrough in Chinese')
+    .example('$0 -v ladder capture.pcap', 'a sequence diagram of client and server')
+    .example('$0 -v packets --host 10.0.0.5 capture.pcap', 'a packet list of the sessions of one host')
+    .example('$0 -v summary rotated-*.pcap.gz', 'tables only; several files merged by time, compressed or not')
+    .example('$0 -v connections capture.pcap', 'every TCP connection, FTP or not')
+    .example('tcpdump -i eth0 -w - tcp | $0 -', 'read a capture from standard input')
+    .example('$0 --format json capture.pcap', 'the whole session model as JSON (ndjson: one event per line; zeek: ftp.log columns)')
     .strict()
     .help()
     .alias('help', 'h')
     .version(version())
-    .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 100))
+    .wrap(Math.min(110, io.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
       usageError = msg ?? err?.message ?? 'invalid arguments';
@@ -101,9 +139,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (output) early = output;
     });
     if (usageError === null && !('help' in out && out.help) && !('version' in out && out.version)) {
+      const demo = out._[0] === 'demo';
       parsed = {
-        captures: ((out.captures ?? []) as string[]).map((c) => (c === STDIN_PLACEHOLDER ? '-' : String(c))),
-        view: out.view as string[],
+        captures: demo ? [DEMO_CAPTURE.pathname] : ((out.captures ?? []) as string[]).map((c) => (c === STDIN_PLACEHOLDER ? '-' : String(c))),
+        view: demo && !argv.some((a) => a === '-v' || a.startsWith('--view')) ? ['walkthrough'] : (out.view as string[]),
         format: out.format as Parsed['format'],
         ports: out.ports as number[],
         idleTimeout: out['idle-timeout'] as number,
@@ -119,6 +158,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         maxPredictionsPerSession: out['max-predictions-per-session'] as number,
         maxPredictions: out['max-predictions'] as number,
         predictionTimeout: out['prediction-timeout'] as number,
+        lang: out.lang as 'en' | 'zh',
+        detail: out.detail as 'summary' | 'packets',
+        session: (out.session as string[]).map(String),
+        host: (out.host as string[]).map(String),
+        timeFrom: (out['time-from'] as string | undefined) ?? null,
+        timeTo: (out['time-to'] as string | undefined) ?? null,
+        width: (out.width as number | undefined) ?? null,
       };
     }
   } catch (e) {
@@ -158,6 +204,10 @@ function checkNumbers(p: Parsed): string | null {
   for (const [name, v] of positive) if (!(v > 0)) return `${name} takes a number above 0`;
   if (!(p.retransmitWindow >= 0) || !Number.isInteger(p.retransmitWindow)) return '--retransmit-window takes a whole number of bytes, 0 or more';
   if (p.captures.filter((c) => c === '-').length > 1) return 'standard input (-) can be read only once';
+  if (p.width !== null && !(p.width >= 40 && Number.isInteger(p.width))) return '--width takes a whole number of columns, 40 or more';
+  for (const [name, v] of [['--time-from', p.timeFrom], ['--time-to', p.timeTo]] as const) {
+    if (v !== null && parseTime(v, 0) === null) return `${name} takes a time: ISO 8601, seconds since 1970, or +SECONDS from the capture's start (not ${JSON.stringify(v)})`;
+  }
   return null;
 }
 
@@ -192,26 +242,89 @@ async function run(p: Parsed, io: Io): Promise<number> {
       predictionTimeoutSec: p.predictionTimeout,
     },
   });
-  const summary = await analyze(reader, ftp, options);
+  const wantsPackets = p.format === 'text' && p.view.some((v) => PACKET_VIEWS.has(v));
+  const log = wantsPackets ? new PacketLog(ftp) : null;
+  const progress = progressReporter(io, p.captures);
+  const summary = await analyze(reader, log ?? ftp, { ...options, onProgress: progress?.update });
+  progress?.done();
   reader.close();
-  const model = ftp.result();
+  const captureStart = summary.first === null ? 0 : summary.first.sec + summary.first.nsec / 1e9;
+  const model = filterAnalysis(ftp.result(), {
+    sessions: p.session,
+    hosts: p.host,
+    from: p.timeFrom === null ? null : parseTime(p.timeFrom, captureStart),
+    to: p.timeTo === null ? null : parseTime(p.timeTo, captureStart),
+  });
   const shown = p.showPasswords ? model : maskPasswords(model);
   if (p.format === 'json') {
     await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, ...shown }, null, 2)}\n`);
+  } else if (p.format === 'ndjson') {
+    for (const e of shown.timeline) await write(io.stdout, `${JSON.stringify({ type: 'event', ...e })}\n`);
+    for (const f of shown.findings) await write(io.stdout, `${JSON.stringify({ type: 'finding', ...f })}\n`);
+    await write(io.stdout, `${JSON.stringify({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length })}\n`);
   } else if (p.format === 'zeek') {
     const { renderZeek } = await import('../render/zeek.js');
     await write(io.stdout, renderZeek(model, p.showPasswords));
   } else {
     const color = p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
-    const { renderConnections } = await import('../render/connections.js');
-    await write(io.stdout, await renderConnections(summary, ftp.log.sorted(), color));
-    const t = model.transfers.length;
-    await write(io.stdout, `${group(model.sessions.length)} FTP session${model.sessions.length === 1 ? '' : 's'}, ${group(t)} transfer${t === 1 ? '' : 's'} (--format json shows them)\n`);
+    const width = p.width ?? (io.stdoutIsTTY && io.columns ? io.columns : 80);
+    const { ViewContext } = await import('../render/context.js');
+    const ctx = new ViewContext(shown, summary, log, { color, width, lang: p.lang, detail: p.detail, showPasswords: p.showPasswords });
+    const parts: string[] = [];
+    for (const view of p.view) parts.push(await renderView(view, ctx, ftp, summary, color, p.lang));
+    await write(io.stdout, parts.join('\n'));
   }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);
   }
   return summary.faults.length > 0 ? EXIT_INPUT : EXIT_OK;
+}
+
+/** One view, its module loaded only when asked for. */
+async function renderView(view: string, ctx: import('../render/context.js').ViewContext, ftp: FtpAnalyzer, summary: import('../analyze.js').CaptureSummary, color: boolean, lang: 'en' | 'zh'): Promise<string> {
+  switch (view) {
+    case 'timeline':
+      return (await import('../render/timeline.js')).renderTimeline(ctx);
+    case 'walkthrough': {
+      const { renderWalkthrough } = await import('../render/walkthrough.js');
+      const messages = lang === 'zh' ? (await import('../render/messages-zh.js')).zh : (await import('../render/messages.js')).en;
+      return renderWalkthrough(ctx, messages);
+    }
+    case 'ladder':
+      return (await import('../render/ladder.js')).renderLadder(ctx);
+    case 'packets':
+      return (await import('../render/packets.js')).renderPackets(ctx);
+    case 'summary':
+      return (await import('../render/summary.js')).renderSummary(ctx);
+    default:
+      return (await import('../render/connections.js')).renderConnections(summary, ftp.log.sorted(), color);
+  }
+}
+
+/** Progress on stderr while a large capture is read, when stderr is a terminal; nothing otherwise. */
+function progressReporter(io: Io, captures: string[]): { update: (bytes: number, records: number) => void; done: () => void } | null {
+  if (io.stderrIsTTY !== true) return null;
+  let total = 0;
+  for (const c of captures) {
+    try {
+      if (c !== '-') total += statSync(c).size;
+    } catch {
+      // a missing file is reported by the reader
+    }
+  }
+  const began = Date.now();
+  let shown = false;
+  return {
+    update(bytes, records) {
+      if (Date.now() - began < 500) return; // only when it takes more than a moment
+      shown = true;
+      const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+      io.stderr.write(`\rftpscope: ${mb(bytes)}${total > 0 ? ` of ${mb(total)}` : ''} read, ${records.toLocaleString('en-US')} packets\u001b[K`);
+    },
+    done() {
+      if (shown) io.stderr.write('\r\u001b[K');
+    },
+  };
 }
 
 function write(stream: Writable, text: string): Promise<void> {
@@ -241,6 +354,8 @@ export async function runFromProcess(): Promise<void> {
       stderr: process.stderr,
       stdin: process.stdin,
       stdoutIsTTY: process.stdout.isTTY === true,
+      stderrIsTTY: process.stderr.isTTY === true,
+      columns: process.stdout.columns,
       env: process.env,
     });
   } catch (e) {

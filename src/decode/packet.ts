@@ -65,6 +65,8 @@ export const TCP_CWR = 0x80;
  */
 export class PacketView {
   buf: Buffer = Buffer.alloc(0);
+  /** The frame's length on the wire (set by the reader's loop, not by decode()). */
+  frameLen = 0;
   ipVersion = 0;
   src0 = 0;
   src1 = 0;

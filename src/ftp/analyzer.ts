@@ -205,6 +205,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.log.closed(conn);
   }
 
+  /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
+  follows(conn: Connection): boolean {
+    return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id);
+  }
+
   /** A connection on another port turned out to be FTP (see Sniffer). */
   promote(conn: Connection, commandDir: Dir): ControlSession {
     this.finding('ftp-on-other-port', 'info', null, [this.clock.frame], `FTP recognised on port ${commandDir === 0 ? conn.sPort : conn.cPort} by its first lines`);

@@ -95,7 +95,7 @@ export class ControlSession implements StreamSink {
       ipVersion: conn.ipVersion,
       start: conn.first,
       end: conn.first,
-      midStream: conn.syn === null,
+      midStream: false, // decided in finish(), once the connection's first packets were seen
       greeting: null,
       user: null,
       password: null,
@@ -156,6 +156,7 @@ export class ControlSession implements StreamSink {
   finish(): void {
     const last = this.conn;
     this.model.end = { frame: last.lastFrame, sec: last.lastSec, nsec: last.lastNsec };
+    if (last.syn === null || this.model.greeting === null) this.model.midStream ||= last.syn === null;
     this.model.cwd = this.cwd === UNKNOWN_DIR ? null : this.cwd;
     this.model.dropped.commands += this.droppedExchanges;
     for (const ex of this.pending) ex.note ??= 'no reply in the capture';

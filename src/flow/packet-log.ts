@@ -1,0 +1,143 @@
+import type { PacketView } from '../decode/packet.js';
+import type { Connection, Stamp, TcpListener } from './connections.js';
+import type { Dir, StreamSink } from './stream-sink.js';
+
+/** Bounds on the packet log. */
+export interface PacketLogLimits {
+  /** Packets recorded in all (default 1,000,000); beyond it, recording stops and says where. */
+  maxPackets: number;
+}
+
+export const DEFAULT_PACKET_LOG_LIMITS: PacketLogLimits = { maxPackets: 1_000_000 };
+
+/** One recorded TCP segment, as views read it (made on demand from the columns). */
+export interface PacketRecord {
+  frame: number;
+  sec: number;
+  nsec: number;
+  /** Connection id (as in the connection list) and direction (0: from the TCP client). */
+  connection: number;
+  dir: Dir;
+  /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128). */
+  flags: number;
+  seq: number;
+  ack: number;
+  window: number;
+  /** Payload bytes on the wire, and the frame's length on the wire. */
+  payload: number;
+  frameLength: number;
+}
+
+/**
+ * Every TCP segment of the connections a listener follows (for FTP: control and data connections), for
+ * the views that show each packet: the walkthrough, the ladder, the packet list. It wraps the listener
+ * and records column-wise in typed arrays that double as they fill (no object per packet), up to a bound.
+ */
+export class PacketLog implements TcpListener {
+  private n = 0;
+  private frames = new Float64Array(1024);
+  private secs = new Float64Array(1024);
+  private nsecs = new Int32Array(1024);
+  private conns = new Int32Array(1024);
+  private dirs = new Uint8Array(1024);
+  private flags = new Uint16Array(1024);
+  private seqs = new Float64Array(1024);
+  private acks = new Float64Array(1024);
+  private windows = new Int32Array(1024);
+  private payloads = new Int32Array(1024);
+  private lengths = new Int32Array(1024);
+  /** Window scale each direction announced in its SYN, by connection (-1: none). */
+  readonly windowScale = new Map<number, [number, number]>();
+  /** The frame at which recording stopped (the bound was reached), or null. */
+  fullAt: number | null = null;
+
+  constructor(
+    private readonly inner: TcpListener & { follows(conn: Connection): boolean },
+    private readonly limits: PacketLogLimits = DEFAULT_PACKET_LOG_LIMITS,
+  ) {}
+
+  bind(clock: Readonly<Stamp>): void {
+    this.inner.bind?.(clock);
+  }
+
+  opened(conn: Connection): StreamSink | null {
+    return this.inner.opened(conn);
+  }
+
+  closed(conn: Connection): void {
+    this.inner.closed(conn);
+  }
+
+  segment(conn: Connection, dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): void {
+    this.inner.segment?.(conn, dir, pv, frame, sec, nsec);
+    if (!this.inner.follows(conn)) return;
+    if (pv.flags & 2) {
+      let ws = this.windowScale.get(conn.id);
+      if (ws === undefined) this.windowScale.set(conn.id, (ws = [-1, -1]));
+      ws[dir] = pv.wscale;
+    }
+    if (this.n >= this.limits.maxPackets) {
+      this.fullAt ??= frame;
+      return;
+    }
+    if (this.n === this.frames.length) this.grow();
+    const i = this.n++;
+    this.frames[i] = frame;
+    this.secs[i] = sec;
+    this.nsecs[i] = nsec;
+    this.conns[i] = conn.id;
+    this.dirs[i] = dir;
+    this.flags[i] = pv.flags;
+    this.seqs[i] = pv.seq;
+    this.acks[i] = pv.ack;
+    this.windows[i] = pv.window;
+    this.payloads[i] = pv.payWireLen;
+    this.lengths[i] = pv.frameLen;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Packet i (0-based, in capture order). */
+  get(i: number): PacketRecord {
+    return {
+      frame: this.frames[i]!,
+      sec: this.secs[i]!,
+      nsec: this.nsecs[i]!,
+      connection: this.conns[i]!,
+      dir: this.dirs[i]! as Dir,
+      flags: this.flags[i]!,
+      seq: this.seqs[i]!,
+      ack: this.acks[i]!,
+      window: this.windows[i]!,
+      payload: this.payloads[i]!,
+      frameLength: this.lengths[i]!,
+    };
+  }
+
+  /** All recorded packets, in capture order. */
+  *all(): IterableIterator<PacketRecord> {
+    for (let i = 0; i < this.n; i++) yield this.get(i);
+  }
+
+  private grow(): void {
+    const size = this.frames.length * 2;
+    const f = <T extends { length: number; set(a: T): void }>(a: T, make: new (n: number) => T): T => {
+      const b = new make(size);
+      b.set(a);
+      return b;
+    };
+    this.frames = f(this.frames, Float64Array);
+    this.secs = f(this.secs, Float64Array);
+    this.nsecs = f(this.nsecs, Int32Array);
+    this.conns = f(this.conns, Int32Array);
+    this.dirs = f(this.dirs, Uint8Array);
+    this.flags = f(this.flags, Uint16Array);
+    this.seqs = f(this.seqs, Float64Array);
+    this.acks = f(this.acks, Float64Array);
+    this.windows = f(this.windows, Int32Array);
+    this.payloads = f(this.payloads, Int32Array);
+    this.lengths = f(this.lengths, Int32Array);
+  }
+}

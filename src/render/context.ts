@@ -1,0 +1,143 @@
+import type { CaptureSummary } from '../analyze.js';
+import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
+import type { Exchange, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
+import { sanitize } from './text.js';
+
+export type Lang = 'en' | 'zh';
+
+export interface ViewOptions {
+  /** ANSI colour in the output. */
+  color: boolean;
+  /** Columns available (the terminal's width, or 80 when piped). */
+  width: number;
+  lang: Lang;
+  /** 'packets': every data segment in the walkthrough and ladder; 'summary': a transfer's data in one step. */
+  detail: 'summary' | 'packets';
+  showPasswords: boolean;
+}
+
+export const DEFAULT_VIEW_OPTIONS: ViewOptions = { color: false, width: 80, lang: 'en', detail: 'summary', showPasswords: false };
+
+/** What a connection is to FTP. */
+export interface ConnectionRole {
+  session: FtpSession;
+  role: 'control' | 'data';
+  transfer: Transfer | null;
+  /** True when the connection's TCP client (the SYN sender) is the FTP client. */
+  openerIsClient: boolean;
+  summary: ConnectionSummary;
+}
+
+/** An FTP line that starts in a frame: a command, or a reply line. */
+export interface LineAt {
+  session: FtpSession;
+  exchange: Exchange;
+  /** The reply it belongs to, for a reply; null for the command. */
+  reply: Reply | null;
+  /** The text of the line as sent (masked when it is a password), escaped for the terminal. */
+  text: string;
+}
+
+/**
+ * Everything the views read, indexed once: the model (passwords masked as asked), the capture summary,
+ * the packet log when one was kept, who each connection belongs to, and which FTP lines start in which
+ * frame. Views never re-parse anything: they look things up here.
+ */
+export class ViewContext {
+  private readonly roles = new Map<number, ConnectionRole>();
+  private readonly lines = new Map<number, LineAt[]>();
+
+  constructor(
+    readonly analysis: FtpAnalysis,
+    readonly capture: CaptureSummary,
+    readonly packets: PacketLog | null,
+    readonly options: ViewOptions,
+  ) {
+    const byId = new Map(analysis.connections.map((c) => [c.id, c]));
+    for (const s of analysis.sessions) {
+      const c = byId.get(s.connection);
+      if (c !== undefined) {
+        this.roles.set(c.id, { session: s, role: 'control', transfer: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, summary: c });
+      }
+      for (const ex of s.exchanges) {
+        if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex) });
+        for (const r of ex.replies) {
+          // Every line of a multi-line reply is shown with the reply's first frame.
+          this.addLine(r.start.frame, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.join(' / ')) });
+        }
+      }
+    }
+    for (const t of analysis.transfers) {
+      const c = t.connection === null ? undefined : byId.get(t.connection);
+      if (c === undefined) continue;
+      const s = analysis.sessions[t.session - 1]!;
+      const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
+      this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, summary: c });
+    }
+  }
+
+  /** What a connection is to FTP, or undefined for a connection outside FTP. */
+  role(connection: number): ConnectionRole | undefined {
+    return this.roles.get(connection);
+  }
+
+  /** FTP lines that start in a frame. */
+  linesAt(frame: number): LineAt[] {
+    return this.lines.get(frame) ?? [];
+  }
+
+  /** The reply of a session that started before `frame` and ended at or after it (a multi-line reply in progress). */
+  replySpanning(session: FtpSession, frame: number): Reply | null {
+    for (const ex of session.exchanges) {
+      for (const r of ex.replies) if (r.start.frame < frame && r.end.frame >= frame) return r;
+    }
+    return null;
+  }
+
+  /** The packets of a session (control and data connections), in capture order. */
+  sessionPackets(session: FtpSession): PacketRecord[] {
+    const out: PacketRecord[] = [];
+    if (this.packets === null) return out;
+    for (const p of this.packets.all()) if (this.roles.get(p.connection)?.session === session) out.push(p);
+    return out;
+  }
+
+  /** Seconds from `base` to `t`, as "+1.234567". */
+  relative(t: { sec: number; nsec: number }, base: { sec: number; nsec: number }): string {
+    const d = t.sec - base.sec + (t.nsec - base.nsec) / 1e9;
+    return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
+  }
+
+  /** ANSI styling, when colour is on. */
+  style(kind: 'dim' | 'bold' | 'red' | 'yellow' | 'green' | 'cyan' | 'magenta', text: string): string {
+    if (!this.options.color) return text;
+    const code = { dim: 2, bold: 1, red: 31, yellow: 33, green: 32, cyan: 36, magenta: 35 }[kind];
+    return `\u001b[${code}m${text}\u001b[0m`;
+  }
+
+  /** Sessions chosen by the filters (--session, --host, --time-from/--time-to), applied by the CLI. */
+  get sessions(): FtpSession[] {
+    return this.analysis.sessions;
+  }
+
+  private addLine(frame: number, line: LineAt): void {
+    let list = this.lines.get(frame);
+    if (list === undefined) this.lines.set(frame, (list = []));
+    list.push(line);
+  }
+}
+
+function commandText(ex: Exchange): string {
+  return sanitize(ex.argument === '' ? ex.command : `${ex.command} ${ex.argument}`);
+}
+
+/** "10.0.0.1:21" or "[2001:db8::1]:21". */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Time of a stamp in seconds (float), for arithmetic. */
+export function secondsOf(s: Stamp): number {
+  return s.sec + s.nsec / 1e9;
+}

@@ -1,0 +1,685 @@
+/**
+ * The ladder: one sequence diagram per FTP session, FTP client on the left and FTP server on the right,
+ * one arrow per step in time order: every segment of the control connection, and for each data connection
+ * its handshake, its data (one arrow per direction, or one per segment with detail 'packets') and its
+ * teardown.
+ *
+ *   frame time      FTP client                                       FTP server
+ *                   10.21.0.1                                         10.21.0.2
+ *       6 +0.0203  33198 ─────────────── USER alice ──────────────────▶ 21
+ *       8 +0.0205  33198 ◀──────── 331 Please specify the password. ──── 21
+ *
+ * Control connections are drawn with ─, data connections with ┄ (and a caption line when one opens).
+ * The ports at both ends are the connection's own, so a data connection shows the port PORT or 227
+ * announced. Every line fits `options.width`; text from the wire comes escaped from the context (linesAt)
+ * or is escaped here (transfer paths), and is cut with … when it is too long.
+ *
+ * Without a packet log the ladder is told from the model's timeline (handshakes, commands, replies, the
+ * first and last data of transfers, teardowns); when the log filled up, the timeline takes over from the
+ * frame where it stopped.
+ */
+import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { PacketRecord } from '../flow/packet-log.js';
+import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
+import { hostPort, type Lang, type LineAt, type ViewContext } from './context.js';
+import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
+
+const FIN = 1;
+const SYN = 2;
+const RST = 4;
+const ACK = 16;
+
+/** Longest arrow drawn, however wide the terminal. */
+const MAX_ARROW = 100;
+/** Dashes kept on each side of a label. */
+const MIN_DASHES = 2;
+
+type Tone = 'syn' | 'fin' | 'rst' | 'ack' | 'command' | 'reply1' | 'reply2' | 'reply3' | 'reply4' | 'reply5' | 'data' | 'plain';
+type StyleKind = Parameters<ViewContext['style']>[0];
+
+const TONE_STYLE: Record<Tone, StyleKind | null> = {
+  syn: 'green',
+  fin: 'yellow',
+  rst: 'red',
+  ack: 'dim',
+  command: 'bold',
+  reply1: null,
+  reply2: 'green',
+  reply3: 'cyan',
+  reply4: 'yellow',
+  reply5: 'red',
+  data: 'magenta',
+  plain: null,
+};
+
+/** The ladder's words. */
+interface Words {
+  session(id: number): string;
+  ends(client: string, server: string): string;
+  clientIs(client: string): string;
+  serverIs(server: string): string;
+  user(name: string): string;
+  /** Separators: after a heading, and between items. */
+  colon: string;
+  comma: string;
+  midStream: string;
+  legend: string[];
+  frame: string;
+  time: string;
+  client: string;
+  server: string;
+  dataConnection(id: number, what: string): string;
+  elsewhere: string;
+  transfer(command: string, path: string, mode: string): string;
+  prediction(source: string, frame: number): string;
+  unmatched: string;
+  data(bytes: number, tls: boolean): string;
+  segments(n: number): string;
+  frames(first: number, last: number): string;
+  acks(n: number): string;
+  retransmitted(bytes: number): string;
+  continued(what: string, bytes: number): string;
+  bytes(n: number): string;
+  tls(n: number): string;
+  synAgain: string;
+  withData(n: number): string;
+  lastData: string;
+  fromTimeline: string;
+  logFull(frame: number): string;
+  noSessions: string;
+  noSteps: string;
+}
+
+const WORDS: Record<Lang, Words> = {
+  en: {
+    session: (id) => `Session ${id}`,
+    ends: (c, s) => `FTP client ${c} → FTP server ${s}`,
+    clientIs: (c) => `FTP client ${c}`,
+    serverIs: (s) => `FTP server ${s}`,
+    user: (u) => `user ${u}`,
+    colon: ': ',
+    comma: ', ',
+    midStream: 'the capture began after the session did',
+    legend: ['── control connection', '┄┄ data connection', '▶ ◀ the way the packet went', "time: seconds from the capture's start"],
+    frame: 'frame',
+    time: 'time',
+    client: 'FTP client',
+    server: 'FTP server',
+    dataConnection: (id, what) => `data connection ${id} (${what})`,
+    elsewhere: "not the session's hosts",
+    transfer: (command, path, mode) => `${command}${path === '' ? '' : ` ${path}`}, ${mode}`,
+    prediction: (source, frame) => `${source} at frame ${frame}, no transfer`,
+    unmatched: 'not matched to a command',
+    data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} byte${n === 1 ? '' : 's'}`,
+    segments: (n) => `${group(n)} segment${n === 1 ? '' : 's'}`,
+    frames: (a, b) => `frames ${a}-${b}`,
+    acks: (n) => `${group(n)} ACK${n === 1 ? '' : 's'}`,
+    retransmitted: (n) => `${group(n)} bytes retransmitted`,
+    continued: (what, n) => `${what} continued (${group(n)} byte${n === 1 ? '' : 's'})`,
+    bytes: (n) => `${group(n)} byte${n === 1 ? '' : 's'}`,
+    tls: (n) => `TLS ${group(n)} byte${n === 1 ? '' : 's'}`,
+    synAgain: 'SYN (again)',
+    withData: (n) => `with ${group(n)} data byte${n === 1 ? '' : 's'}`,
+    lastData: 'FTP-DATA end',
+    fromTimeline: 'no packet log: the steps come from the session model (bare ACKs not shown)',
+    logFull: (f) => `packet log full from frame ${f}: later steps come from the session model`,
+    noSessions: 'No FTP session in the capture.',
+    noSteps: '(no packets of this session were recorded)',
+  },
+  zh: {
+    session: (id) => `会话 ${id}`,
+    ends: (c, s) => `FTP 客户端 ${c} → FTP 服务器 ${s}`,
+    clientIs: (c) => `FTP 客户端 ${c}`,
+    serverIs: (s) => `FTP 服务器 ${s}`,
+    user: (u) => `用户 ${u}`,
+    colon: '：',
+    comma: '，',
+    midStream: '抓包开始时会话已经开始',
+    legend: ['── 控制连接', '┄┄ 数据连接', '▶ ◀ 报文方向', '时间：自抓包开始的秒数'],
+    frame: '帧',
+    time: '时间',
+    client: 'FTP 客户端',
+    server: 'FTP 服务器',
+    dataConnection: (id, what) => `数据连接 ${id}（${what}）`,
+    elsewhere: '不是会话的主机',
+    transfer: (command, path, mode) => `${command}${path === '' ? '' : ` ${path}`}，${mode === 'active' ? '主动模式' : mode === 'passive' ? '被动模式' : '模式未知'}`,
+    prediction: (source, frame) => `${source}（第 ${frame} 帧），没有传输`,
+    unmatched: '未对应到命令',
+    data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} 字节`,
+    segments: (n) => `${group(n)} 个报文段`,
+    frames: (a, b) => `帧 ${a}-${b}`,
+    acks: (n) => `${group(n)} 个 ACK`,
+    retransmitted: (n) => `重传 ${group(n)} 字节`,
+    continued: (what, n) => `${what} 续（${group(n)} 字节）`,
+    bytes: (n) => `${group(n)} 字节`,
+    tls: (n) => `TLS ${group(n)} 字节`,
+    synAgain: 'SYN（重传）',
+    withData: (n) => `带 ${group(n)} 字节数据`,
+    lastData: 'FTP-DATA 结束',
+    fromTimeline: '没有报文记录：步骤取自会话模型（不显示单独的 ACK）',
+    logFull: (f) => `报文记录在第 ${f} 帧已满：之后的步骤取自会话模型`,
+    noSessions: '抓包中没有 FTP 会话。',
+    noSteps: '（没有记录到这个会话的报文）',
+  },
+};
+
+/** What a connection is to the ladder: which session, which side opened it, and what it carried. */
+interface ConnInfo {
+  id: number;
+  session: FtpSession;
+  data: boolean;
+  openerIsClient: boolean;
+  summary: ConnectionSummary;
+  transfer: Transfer | null;
+  prediction: Prediction | null;
+}
+
+/** One arrow of the ladder; its label is chosen when the ladder is drawn (data summaries fill up later). */
+interface Arrow {
+  type: 'arrow';
+  frame: number;
+  at: { sec: number; nsec: number };
+  conn: ConnInfo;
+  toServer: boolean;
+  /** Labels from the most to the least detailed: the first that fits is used, the last is cut to fit. */
+  labels: () => string[];
+  tone: Tone;
+}
+
+/** A line between arrows: a data connection's caption (what, then from where to where), or a note. */
+interface Caption {
+  type: 'caption';
+  text: string;
+  /** For a data connection: its addresses, on the caption's line when they fit, else on the next. */
+  route: string | null;
+  data: boolean;
+}
+
+type Row = Arrow | Caption;
+
+/** Bytes and segments of one direction of a data connection, drawn as one arrow. */
+interface DataSummary {
+  bytes: number;
+  segments: number;
+  acks: number;
+  first: number;
+  last: number;
+}
+
+/** Per-connection state while reading its packets. */
+interface ConnState {
+  synSeq: number | null;
+  synAck: boolean;
+  established: boolean;
+  closing: boolean;
+  summaries: [DataSummary | null, DataSummary | null];
+  /** The last FTP line each direction started (for segments that continue it). */
+  lastLine: [LineAt | null, LineAt | null];
+}
+
+export function renderLadder(ctx: ViewContext): string {
+  const words = WORDS[ctx.options.lang] ?? WORDS.en;
+  const sessions = ctx.sessions;
+  if (sessions.length === 0) return `${words.noSessions}\n`;
+  const infos = connectionInfos(ctx);
+  const packets = packetsBySession(ctx, infos);
+  const out: string[] = [];
+  for (const s of sessions) {
+    if (out.length > 0) out.push('');
+    out.push(...renderSession(ctx, words, s, infos, packets.get(s.id) ?? []));
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------
+// Who is who
+// ---------------------------------------------------------------------------
+
+/**
+ * Every FTP connection with its session and the side that opened it: from the context's roles, else
+ * from a prediction that names it, else from the session whose two addresses it joins while it runs.
+ */
+function connectionInfos(ctx: ViewContext): Map<number, ConnInfo> {
+  const a = ctx.analysis;
+  const byId = new Map(a.sessions.map((s) => [s.id, s]));
+  const infos = new Map<number, ConnInfo>();
+  for (const c of a.connections) {
+    const role = ctx.role(c.id);
+    if (role !== undefined) {
+      const wanted = role.transfer?.prediction ?? null;
+      const prediction = wanted === null ? null : (a.predictions.find((p) => p.id === wanted) ?? null);
+      infos.set(c.id, { id: c.id, session: role.session, data: role.role === 'data', openerIsClient: role.openerIsClient, summary: c, transfer: role.transfer, prediction });
+      continue;
+    }
+    const p = a.predictions.find((q) => q.connection === c.id);
+    const ps = p === undefined ? undefined : byId.get(p.session);
+    if (p !== undefined && ps !== undefined) {
+      infos.set(c.id, { id: c.id, session: ps, data: true, openerIsClient: p.connector === 'client', summary: c, transfer: null, prediction: p });
+      continue;
+    }
+    const t = c.first.sec + c.first.nsec / 1e9;
+    let best: FtpSession | undefined;
+    for (const s of a.sessions) {
+      if (s.connection === c.id) continue;
+      const joins =
+        (c.client.address === s.client.address && c.server.address === s.server.address) ||
+        (c.client.address === s.server.address && c.server.address === s.client.address);
+      const start = s.start.sec + s.start.nsec / 1e9;
+      const end = s.end.sec + s.end.nsec / 1e9;
+      if (joins && t >= start && t <= end && (best === undefined || s.start.frame > best.start.frame)) best = s;
+    }
+    if (best !== undefined) {
+      infos.set(c.id, { id: c.id, session: best, data: true, openerIsClient: c.client.address === best.client.address, summary: c, transfer: null, prediction: null });
+    }
+  }
+  return infos;
+}
+
+function packetsBySession(ctx: ViewContext, infos: Map<number, ConnInfo>): Map<number, PacketRecord[]> {
+  const out = new Map<number, PacketRecord[]>();
+  if (ctx.packets === null) return out;
+  for (const p of ctx.packets.all()) {
+    const info = infos.get(p.connection);
+    if (info === undefined) continue;
+    let list = out.get(info.session.id);
+    if (list === undefined) out.set(info.session.id, (list = []));
+    list.push(p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------
+
+function renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map<number, ConnInfo>, packets: PacketRecord[]): string[] {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const captioned = new Set<number>();
+  const caption = (info: ConnInfo): void => {
+    if (!info.data || captioned.has(info.id)) return;
+    captioned.add(info.id);
+    rows.push({ type: 'caption', ...dataCaption(words, info), data: true });
+  };
+  const fullAt = ctx.packets?.fullAt ?? null;
+  if (ctx.packets === null) notes.push(words.fromTimeline);
+  else stepsFromPackets(ctx, words, s, infos, packets, rows, caption);
+  if (ctx.packets === null || (fullAt !== null && s.end.frame >= fullAt)) {
+    const from = ctx.packets === null ? 0 : fullAt!;
+    if (ctx.packets !== null) rows.push({ type: 'caption', text: words.logFull(from), route: null, data: false });
+    stepsFromTimeline(ctx, words, s, infos, from, rows, caption);
+  }
+  if (s.midStream) notes.push(words.midStream);
+  return draw(ctx, words, s, rows, notes);
+}
+
+function stepsFromPackets(
+  ctx: ViewContext,
+  words: Words,
+  s: FtpSession,
+  infos: Map<number, ConnInfo>,
+  packets: PacketRecord[],
+  rows: Row[],
+  caption: (info: ConnInfo) => void,
+): void {
+  const states = new Map<number, ConnState>();
+  const packetMode = ctx.options.detail === 'packets';
+  for (const p of packets) {
+    const info = infos.get(p.connection)!;
+    let st = states.get(p.connection);
+    if (st === undefined) {
+      states.set(p.connection, (st = { synSeq: null, synAck: false, established: false, closing: false, summaries: [null, null], lastLine: [null, null] }));
+    }
+    const toServer = (p.dir === 0) === info.openerIsClient;
+    const arrow = (labels: () => string[], tone: Tone): void => {
+      caption(info);
+      rows.push({ type: 'arrow', frame: p.frame, at: p, conn: info, toServer, labels, tone });
+    };
+    const bare = p.payload === 0 && (p.flags & (SYN | FIN | RST)) === 0;
+    const handshakeAck = bare && p.dir === 0 && st.synAck && !st.established;
+    if (p.flags & SYN) {
+      if (p.flags & ACK) st.synAck = true;
+      const again = !(p.flags & ACK) && st.synSeq === p.seq;
+      if (!(p.flags & ACK)) st.synSeq = p.seq;
+      const label = again ? words.synAgain : flagNames(p.flags);
+      arrow(() => [label], 'syn');
+      continue;
+    }
+    if (handshakeAck) st.established = true;
+    if (p.payload > 0) st.established = true;
+
+    if (!info.data) {
+      // The control connection: every segment.
+      if (p.payload === 0) {
+        arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+        continue;
+      }
+      const lines = ctx.linesAt(p.frame).filter((l) => l.session === s);
+      const extra = p.flags & (FIN | RST) ? `[${flagNames(p.flags)}] ` : '';
+      if (lines.length > 0) {
+        st.lastLine[toServer ? 0 : 1] = lines[lines.length - 1]!;
+        const text = extra + lines.map((l) => l.text).join(' + ');
+        arrow(() => [text], lineTone(lines[0]!));
+        continue;
+      }
+      const last = st.lastLine[toServer ? 0 : 1];
+      let text: string;
+      if (s.tls !== null && p.frame > s.tls.frame) text = words.tls(p.payload);
+      else if (last !== null) text = words.continued(last.reply === null ? sanitize(last.exchange.command) : String(last.reply.code), p.payload);
+      else text = words.bytes(p.payload);
+      arrow(() => [extra + text], p.flags & RST ? 'rst' : 'plain');
+      continue;
+    }
+
+    // A data connection.
+    const tls = info.transfer?.protected ?? (info.transfer === null && s.dataProtected);
+    if (p.flags & (FIN | RST)) st.closing = true;
+    if (packetMode) {
+      if (p.payload > 0) {
+        const extra = p.flags & (FIN | RST) ? `[${flagNames(p.flags)}] ` : '';
+        arrow(() => [extra + words.data(p.payload, tls)], p.flags & RST ? 'rst' : 'data');
+      } else {
+        arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+      }
+      continue;
+    }
+    if (p.payload > 0) {
+      const d = p.dir;
+      let sum = st.summaries[d];
+      if (sum === null) {
+        const summary = (st.summaries[d] = sum = { bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame });
+        const delivered = d === 0 ? info.summary.toServer : info.summary.toClient;
+        arrow(() => dataLabels(words, summary, delivered.deliveredBytes, delivered.retransmittedBytes, tls), 'data');
+      }
+      sum.bytes += p.payload;
+      sum.segments++;
+      sum.last = p.frame;
+      if (p.flags & (FIN | RST)) {
+        const label = `${flagNames(p.flags)} ${words.withData(p.payload)}`;
+        arrow(() => [label, flagNames(p.flags)], flagTone(p.flags));
+      }
+      continue;
+    }
+    if (handshakeAck || st.closing || !bare) {
+      arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+      continue;
+    }
+    // A bare ACK during the data: counted with the data it acknowledges.
+    const other = st.summaries[p.dir === 0 ? 1 : 0];
+    if (other !== null) other.acks++;
+  }
+}
+
+function dataLabels(words: Words, d: DataSummary, delivered: number, retransmitted: number, tls: boolean): string[] {
+  const bytes = delivered > 0 ? delivered : d.bytes;
+  const head = words.data(bytes, tls);
+  const seg = words.segments(d.segments);
+  const details = [seg];
+  if (d.first !== d.last) details.push(words.frames(d.first, d.last));
+  if (retransmitted > 0) details.push(words.retransmitted(retransmitted));
+  const out: string[] = [];
+  if (d.acks > 0) out.push(`${head} (${[...details, words.acks(d.acks)].join(', ')})`);
+  out.push(`${head} (${details.join(', ')})`);
+  if (details.length > 1) out.push(`${head} (${seg})`);
+  out.push(head);
+  return out;
+}
+
+function stepsFromTimeline(
+  ctx: ViewContext,
+  words: Words,
+  s: FtpSession,
+  infos: Map<number, ConnInfo>,
+  fromFrame: number,
+  rows: Row[],
+  caption: (info: ConnInfo) => void,
+): void {
+  const events = ctx.analysis.timeline.filter((e) => e.session === s.id && e.at.frame >= fromFrame);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.connection === null) continue;
+    const info = infos.get(e.connection);
+    if (info === undefined) continue;
+    const arrow = (labels: () => string[], tone: Tone): void => {
+      caption(info);
+      rows.push({ type: 'arrow', frame: e.at.frame, at: e.at, conn: info, toServer: e.from === 'client', labels, tone });
+    };
+    switch (e.kind) {
+      case 'syn':
+        arrow(() => ['SYN'], 'syn');
+        break;
+      case 'syn-ack':
+        arrow(() => ['SYN,ACK'], 'syn');
+        break;
+      case 'handshake-ack':
+        arrow(() => ['ACK'], 'ack');
+        break;
+      case 'fin':
+        arrow(() => ['FIN'], 'fin');
+        break;
+      case 'rst':
+        arrow(() => ['RST'], 'rst');
+        break;
+      case 'command':
+      case 'reply': {
+        // Every line that starts in this frame, once (several events may share the frame).
+        while (i + 1 < events.length && sameSegment(e, events[i + 1]!)) i++;
+        const lines = ctx.linesAt(e.at.frame).filter((l) => l.session === s);
+        if (lines.length === 0) break;
+        const text = lines.map((l) => l.text).join(' + ');
+        arrow(() => [text], lineTone(lines[0]!));
+        break;
+      }
+      case 'data-first': {
+        const t = e.transfer === null ? undefined : ctx.analysis.transfers.find((x) => x.id === e.transfer);
+        const bytes = t?.bytes ?? 0;
+        const tls = t?.protected ?? false;
+        arrow(() => [words.data(bytes, tls)], 'data');
+        break;
+      }
+      case 'data-last': {
+        const first = events.find((x) => x.kind === 'data-first' && x.transfer === e.transfer && x.connection === e.connection);
+        if (first !== undefined && first.at.frame === e.at.frame) break;
+        arrow(() => [words.lastData], 'data');
+        break;
+      }
+      case 'prediction':
+        break;
+    }
+  }
+}
+
+function sameSegment(a: TimelineEvent, b: TimelineEvent): boolean {
+  const line = (k: TimelineEvent['kind']): boolean => k === 'command' || k === 'reply';
+  return line(b.kind) && b.at.frame === a.at.frame && b.connection === a.connection;
+}
+
+function dataCaption(words: Words, info: ConnInfo): { text: string; route: string } {
+  const c = info.summary;
+  const s = info.session;
+  let what: string;
+  if (info.transfer !== null) what = words.transfer(sanitize(info.transfer.command), sanitize(info.transfer.path), info.transfer.mode);
+  else if (info.prediction !== null) what = words.prediction(info.prediction.source, info.prediction.setup.frame);
+  else what = words.unmatched;
+  const [clientSide, serverSide] = info.openerIsClient ? [c.client, c.server] : [c.server, c.client];
+  const elsewhere = clientSide.address !== s.client.address || serverSide.address !== s.server.address;
+  const route = `${sanitize(hostPort(c.client.address, c.client.port))} → ${sanitize(hostPort(c.server.address, c.server.port))}`;
+  return { text: `┄┄ ${words.dataConnection(info.id, what)}`, route: elsewhere ? `${route} (${words.elsewhere})` : route };
+}
+
+function flagTone(flags: number): Tone {
+  if (flags & RST) return 'rst';
+  if (flags & FIN) return 'fin';
+  if (flags & SYN) return 'syn';
+  return 'ack';
+}
+
+function lineTone(line: LineAt): Tone {
+  if (line.reply === null) return 'command';
+  const c = Math.floor(line.reply.code / 100);
+  return c === 2 ? 'reply2' : c === 3 ? 'reply3' : c === 4 ? 'reply4' : c === 5 ? 'reply5' : 'reply1';
+}
+
+// ---------------------------------------------------------------------------
+// Drawing
+// ---------------------------------------------------------------------------
+
+/** A piece of a line and how to style it. */
+type Part = [string, StyleKind | null];
+
+function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes: string[]): string[] {
+  const width = Math.max(20, Math.floor(ctx.options.width) || 80);
+  const base = ctx.capture.first ?? s.start;
+  const arrows = rows.filter((r): r is Arrow => r.type === 'arrow');
+  const portOf = (a: Arrow, left: boolean): number => {
+    const c = a.conn.summary;
+    return left === a.conn.openerIsClient ? c.client.port : c.server.port;
+  };
+  const times = new Map<Arrow, string>(arrows.map((a) => [a, ctx.relative(a.at, base)]));
+  const fw = Math.max(displayWidth(words.frame), ...arrows.map((a) => String(a.frame).length));
+  let tw = Math.max(displayWidth(words.time), ...arrows.map((a) => times.get(a)!.length));
+  const lpw = Math.max(1, ...arrows.map((a) => String(portOf(a, true)).length));
+  const rpw = Math.max(1, ...arrows.map((a) => String(portOf(a, false)).length));
+  let margin = fw + 1 + tw + 1;
+  // On a narrow terminal the time goes first, so that arrows keep room for their labels.
+  if (width - margin - lpw - rpw - 2 < 24) {
+    tw = 0;
+    margin = fw + 1;
+  }
+  const aw = Math.max(2 * MIN_DASHES + 4, Math.min(MAX_ARROW, width - margin - lpw - rpw - 2));
+  const total = margin + lpw + 1 + aw + 1 + rpw;
+
+  const out: string[] = [];
+  const emit = (parts: Part[]): void => {
+    out.push(styled(ctx, fitParts(parts, width)));
+  };
+
+  // Header: who, the legend, then the two ends of the ladder.
+  const client = sanitize(hostPort(s.client.address, s.client.port));
+  const server = sanitize(hostPort(s.server.address, s.server.port));
+  const title = words.session(s.id);
+  const user = s.user === null ? '' : words.user(sanitize(s.user));
+  const both = title + words.colon + words.ends(client, server);
+  const whole = user === '' ? both : both + words.comma + user;
+  if (displayWidth(whole) <= width) emit([[whole, 'bold']]);
+  else if (displayWidth(both) <= width) {
+    emit([[both, 'bold']]);
+    emit([[`  ${user}`, null]]);
+  } else {
+    emit([[title, 'bold']]);
+    emit([[`  ${words.clientIs(client)}`, null]]);
+    emit([[`  ${words.serverIs(server)}`, null]]);
+    if (user !== '') emit([[`  ${user}`, null]]);
+  }
+  for (const line of pack(words.legend, width)) emit([[line, 'dim']]);
+  for (const n of notes) emit([[n, 'yellow']]);
+  const head = tw > 0 ? `${padStart(words.frame, fw)} ${padEnd(words.time, tw)} ` : `${padStart(words.frame, fw)} `;
+  const ends = (left: string, right: string, withHead: boolean): void => {
+    const lead = withHead ? head : ' '.repeat(margin);
+    const room = total - margin;
+    if (displayWidth(left) + 2 + displayWidth(right) <= room) {
+      emit([[lead, 'dim'], [left, 'bold'], [' '.repeat(room - displayWidth(left) - displayWidth(right)), null], [right, 'bold']]);
+    } else {
+      emit([[lead, 'dim'], [left, 'bold']]);
+      const r = cut(right, width);
+      emit([[' '.repeat(Math.max(0, total - displayWidth(r))), null], [r, 'bold']]);
+    }
+  };
+  ends(words.client, words.server, true);
+  ends(sanitize(s.client.address), sanitize(s.server.address), false);
+
+  if (arrows.length === 0) emit([[' '.repeat(margin), null], [words.noSteps, 'dim']]);
+  for (const r of rows) {
+    if (r.type === 'caption') {
+      const style: StyleKind = r.data ? 'magenta' : 'yellow';
+      const at = (text: string): void => emit([[' '.repeat(Math.max(0, Math.min(margin, width - displayWidth(text)))), null], [text, style]]);
+      const one = r.route === null ? r.text : r.text + words.colon + r.route;
+      if (r.route === null || displayWidth(one) <= width) at(one);
+      else {
+        at(r.text + words.colon.trimEnd());
+        at(`   ${r.route}`);
+      }
+      continue;
+    }
+    const lead = tw > 0 ? `${padStart(String(r.frame), fw)} ${padEnd(times.get(r)!, tw)} ` : `${padStart(String(r.frame), fw)} `;
+    const line = r.conn.data ? '┄' : '─';
+    const lineStyle: StyleKind | null = r.conn.data ? 'magenta' : null;
+    const room = aw - 1 - 2 * MIN_DASHES - 2;
+    const label = pickLabel(r.labels(), room);
+    const dashes = aw - 1 - 2 - displayWidth(label);
+    const before = Math.floor(dashes / 2);
+    const after = dashes - before;
+    const parts: Part[] = [
+      [lead, 'dim'],
+      [padStart(String(portOf(r, true)), lpw) + ' ', 'dim'],
+    ];
+    if (r.toServer) parts.push([line.repeat(before) + ' ', lineStyle], [label, TONE_STYLE[r.tone]], [' ' + line.repeat(after) + '▶', lineStyle]);
+    else parts.push(['◀' + line.repeat(before) + ' ', lineStyle], [label, TONE_STYLE[r.tone]], [' ' + line.repeat(after), lineStyle]);
+    parts.push([' ' + String(portOf(r, false)), 'dim']);
+    emit(parts);
+  }
+  return out;
+}
+
+/** The first label that fits, or the last one cut with …. */
+function pickLabel(labels: string[], room: number): string {
+  for (const l of labels) if (displayWidth(l) <= room) return l;
+  return cut(labels[labels.length - 1] ?? '', room);
+}
+
+/** Items on as few lines as fit the width, three spaces apart. */
+function pack(items: string[], width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const item of items) {
+    if (cur !== '' && displayWidth(cur) + 3 + displayWidth(item) <= width) cur += `   ${item}`;
+    else {
+      if (cur !== '') lines.push(cur);
+      cur = item;
+    }
+  }
+  if (cur !== '') lines.push(cur);
+  return lines;
+}
+
+/** Parts cut so that their text fits the width (the last visible part ends with …). */
+function fitParts(parts: Part[], width: number): Part[] {
+  const w = parts.reduce((n, [t]) => n + displayWidth(t), 0);
+  if (w <= width) return trimEnd(parts);
+  const out: Part[] = [];
+  let used = 0;
+  for (const [t, k] of parts) {
+    const tw = displayWidth(t);
+    if (used + tw < width) {
+      out.push([t, k]);
+      used += tw;
+      continue;
+    }
+    out.push([cut(t, width - used), k]);
+    break;
+  }
+  return trimEnd(out);
+}
+
+function trimEnd(parts: Part[]): Part[] {
+  const out = parts.slice();
+  while (out.length > 0) {
+    const [t, k] = out[out.length - 1]!;
+    const trimmed = t.replace(/ +$/, '');
+    if (trimmed !== '') {
+      out[out.length - 1] = [trimmed, k];
+      break;
+    }
+    out.pop();
+  }
+  return out;
+}
+
+function styled(ctx: ViewContext, parts: Part[]): string {
+  return parts.map(([t, k]) => (k === null || t === '' || !ctx.options.color ? t : ctx.style(k, t))).join('');
+}
+
+// ---------------------------------------------------------------------------
+// Width of text in a terminal
+// ---------------------------------------------------------------------------
+

@@ -1,0 +1,238 @@
+/**
+ * The walkthrough's words in Simplified Chinese: the same explanations as `en` in messages.ts, in the
+ * vocabulary Chinese FTP teaching material uses (控制连接/数据连接, 三次握手, 四次断开, 主动模式/被动模式).
+ * Numbers, ports, addresses, paths, command names and reply codes are kept exactly as passed in (wire
+ * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
+ * technical tokens, and a space between Chinese and an ASCII token.
+ */
+import { isSequential, type Announcement, type CommandDetail, type Messages, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
+
+const side = (s: Side) => (s === 'client' ? '客户端' : '服务器');
+const otherSide = (s: Side) => (s === 'client' ? '服务器' : '客户端');
+
+/** A space before a value that starts with an ASCII character, when it follows Chinese text. */
+const sp = (s: string) => (/^[\x21-\x7e]/.test(s) ? ` ${s}` : s);
+/** Wire text closing a sentence: a full stop unless the text already ends with one. */
+const last = (text: string) => (/[.!?。！？]$/.test(text) ? text : `${text}。`);
+
+export const zh: Messages = {
+  words: {
+    frame: '帧',
+    frames: '帧',
+    client: '客户端',
+    server: '服务器',
+    bytes: (n) => `${n} 字节`,
+    data: '数据',
+    noPackets: '（没有记录到数据包）',
+    logFull: (frame) => `（数据包记录在第 ${frame} 帧已满：之后的数据包不再显示）`,
+  },
+  title: (session, client, server) => `FTP 会话 ${session}：客户端 ${client}，服务器 ${server}`,
+  side,
+  connection: (role, command) => (role === 'control' ? '控制连接' : command ? `用于 ${command} 的数据连接` : '数据连接'),
+
+  handshake1Control: (clientPort, serverPort) =>
+    `TCP 三次握手之第一次：客户端从一个临时端口（${clientPort}）向服务器的端口 ${serverPort}${serverPort === 21 ? '（FTP 的控制端口）' : ' '}发起控制连接。这个 SYN 就是建立连接的请求。`,
+  handshake1DataPassive: (clientPort, serverPort, by) =>
+    `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接服务器的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。`,
+  handshake1DataActive: (serverPort, clientPort, by, from20) =>
+    `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 主动连接客户端的端口 ${clientPort}${announced('客户端', by)}，建立数据连接（主动模式）。${from20 ? '' : '注意：这次连接并非来自端口 20——主动模式下服务器可以从任意端口发起数据连接。'}`,
+  handshake2: (conn, from) => `TCP 三次握手之第二次：${side(from)}同意建立${conn}，它发出的 SYN,ACK 既确认了对方的 SYN，也带上了自己的 SYN。`,
+  handshake3: (conn, from) => `TCP 三次握手之第三次：${side(from)}发送 ACK 进行确认，${conn}建立完成。`,
+
+  teardown1: (conn, from) => `TCP 四次断开之第一次：${side(from)}在${conn}上要发送的内容已全部发完，发送 FIN 关闭自己这一方向。`,
+  teardown2: (conn, from) => `TCP 四次断开之第二次：${side(from)}确认对方的 FIN，${conn}进入半关闭状态（另一方仍然可以继续发送）。`,
+  teardown3: (conn, from) => `TCP 四次断开之第三次：${side(from)}也发送 FIN，关闭${conn}中自己这一方向。`,
+  teardown2and3: (conn, from) => `TCP 四次断开之第二次和第三次合在一个报文段里：${side(from)}确认对方的 FIN，同时关闭${conn}中自己这一方向（FIN,ACK）。`,
+  teardown4: (conn, from) => `TCP 四次断开之第四次：${side(from)}确认最后一个 FIN，${conn}完全断开。`,
+  reset: (conn, from) => `${side(from)}发送 RST 复位${conn}：连接立即终止，不经过四次断开。`,
+
+  bareAck: (from, bytes) => `${side(from)}确认已收到的数据（只有 ACK，不带数据）：到目前为止共收到${otherSide(from)}发来的 ${bytes} 字节。`,
+  retransmission: (bytes) => `这是一次重传：这 ${bytes} 字节之前已经发送过（第一次发送的报文段或对它的确认丢失了，或者迟到了）。`,
+  missingBefore: (bytes) => `抓包中缺少在这个报文段之前发送的 ${bytes} 字节。`,
+  continuation: (from, bytes) => `${side(from)}继续发送前一个报文段中没有发完的那一行，本段 ${bytes} 字节。`,
+  moreReplyLines: (code, bytes) =>
+    `服务器继续发送多行 ${code} 应答的后续各行（${bytes} 字节）：以“${code}-”开头的行表示应答还没有结束，以“${code} ”开头的行是最后一行。`,
+
+  command: (verb, arg, d) => commandZh(verb, arg, d),
+  reply: (code, command, d) => replyZh(code, command, d),
+
+  dataSummary: (from, what, bytes, segments, acks, first, last) =>
+    `${side(from)}发送${sp(whatZh(what))}：共 ${bytes} 字节，分 ${segments} 个报文段（第 ${first}-${last} 帧）${acks > 0 ? `；对方用 ${acks} 个 ACK 进行确认` : ''}。（使用 --detail packets 可以逐个查看。）`,
+  dataSegment: (from, bytes) => `${side(from)}发送 ${bytes} 字节数据。`,
+
+  conclusionsTitle: () => '从本次会话可以看出以下几点',
+  connectionsCount: (control, data) =>
+    `${control} 条控制连接，${data} 条数据连接：整个会话的命令和应答都走同一条控制连接（命令通道），而每次传输都要新建一条数据连接。`,
+  controlPorts: (clientPort, serverPort) => `客户端使用临时端口 ${clientPort} 建立控制连接；服务器在端口 ${serverPort} 上监听。`,
+  dataPortLine: (command, mode, opener, from, to, how) =>
+    `${command}：${mode === 'unknown' ? '模式未知' : mode === 'active' ? '主动模式' : '被动模式'}——${side(opener)}从端口 ${from} 连接到端口 ${to}${how ? `（${how}）` : ''}。`,
+  usedData: (commands) => `使用了数据连接的命令：${commands.join('、')}。`,
+  controlOnly: (commands) => `只靠控制连接就完成应答的命令：${commands.join('、')}。`,
+  portsMoved: (ports) =>
+    ports.length < 2 ? '' : `客户端每次传输所用的数据端口依次为：${ports.join(' → ')}${isSequential(ports) ? '（每次加 1：操作系统按顺序分配端口）' : ''}。`,
+  noData: () => '没有数据连接：所有命令都只在控制连接上得到应答。',
+  everyConnection: () => '每一条 TCP 连接，无论是控制连接还是数据连接，都要经过三次握手才能建立，并经过四次断开（或一个 RST）才结束。',
+};
+
+/** Where a data connection's port was announced. */
+function announced(who: '客户端' | '服务器', by: Announcement | null): string {
+  if (by === null) return '（抓包中找不到通告这个端口的命令或应答）';
+  if (by.reply) return `（即${who}在第 ${by.frame} 帧对 ${by.source} 的应答中通告的端口）`;
+  return `（即${who}在第 ${by.frame} 帧的 ${by.source} 命令中通告的端口）`;
+}
+
+/** What a transfer carried. */
+function whatZh(what: TransferWhat): string {
+  return what.listing ? `目录列表（${what.command}）` : `文件 ${what.path}（${what.command}）`;
+}
+
+function commandZh(verb: string, arg: string, d: CommandDetail): string {
+  const path = d.path ?? arg;
+  switch (verb) {
+    case 'USER':
+      return `客户端发送用户名“${arg}”。`;
+    case 'PASS':
+      return `客户端发送密码${d.passwordHidden ? '（这里已隐藏，加 --show-passwords 可以显示）' : ''}。密码是明文传输的：传输路径上的任何人都能看到。`;
+    case 'ACCT':
+      return '客户端发送账户信息。';
+    case 'SYST':
+      return '客户端询问服务器运行的是哪种操作系统。';
+    case 'FEAT':
+      return '客户端询问服务器支持哪些扩展功能。';
+    case 'PWD':
+    case 'XPWD':
+      return '客户端询问当前工作目录。';
+    case 'CWD':
+    case 'XCWD':
+      return `客户端把工作目录切换到 ${path}。`;
+    case 'CDUP':
+    case 'XCUP':
+      return '客户端返回上一级目录。';
+    case 'TYPE': {
+      const t = arg.toUpperCase();
+      return `客户端把传输类型设为${t === 'I' ? '二进制（I）' : t.startsWith('A') ? '文本（A）' : sp(arg)}。`;
+    }
+    case 'PORT':
+    case 'EPRT':
+    case 'LPRT':
+      if (d.listen === undefined) return `${verb} ${arg}：客户端通告自己在哪里等待数据连接（主动模式），但无法解析这个参数。`;
+      return `${verb} ${arg}：客户端将在 ${d.listen.address} 的端口 ${d.listen.arithmetic ?? d.listen.port} 上监听，并请服务器在下一次传输时连接到这里（主动模式）。${d.thirdParty ? '这不是客户端自己的地址：这是一次第三方传输，或者是 FTP 跳板攻击（FTP bounce）。' : ''}`;
+    case 'PASV':
+      return '客户端请服务器为下一次数据连接监听一个端口，并告诉客户端是哪个端口（被动模式）。';
+    case 'EPSV':
+      return '客户端请服务器为下一次数据连接监听一个端口，并告知端口号（扩展被动模式，RFC 2428：应答中不带地址，因此可以穿过 NAT，也适用于 IPv6）。';
+    case 'LIST':
+    case 'NLST':
+    case 'MLSD':
+      return `客户端请求列出${path ? ` ${path} ` : '当前工作目录'}的内容；列表将通过数据连接传送。`;
+    case 'RETR':
+      return `客户端请求下载文件 ${path}；文件将通过数据连接传送。`;
+    case 'STOR':
+    case 'STOU':
+      return `客户端上传文件 ${path}；文件将通过数据连接传送。`;
+    case 'APPE':
+      return `客户端向文件 ${path} 追加内容；数据将通过数据连接传送。`;
+    case 'SIZE':
+      return `客户端询问 ${path} 的大小。`;
+    case 'MDTM':
+      return `客户端询问 ${path} 的最后修改时间。`;
+    case 'REST':
+      return `客户端要求下一次传输从第 ${arg} 字节开始（断点续传）。`;
+    case 'DELE':
+      return `客户端删除文件 ${path}。`;
+    case 'MKD':
+    case 'XMKD':
+      return `客户端创建目录 ${path}。`;
+    case 'RMD':
+    case 'XRMD':
+      return `客户端删除目录 ${path}。`;
+    case 'RNFR':
+      return `客户端开始重命名 ${path}。`;
+    case 'RNTO':
+      return `客户端给出新名称：${path}。`;
+    case 'AUTH':
+      return `客户端请求用${sp(arg || 'TLS')} 加密控制连接。`;
+    case 'PBSZ':
+      return '客户端设置保护缓冲区大小（发送 PROT 之前必须先发送它）。';
+    case 'PROT':
+      return `客户端请求${arg.toUpperCase() === 'P' ? '受保护（加密）的' : '不加密的'}数据连接。`;
+    case 'OPTS':
+      return `客户端设置选项：${arg}。`;
+    case 'NOOP':
+      return '客户端发送 NOOP：什么也不做，只是让连接保持活跃。';
+    case 'ABOR':
+      return '客户端中止正在进行的传输。';
+    case 'QUIT':
+      return '客户端请求退出，结束本次会话。';
+    default:
+      return `客户端发送命令 ${verb}${arg ? `，参数为“${arg}”` : ''}。`;
+  }
+}
+
+function replyZh(code: number, command: string, d: ReplyDetail): string {
+  /** "（200，应答 PORT）": the code, and the command answered when there is one. */
+  const tag = (c: number) => `（${c}${command === '<init>' ? '' : command === '' ? '，所应答的命令不在抓包中' : `，应答 ${command}`}）`;
+  switch (code) {
+    case 220:
+      return command === '<init>' ? '服务器向客户端发送欢迎信息：FTP 会话开始（220）。' : `服务已就绪${tag(220)}。`;
+    case 331:
+      return '服务器接受用户名，要求客户端提供密码（331）。';
+    case 230:
+      return '服务器确认登录成功（230）。';
+    case 530:
+      return command === 'PASS' || command === 'USER' ? '服务器拒绝登录（530）。' : `尚未登录${tag(530)}。`;
+    case 215:
+      return `服务器告知它的系统类型：${d.text}（215）。`;
+    case 211:
+      return `服务器分多行返回一个列表${tag(211)}。`;
+    case 257:
+      return d.directory ? `当前工作目录是 ${d.directory}（257）。` : `服务器返回目录名${tag(257)}。`;
+    case 250:
+      return `${command === '<init>' ? '操作' : command === '' ? '一条不在抓包中的命令' : `${command} 命令`}已完成（250）。`;
+    case 200:
+      return `服务器接受了${command === '<init>' ? '命令' : command === '' ? '一条不在抓包中的命令' : ` ${command} 命令`}（200）。`;
+    case 213:
+      return command === 'SIZE' ? `文件大小为 ${d.text} 字节（213）。` : `状态${tag(213)}：${last(d.text)}`;
+    case 227:
+    case 229:
+    case 228: {
+      const c = d.connectTo;
+      if (c === undefined) return `被动模式（${code}），但无法解析其中的地址。`;
+      const nat = c.differs
+        ? `注意：这不是服务器在控制连接上使用的地址（${c.controlAddress}）：可能中间有 NAT，或者被动模式的地址配置错误；客户端可能连接不上。`
+        : '';
+      return `服务器在 ${c.address} 的端口 ${c.arithmetic ?? c.port} 上监听，等待数据连接（${code}，被动模式）：客户端应当连接到这里。${nat}`;
+    }
+    case 150:
+    case 125: {
+      const known = command !== '' && command !== '<init>';
+      return code === 125
+        ? `服务器使用已经打开的数据连接来处理${known ? ` ${command}` : '这次传输'}（125）。`
+        : `服务器即将为${known ? ` ${command} ` : '这次传输'}打开（或使用已有的）数据连接（150）。`;
+    }
+    case 226:
+      return '传输完成，服务器关闭数据连接（226）。';
+    case 221:
+      return '服务器道别，随后将关闭控制连接（221）。';
+    case 350:
+      return `请求已挂起，服务器等待下一条命令${tag(350)}。`;
+    case 425:
+      return '服务器无法打开数据连接（425）。';
+    case 426:
+      return '数据连接已关闭，传输中止（426）。';
+    case 450:
+    case 550:
+      return `请求被拒绝：文件不可用${tag(code)}：${last(d.text)}`;
+    case 500:
+    case 501:
+    case 502:
+    case 504:
+      return `服务器不接受${command === '<init>' ? '该命令' : command === '' ? '一条不在抓包中的命令' : `命令 ${command}`}（${code}）：${last(d.text)}`;
+    case 234:
+      return '服务器同意：从现在起控制连接使用 TLS 加密，之后的内容在这里无法再读出（234）。';
+    case 421:
+      return '服务器正在关闭控制连接（421）。';
+    default:
+      return `${d.preliminary ? '初步应答' : code < 400 ? '应答' : '错误应答'}${tag(code)}：${last(d.text)}`;
+  }
+}

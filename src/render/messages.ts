@@ -1,0 +1,309 @@
+/**
+ * The walkthrough's words. Every explanation goes through this interface, so that a language is one
+ * object: English here, Chinese in messages-zh.ts. Parameters are plain values; texts from the wire come
+ * in already escaped.
+ */
+export type Side = 'client' | 'server';
+
+/** What announced a data connection's port: a PORT/EPRT command, or the reply to PASV/EPSV. */
+export interface Announcement {
+  source: string;
+  frame: number;
+  /** True when the port came in the server's reply (passive mode). */
+  reply: boolean;
+}
+
+/** What a transfer carried: a listing, or a file with its full path. */
+export interface TransferWhat {
+  listing: boolean;
+  command: string;
+  path: string;
+}
+
+/** The few words of the step headers. */
+export interface HeaderWords {
+  frame: string;
+  frames: string;
+  client: string;
+  server: string;
+  bytes(n: number): string;
+  data: string;
+  noPackets: string;
+  logFull(frame: number): string;
+}
+
+export interface Messages {
+  words: HeaderWords;
+  title(session: number, client: string, server: string): string;
+  side(side: Side): string;
+  /** "the control connection" / "the data connection for LIST" */
+  connection(role: 'control' | 'data', command?: string): string;
+
+  handshake1Control(clientPort: number, serverPort: number): string;
+  handshake1DataPassive(clientPort: number, serverPort: number, by: Announcement | null): string;
+  handshake1DataActive(serverPort: number, clientPort: number, by: Announcement | null, from20: boolean): string;
+  handshake2(conn: string, from: Side): string;
+  handshake3(conn: string, from: Side): string;
+
+  teardown1(conn: string, from: Side): string;
+  teardown2(conn: string, from: Side): string;
+  teardown3(conn: string, from: Side): string;
+  teardown2and3(conn: string, from: Side): string;
+  teardown4(conn: string, from: Side): string;
+  reset(conn: string, from: Side): string;
+
+  bareAck(from: Side, bytes: number): string;
+  /** A segment whose bytes were sent before. */
+  retransmission(bytes: number): string;
+  /** Bytes missing from the capture before this segment. */
+  missingBefore(bytes: number): string;
+  /** A segment carrying the continuation of a line begun earlier. */
+  continuation(from: Side, bytes: number): string;
+  /** A segment carrying further lines of a multi-line reply. */
+  moreReplyLines(code: number, bytes: number): string;
+
+  command(verb: string, argument: string, detail: CommandDetail): string;
+  reply(code: number, command: string, detail: ReplyDetail): string;
+
+  dataSummary(from: Side, what: TransferWhat, bytes: number, segments: number, acks: number, firstFrame: number, lastFrame: number): string;
+  dataSegment(from: Side, bytes: number): string;
+
+  conclusionsTitle(): string;
+  connectionsCount(control: number, data: number): string;
+  controlPorts(clientPort: number, serverPort: number): string;
+  dataPortLine(command: string, mode: 'active' | 'passive' | 'unknown', openerSide: Side, fromPort: number, toPort: number, how: string): string;
+  usedData(commands: string[]): string;
+  controlOnly(commands: string[]): string;
+  portsMoved(ports: number[]): string;
+  noData(): string;
+  everyConnection(): string;
+}
+
+export interface CommandDetail {
+  /** Full path of a file argument. */
+  path: string | null;
+  /** PORT/EPRT: the address and port the client listens on, and the arithmetic. */
+  listen?: { address: string; port: number; arithmetic: string | null };
+  thirdParty?: boolean;
+  passwordHidden?: boolean;
+}
+
+export interface ReplyDetail {
+  text: string;
+  /** 227/229: where the client is to connect, and the arithmetic. */
+  connectTo?: { address: string; port: number; arithmetic: string | null; differs: boolean; controlAddress: string };
+  /** 257: the directory. */
+  directory?: string | null;
+  preliminary: boolean;
+}
+
+const side = (s: Side) => (s === 'client' ? 'the client' : 'the server');
+const Side = (s: Side) => (s === 'client' ? 'The client' : 'The server');
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const announcedEn = (by: Announcement | null) =>
+  by === null ? 'a port no announcement in the capture names' : `the port announced by ${by.source}${by.reply ? ' (its reply)' : ''} in frame ${by.frame}`;
+
+export const en: Messages = {
+  words: {
+    frame: 'frame',
+    frames: 'frames',
+    client: 'client',
+    server: 'server',
+    bytes: (n) => `${n} byte${n === 1 ? '' : 's'}`,
+    data: 'data',
+    noPackets: '(no packets recorded)',
+    logFull: (frame) => `(the packet log was full at frame ${frame}: later packets are not shown)`,
+  },
+  title: (session, client, server) => `FTP session ${session}: client ${client}, server ${server}`,
+  side,
+  connection: (role, command) => (role === 'control' ? 'the control connection' : `the data connection${command ? ` for ${command}` : ''}`),
+
+  handshake1Control: (clientPort, serverPort) =>
+    `TCP handshake 1 of 3: the client opens the control connection from a temporary port (${clientPort}) to port ${serverPort}${serverPort === 21 ? ", FTP's control port" : ''}. This SYN asks to connect.`,
+  handshake1DataPassive: (clientPort, serverPort, by) =>
+    `The client opens the data connection (passive mode) from its port ${clientPort} to the server's port ${serverPort}, ${announcedEn(by)}: TCP handshake 1 of 3.`,
+  handshake1DataActive: (serverPort, clientPort, by, from20) =>
+    `The server opens the data connection (active mode) from its port ${serverPort} to the client's port ${clientPort}, ${announcedEn(by)}: TCP handshake 1 of 3.${from20 ? '' : ` Note: not from port 20 — servers may use any port for active data.`}`,
+  handshake2: (conn, from) => `TCP handshake 2 of 3: ${side(from)} accepts ${conn}: its SYN,ACK acknowledges the SYN and sends its own.`,
+  handshake3: (conn, from) => `TCP handshake 3 of 3: ${side(from)} acknowledges; ${conn} is open.`,
+
+  teardown1: (conn, from) => `Teardown 1 of 4: ${side(from)} has sent everything it had on ${conn} and closes its side (FIN).`,
+  teardown2: (conn, from) => `Teardown 2 of 4: ${side(from)} acknowledges the FIN; ${conn} is half closed (the other side may still send).`,
+  teardown3: (conn, from) => `Teardown 3 of 4: ${side(from)} closes its side of ${conn} too (FIN).`,
+  teardown2and3: (conn, from) => `Teardown 2 and 3 of 4 in one segment: ${side(from)} acknowledges the FIN and closes its side of ${conn} (FIN,ACK).`,
+  teardown4: (conn, from) => `Teardown 4 of 4: ${side(from)} acknowledges the last FIN; ${conn} is closed.`,
+  reset: (conn, from) => `${Side(from)} resets ${conn} (RST): it ends at once, without the four-step teardown.`,
+
+  bareAck: (from, bytes) => `${Side(from)} acknowledges what it received (ACK, no data): ${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')} so far.`,
+  retransmission: (bytes) => `A retransmission: these ${plural(bytes, 'byte')} were sent before (the first copy or its ACK was lost, or late).`,
+  missingBefore: (bytes) => `${plural(bytes, 'byte')} sent before this segment are not in the capture.`,
+  continuation: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'more byte')} of a line begun in an earlier segment.`,
+  moreReplyLines: (code, bytes) => `The server sends more lines of its multi-line ${code} reply (${plural(bytes, 'byte')}): each ${code}- line continues it, the line starting "${code} " ends it.`,
+
+  command: (verb, arg, d) => commandEn(verb, arg, d),
+  reply: (code, command, d) => replyEn(code, command, d),
+
+  dataSummary: (from, what, bytes, segments, acks, first, last) =>
+    `${Side(from)} sends ${what.listing ? `the listing for ${what.command}` : `the file ${what.path} (${what.command})`}: ${plural(bytes, 'byte')} in ${plural(segments, 'segment')} (frames ${first}-${last})${acks > 0 ? `; the other side acknowledges with ${plural(acks, 'ACK')}` : ''}. (--detail packets shows each.)`,
+  dataSegment: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'byte')} of data.`,
+
+  conclusionsTitle: () => 'What this session shows',
+  connectionsCount: (control, data) => `${plural(control, 'control connection')} and ${plural(data, 'data connection')}: one connection for commands and replies for the whole session, and a new one for each transfer.`,
+  controlPorts: (clientPort, serverPort) => `The client used temporary port ${clientPort} for the control connection; the server listened on port ${serverPort}.`,
+  dataPortLine: (command, mode, opener, from, to, how) =>
+    `${command}: ${mode === 'unknown' ? 'mode unknown' : `${mode} mode`} — ${side(opener)} connected from port ${from} to port ${to}${how ? ` (${how})` : ''}.`,
+  usedData: (commands) => `Commands that used a data connection: ${commands.join(', ')}.`,
+  controlOnly: (commands) => `Commands answered on the control connection alone: ${commands.join(', ')}.`,
+  portsMoved: (ports) =>
+    ports.length < 2 ? '' : `The client's data ports from one transfer to the next: ${ports.join(' → ')}${isSequential(ports) ? ' (each one higher: the operating system hands out ports in order)' : ''}.`,
+  noData: () => 'No data connection: every command was answered on the control connection.',
+  everyConnection: () => 'Every TCP connection, control or data, opens with the three-step handshake and closes with the four-step teardown (or a RST).',
+};
+
+/** Each port one higher than the one before. */
+export function isSequential(ports: number[]): boolean {
+  return ports.every((p, i) => i === 0 || p === ports[i - 1]! + 1);
+}
+
+function commandEn(verb: string, arg: string, d: CommandDetail): string {
+  const path = d.path ?? arg;
+  switch (verb) {
+    case 'USER':
+      return `The client sends the user name "${arg}".`;
+    case 'PASS':
+      return `The client sends the password${d.passwordHidden ? ' (hidden here; --show-passwords shows it)' : ''}, in clear text: anyone on the path can read it.`;
+    case 'ACCT':
+      return 'The client sends account information.';
+    case 'SYST':
+      return 'The client asks which operating system the server runs.';
+    case 'FEAT':
+      return 'The client asks which extensions the server supports.';
+    case 'PWD':
+    case 'XPWD':
+      return 'The client asks for the working directory.';
+    case 'CWD':
+    case 'XCWD':
+      return `The client changes the working directory to ${path}.`;
+    case 'CDUP':
+    case 'XCUP':
+      return 'The client goes up to the parent directory.';
+    case 'TYPE':
+      return `The client sets the transfer type to ${arg.toUpperCase() === 'I' ? 'binary (I)' : arg.toUpperCase().startsWith('A') ? 'text (A)' : arg}.`;
+    case 'PORT':
+    case 'EPRT':
+    case 'LPRT':
+      if (d.listen === undefined) return `${verb} ${arg}: the client announces where it listens for the data connection (active mode), but the argument cannot be read.`;
+      return `${verb} ${arg}: the client will listen on ${d.listen.address} port ${d.listen.arithmetic ?? d.listen.port} and asks the server to connect there for the next transfer (active mode).${d.thirdParty ? ' That is not the client\'s own address: a third-party transfer, or an FTP bounce.' : ''}`;
+    case 'PASV':
+      return 'The client asks the server to listen on a port for the next data connection, and to say which (passive mode).';
+    case 'EPSV':
+      return 'The client asks the server to listen for the next data connection and to say the port (extended passive mode, RFC 2428: no address, so it works through NAT and over IPv6).';
+    case 'LIST':
+    case 'NLST':
+    case 'MLSD':
+      return `The client asks for a listing of ${path || 'the working directory'}; it will come over a data connection.`;
+    case 'RETR':
+      return `The client asks for the file ${path}; it will come over a data connection.`;
+    case 'STOR':
+    case 'STOU':
+      return `The client sends the file ${path}; it will go over a data connection.`;
+    case 'APPE':
+      return `The client appends to the file ${path}; the data will go over a data connection.`;
+    case 'SIZE':
+      return `The client asks the size of ${path}.`;
+    case 'MDTM':
+      return `The client asks when ${path} was last modified.`;
+    case 'REST':
+      return `The client asks the next transfer to start at byte ${arg} (a restart).`;
+    case 'DELE':
+      return `The client deletes ${path}.`;
+    case 'MKD':
+    case 'XMKD':
+      return `The client creates the directory ${path}.`;
+    case 'RMD':
+    case 'XRMD':
+      return `The client removes the directory ${path}.`;
+    case 'RNFR':
+      return `The client starts renaming ${path}.`;
+    case 'RNTO':
+      return `The client gives the new name: ${path}.`;
+    case 'AUTH':
+      return `The client asks to secure the control connection with ${arg || 'TLS'}.`;
+    case 'PBSZ':
+      return 'The client sets the protection buffer size (needed before PROT).';
+    case 'PROT':
+      return `The client asks for ${arg.toUpperCase() === 'P' ? 'protected (encrypted)' : 'clear'} data connections.`;
+    case 'OPTS':
+      return `The client sets an option: ${arg}.`;
+    case 'NOOP':
+      return 'The client sends NOOP: nothing to do, it keeps the connection alive.';
+    case 'ABOR':
+      return 'The client aborts the transfer in progress.';
+    case 'QUIT':
+      return 'The client ends the session.';
+    default:
+      return `The client sends the command ${verb}${arg ? ` with the argument "${arg}"` : ''}.`;
+  }
+}
+
+function replyEn(code: number, command: string, d: ReplyDetail): string {
+  const to = command === '<init>' ? '' : command === '' ? ' (to a command not in the capture)' : ` to ${command}`;
+  switch (code) {
+    case 220:
+      return command === '<init>' ? 'The server greets the client: the FTP session starts (220).' : `Service ready (220)${to}.`;
+    case 331:
+      return 'The server accepts the user name and asks for the password (331).';
+    case 230:
+      return 'The server confirms the login (230).';
+    case 530:
+      return command === 'PASS' || command === 'USER' ? 'The login is refused (530).' : `Not logged in (530)${to}.`;
+    case 215:
+      return `The server names its system: ${d.text} (215).`;
+    case 211:
+      return `The server answers with a list (211)${to}, over several lines.`;
+    case 257:
+      return d.directory ? `The working directory is ${d.directory} (257).` : `Directory name (257)${to}.`;
+    case 250:
+      return `Done (250)${to}.`;
+    case 200:
+      return `Command accepted (200)${to}.`;
+    case 213:
+      return command === 'SIZE' ? `The size is ${d.text} bytes (213).` : `Status (213)${to}: ${d.text}.`;
+    case 227:
+    case 229:
+    case 228: {
+      const c = d.connectTo;
+      if (c === undefined) return `Passive mode (${code}), but the address cannot be read.`;
+      const nat = c.differs ? ` Note: that is not the server's address on the control connection (${c.controlAddress}): a NAT, or a wrong passive-address setting; the client may not reach it.` : '';
+      return `The server listens on ${c.address} port ${c.arithmetic ?? c.port} for the data connection (${code}, passive mode): the client is to connect there.${nat}`;
+    }
+    case 150:
+    case 125:
+      return `The server ${code === 125 ? 'uses the open' : 'is about to open (or use) the'} data connection for ${command} (${code}).`;
+    case 226:
+      return `The transfer is complete; the server closes the data connection (226).`;
+    case 221:
+      return 'The server says goodbye and will close the control connection (221).';
+    case 350:
+      return `Pending: the server waits for the next command (350)${to}.`;
+    case 425:
+      return 'The server cannot open the data connection (425).';
+    case 426:
+      return 'The data connection was closed; the transfer is aborted (426).';
+    case 450:
+    case 550:
+      return `Refused: file unavailable (${code})${to}: ${d.text}.`;
+    case 500:
+    case 501:
+    case 502:
+    case 504:
+      return `The server does not accept${to || ' the command'} (${code}): ${d.text}.`;
+    case 234:
+      return 'The server agrees: from now on the control connection is encrypted (TLS); nothing more of it can be read here (234).';
+    case 421:
+      return 'The server is closing the control connection (421).';
+    default:
+      return `${d.preliminary ? 'A preliminary reply' : code < 400 ? 'A reply' : 'An error reply'} (${code})${to}: ${d.text}.`;
+  }
+}

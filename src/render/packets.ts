@@ -1,0 +1,350 @@
+import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { PacketRecord } from '../flow/packet-log.js';
+import type { FtpSession } from '../model/ftp-model.js';
+import type { ViewContext } from './context.js';
+import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
+
+/** TCP flag bits and the names Wireshark gives them, in the order it lists them. */
+const FLAG_NAMES: Array<[number, string]> = [
+  [1, 'FIN'],
+  [2, 'SYN'],
+  [4, 'RST'],
+  [8, 'PSH'],
+  [16, 'ACK'],
+  [32, 'URG'],
+  [64, 'ECE'],
+  [128, 'CWR'],
+  [256, 'AE'],
+];
+
+/** "[SYN, ACK]", as Wireshark writes the flags of a segment. */
+export function tcpFlags(flags: number): string {
+  const names = FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
+  return `[${names.length > 0 ? names.join(', ') : '<None>'}]`;
+}
+
+/** Info narrower than this is not worth showing: the line gets longer than the width instead. */
+const MIN_INFO = 12;
+
+type Protocol = 'TCP' | 'FTP' | 'FTP-DATA';
+type Tone = 'plain' | 'dim' | 'request' | 'ok' | 'error' | 'warn';
+
+interface Row {
+  no: string;
+  time: string;
+  source: string;
+  destination: string;
+  protocol: Protocol;
+  length: string;
+  info: string;
+  where: string;
+  tone: Tone;
+}
+
+/** Per connection and direction: the base of relative sequence numbers, and what was seen so far. */
+interface DirState {
+  base: number | null;
+  fromSyn: boolean;
+  /** Relative end of the highest byte (or SYN/FIN) sent so far, for retransmissions. */
+  highest: number | null;
+  synSeq: number | null;
+  finSeq: number | null;
+}
+
+/**
+ * A packet list in Wireshark's style: one line per packet the packet log recorded, with No., Time (from the
+ * capture's first packet), Source, Destination, Protocol, Length, Info and Where (session, connection, role).
+ * Sequence and acknowledgement numbers are relative to each direction's initial sequence number (its SYN's,
+ * so the SYN is Seq=0 and the first data byte Seq=1; when no SYN was captured the first segment seen is
+ * taken to start at 1). Windows are scaled when both SYNs announced a window scale. Everything from the
+ * wire goes through sanitize. Lines keep within ctx.options.width when they can: Info is cut with "…".
+ */
+export function renderPackets(ctx: ViewContext): string {
+  const log = ctx.packets;
+  if (log === null) return 'packets were not recorded for this run\n';
+
+  const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
+  const chosen = selectedSessions(ctx);
+  const states = sequenceBases(log.all());
+  const first = ctx.capture.first ?? { sec: 0, nsec: 0 };
+  const rows: Row[] = [];
+  const whereOf = new Map<number, { where: string; session: FtpSession | null }>();
+
+  for (const p of log.all()) {
+    let w = whereOf.get(p.connection);
+    if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection)));
+    if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
+    rows.push(row(ctx, p, conns.get(p.connection), states, first, w.where));
+  }
+
+  const out: string[] = [];
+  out.push(...layout(ctx, rows));
+  if (rows.length === 0) out.push('no packets of FTP connections were recorded');
+  if (log.fullAt !== null) {
+    out.push(`the packet log was full at frame ${group(log.fullAt)}: packets from there on are not listed (${group(log.size)} recorded)`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The sessions chosen by the CLI's filters, or null when all are shown (then packets outside FTP sessions are listed too). */
+function selectedSessions(ctx: ViewContext): Set<FtpSession> | null {
+  const chosen = ctx.sessions;
+  if (chosen.length === ctx.analysis.sessions.length) return null;
+  return new Set(chosen);
+}
+
+/** Which session, connection and role a connection is: "s1 ctl", "s1 data#2 LIST", "s1 data PASV", or "-". */
+function where(ctx: ViewContext, connection: number): { where: string; session: FtpSession | null } {
+  const role = ctx.role(connection);
+  if (role !== undefined) {
+    const s = role.session;
+    if (role.role === 'control') return { where: `s${s.id} ctl`, session: s };
+    const t = role.transfer;
+    return { where: t === null ? `s${s.id} data` : `s${s.id} data#${t.id} ${sanitize(t.command)}`, session: s };
+  }
+  // A data connection that matched an announcement but served no command.
+  const p = ctx.analysis.predictions.find((x) => x.connection === connection);
+  if (p !== undefined) {
+    const s = ctx.analysis.sessions[p.session - 1] ?? null;
+    return { where: `s${p.session} data ${p.source}`, session: s };
+  }
+  return { where: '-', session: null };
+}
+
+function key(connection: number, dir: number): number {
+  return connection * 2 + dir;
+}
+
+/**
+ * The base of each direction's relative sequence numbers: the sequence number of its SYN when one was
+ * captured, else one before the first sequence number seen in that direction, else (nothing sent in that
+ * direction was captured) one before the first acknowledgement of it.
+ */
+function sequenceBases(packets: Iterable<PacketRecord>): Map<number, DirState> {
+  const states = new Map<number, DirState>();
+  const get = (k: number): DirState => {
+    let s = states.get(k);
+    if (s === undefined) states.set(k, (s = { base: null, fromSyn: false, highest: null, synSeq: null, finSeq: null }));
+    return s;
+  };
+  const ackBase = new Map<number, number>();
+  for (const p of packets) {
+    const s = get(key(p.connection, p.dir));
+    if (p.flags & 2) {
+      if (!s.fromSyn) {
+        s.base = p.seq;
+        s.fromSyn = true;
+      }
+    } else if (s.base === null) {
+      s.base = (p.seq - 1) >>> 0;
+    }
+    const peer = key(p.connection, 1 - p.dir);
+    if (p.flags & 16 && !ackBase.has(peer)) ackBase.set(peer, (p.ack - 1) >>> 0);
+  }
+  for (const [k, base] of ackBase) {
+    const s = get(k);
+    if (s.base === null) s.base = base;
+  }
+  return states;
+}
+
+function relative(value: number, base: number | null): number {
+  return base === null ? value : (value - base) >>> 0;
+}
+
+/** True when a is after b in sequence space (serial arithmetic). */
+function after(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+function row(
+  ctx: ViewContext,
+  p: PacketRecord,
+  c: ConnectionSummary | undefined,
+  states: Map<number, DirState>,
+  first: { sec: number; nsec: number },
+  whereText: string,
+): Row {
+  const fromClient = p.dir === 0;
+  const src = c === undefined ? null : fromClient ? c.client : c.server;
+  const dst = c === undefined ? null : fromClient ? c.server : c.client;
+  const role = ctx.role(p.connection);
+
+  const own = states.get(key(p.connection, p.dir))!;
+  const peer = states.get(key(p.connection, 1 - p.dir));
+  const seq = relative(p.seq, own.base);
+  const ack = relative(p.ack, peer?.base ?? null);
+
+  // Retransmissions: data, SYN or FIN sent again.
+  let retransmission = false;
+  const end = (seq + p.payload + (p.flags & 2 ? 1 : 0) + (p.flags & 1 ? 1 : 0)) >>> 0;
+  if (p.payload > 0) {
+    retransmission = own.highest !== null && !after(end, own.highest);
+  } else if (p.flags & 2) {
+    retransmission = own.synSeq === p.seq;
+    own.synSeq = p.seq;
+  } else if (p.flags & 1) {
+    retransmission = own.finSeq === p.seq;
+    own.finSeq = p.seq;
+  }
+  if (end !== seq && (own.highest === null || after(end, own.highest))) own.highest = end;
+
+  let window = p.window;
+  const ws = ctx.packets?.windowScale.get(p.connection);
+  if (!(p.flags & 2) && ws !== undefined && ws[0] >= 0 && ws[1] >= 0) window = p.window * 2 ** Math.min(ws[p.dir]!, 14);
+
+  const ports = src !== null && dst !== null ? `${src.port} → ${dst.port}` : `? → ?`;
+  const tcpInfo = `${ports} ${tcpFlags(p.flags)} Seq=${seq}${p.flags & 16 ? ` Ack=${ack}` : ''} Win=${window} Len=${p.payload}`;
+
+  let protocol: Protocol = 'TCP';
+  let info = tcpInfo;
+  let tone: Tone = p.flags & 4 ? 'error' : 'dim';
+  if (p.payload > 0 && role !== undefined) {
+    if (role.role === 'control') {
+      protocol = 'FTP';
+      const fromFtpClient = fromClient === role.openerIsClient;
+      const lines = ctx.linesAt(p.frame);
+      if (lines.length > 0) {
+        info = lines.map((l) => (l.reply === null ? `Request: ${l.text}` : `Response: ${l.text}`)).join(', ');
+        const code = lines.find((l) => l.reply !== null)?.reply?.code ?? null;
+        tone = code === null ? 'request' : code >= 400 ? 'error' : 'ok';
+      } else if (role.session.tls !== null && p.frame > role.session.tls.frame) {
+        info = `${fromFtpClient ? 'Request' : 'Response'} (encrypted, ${role.session.tls.command}): ${group(p.payload)} bytes`;
+        tone = 'plain';
+      } else {
+        info = `${fromFtpClient ? 'Request' : 'Response'} (continued): ${group(p.payload)} bytes`;
+        tone = 'plain';
+      }
+    } else {
+      protocol = 'FTP-DATA';
+      info = `FTP Data: ${p.payload} bytes${role.transfer?.protected ? ' (TLS)' : ''}`;
+      tone = 'plain';
+    }
+  } else if (p.payload > 0) {
+    tone = 'plain';
+  }
+  if (retransmission) {
+    info = `[TCP Retransmission] ${info}`;
+    tone = 'warn';
+  }
+
+  return {
+    no: String(p.frame),
+    time: seconds(p, first),
+    source: src === null ? '?' : sanitize(src.address),
+    destination: dst === null ? '?' : sanitize(dst.address),
+    protocol,
+    length: String(p.frameLength),
+    info,
+    where: whereText,
+    tone,
+  };
+}
+
+/** Seconds from the capture's first packet, 6 decimals. */
+function seconds(t: { sec: number; nsec: number }, base: { sec: number; nsec: number }): string {
+  const d = t.sec - base.sec + (t.nsec - base.nsec) / 1e9;
+  return d.toFixed(6);
+}
+
+/** Column widths: every column as wide as its widest cell; Info gets what is left of the width. */
+function layout(ctx: ViewContext, rows: Row[]): string[] {
+  const cols = {
+    no: widest(rows, (r) => r.no),
+    time: widest(rows, (r) => r.time),
+    source: widest(rows, (r) => r.source),
+    destination: widest(rows, (r) => r.destination),
+    protocol: widest(rows, (r) => r.protocol),
+    length: widest(rows, (r) => r.length),
+    info: 0,
+    where: widest(rows, (r) => r.where),
+  };
+  // Headers: Wireshark's names, shortened when the column is narrower than the name.
+  const head = {
+    no: 'No.',
+    time: label(cols.time, 'Time'),
+    source: label(cols.source, 'Source', 'Src'),
+    destination: label(cols.destination, 'Destination', 'Dest', 'Dst'),
+    protocol: label(cols.protocol, 'Protocol', 'Proto'),
+    length: label(cols.length, 'Length', 'Len'),
+    info: 'Info',
+    where: label(cols.where, 'Where'),
+  };
+  for (const k of Object.keys(cols) as Array<keyof typeof cols>) cols[k] = Math.max(cols[k], displayWidth(head[k]));
+
+  const fixed = cols.no + cols.time + cols.source + cols.destination + cols.protocol + cols.length + cols.where + 7;
+  const naturalInfo = Math.max(4, widest(rows, (r) => r.info));
+  const room = ctx.options.width - fixed;
+  if (room < Math.min(naturalInfo, 40)) return twoLineLayout(ctx, rows, cols, head);
+  cols.info = room >= naturalInfo ? naturalInfo : Math.max(room, MIN_INFO);
+
+  const line = (r: { no: string; time: string; source: string; destination: string; protocol: string; length: string; info: string; where: string }, tone: Tone | 'head'): string => {
+    const info = padEnd(cut(r.info, cols.info), cols.info);
+    const cells = [
+      padStart(r.no, cols.no),
+      padStart(r.time, cols.time),
+      padEnd(r.source, cols.source),
+      padEnd(r.destination, cols.destination),
+      padEnd(r.protocol, cols.protocol),
+      padStart(r.length, cols.length),
+      tone === 'head' ? info : paint(ctx, tone, info),
+      tone === 'head' ? r.where : ctx.style('dim', r.where),
+    ];
+    const text = cells.join(' ').trimEnd();
+    return tone === 'head' ? ctx.style('bold', text) : text;
+  };
+  const out = [line(head, 'head')];
+  for (const r of rows) out.push(line(r, r.tone));
+  return out;
+}
+
+/**
+ * When the columns leave Info too little room (long IPv6 addresses, a narrow terminal): each packet on
+ * two lines, its columns with Where first, then its Info indented under them, cut only at the width.
+ */
+function twoLineLayout(ctx: ViewContext, rows: Row[], cols: Record<string, number>, head: Record<string, string>): string[] {
+  const width = ctx.options.width;
+  const indent = ' '.repeat(cols.no! + 1);
+  const first = (r: { no: string; time: string; protocol: string; length: string; where: string }) =>
+    cut([padStart(r.no, cols.no!), padStart(r.time, cols.time!), padEnd(r.protocol, cols.protocol!), padStart(r.length, cols.length!), r.where].join(' '), width);
+  /** The addresses, whole: on one line when they fit, else one per line. */
+  const addresses = (src: string, dst: string): string[] => {
+    const one = `${indent}${src} → ${dst}`;
+    return displayWidth(one) <= width ? [one] : [`${indent}${src} →`, `${indent}  ${dst}`];
+  };
+  const out = [ctx.style('bold', first(head as unknown as Row)), ctx.style('bold', `${indent}Source → Destination`), ctx.style('bold', `${indent}Info`)];
+  for (const r of rows) {
+    out.push(first(r), ...addresses(r.source, r.destination).map((l) => ctx.style('dim', l)));
+    out.push(paint(ctx, r.tone, cut(`${indent}${r.info}`, width)));
+  }
+  return out;
+}
+
+function paint(ctx: ViewContext, tone: Tone, text: string): string {
+  switch (tone) {
+    case 'dim':
+      return ctx.style('dim', text);
+    case 'request':
+      return ctx.style('cyan', text);
+    case 'ok':
+      return ctx.style('green', text);
+    case 'error':
+      return ctx.style('red', text);
+    case 'warn':
+      return ctx.style('yellow', text);
+    default:
+      return text;
+  }
+}
+
+function widest(rows: Row[], cell: (r: Row) => string): number {
+  let w = 0;
+  for (const r of rows) w = Math.max(w, displayWidth(cell(r)));
+  return w;
+}
+
+/** The first of the names that fits in `w` columns, else the last. */
+function label(w: number, ...names: string[]): string {
+  return names.find((n) => n.length <= w) ?? names[names.length - 1]!;
+}
+

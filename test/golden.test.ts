@@ -1,0 +1,65 @@
+/**
+ * Golden files: every view of every fixture, and of Zeek's conformance captures when ../shared is there,
+ * rendered at 80 columns without colour, compared with test/golden/. The files are never edited by hand:
+ * `npm run golden` writes them again, and the diff is reviewed like code.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { listCaptures } from '../src/testing/captures.js';
+import { main } from '../src/cli/main.js';
+import { displayWidth } from '../src/render/text.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const GOLDEN = join(ROOT, 'test/golden');
+const UPDATE = process.env.FTPSCOPE_UPDATE_GOLDEN === '1';
+/** Views that promise to stay within the width. */
+const NARROW = new Set(['timeline', 'walkthrough', 'ladder', 'packets']);
+const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'];
+
+/** Runs the CLI in-process, from the repository root so that file names in the output are relative. */
+async function render(args: string[]): Promise<string> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => chunks.push(c));
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    await main(args, { stdout, stderr, stdin: new PassThrough(), stdoutIsTTY: false, env: {} });
+  } finally {
+    process.chdir(cwd);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const conformance = join(ROOT, '../shared/conformance');
+// Conformance captures up to 50 KB: the large ones (thousands of packets) would only bloat the goldens.
+const all = [...listCaptures(join(ROOT, 'fixtures')), ...listCaptures(conformance).filter((c) => statSync(c).size <= 50_000)];
+if (!existsSync(conformance)) test('golden files of ../shared/conformance', (t) => t.skip('../shared/conformance not found: its golden files are not checked'));
+
+for (const path of all) {
+  const rel = relative(ROOT, path);
+  const name = rel.replace(/^\.\.\/shared\/conformance\//, 'conformance/').replace(/[/]/g, '__');
+  for (const view of VIEWS) {
+    test(`golden: ${view} of ${rel}`, async () => {
+      const out = await render(['-v', view, '--width', '80', '--color', 'never', rel]);
+      const file = join(GOLDEN, `${name}.${view}.txt`);
+      if (UPDATE) {
+        mkdirSync(GOLDEN, { recursive: true });
+        writeFileSync(file, out);
+      } else {
+        assert.ok(existsSync(file), `no golden file ${relative(ROOT, file)}: run npm run golden and review the diff`);
+        assert.equal(out, readFileSync(file, 'utf8'), `${relative(ROOT, file)} differs: if the change is right, run npm run golden and review the diff`);
+      }
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), 'raw control characters in the output');
+      if (NARROW.has(view)) {
+        const wide = out.split('\n').filter((l) => displayWidth(l) > 80);
+        assert.deepEqual(wide, [], `${view} goes past 80 columns`);
+      }
+    });
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The walkthrough, the teaching view: on the classic active-mode fixture it holds every step of the classic
+ * walkthrough (../shared/reference/active-mode-walkthrough-zh.txt) in the same order, with the capture's own
+ * ports; it follows what the capture shows; and nothing from the wire reaches the terminal raw.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/main.js';
+import { TcpConversation, framesToPcap } from '../src/testing/capture-writer.js';
+
+const CLASSIC = fileURLToPath(new URL('../../fixtures/active-ls-pwd.pcap', import.meta.url));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), stdoutIsTTY: false, env: {} });
+  return { code, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') };
+}
+
+/** The numbered steps of a walkthrough: header and explanation joined, one string per step. */
+function steps(text: string): string[] {
+  return text.split(/\n(?=[ ]{0,3}\d+\. )/).slice(1).map((s) => s.replace(/\s+/g, ' '));
+}
+
+test('the classic session: every step of the classic walkthrough, in order, with the right ports', async () => {
+  const json = JSON.parse((await run(['--format', 'json', CLASSIC])).out);
+  const s = json.sessions[0];
+  const cport = s.client.port;
+  const p = json.predictions[0];
+  const data = json.connections.find((c: { id: number }) => c.id === p.connection);
+  const dport = p.to.port;
+  const sport = data.client.port; // the server's data port (it opened the connection)
+  const list = steps((await run(['-v', 'walkthrough', CLASSIC])).out);
+  const expected: Array<[string, RegExp]> = [
+    ['control handshake 1', new RegExp(`client ${cport} ──▶ 21 server SYN .*handshake 1 of 3`)],
+    ['control handshake 2', new RegExp(`server 21 ──▶ ${cport} client SYN,ACK .*handshake 2 of 3`)],
+    ['control handshake 3', new RegExp(`client ${cport} ──▶ 21 server ACK .*handshake 3 of 3`)],
+    ['greeting', /> 220 .*greets the client/],
+    ['user', /> USER ftpscope .*user name/],
+    ['password', /> PASS .*password/],
+    ['login', /> 230 .*confirms the login/],
+    ['PORT', new RegExp(`> PORT 10,21,0,1,${Math.floor(dport / 256)},${dport % 256} .*${Math.floor(dport / 256)}\\*256\\+${dport % 256} = ${dport}`)],
+    ['its reply', /> 200 PORT command successful/],
+    ['LIST', /> LIST .*listing/],
+    ['data handshake 1', new RegExp(`server ${sport} ┄┄▶ ${dport} client SYN .*from its port ${sport} to the client's port ${dport}`)],
+    ['data handshake 2', new RegExp(`client ${dport} ┄┄▶ ${sport} server SYN,ACK .*handshake 2 of 3`)],
+    ['data handshake 3', new RegExp(`server ${sport} ┄┄▶ ${dport} client ACK .*handshake 3 of 3`)],
+    ['listing', /sends the listing for LIST: 271 bytes/],
+    ['data teardown 1', new RegExp(`server ${sport} ┄┄▶ ${dport} client FIN,ACK .*Teardown 1 of 4`)],
+    ['data teardown 2-3', /Teardown 2 and 3 of 4|Teardown 2 of 4/],
+    ['data teardown 4', /Teardown 4 of 4: .*data connection/],
+    ['226', /> 226 .*transfer is complete/],
+    ['PWD', /> PWD /],
+    ['257', /> 257 "\/" .*working directory is \//],
+    ['QUIT', /> QUIT /],
+    ['221', /> 221 .*goodbye/],
+    ['control teardown 1', new RegExp(`client ${cport} ──▶ 21 server FIN,ACK .*Teardown 1 of 4`)],
+    ['control teardown 4', /Teardown 4 of 4: .*control connection is closed/],
+  ];
+  let at = 0;
+  for (const [name, re] of expected) {
+    const i = list.findIndex((step, k) => k >= at && re.test(step));
+    assert.ok(i >= 0, `step "${name}" (${re}) not found after step ${at + 1}`);
+    at = i + 1;
+  }
+  // Every segment of the control connection is a step: 49 frames, the data segments summed up in one.
+  assert.equal(list.length, 48);
+  const summary = (await run(['-v', 'walkthrough', CLASSIC])).out.split('What this session shows')[1]!.replace(/\s+/g, ' ');
+  assert.match(summary, new RegExp(`temporary port ${cport} for the control connection; the server listened on port 21`));
+  assert.match(summary, new RegExp(`LIST: active mode — the server connected from port ${sport} to port ${dport}`));
+  assert.match(summary, /Commands that used a data connection: LIST\./);
+  assert.match(summary, /alone: USER, PASS, SYST, FEAT, PORT, PWD, QUIT/);
+});
+
+test('--detail packets shows each data segment; the summary step is gone', async () => {
+  const detail = steps((await run(['-v', 'walkthrough', '--detail', 'packets', CLASSIC])).out);
+  assert.ok(detail.some((s) => /271 bytes of data/.test(s)));
+  assert.ok(!detail.some((s) => /--detail packets shows each/.test(s)));
+});
+
+test('ftpscope demo runs the walkthrough of the classic session', async () => {
+  const demo = await run(['demo']);
+  assert.equal(demo.code, 0, demo.err);
+  assert.equal(demo.out, (await run(['-v', 'walkthrough', CLASSIC])).out.replace(CLASSIC, CLASSIC));
+  assert.match(demo.out, /TCP handshake 1 of 3/);
+});
+
+test('--lang zh explains in Chinese', async () => {
+  const zh = await run(['-v', 'walkthrough', '--lang', 'zh', CLASSIC]);
+  assert.equal(zh.code, 0, zh.err);
+  assert.match(zh.out, /[\u4e00-\u9fff]/);
+  assert.match(zh.out, /PORT 10,21,0,1/);
+});
+
+test('a reply crafted with terminal escapes is shown escaped in every view', async () => {
+  const c = new TcpConversation({ client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 21 } });
+  c.handshake().send(false, '220 \u001b[2J\u001b]0;pwned\u0007 hello\r\n').send(true, 'USER \u001b[31mred\r\n').send(false, '331 ok\r\n').close();
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-escape-'));
+  const file = join(dir, 'escape.pcap');
+  writeFileSync(file, framesToPcap(c.frames, 'ethernet'));
+  for (const view of ['timeline', 'walkthrough', 'ladder', 'packets', 'summary']) {
+    const r = await run(['-v', view, '--color', 'never', file]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!/[\u001b\u0007]/.test(r.out), `${view}: raw escape: ${JSON.stringify(r.out.slice(0, 300))}`);
+  }
+  const w = await run(['-v', 'walkthrough', file]);
+  assert.match(w.out, /\\x1b\[2J/);
+});
+
+test('--session and --host choose what is shown', async () => {
+  const multi = fileURLToPath(new URL('../../fixtures/multi-session.pcap', import.meta.url));
+  const all = await run(['-v', 'timeline', multi]);
+  assert.equal((all.out.match(/^Session \d+:/gm) ?? []).length, 2);
+  const one = await run(['-v', 'timeline', '--session', '2', multi]);
+  assert.deepEqual(one.out.match(/^Session \d+:/gm), ['Session 2:']);
+  const none = await run(['-v', 'timeline', '--host', '192.0.2.99', multi]);
+  assert.match(none.out, /No FTP session/);
+  const bad = await run(['--time-from', 'yesterday-ish', multi]);
+  assert.equal(bad.code, 2);
+});
