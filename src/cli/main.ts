@@ -7,7 +7,8 @@ import { DEFAULT_FRAGMENT_LIMITS } from '../decode/ip-fragments.js';
 import { DEFAULT_CONNECTION_LIMITS } from '../flow/connections.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../flow/reassembler.js';
 import { FtpAnalyzer } from '../ftp/analyzer.js';
-import { maskPasswords } from '../ftp/policy.js';
+import { HIDDEN, maskPasswords, passwordIsPublic } from '../ftp/policy.js';
+import type { LiveEvent } from '../model/ftp-model.js';
 import { DEFAULT_FTP_LIMITS } from '../ftp/session.js';
 import { PacketLog } from '../flow/packet-log.js';
 import { filterAnalysis, parseTime } from '../render/filter.js';
@@ -230,8 +231,10 @@ async function run(p: Parsed, io: Io): Promise<number> {
     },
     fragments: DEFAULT_FRAGMENT_LIMITS,
   };
+  const stream = p.format === 'ndjson' ? ndjsonWriter(io.stdout, p.showPasswords) : null;
   const ftp = new FtpAnalyzer({
     ports: options.serverPorts,
+    onEvent: stream ?? undefined,
     sniff: p.sniff,
     limits: {
       ...DEFAULT_FTP_LIMITS,
@@ -259,9 +262,8 @@ async function run(p: Parsed, io: Io): Promise<number> {
   if (p.format === 'json') {
     await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, ...shown }, null, 2)}\n`);
   } else if (p.format === 'ndjson') {
-    for (const e of shown.timeline) await write(io.stdout, `${JSON.stringify({ type: 'event', ...e })}\n`);
-    for (const f of shown.findings) await write(io.stdout, `${JSON.stringify({ type: 'finding', ...f })}\n`);
-    await write(io.stdout, `${JSON.stringify({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length })}\n`);
+    // The events went out as the analysis went; the end says what the capture held.
+    await write(io.stdout, `${JSON.stringify({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
   } else if (p.format === 'zeek') {
     const { renderZeek } = await import('../render/zeek.js');
     await write(io.stdout, renderZeek(model, p.showPasswords));
@@ -278,6 +280,26 @@ async function run(p: Parsed, io: Io): Promise<number> {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);
   }
   return summary.faults.length > 0 ? EXIT_INPUT : EXIT_OK;
+}
+
+/**
+ * Writes each analysis event as one JSON line the moment it is known. Passwords are hidden unless shown
+ * (anonymous users' passwords, e-mail addresses, are shown), as in every other output.
+ */
+function ndjsonWriter(out: Writable, showPasswords: boolean): (e: LiveEvent) => void {
+  const users = new Map<number, string>();
+  return (e) => {
+    let line: unknown = e;
+    if (e.type === 'command' || e.type === 'reply') {
+      if (e.exchange.command === 'USER') users.set(e.session, e.exchange.argument);
+      if (e.exchange.command === 'PASS' && !showPasswords && !passwordIsPublic(users.get(e.session) ?? null)) {
+        line = { ...e, exchange: { ...e.exchange, argument: HIDDEN } };
+      }
+    } else if (e.type === 'session-end' && !showPasswords) {
+      line = { ...e, session: maskPasswords({ sessions: [e.session], predictions: [], transfers: [], findings: [], connections: [], timeline: [] }).sessions[0] };
+    }
+    out.write(`${JSON.stringify(line)}\n`);
+  };
 }
 
 /** One view, its module loaded only when asked for. */

@@ -1,7 +1,7 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, Finding, FtpAnalysis, FtpSession, Prediction, PredictionSource, Reply, Severity, TimelineEvent, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, LiveEvent, Prediction, PredictionSource, Reply, Severity, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
@@ -14,8 +14,13 @@ class DataObserver implements StreamSink {
   readonly last: [Stamp | null, Stamp | null] = [null, null];
   readonly ends: [EndReason | null, EndReason | null] = [null, null];
   transfer: Transfer | null = null;
+  /** Both directions have ended (FIN, RST, ...): the figures are final. */
+  done = false;
 
-  constructor(readonly conn: Connection) {}
+  constructor(
+    readonly conn: Connection,
+    private readonly onDone: (o: DataObserver) => void,
+  ) {}
 
   data(dir: Dir, _buf: Buffer, _off: number, len: number, _at: number, c: Readonly<Stamp>): void {
     this.bytes[dir]! += len;
@@ -35,6 +40,10 @@ class DataObserver implements StreamSink {
 
   end(dir: Dir, reason: EndReason): void {
     this.ends[dir] = reason;
+    if (this.ends[0] !== null && this.ends[1] !== null && !this.done) {
+      this.done = true;
+      this.onDone(this);
+    }
   }
 }
 
@@ -105,6 +114,8 @@ class Sniffer implements StreamSink {
 export interface FtpOptions {
   /** Ports where FTP servers listen (21 and those named with --ports). */
   ports: ReadonlySet<number>;
+  /** Told each event as soon as it is known (streaming outputs); optional. */
+  onEvent?: (event: LiveEvent) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
   sniff: boolean;
   limits: FtpLimits;
@@ -160,6 +171,15 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.clock = clock;
   }
 
+  emit(event: LiveEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  /** A copy of the clock, for events. */
+  private now(): Stamp {
+    return { frame: this.clock.frame, sec: this.clock.sec, nsec: this.clock.nsec };
+  }
+
   // ---- TcpListener
 
   opened(conn: Connection): StreamSink | null {
@@ -168,7 +188,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
       return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
     }
-    const observer = new DataObserver(conn);
+    const observer = new DataObserver(conn, (o) => this.dataDone(o));
     const match = this.matchPrediction(conn);
     if (match !== null) {
       this.observers.set(conn.id, observer);
@@ -191,6 +211,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (session !== undefined) {
       session.finish();
       this.retireSession(session);
+      this.emit({ type: 'session-end', at: this.now(), session: session.model });
     }
     const observer = this.observers.get(conn.id);
     if (observer !== undefined) {
@@ -200,7 +221,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         this.unclaimed.splice(i, 1);
         this.reportUnclaimed(observer);
       }
-      if (observer.transfer !== null) this.settle(observer.transfer, observer);
+      if (!observer.done) {
+        observer.done = true;
+        this.dataDone(observer);
+      }
     }
     this.log.closed(conn);
   }
@@ -223,6 +247,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.ftpConnections.add(conn.id);
     this.addHost(s.client.address, 1);
     this.addHost(s.server.address, 1);
+    this.emit({ type: 'session-start', at: conn.first, session: s.id, client: s.client, server: s.server });
     return s;
   }
 
@@ -279,6 +304,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     const lp: LivePrediction = { p, session: s };
     this.addLive(lp);
+    this.emit({ type: 'prediction', at: setup, session: s.id, prediction: p });
     // A connection that opened before this prediction was seen (reordered capture) is bound now.
     for (const o of [...this.unclaimed]) {
       const rule = this.ruleFor(p, o.conn);
@@ -505,6 +531,28 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.rule = rule;
     o.transfer = t;
     this.ftpConnections.add(o.conn.id);
+    this.emit({ type: 'data-connection', at: this.now(), session: t.session, transfer: t, connection: o.conn.id });
+  }
+
+  /** A data connection is over: its transfer's figures are final. */
+  private dataDone(o: DataObserver): void {
+    if (o.transfer === null) return;
+    this.settle(o.transfer, o);
+    this.transferDone(o.transfer, 'connection');
+  }
+
+  /** Half of what ends a transfer: its final reply, or its data connection's close. Both done: it is told. */
+  private readonly halfDone = new Map<number, 'reply' | 'connection'>();
+  private transferDone(t: Transfer, what: 'reply' | 'connection'): void {
+    const other = this.halfDone.get(t.id);
+    if (t.connection === null && what === 'reply') {
+      this.conclude(t, false);
+      this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
+    } else if (other !== undefined && other !== what) {
+      this.halfDone.delete(t.id);
+      this.conclude(t, false);
+      this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
+    } else this.halfDone.set(t.id, what);
   }
 
   transferReply(_s: ControlSession, ex: Exchange, reply: Reply): void {
@@ -517,6 +565,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     t.final = reply.code;
     t.finalMessage = reply.message;
+    this.transferDone(t, 'reply');
     // A passive port serves one transfer: once it is over, its prediction waits no more.
     const p = t.prediction !== null ? this.predictions[t.prediction - 1]! : null;
     if (p !== null && p.mode === 'passive') this.dropLive(p);
@@ -557,6 +606,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1 };
       this.firstOfKind.set(key, f);
       this.findings.push(f);
+      this.emit({ type: 'finding', at: this.now(), finding: f });
       return;
     }
     first.count++;
@@ -567,7 +617,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** The model, once the capture has been read (every connection closed). */
   result(): FtpAnalysis {
-    for (const t of this.transfers) this.conclude(t);
+    for (const t of this.transfers) this.conclude(t, true);
     this.reportTransfers();
     this.reportUnused();
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
@@ -583,8 +633,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     };
   }
 
-  private conclude(t: Transfer): void {
-    if (t.wrongDirectionBytes > 0) {
+  /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */
+  private conclude(t: Transfer, final: boolean): void {
+    if (final && t.wrongDirectionBytes > 0) {
       const s = this.sessions[t.session - 1]!;
       const frame = s.model.exchanges[t.exchange]?.request?.frame ?? 0;
       const expected = t.direction === 'upload' ? 'from the client to the server' : 'from the server to the client';

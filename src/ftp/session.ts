@@ -1,6 +1,6 @@
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, FtpSession, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
+import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandInfo, isValidReply, type DataUse } from './commands.js';
 import { LineReader, type LineEvent } from './line-reader.js';
@@ -46,6 +46,8 @@ export interface SessionEngine {
   /** A reply to a data-bearing command. */
   transferReply(s: ControlSession, ex: Exchange, reply: Reply): void;
   finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void;
+  /** Tells what just became known (for streaming outputs). */
+  emit(event: LiveEvent): void;
 }
 
 const REPLY_LINE = /^(\d{3})([ -]|$)(.*)$/s;
@@ -204,6 +206,7 @@ export class ControlSession implements StreamSink {
       this.engine.finding('too-many-pending-commands', 'notice', this.id, [l.first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
     }
     this.pending.push(ex);
+    this.engine.emit({ type: 'command', at: l.first, session: this.id, exchange: ex });
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
@@ -299,11 +302,13 @@ export class ControlSession implements StreamSink {
     if (ex === null) {
       this.greetingSeen = true;
       this.model.greeting = reply;
-      this.addExchange({ index: 0, command: '<init>', argument: '', path: null, cwd: null, request: null, replies: [reply], responseTime: null, prediction: null, transfer: null });
+      const greeting = this.addExchange({ index: 0, command: '<init>', argument: '', path: null, cwd: null, request: null, replies: [reply], responseTime: null, prediction: null, transfer: null });
+      this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: greeting, reply });
       return;
     }
     if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
     ex.replies.push(reply);
+    this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
     this.act(ex, reply);
   }
 

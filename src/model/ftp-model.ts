@@ -237,3 +237,17 @@ export interface FtpAnalysis {
   /** Everything above in time order: handshakes, commands, replies, predictions, data, teardowns. */
   timeline: TimelineEvent[];
 }
+
+/**
+ * What the analysis tells as it goes (--format ndjson, live capture): each event is sent once, at the
+ * moment it is known. Exchanges, predictions and transfers are the model's own objects (copy to keep).
+ */
+export type LiveEvent =
+  | { type: 'session-start'; at: Stamp; session: number; client: HostPort; server: HostPort }
+  | { type: 'command'; at: Stamp; session: number; exchange: Exchange }
+  | { type: 'reply'; at: Stamp; session: number; exchange: Exchange; reply: Reply }
+  | { type: 'prediction'; at: Stamp; session: number; prediction: Prediction }
+  | { type: 'data-connection'; at: Stamp; session: number; transfer: Transfer; connection: number }
+  | { type: 'transfer-end'; at: Stamp; session: number; transfer: Transfer }
+  | { type: 'finding'; at: Stamp; finding: Finding }
+  | { type: 'session-end'; at: Stamp; session: FtpSession };
