@@ -247,7 +247,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   });
   const wantsPackets = p.format === 'text' && p.view.some((v) => PACKET_VIEWS.has(v));
   const log = wantsPackets ? new PacketLog(ftp) : null;
-  const progress = progressReporter(io, p.captures);
+  const progress = progressReporter(io, p.captures, () => ftp.sessionCount);
   const summary = await analyze(reader, log ?? ftp, { ...options, onProgress: progress?.update });
   progress?.done();
   reader.close();
@@ -324,7 +324,7 @@ async function renderView(view: string, ctx: import('../render/context.js').View
 }
 
 /** Progress on stderr while a large capture is read, when stderr is a terminal; nothing otherwise. */
-function progressReporter(io: Io, captures: string[]): { update: (bytes: number, records: number) => void; done: () => void } | null {
+function progressReporter(io: Io, captures: string[], sessions: () => number): { update: (bytes: number, records: number) => void; done: () => void } | null {
   if (io.stderrIsTTY !== true) return null;
   let total = 0;
   for (const c of captures) {
@@ -341,7 +341,8 @@ function progressReporter(io: Io, captures: string[]): { update: (bytes: number,
       if (Date.now() - began < 500) return; // only when it takes more than a moment
       shown = true;
       const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
-      io.stderr.write(`\rftpscope: ${mb(bytes)}${total > 0 ? ` of ${mb(total)}` : ''} read, ${records.toLocaleString('en-US')} packets\u001b[K`);
+      const n = sessions();
+      io.stderr.write(`\rftpscope: ${mb(bytes)}${total > 0 ? ` of ${mb(total)}` : ''} read, ${records.toLocaleString('en-US')} packets, ${n} FTP session${n === 1 ? '' : 's'}\u001b[K`);
     },
     done() {
       if (shown) io.stderr.write('\r\u001b[K');

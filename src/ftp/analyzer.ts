@@ -229,6 +229,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.log.closed(conn);
   }
 
+  /** FTP sessions found so far. */
+  get sessionCount(): number {
+    return this.sessions.length;
+  }
+
   /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
   follows(conn: Connection): boolean {
     return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id);
