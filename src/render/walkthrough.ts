@@ -2,7 +2,7 @@ import type { PacketRecord } from '../flow/packet-log.js';
 import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
 import { en, type Messages, type Side } from './messages.js';
-import { flagNames, sanitize, wrap } from './text.js';
+import { displayWidth, flagNames, sanitize, wrap } from './text.js';
 
 function sanitizeOrNull(s: string | null): string | null {
   return s === null ? null : sanitize(s);
@@ -119,7 +119,8 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
   const lines: string[] = wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   steps.forEach((step, i) => {
     lines.push('');
-    lines.push(...wrap(`${String(i + 1).padStart(3)}. ${step.header}`, width, '', '       '));
+    const head = `${String(i + 1).padStart(3)}. ${step.header}`;
+    lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
     for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
     for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
   });
