@@ -2,6 +2,7 @@ import type { CaptureSummary } from '../analyze.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
 import type { Exchange, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
+import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { sanitize } from './text.js';
 
 export type Lang = 'en' | 'zh';
@@ -45,6 +46,8 @@ export interface LineAt {
  * frame. Views never re-parse anything: they look things up here.
  */
 export class ViewContext {
+  /** Sessions, predictions and transfers by id. */
+  readonly by: ModelIndex;
   private readonly roles = new Map<number, ConnectionRole>();
   private readonly lines = new Map<number, LineAt[]>();
 
@@ -54,6 +57,7 @@ export class ViewContext {
     readonly packets: PacketLog | null,
     readonly options: ViewOptions,
   ) {
+    this.by = indexModel(analysis);
     const byId = new Map(analysis.connections.map((c) => [c.id, c]));
     for (const s of analysis.sessions) {
       const c = byId.get(s.connection);
@@ -71,7 +75,8 @@ export class ViewContext {
     for (const t of analysis.transfers) {
       const c = t.connection === null ? undefined : byId.get(t.connection);
       if (c === undefined) continue;
-      const s = analysis.sessions[t.session - 1]!;
+      const s = this.by.session(t.session);
+      if (s === undefined) continue;
       const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
       this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, summary: c });
     }

@@ -105,7 +105,7 @@ function where(ctx: ViewContext, connection: number): { where: string; session: 
   // A data connection that matched an announcement but served no command.
   const p = ctx.analysis.predictions.find((x) => x.connection === connection);
   if (p !== undefined) {
-    const s = ctx.analysis.sessions[p.session - 1] ?? null;
+    const s = ctx.by.session(p.session) ?? null;
     return { where: `s${p.session} data ${p.source}`, session: s };
   }
   return { where: '-', session: null };

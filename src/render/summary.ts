@@ -117,7 +117,7 @@ function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
 
 function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
   const a = ctx.analysis;
-  const transfers = s.transfers.map((id) => a.transfers[id - 1]).filter((t): t is Transfer => t !== undefined);
+  const transfers = s.transfers.map((id) => ctx.by.transfer(id)).filter((t): t is Transfer => t !== undefined);
   const notComplete = transfers.filter((t) => t.status !== 'complete').length;
   const bytes = transfers.reduce((n, t) => n + t.bytes, 0);
   const commands = s.exchanges.filter((ex) => ex.request !== null).length + s.dropped.commands;
@@ -147,7 +147,7 @@ function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
 function modes(ctx: ViewContext, s: FtpSession, transfers: Transfer[]): string {
   const by = new Map<string, Set<string>>();
   for (const id of s.predictions) {
-    const p = ctx.analysis.predictions[id - 1];
+    const p = ctx.by.prediction(id);
     if (p === undefined) continue;
     let set = by.get(p.mode);
     if (set === undefined) by.set(p.mode, (set = new Set()));
@@ -222,9 +222,8 @@ function transferTable(ctx: ViewContext, transfers: Transfer[], conns: Map<numbe
 }
 
 function transferFields(ctx: ViewContext, t: Transfer, conns: Map<number, ConnectionSummary>): TransferFields {
-  const a = ctx.analysis;
-  const s = a.sessions[t.session - 1];
-  const p = t.prediction === null ? undefined : a.predictions[t.prediction - 1];
+  const s = ctx.by.session(t.session);
+  const p = t.prediction === null ? undefined : ctx.by.prediction(t.prediction);
   const c = t.connection === null ? undefined : conns.get(t.connection);
   let path = t.path;
   if (path === '') path = s?.exchanges[t.exchange]?.cwd ?? '(working directory)';

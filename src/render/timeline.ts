@@ -33,13 +33,13 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
   if (control !== undefined) lines.push(...connectionLines(control, 'control connection', 'client'));
   for (const ex of s.exchanges) lines.push(exchangeLine(ex));
   for (const id of s.predictions) {
-    const p = a.predictions[id - 1]!;
+    const p = ctx.by.prediction(id)!;
     const who = p.connector === 'client' ? s.client.address : s.server.address;
     const flags = [p.addressDiffers && p.mode === 'passive' ? 'NAT? advertised address is not the server\'s' : '', p.thirdParty ? 'THIRD PARTY' : ''].filter(Boolean).join(', ');
     lines.push({ at: p.setup, text: `    expecting ${who} -> ${hostPort(p.to.address, p.to.port)} (${p.mode}), set up by ${p.source} in frame ${p.setup.frame}${p.arithmetic ? `: ${p.arithmetic}` : ''}${flags ? `  [${flags}]` : ''}`, style: flags ? 'yellow' : 'dim' });
   }
   for (const id of s.transfers) {
-    const t = a.transfers[id - 1]!;
+    const t = ctx.by.transfer(id)!;
     const c = t.connection === null ? undefined : conns.get(t.connection);
     const what = t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`;
     if (c !== undefined) lines.push(...connectionLines(c, `data connection for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));

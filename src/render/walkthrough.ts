@@ -133,7 +133,7 @@ function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string
   const c = role.summary;
   if (role.role === 'control') return M.handshake1Control(c.client.port, c.server.port);
   const t = role.transfer!;
-  const p: Prediction | null = t.prediction === null ? null : ctx.analysis.predictions[t.prediction - 1]!;
+  const p: Prediction | null = t.prediction === null ? null : ctx.by.prediction(t.prediction)!;
   const by = p === null ? null : { source: p.source, frame: p.setup.frame, reply: p.mode === 'passive' };
   if (role.openerIsClient) return M.handshake1DataPassive(c.client.port, c.server.port, by);
   return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20);
@@ -161,7 +161,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, st: Co
     quoted.push(l.text);
     const ex = l.exchange;
     if (l.reply === null) {
-      const pr = ex.prediction === null ? null : ctx.analysis.predictions[ex.prediction - 1]!;
+      const pr = ex.prediction === null ? null : ctx.by.prediction(ex.prediction)!;
       text.push(M.command(ex.command, sanitize(ex.argument), {
         path: ex.path === null ? null : sanitize(ex.path),
         listen: pr !== null && pr.mode === 'active' ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic } : undefined,
@@ -170,7 +170,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, st: Co
       }));
     } else {
       const r = l.reply;
-      const pr = ex.prediction === null ? null : ctx.analysis.predictions[ex.prediction - 1]!;
+      const pr = ex.prediction === null ? null : ctx.by.prediction(ex.prediction)!;
       const passive = pr !== null && pr.mode === 'passive' && pr.setup.frame === r.start.frame;
       text.push(M.reply(r.code, ex.command, {
         text: sanitize(r.message),
@@ -253,7 +253,7 @@ function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: S
 }
 
 function conclusions(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
-  const transfers = s.transfers.map((id) => ctx.analysis.transfers[id - 1]!);
+  const transfers = s.transfers.map((id) => ctx.by.transfer(id)!);
   const withConn = transfers.filter((t) => t.connection !== null);
   const out = [M.connectionsCount(1, withConn.length), M.controlPorts(s.client.port, s.server.port)];
   const clientPorts: number[] = [];
@@ -261,7 +261,7 @@ function conclusions(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
     const role = ctx.role(t.connection!);
     if (role === undefined) continue;
     const c = role.summary;
-    const p = t.prediction === null ? null : ctx.analysis.predictions[t.prediction - 1]!;
+    const p = t.prediction === null ? null : ctx.by.prediction(t.prediction)!;
     const opener: Side = role.openerIsClient ? 'client' : 'server';
     const how = p === null ? '' : p.arithmetic ? `${p.source}: ${p.arithmetic}` : `${p.source}`;
     out.push(M.dataPortLine(t.command, t.mode, opener, c.client.port, c.server.port, how));

@@ -1,4 +1,5 @@
 import type { FtpAnalysis, FtpSession, Prediction } from '../model/ftp-model.js';
+import { indexModel } from '../model/lookup.js';
 import { UNKNOWN_DIR, resolvePath } from '../ftp/paths.js';
 import { HIDDEN, passwordIsPublic } from '../ftp/policy.js';
 
@@ -40,6 +41,7 @@ export interface ZeekRow {
  */
 export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DEFAULT_COMMANDS, showPasswords = false): ZeekRow[] {
   const rows: ZeekRow[] = [];
+  const by = indexModel(a);
   for (const s of a.sessions) {
     let user = '<unknown>';
     let password = '';
@@ -48,8 +50,8 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
       if (ex.command === 'PASS') password = ex.argument;
       if (!commands.has(ex.command)) continue;
       const final = ex.replies.at(-1) ?? null;
-      const t = ex.transfer !== null ? a.transfers[ex.transfer - 1]! : null;
-      const p = ex.prediction !== null ? a.predictions[ex.prediction - 1]! : null;
+      const t = ex.transfer !== null ? by.transfer(ex.transfer)! : null;
+      const p = ex.prediction !== null ? by.prediction(ex.prediction)! : null;
       const when = ex.request ?? final?.start ?? s.start;
       const shown = showPasswords || passwordIsPublic(user);
       let arg = ex.command === '<init>' ? '' : ex.argument;
