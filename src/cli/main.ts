@@ -74,6 +74,7 @@ interface Parsed {
 /** Runs the command line; resolves to the exit code. Never throws for the user's input. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed: Parsed | null = null;
+  let liveCommand: { command: string; out: Record<string, unknown> } | null = null;
   let usageError: string | null = null;
   let early: string | null = null;
   // yargs reads a lone "-" as an option; a placeholder carries standard input through the parser.
@@ -85,6 +86,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
     .command('$0 <captures..>', false)
     .command('demo', 'explain the classic FTP session shipped with ftpscope, step by step (the walkthrough view)')
+    .command('live', 'sniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW)')
+    .command('interfaces', 'list the capture devices, their addresses, and which is the loopback')
+    .option('interface', { alias: 'i', type: 'string', describe: 'live: the device to capture on (ftpscope interfaces lists them)' })
+    .option('filter', { type: 'string', describe: 'live: a BPF expression narrowing the capture; it is combined with tcp, never replaces it' })
+    .option('buffer-size', { type: 'number', default: 16, describe: 'live: MiB of libpcap buffer' })
+    .option('duration', { type: 'number', describe: 'live: stop after this many seconds' })
+    .option('count', { type: 'number', describe: 'live: stop after this many packets' })
+    .option('write', { type: 'string', describe: 'live: also save every packet to this pcap file (flushed every second)' })
     .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
     .option('view', {
       alias: 'v',
@@ -117,6 +126,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('retransmit-window', { type: 'number', default: DEFAULT_REASSEMBLY_LIMITS.retransmitWindow, describe: 'bytes of each stream kept to check that retransmissions match (0: do not check)' })
     .option('color', { choices: ['auto', 'always', 'never'], default: 'auto', describe: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' })
     .example('$0 demo', 'learn how FTP works: the classic session, every packet explained')
+    .example('sudo $0 live -i eth0', 'watch FTP on an interface as it happens (Ctrl-C for the summary)')
+    .example('sudo $0 live -i lo -v walkthrough --write ftp.pcap', 'explain each session on the loopback as it ends, and keep the packets')
     .example('$0 capture.pcapng', 'the timeline of every FTP session, then tables of sessions, transfers and findings')
     .example('$0 -v walkthrough --session 2 capture.pcap', 'session 2, packet by packet, explained')
     .example('$0 -v walkthrough --lang zh capture.pcap', 'the walkthrough in Chinese')
@@ -139,7 +150,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const out = await y.parseAsync(argv, {}, (_err, _argv, output) => {
       if (output) early = output;
     });
-    if (usageError === null && !('help' in out && out.help) && !('version' in out && out.version)) {
+    const command = out._[0];
+    if (usageError === null && !out.help && !out.version && (command === 'live' || command === 'interfaces')) {
+      liveCommand = { command, out };
+    } else if (usageError === null && !('help' in out && out.help) && !('version' in out && out.version)) {
       const demo = out._[0] === 'demo';
       parsed = {
         captures: demo ? [DEMO_CAPTURE.pathname] : ((out.captures ?? []) as string[]).map((c) => (c === STDIN_PLACEHOLDER ? '-' : String(c))),
@@ -175,6 +189,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr.write(`ftpscope: ${sanitize(oneLine(usageError).replaceAll(STDIN_PLACEHOLDER, '-'))} (see ftpscope --help)\n`);
     return EXIT_USAGE;
   }
+  if (liveCommand !== null) return runLiveCommand(liveCommand.command, liveCommand.out, io);
   if (parsed === null) {
     if (early !== null) io.stdout.write(`${early}\n`);
     return EXIT_OK;
@@ -300,6 +315,50 @@ function ndjsonWriter(out: Writable, showPasswords: boolean): (e: LiveEvent) => 
     }
     out.write(`${JSON.stringify(line)}\n`);
   };
+}
+
+/** `ftpscope live` and `ftpscope interfaces`. */
+async function runLiveCommand(command: string, o: Record<string, unknown>, io: Io): Promise<number> {
+  const { runInterfaces, runLive, loadRenderers } = await import('./live.js');
+  const usage = (msg: string) => {
+    io.stderr.write(`ftpscope: ${msg} (see ftpscope --help)\n`);
+    return EXIT_USAGE;
+  };
+  if (command === 'interfaces') return runInterfaces(o.format === 'json', io.stdout, io.stderr);
+  const device = o.interface as string | undefined;
+  if (device === undefined || device === '') return usage('live needs an interface: -i NAME (ftpscope interfaces lists them)');
+  const num = (name: string, min: number): number | null | string => {
+    const v = o[name];
+    if (v === undefined) return null;
+    return typeof v === 'number' && v >= min ? v : `--${name} takes a number, ${min} or more`;
+  };
+  const duration = num('duration', 0);
+  const count = num('count', 1);
+  const buffer = num('buffer-size', 1);
+  for (const v of [duration, count, buffer]) if (typeof v === 'string') return usage(v);
+  const views = (o.view as string[]).filter((v) => v !== 'connections');
+  const color = o.color === 'always' || (o.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
+  const lang = o.lang as 'en' | 'zh';
+  await loadRenderers(views, lang);
+  const ports = new Set([21, ...((o.ports as number[]) ?? [])]);
+  return runLive(
+    {
+      device,
+      filter: (o.filter as string | undefined) ?? null,
+      bufferSizeMiB: (buffer as number | null) ?? 16,
+      durationSec: duration as number | null,
+      count: (count as number | null) ?? 0,
+      write: (o.write as string | undefined) ?? null,
+      format: o.format as 'text' | 'json' | 'ndjson' | 'zeek',
+      views,
+      showPasswords: o['show-passwords'] as boolean,
+      view: { color, width: (o.width as number | undefined) ?? (io.stdoutIsTTY && io.columns ? io.columns : 80), lang, detail: o.detail as 'summary' | 'packets', showPasswords: o['show-passwords'] as boolean },
+      analyze: { ...DEFAULT_ANALYZE_OPTIONS, serverPorts: ports },
+      ftp: { ports, sniff: o.sniff as boolean, limits: DEFAULT_FTP_LIMITS },
+    },
+    io.stdout,
+    io.stderr,
+  );
 }
 
 /** One view, its module loaded only when asked for. */

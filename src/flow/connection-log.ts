@@ -101,6 +101,13 @@ export class ConnectionLog implements TcpListener {
     });
   }
 
+  /** Forgets connections (a long live capture keeps only what it still reports). */
+  forget(ids: ReadonlySet<number>): void {
+    const kept = this.connections.filter((c) => !ids.has(c.id));
+    this.connections.length = 0;
+    this.connections.push(...kept);
+  }
+
   /** Summaries in the order the connections began. */
   sorted(): ConnectionSummary[] {
     return [...this.connections].sort((a, b) => a.id - b.id);

@@ -95,6 +95,30 @@ export class PacketLog implements TcpListener {
     this.lengths[i] = pv.frameLen;
   }
 
+  /** Drops the packets of these connections (a live capture forgets what it has reported). */
+  forget(connections: ReadonlySet<number>): void {
+    let w = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (connections.has(this.conns[r]!)) continue;
+      if (w !== r) {
+        this.frames[w] = this.frames[r]!;
+        this.secs[w] = this.secs[r]!;
+        this.nsecs[w] = this.nsecs[r]!;
+        this.conns[w] = this.conns[r]!;
+        this.dirs[w] = this.dirs[r]!;
+        this.flags[w] = this.flags[r]!;
+        this.seqs[w] = this.seqs[r]!;
+        this.acks[w] = this.acks[r]!;
+        this.windows[w] = this.windows[r]!;
+        this.payloads[w] = this.payloads[r]!;
+        this.lengths[w] = this.lengths[r]!;
+      }
+      w++;
+    }
+    this.n = w;
+    for (const c of connections) this.windowScale.delete(c);
+  }
+
   get size(): number {
     return this.n;
   }

@@ -1,7 +1,7 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, Finding, FtpAnalysis, FtpSession, LiveEvent, Prediction, PredictionSource, Reply, Severity, TimelineEvent, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, LiveEvent, Prediction, PredictionSource, Reply, SessionDigest, Severity, TimelineEvent, Totals, Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
@@ -116,6 +116,13 @@ export interface FtpOptions {
   ports: ReadonlySet<number>;
   /** Told each event as soon as it is known (streaming outputs); optional. */
   onEvent?: (event: LiveEvent) => void;
+  /**
+   * Live capture: once a session and its transfers have been told, keep only a digest of it (the last
+   * 1,000) and the totals, so that memory stays bounded however long the capture runs.
+   */
+  release?: boolean;
+  /** Live capture: told each session, as a whole analysis, when it and its transfers are over (before it is released). */
+  onSessionDone?: (analysis: FtpAnalysis) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
   sniff: boolean;
   limits: FtpLimits;
@@ -142,10 +149,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   clock: Readonly<Stamp> = { frame: 0, sec: 0, nsec: 0 };
   readonly limits: FtpLimits;
   readonly log = new ConnectionLog();
-  private readonly sessions: ControlSession[] = [];
+  private readonly sessions = new Map<number, ControlSession>();
+  private readonly predictions = new Map<number, Prediction>();
+  private readonly transfers = new Map<number, Transfer>();
+  private sessionIds = 0;
+  private predictionIds = 0;
+  private transferIds = 0;
   private readonly byConn = new Map<number, ControlSession>();
-  private readonly predictions: Prediction[] = [];
-  private readonly transfers: Transfer[] = [];
   private readonly findings: Finding[] = [];
   private readonly firstOfKind = new Map<string, Finding>();
   private readonly live = new Map<string, LivePrediction[]>();
@@ -160,6 +170,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly hosts = new Map<string, number>();
   private readonly ftpConnections = new Set<number>();
   private readonly capWarned = new Set<number>();
+  /** Running totals, and digests of released sessions (live capture). */
+  readonly totals: Totals = { sessions: 0, transfers: 0, bytes: 0, findings: {} };
+  readonly digests: SessionDigest[] = [];
+  private readonly endedSessions = new Set<number>();
+  private readonly toldTransfers = new Set<number>();
   /** Matched connections waiting for the command that will use their prediction, by prediction id. */
   private readonly waiting = new Map<number, DataObserver>();
 
@@ -207,11 +222,15 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   closed(conn: Connection): void {
+    // A live capture logs only FTP's connections (and forgets them with their session).
+    if (!this.options.release || this.ftpConnections.has(conn.id)) this.log.closed(conn);
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
       session.finish();
       this.retireSession(session);
       this.emit({ type: 'session-end', at: this.now(), session: session.model });
+      this.endedSessions.add(session.id);
+      this.maybeRelease(session.id);
     }
     const observer = this.observers.get(conn.id);
     if (observer !== undefined) {
@@ -226,12 +245,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         this.dataDone(observer);
       }
     }
-    this.log.closed(conn);
   }
 
   /** FTP sessions found so far. */
   get sessionCount(): number {
-    return this.sessions.length;
+    return this.sessionIds;
   }
 
   /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
@@ -246,8 +264,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   private startSession(conn: Connection, commandDir: Dir): ControlSession {
-    const s = new ControlSession(conn, this.sessions.length + 1, this, commandDir);
-    this.sessions.push(s);
+    const s = new ControlSession(conn, ++this.sessionIds, this, commandDir);
+    this.sessions.set(s.id, s);
+    this.totals.sessions++;
     this.byConn.set(conn.id, s);
     this.ftpConnections.add(conn.id);
     this.addHost(s.client.address, 1);
@@ -281,7 +300,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const advertised = full !== null && !full.unspecified && full.host !== '' ? full.host : listener.address;
     const addressDiffers = advertised !== listener.address;
     const p: Prediction = {
-      id: this.predictions.length + 1,
+      id: ++this.predictionIds,
       session: s.id,
       source,
       mode: active ? 'active' : 'passive',
@@ -301,7 +320,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       rule: null,
       transfers: [],
     };
-    this.predictions.push(p);
+    this.predictions.set(p.id, p);
     s.model.predictions.push(p.id);
     ex.prediction = p.id;
     if (p.thirdParty) {
@@ -324,7 +343,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   predictionAnswered(ex: Exchange, code: number): void {
     if (ex.prediction === null || code < 400) return;
-    const p = this.predictions[ex.prediction - 1]!;
+    const p = this.predictions.get(ex.prediction)!;
     if (p.status === 'unused') p.status = 'refused';
     this.dropLive(p);
   }
@@ -436,7 +455,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       p.rule = rule;
       p.status = 'matched';
     }
-    const t = this.transfers.find((x) => p.transfers.includes(x.id) && x.connection === null);
+    const t = p.transfers.map((id) => this.transfers.get(id)).find((x) => x !== undefined && x.connection === null);
     if (t !== undefined) this.bindTransfer(t, o, rule);
     else if (!this.waiting.has(p.id)) this.waiting.set(p.id, o);
     if (p.mode === 'passive' || !first) this.dropLive(p); // a passive port is used once; active mode may reuse its PORT
@@ -448,7 +467,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const p = this.predictionFor(s);
     const announced = ex.path !== null ? (s.sizes.get(ex.path) ?? null) : null;
     const t: Transfer = {
-      id: this.transfers.length + 1,
+      id: ++this.transferIds,
       session: s.id,
       exchange: ex.index,
       command: ex.command,
@@ -476,7 +495,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       cause: null,
     };
     s.restOffset = null;
-    this.transfers.push(t);
+    this.transfers.set(t.id, t);
+    this.totals.transfers++;
     s.model.transfers.push(t.id);
     ex.transfer = t.id;
     if (p !== null) {
@@ -506,7 +526,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const ids = s.model.predictions;
     let reusable: Prediction | null = null;
     for (let i = ids.length - 1; i >= 0; i--) {
-      const p = this.predictions[ids[i]! - 1]!;
+      const p = this.predictions.get(ids[i]!);
+      if (p === undefined) continue;
       if (p.status === 'refused' || p.status === 'dropped') continue;
       if (p.transfers.length === 0) return p;
       if (p.mode === 'active') reusable ??= p;
@@ -519,9 +540,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Claims a connection without prediction for a transfer of its hosts that still waits for one. */
   private claimUnpredicted(o: DataObserver): boolean {
     const now = seconds(this.clock);
-    for (const t of this.transfers) {
+    for (const t of this.transfers.values()) {
       if (t.connection !== null || t.prediction !== null || t.final !== null) continue;
-      const s = this.sessions[t.session - 1]!;
+      const s = this.sessions.get(t.session)!;
       const ex = s.model.exchanges[t.exchange];
       if (!involves(o.conn, s) || ex?.request == null || now - seconds(ex.request) > 5) continue;
       this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
@@ -550,18 +571,77 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly halfDone = new Map<number, 'reply' | 'connection'>();
   private transferDone(t: Transfer, what: 'reply' | 'connection'): void {
     const other = this.halfDone.get(t.id);
-    if (t.connection === null && what === 'reply') {
-      this.conclude(t, false);
-      this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
-    } else if (other !== undefined && other !== what) {
+    if ((t.connection === null && what === 'reply') || (other !== undefined && other !== what)) {
       this.halfDone.delete(t.id);
       this.conclude(t, false);
+      this.toldTransfers.add(t.id);
+      this.totals.bytes += t.bytes;
       this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
+      this.maybeRelease(t.session);
     } else this.halfDone.set(t.id, what);
   }
 
+  /** Called with a released session's connections (to drop their packets from a packet log). */
+  onRelease: ((connections: ReadonlySet<number>) => void) | null = null;
+
+  /**
+   * One session as a whole analysis, for views that show a session once it is over (live capture). Call it
+   * while the session is still held: from its 'session-end' event.
+   */
+  snapshot(id: number): FtpAnalysis {
+    const s = this.sessions.get(id)!.model;
+    const predictions = s.predictions.map((p) => this.predictions.get(p)).filter((p): p is Prediction => p !== undefined);
+    const transfers = s.transfers.map((t) => this.transfers.get(t)).filter((t): t is Transfer => t !== undefined);
+    const ids = new Set<number>([s.connection, ...transfers.map((t) => t.connection ?? -1), ...predictions.map((p) => p.connection ?? -1)]);
+    const connections = this.log.sorted().filter((c) => ids.has(c.id));
+    return { sessions: [s], predictions, transfers, findings: this.findings.filter((f) => f.session === id), connections, timeline: buildTimeline([s], predictions, transfers, connections) };
+  }
+
+  /** In a live capture, lets a session go once it and all its transfers have been told. */
+  private maybeRelease(id: number): void {
+    if (!this.options.release || !this.endedSessions.has(id)) return;
+    const s = this.sessions.get(id);
+    if (s === undefined || !s.model.transfers.every((t) => this.toldTransfers.has(t) || this.transfers.get(t)?.connection === null)) return;
+    this.options.onSessionDone?.(this.snapshot(id));
+    const m = s.model;
+    const findings = this.findings.filter((f) => f.session === id);
+    this.digests.push({
+      id, client: m.client, server: m.server, user: m.user, login: m.login, commands: m.exchanges.length,
+      transfers: m.transfers.length, bytes: m.transfers.reduce((n, t) => n + (this.transfers.get(t)?.bytes ?? 0), 0),
+      start: m.start, end: m.end, findings: findings.reduce((n, f) => n + f.count, 0),
+    });
+    if (this.digests.length > 1000) this.digests.shift();
+    const conns = new Set<number>([m.connection]);
+    for (const tid of m.transfers) {
+      const t = this.transfers.get(tid);
+      if (t?.connection != null) conns.add(t.connection);
+      this.transfers.delete(tid);
+      this.toldTransfers.delete(tid);
+      this.halfDone.delete(tid);
+    }
+    for (const pid of m.predictions) {
+      const p = this.predictions.get(pid);
+      if (p === undefined) continue;
+      if (p.connection !== null) conns.add(p.connection);
+      this.dropLive(p);
+      this.waiting.delete(pid);
+      this.predictions.delete(pid);
+    }
+    this.sessionPredictions.delete(id);
+    this.sessions.delete(id);
+    this.byConn.delete(m.connection);
+    this.endedSessions.delete(id);
+    for (const f of findings) this.firstOfKind.delete(`${id}\u0000${f.kind}`);
+    const kept = this.findings.filter((f) => f.session !== id);
+    this.findings.length = 0;
+    this.findings.push(...kept);
+    for (const c of conns) this.ftpConnections.delete(c);
+    this.log.forget(conns);
+    this.onRelease?.(conns);
+  }
+
   transferReply(_s: ControlSession, ex: Exchange, reply: Reply): void {
-    const t = this.transfers[ex.transfer! - 1]!;
+    const t = this.transfers.get(ex.transfer!)!;
     if (reply.code < 200) {
       t.preliminary ??= reply.code;
       const m = /\((\d+) bytes?\)/i.exec(reply.message);
@@ -572,13 +652,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.finalMessage = reply.message;
     this.transferDone(t, 'reply');
     // A passive port serves one transfer: once it is over, its prediction waits no more.
-    const p = t.prediction !== null ? this.predictions[t.prediction - 1]! : null;
+    const p = t.prediction !== null ? (this.predictions.get(t.prediction) ?? null) : null;
     if (p !== null && p.mode === 'passive') this.dropLive(p);
   }
 
   /** Fills a transfer's figures from its data connection. */
   private settle(t: Transfer, o: DataObserver): void {
-    const s = this.sessions[t.session - 1]!;
+    const s = this.sessions.get(t.session)!;
     // The FTP client's side of the data connection: it opened it in passive mode, the server did in active mode.
     let clientIsTcpClient: boolean;
     if (t.mode === 'passive') clientIsTcpClient = true;
@@ -608,6 +688,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const key = `${session ?? 0}\u0000${kind}`;
     const first = this.firstOfKind.get(key);
     if (first === undefined) {
+      this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
       const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1 };
       this.firstOfKind.set(key, f);
       this.findings.push(f);
@@ -615,6 +696,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       return;
     }
     first.count++;
+    this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
     for (const fr of frames) if (first.frames.length < 20) first.frames.push(fr);
   }
 
@@ -622,26 +704,28 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** The model, once the capture has been read (every connection closed). */
   result(): FtpAnalysis {
-    for (const t of this.transfers) this.conclude(t, true);
+    for (const t of this.transfers.values()) this.conclude(t, true);
     this.reportTransfers();
     this.reportUnused();
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
     this.reportUnanswered(connections);
-    const sessions = this.sessions.map((s) => s.model);
+    const sessions = [...this.sessions.values()].map((s) => s.model);
+    const predictions = [...this.predictions.values()];
+    const transfers = [...this.transfers.values()];
     return {
       sessions,
-      predictions: this.predictions,
-      transfers: this.transfers,
+      predictions,
+      transfers,
       findings: this.findings,
       connections,
-      timeline: buildTimeline(sessions, this.predictions, this.transfers, connections),
+      timeline: buildTimeline(sessions, predictions, transfers, connections),
     };
   }
 
   /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */
   private conclude(t: Transfer, final: boolean): void {
     if (final && t.wrongDirectionBytes > 0) {
-      const s = this.sessions[t.session - 1]!;
+      const s = this.sessions.get(t.session)!;
       const frame = s.model.exchanges[t.exchange]?.request?.frame ?? 0;
       const expected = t.direction === 'upload' ? 'from the client to the server' : 'from the server to the client';
       this.finding('wrong-direction', 'warning', t.session, [frame], `${t.command} ${t.path}: its data should flow ${expected}, but ${t.wrongDirectionBytes} bytes went the other way on its data connection`);
@@ -660,14 +744,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       t.cause = `refused by the server (${code})`;
     } else {
       t.status = 'failed';
-      t.cause = failureCause(t, this.predictions[t.prediction! - 1] ?? null);
+      t.cause = failureCause(t, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
     }
   }
 
   /** One finding per session, status and cause for the transfers that did not complete. */
   private reportTransfers(): void {
     const groups = new Map<string, Transfer[]>();
-    for (const t of this.transfers) {
+    for (const t of this.transfers.values()) {
       if (t.status === 'complete' || t.status === 'refused') continue;
       const key = `${t.session}\u0000${t.status}\u0000${t.cause}`;
       let g = groups.get(key);
@@ -676,7 +760,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     for (const g of groups.values()) {
       const t = g[0]!;
-      const s = this.sessions[t.session - 1]!;
+      const s = this.sessions.get(t.session)!;
       const frames = g.slice(0, 10).map((x) => s.model.exchanges[x.exchange]?.request?.frame ?? 0);
       const what = g.length === 1 ? `${t.command} ${t.path}` : `${g.length} transfers (the first: ${t.command} ${t.path})`;
       this.finding(`transfer-${t.status}`, t.status === 'failed' ? 'warning' : 'notice', t.session, frames, `${what}: ${t.status}: ${t.cause}`);
@@ -686,7 +770,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Predicted data connections that were tried but never established: the SYN unanswered, or refused. */
   private reportUnanswered(connections: ConnectionSummary[]): void {
     const byId = new Map(connections.map((c) => [c.id, c]));
-    for (const p of this.predictions) {
+    for (const p of this.predictions.values()) {
       const c = p.connection === null ? undefined : byId.get(p.connection);
       if (c === undefined || c.handshake.synAck !== null || c.handshake.syn === null) continue;
       const refused = c.teardown.rst !== null;
@@ -709,7 +793,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private reportUnclaimed(o: DataObserver): void {
     if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
     const c = o.conn;
-    const s = this.sessions.find((x) => involves(c, x) && (x.model.tls !== null || x.model.protectedFrom !== null));
+    const s = [...this.sessions.values()].find((x) => involves(c, x) && (x.model.tls !== null || x.model.protectedFrom !== null));
     const why = s !== undefined
       ? `probably a data connection of session ${s.id}, whose commands are encrypted (its PASV or PORT cannot be read)`
       : 'no PORT, EPRT, 227 or 229 in the capture announced it';
@@ -720,10 +804,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** One finding per session for predictions that no connection answered, with the likely cause. */
   private reportUnused(): void {
     const bySession = new Map<number, Prediction[]>();
-    for (const p of this.predictions) {
+    for (const p of this.predictions.values()) {
       if (p.connection !== null || p.status === 'refused') continue;
       // The command that would have used it was refused before any connection: nothing to explain.
-      if (p.transfers.length > 0 && p.transfers.every((id) => this.transfers[id - 1]!.status === 'refused')) continue;
+      if (p.transfers.length > 0 && p.transfers.every((id) => this.transfers.get(id)?.status === 'refused')) continue;
       let list = bySession.get(p.session);
       if (list === undefined) bySession.set(p.session, (list = []));
       list.push(p);

@@ -251,3 +251,26 @@ export type LiveEvent =
   | { type: 'transfer-end'; at: Stamp; session: number; transfer: Transfer }
   | { type: 'finding'; at: Stamp; finding: Finding }
   | { type: 'session-end'; at: Stamp; session: FtpSession };
+
+/** What is kept of a session once a live capture has reported it and let it go. */
+export interface SessionDigest {
+  id: number;
+  client: HostPort;
+  server: HostPort;
+  user: string | null;
+  login: FtpSession['login'];
+  commands: number;
+  transfers: number;
+  bytes: number;
+  start: Stamp;
+  end: Stamp;
+  findings: number;
+}
+
+/** Running totals of an analysis, whatever was released. */
+export interface Totals {
+  sessions: number;
+  transfers: number;
+  bytes: number;
+  findings: Record<string, number>;
+}
