@@ -3,6 +3,7 @@ import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, Finding, FtpAnalysis, FtpSession, LiveEvent, Prediction, PredictionSource, Reply, SessionDigest, Severity, TimelineEvent, Totals, Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
+import { Extractor, type ExtractOptions, type FileSink, type ManifestEntry } from './extract.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
 
@@ -16,14 +17,26 @@ class DataObserver implements StreamSink {
   transfer: Transfer | null = null;
   /** Both directions have ended (FIN, RST, ...): the figures are final. */
   done = false;
+  /** Extraction: the file of its transfer, and the TCP direction that carries the transfer's data. */
+  file: FileSink | null = null;
+  fileDir: Dir = 0;
+  /** Extraction: bytes that came before the command they serve was known (bounded), replayed then. */
+  early: Array<{ dir: Dir; at: number; bytes: Buffer | null; len: number }> | null = null;
+  private earlyBytes = 0;
 
   constructor(
     readonly conn: Connection,
     private readonly onDone: (o: DataObserver) => void,
   ) {}
 
-  data(dir: Dir, _buf: Buffer, _off: number, len: number, _at: number, c: Readonly<Stamp>): void {
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, c: Readonly<Stamp>): void {
     this.bytes[dir]! += len;
+    if (this.file !== null) {
+      if (dir === this.fileDir) this.file.write(buf, off, len, at);
+    } else if (this.early !== null && this.earlyBytes + len <= 256 << 10) {
+      this.early.push({ dir, at, bytes: Buffer.from(buf.subarray(off, off + len)), len });
+      this.earlyBytes += len;
+    }
     if (this.first[dir] === null) this.first[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
     const last = this.last[dir];
     if (last === null) this.last[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
@@ -34,8 +47,24 @@ class DataObserver implements StreamSink {
     }
   }
 
-  gap(dir: Dir, _at: number, len: number, reason: GapReason): void {
-    if (reason !== 'start-unseen' && len > 0) this.missing[dir]! += len;
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    if (reason === 'start-unseen' || len <= 0) return;
+    this.missing[dir]! += len;
+    if (this.file !== null) {
+      if (dir === this.fileDir) this.file.gap(at, len);
+    } else this.early?.push({ dir, at, bytes: null, len });
+  }
+
+  /** Starts writing the transfer's data to its file: what came early first. */
+  startFile(file: FileSink, dir: Dir): void {
+    this.file = file;
+    this.fileDir = dir;
+    for (const e of this.early ?? []) {
+      if (e.dir !== dir) continue;
+      if (e.bytes !== null) file.write(e.bytes, 0, e.len, e.at);
+      else file.gap(e.at, e.len);
+    }
+    this.early = null;
   }
 
   end(dir: Dir, reason: EndReason): void {
@@ -121,6 +150,8 @@ export interface FtpOptions {
    * 1,000) and the totals, so that memory stays bounded however long the capture runs.
    */
   release?: boolean;
+  /** Write every transferred file under a folder (--extract). */
+  extract?: ExtractOptions;
   /** Live capture: told each session, as a whole analysis, when it and its transfers are over (before it is released). */
   onSessionDone?: (analysis: FtpAnalysis) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
@@ -174,12 +205,18 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   readonly totals: Totals = { sessions: 0, transfers: 0, bytes: 0, findings: {} };
   readonly digests: SessionDigest[] = [];
   private readonly endedSessions = new Set<number>();
+  private readonly sessionEndTold = new Set<number>();
+  /** Sessions whose findings (transfers, predictions) have been made. */
+  private readonly reported = new Set<number>();
   private readonly toldTransfers = new Set<number>();
   /** Matched connections waiting for the command that will use their prediction, by prediction id. */
   private readonly waiting = new Map<number, DataObserver>();
 
+  private readonly extractor: Extractor | null;
+
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
+    this.extractor = options.extract === undefined ? null : new Extractor(options.extract);
   }
 
   bind(clock: Readonly<Stamp>): void {
@@ -206,6 +243,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const observer = new DataObserver(conn, (o) => this.dataDone(o));
     const match = this.matchPrediction(conn);
     if (match !== null) {
+      if (this.extractor !== null) observer.early = [];
       this.observers.set(conn.id, observer);
       this.ftpConnections.add(conn.id);
       this.attach(match.live, observer, match.rule);
@@ -228,8 +266,15 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (session !== undefined) {
       session.finish();
       this.retireSession(session);
-      this.emit({ type: 'session-end', at: this.now(), session: session.model });
       this.endedSessions.add(session.id);
+      // Transfers whose data is over (or never came) will get no more: they are told now.
+      for (const id of session.model.transfers) {
+        const t = this.transfers.get(id);
+        if (t !== undefined && !this.toldTransfers.has(id) && (t.connection === null || this.halfDone.get(id) === 'connection')) this.tell(t);
+      }
+      this.reportSession(session.id);
+      this.emit({ type: 'session-end', at: this.now(), session: session.model });
+      this.sessionEndTold.add(session.id);
       this.maybeRelease(session.id);
     }
     const observer = this.observers.get(conn.id);
@@ -246,6 +291,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       }
     }
   }
+
+  /** With --extract, once result() ran: the manifest's entries and where it was written. */
+  manifest: ManifestEntry[] = [];
+  manifestPath: string | null = null;
 
   /** FTP sessions found so far. */
   get sessionCount(): number {
@@ -557,28 +606,44 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.rule = rule;
     o.transfer = t;
     this.ftpConnections.add(o.conn.id);
+    if (this.extractor !== null) {
+      const file = this.extractor.begin(t, this.sessions.get(t.session)!.model);
+      if (file !== null) o.startFile(file, this.dataDirection(t, o));
+    }
     this.emit({ type: 'data-connection', at: this.now(), session: t.session, transfer: t, connection: o.conn.id });
   }
 
   /** A data connection is over: its transfer's figures are final. */
   private dataDone(o: DataObserver): void {
+    o.file?.close();
     if (o.transfer === null) return;
     this.settle(o.transfer, o);
     this.transferDone(o.transfer, 'connection');
   }
 
-  /** Half of what ends a transfer: its final reply, or its data connection's close. Both done: it is told. */
+  /**
+   * Half of what ends a transfer: its final reply, or its data connection's close. Both done, it is told;
+   * also when its session is over (a capture that stops mid-transfer: no final reply will come).
+   */
   private readonly halfDone = new Map<number, 'reply' | 'connection'>();
   private transferDone(t: Transfer, what: 'reply' | 'connection'): void {
+    if (this.toldTransfers.has(t.id)) return;
     const other = this.halfDone.get(t.id);
-    if ((t.connection === null && what === 'reply') || (other !== undefined && other !== what)) {
-      this.halfDone.delete(t.id);
-      this.conclude(t, false);
-      this.toldTransfers.add(t.id);
-      this.totals.bytes += t.bytes;
-      this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
-      this.maybeRelease(t.session);
-    } else this.halfDone.set(t.id, what);
+    const over =
+      (t.connection === null && what === 'reply') ||
+      (other !== undefined && other !== what) ||
+      (what === 'connection' && this.endedSessions.has(t.session));
+    if (over) this.tell(t);
+    else this.halfDone.set(t.id, what);
+  }
+
+  private tell(t: Transfer): void {
+    this.halfDone.delete(t.id);
+    this.conclude(t, false);
+    this.toldTransfers.add(t.id);
+    this.totals.bytes += t.bytes;
+    this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
+    this.maybeRelease(t.session);
   }
 
   /** Called with a released session's connections (to drop their packets from a packet log). */
@@ -586,7 +651,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /**
    * One session as a whole analysis, for views that show a session once it is over (live capture). Call it
-   * while the session is still held: from its 'session-end' event.
+   * while the session is still held.
    */
   snapshot(id: number): FtpAnalysis {
     const s = this.sessions.get(id)!.model;
@@ -599,7 +664,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** In a live capture, lets a session go once it and all its transfers have been told. */
   private maybeRelease(id: number): void {
-    if (!this.options.release || !this.endedSessions.has(id)) return;
+    if (!this.options.release || !this.endedSessions.has(id) || !this.sessionEndTold.has(id)) return;
     const s = this.sessions.get(id);
     if (s === undefined || !s.model.transfers.every((t) => this.toldTransfers.has(t) || this.transfers.get(t)?.connection === null)) return;
     this.options.onSessionDone?.(this.snapshot(id));
@@ -631,6 +696,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.sessions.delete(id);
     this.byConn.delete(m.connection);
     this.endedSessions.delete(id);
+    this.sessionEndTold.delete(id);
+    this.reported.delete(id);
     for (const f of findings) this.firstOfKind.delete(`${id}\u0000${f.kind}`);
     const kept = this.findings.filter((f) => f.session !== id);
     this.findings.length = 0;
@@ -656,8 +723,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (p !== null && p.mode === 'passive') this.dropLive(p);
   }
 
-  /** Fills a transfer's figures from its data connection. */
-  private settle(t: Transfer, o: DataObserver): void {
+  /** The TCP direction of a data connection that carries the transfer's data. */
+  private dataDirection(t: Transfer, o: DataObserver): Dir {
     const s = this.sessions.get(t.session)!;
     // The FTP client's side of the data connection: it opened it in passive mode, the server did in active mode.
     let clientIsTcpClient: boolean;
@@ -665,7 +732,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     else if (t.mode === 'active') clientIsTcpClient = false;
     else clientIsTcpClient = o.conn.clientAddress === s.client.address;
     const toClient: Dir = clientIsTcpClient ? 1 : 0;
-    const dir: Dir = t.direction === 'upload' ? (toClient === 1 ? 0 : 1) : toClient;
+    return t.direction === 'upload' ? (toClient === 1 ? 0 : 1) : toClient;
+  }
+
+  /** Fills a transfer's figures from its data connection. */
+  private settle(t: Transfer, o: DataObserver): void {
+    const dir = this.dataDirection(t, o);
     const other: Dir = dir === 0 ? 1 : 0;
     t.bytes = o.bytes[dir]!;
     t.missingBytes = o.missing[dir]!;
@@ -704,11 +776,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** The model, once the capture has been read (every connection closed). */
   result(): FtpAnalysis {
-    for (const t of this.transfers.values()) this.conclude(t, true);
-    this.reportTransfers();
-    this.reportUnused();
+    for (const id of this.sessions.keys()) this.reportSession(id);
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
-    this.reportUnanswered(connections);
+    if (this.extractor !== null) {
+      this.manifestPath = this.extractor.finish((id) => this.transfers.get(id));
+      this.manifest = this.extractor.entries;
+    }
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
@@ -720,6 +793,23 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       connections,
       timeline: buildTimeline(sessions, predictions, transfers, connections),
     };
+  }
+
+  /**
+   * A session's findings about its transfers and predictions, made once, when nothing more can change
+   * them: at the end of the capture, or (live) when the session is over. A session whose control
+   * connection is still open at the end of a file is reported then too.
+   */
+  private reportSession(id: number): void {
+    const s = this.sessions.get(id);
+    if (s === undefined || this.reported.has(id)) return;
+    this.reported.add(id);
+    const transfers = s.model.transfers.map((t) => this.transfers.get(t)).filter((t): t is Transfer => t !== undefined);
+    const predictions = s.model.predictions.map((p) => this.predictions.get(p)).filter((p): p is Prediction => p !== undefined);
+    for (const t of transfers) this.conclude(t, true);
+    this.reportTransfers(transfers);
+    this.reportUnused(predictions);
+    this.reportUnanswered(predictions, new Map(this.log.sorted().map((c) => [c.id, c])));
   }
 
   /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */
@@ -749,9 +839,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   /** One finding per session, status and cause for the transfers that did not complete. */
-  private reportTransfers(): void {
+  private reportTransfers(transfers: Transfer[]): void {
     const groups = new Map<string, Transfer[]>();
-    for (const t of this.transfers.values()) {
+    for (const t of transfers) {
       if (t.status === 'complete' || t.status === 'refused') continue;
       const key = `${t.session}\u0000${t.status}\u0000${t.cause}`;
       let g = groups.get(key);
@@ -768,9 +858,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   /** Predicted data connections that were tried but never established: the SYN unanswered, or refused. */
-  private reportUnanswered(connections: ConnectionSummary[]): void {
-    const byId = new Map(connections.map((c) => [c.id, c]));
-    for (const p of this.predictions.values()) {
+  private reportUnanswered(predictions: Prediction[], byId: Map<number, ConnectionSummary>): void {
+    for (const p of predictions) {
       const c = p.connection === null ? undefined : byId.get(p.connection);
       if (c === undefined || c.handshake.synAck !== null || c.handshake.syn === null) continue;
       const refused = c.teardown.rst !== null;
@@ -802,9 +891,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   /** One finding per session for predictions that no connection answered, with the likely cause. */
-  private reportUnused(): void {
+  private reportUnused(predictions: Prediction[]): void {
     const bySession = new Map<number, Prediction[]>();
-    for (const p of this.predictions.values()) {
+    for (const p of predictions) {
       if (p.connection !== null || p.status === 'refused') continue;
       // The command that would have used it was refused before any connection: nothing to explain.
       if (p.transfers.length > 0 && p.transfers.every((id) => this.transfers.get(id)?.status === 'refused')) continue;
