@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import type { FtpSession, Transfer } from '../model/ftp-model.js';
+
+/** One extracted (or not extractable) file, as the manifest lists it. */
+export interface ManifestEntry {
+  session: number;
+  transfer: number;
+  command: string;
+  /** The full FTP path (or the listed directory, for a listing). */
+  path: string;
+  direction: Transfer['direction'];
+  /** Where it was written, relative to the extraction folder; null when nothing was written. */
+  file: string | null;
+  /** Bytes of the file: the data seen and the holes between, up to the last byte known. */
+  size: number;
+  sha256: string | null;
+  md5: string | null;
+  /** Size announced by SIZE or the 150 reply. */
+  announcedSize: number | null;
+  restOffset: number | null;
+  type: string | null;
+  /** Bytes the capture does not have: kept as holes at their offsets. */
+  missingBytes: number;
+  holes: Array<{ offset: number; length: number }>;
+  holesOmitted: number;
+  /** Whole: no hole, and the size announced (when there was one) reached. */
+  complete: boolean;
+  /** The transfer's status and final reply ('complete', 'failed' 426, cut off by the end of the capture ...). */
+  result: string;
+  finalReply: number | null;
+  /** The data connection was TLS-protected (PROT P): only ciphertext is in the capture. */
+  protected: boolean;
+  note: string | null;
+}
+
+export interface ExtractOptions {
+  dir: string;
+  /** Also write the output of LIST, NLST and MLSD. */
+  listings: boolean;
+}
+
+/** Holes are hashed as zero bytes, up to this much in all; beyond, the hashes are not computed. */
+const MAX_HASHED_HOLES = 256 << 20;
+const MAX_HOLES_LISTED = 1000;
+const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
+
+/**
+ * Writes what transfers carried into a folder, streamed: each byte is written at its offset as it is
+ * delivered, so nothing is held in memory and missing bytes stay holes at their offsets.
+ */
+export class Extractor {
+  readonly entries: ManifestEntry[] = [];
+  private readonly root: string;
+
+  constructor(readonly options: ExtractOptions) {
+    mkdirSync(options.dir, { recursive: true });
+    this.root = realpathSync(options.dir);
+  }
+
+  /** A writer for a transfer's data, or null when nothing is to be written (recorded in the manifest). */
+  begin(t: Transfer, s: FtpSession): FileSink | null {
+    const entry: ManifestEntry = {
+      session: s.id, transfer: t.id, command: t.command, path: t.path, direction: t.direction, file: null, size: 0,
+      sha256: null, md5: null, announcedSize: t.announcedSize, restOffset: t.restOffset, type: t.type, missingBytes: 0,
+      holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
+    };
+    this.entries.push(entry);
+    if (t.direction === 'listing' && !this.options.listings) {
+      this.entries.pop();
+      return null;
+    }
+    if (t.protected) {
+      entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
+      return null;
+    }
+    const target = this.place(s, t);
+    if (target === null) {
+      entry.note = 'no safe place to write it under the extraction folder';
+      return null;
+    }
+    entry.file = relative(this.root, target.path);
+    return new FileSink(target.fd, entry);
+  }
+
+  /** Fills each entry's result from its transfer (once the capture is over) and writes manifest.json. */
+  finish(transfers: (id: number) => Transfer | undefined): string {
+    for (const e of this.entries) {
+      const t = transfers(e.transfer);
+      if (t === undefined) continue;
+      e.finalReply = t.final;
+      e.announcedSize ??= t.announcedSize;
+      e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
+      e.complete = e.file !== null && e.missingBytes === 0 && (e.announcedSize === null || e.restOffset !== null || e.size === e.announcedSize) && t.status === 'complete';
+    }
+    const name = this.freeName(join(this.root, 'manifest.json'));
+    writeFileSync(name, `${JSON.stringify(this.entries, null, 2)}\n`, { flag: 'wx' });
+    return name;
+  }
+
+  /** A new file for the transfer: DIR/session-N/<the full path, made safe>, never overwriting. */
+  private place(s: FtpSession, t: Transfer): { path: string; fd: number } | null {
+    const parts = safeComponents(t.path);
+    let name: string;
+    if (t.direction === 'listing') name = `${t.command}-${t.id}.txt`;
+    else name = parts.pop() ?? `${t.command}-${t.id}`;
+    const dirParts = [`session-${s.id}`, ...parts];
+    let dir = this.root;
+    for (const p of dirParts) {
+      dir = join(dir, p);
+      try {
+        // Never follow a link: a folder made by someone else could point anywhere.
+        if (lstatSync(dir).isSymbolicLink()) return null;
+      } catch {
+        mkdirSync(dir);
+      }
+    }
+    const wanted = join(dir, name);
+    if (!resolve(wanted).startsWith(this.root + sep)) return null;
+    for (let i = 0; i < 1000; i++) {
+      const path = i === 0 ? wanted : withSuffix(wanted, i);
+      try {
+        return { path, fd: openSync(path, 'wx') };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null;
+      }
+    }
+    return null;
+  }
+
+  private freeName(path: string): string {
+    for (let i = 0; ; i++) {
+      const p = i === 0 ? path : withSuffix(path, i);
+      try {
+        lstatSync(p);
+      } catch {
+        return p;
+      }
+    }
+  }
+}
+
+/** Streams one transfer's bytes into its file, at their offsets, hashing them in order. */
+export class FileSink {
+  private readonly sha = createHash('sha256');
+  private readonly md5 = createHash('md5');
+  private hashable = true;
+  private hashedTo = 0;
+  private holeBytes = 0;
+  private end = 0;
+  private closed = false;
+
+  constructor(
+    private readonly fd: number,
+    readonly entry: ManifestEntry,
+  ) {}
+
+  write(buf: Buffer, off: number, len: number, at: number): void {
+    if (this.closed) return;
+    writeSync(this.fd, buf, off, len, at);
+    this.hashUpTo(at);
+    if (this.hashable) {
+      const view = buf.subarray(off, off + len);
+      this.sha.update(view);
+      this.md5.update(view);
+      this.hashedTo = at + len;
+    }
+    this.end = Math.max(this.end, at + len);
+  }
+
+  /** Bytes [at, at + len) are missing: a hole (len -1: the start was never seen). */
+  gap(at: number, len: number): void {
+    if (this.closed || len <= 0) return;
+    const e = this.entry;
+    e.missingBytes += len;
+    if (e.holes.length < MAX_HOLES_LISTED) e.holes.push({ offset: at, length: len });
+    else e.holesOmitted++;
+    this.end = Math.max(this.end, at + len);
+  }
+
+  /** The data is over: the file gets its full length (a hole at the end stays a hole) and its hashes. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hashUpTo(this.end);
+    ftruncateSync(this.fd, this.end);
+    closeSync(this.fd);
+    const e = this.entry;
+    e.size = this.end;
+    if (this.hashable) {
+      e.sha256 = this.sha.digest('hex');
+      e.md5 = this.md5.digest('hex');
+    } else e.note ??= `hashes not computed: the holes (${e.missingBytes} bytes) are too large to hash as zeros`;
+  }
+
+  /** Holes before `at` are hashed as zero bytes, as they are in the file. */
+  private hashUpTo(at: number): void {
+    if (!this.hashable || at <= this.hashedTo) return;
+    const n = at - this.hashedTo;
+    this.holeBytes += n;
+    if (this.holeBytes > MAX_HASHED_HOLES) {
+      this.hashable = false;
+      return;
+    }
+    const zeros = Buffer.alloc(Math.min(n, 1 << 20));
+    for (let left = n; left > 0; left -= zeros.length) {
+      const k = Math.min(left, zeros.length);
+      this.sha.update(zeros.subarray(0, k));
+      this.md5.update(zeros.subarray(0, k));
+    }
+    this.hashedTo = at;
+  }
+}
+
+/**
+ * The path's components, each made safe for any file system: no "." or "..", no empty parts, no
+ * control characters, NUL or characters Windows forbids, no names Windows reserves, no trailing dot or
+ * space, at most 100 characters each and 20 levels deep.
+ */
+export function safeComponents(path: string): string[] {
+  const out: string[] = [];
+  for (let part of path.split(/[/\\]+/)) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') part = '_..';
+    part = part.replace(/[\u0000-\u001f\u007f-\u009f<>:"|?*]/gu, '_').replace(/[. ]+$/u, (m) => '_'.repeat(m.length));
+    if (RESERVED.test(part)) part = `_${part}`;
+    if (part.length > 100) {
+      const dot = part.lastIndexOf('.');
+      const ext = dot > part.length - 12 ? part.slice(dot) : '';
+      part = `${part.slice(0, 100 - ext.length)}${ext}`;
+    }
+    out.push(part);
+  }
+  if (out.length > 20) out.splice(0, out.length - 20);
+  return out;
+}
+
+function withSuffix(path: string, i: number): string {
+  const slash = path.lastIndexOf(sep);
+  const dot = path.lastIndexOf('.');
+  return dot > slash + 1 ? `${path.slice(0, dot)}.${i}${path.slice(dot)}` : `${path}.${i}`;
+}
+
