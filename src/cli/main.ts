@@ -69,6 +69,8 @@ interface Parsed {
   timeFrom: string | null;
   timeTo: string | null;
   width: number | null;
+  extract: string | null;
+  extractListings: boolean;
 }
 
 /** Runs the command line; resolves to the exit code. Never throws for the user's input. */
@@ -112,6 +114,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('width', { type: 'number', describe: 'columns of text output (default: the terminal\'s, or 80)' })
     .option('format', { alias: 'f', choices: FORMATS as unknown as string[], default: 'text', describe: 'text for people; json: the FTP session model (sessions, exchanges, predictions, transfers, findings, connections); zeek: the columns of Zeek\'s ftp.log' })
     .option('ports', { type: 'number', array: true, default: [] as number[], describe: 'more ports that FTP servers listen on (21 is always one)' })
+    .option('extract', { type: 'string', describe: 'write every transferred file under this folder, with manifest.json (SHA-256, MD5, sizes, holes, results)' })
+    .option('extract-listings', { type: 'boolean', default: false, describe: 'with --extract: also write the output of LIST, NLST and MLSD' })
     .option('show-passwords', { type: 'boolean', default: false, describe: 'show passwords (by default only anonymous users\' e-mail addresses are shown)' })
     .option('sniff', { type: 'boolean', default: true, describe: 'recognise FTP on other ports by its first lines (--sniff false to turn off)' })
     .option('max-line-length', { type: 'number', default: DEFAULT_FTP_LIMITS.maxLineLength, describe: 'longest command or reply line kept; longer ones are cut and reported' })
@@ -180,6 +184,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         timeFrom: (out['time-from'] as string | undefined) ?? null,
         timeTo: (out['time-to'] as string | undefined) ?? null,
         width: (out.width as number | undefined) ?? null,
+        extract: (out.extract as string | undefined) ?? null,
+        extractListings: out['extract-listings'] as boolean,
       };
     }
   } catch (e) {
@@ -250,6 +256,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   const ftp = new FtpAnalyzer({
     ports: options.serverPorts,
     onEvent: stream ?? undefined,
+    extract: p.extract === null ? undefined : { dir: p.extract, listings: p.extractListings },
     sniff: p.sniff,
     limits: {
       ...DEFAULT_FTP_LIMITS,
@@ -290,6 +297,10 @@ async function run(p: Parsed, io: Io): Promise<number> {
     const parts: string[] = [];
     for (const view of p.view) parts.push(await renderView(view, ctx, ftp, summary, color, p.lang));
     await write(io.stdout, parts.join('\n'));
+  }
+  if (ftp.manifestPath !== null && p.format === 'text') {
+    const { renderManifest } = await import('../render/manifest.js');
+    await write(io.stdout, await renderManifest(ftp.manifest, ftp.manifestPath, color(p, io), p.width ?? 80));
   }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);
@@ -359,6 +370,10 @@ async function runLiveCommand(command: string, o: Record<string, unknown>, io: I
     io.stdout,
     io.stderr,
   );
+}
+
+function color(p: Parsed, io: Io): boolean {
+  return p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
 }
 
 /** One view, its module loaded only when asked for. */

@@ -222,7 +222,7 @@ export function safeComponents(path: string): string[] {
   const out: string[] = [];
   for (let part of path.split(/[/\\]+/)) {
     if (part === '' || part === '.') continue;
-    if (part === '..') part = '_..';
+    if (part === '..') part = '__';
     part = part.replace(/[\u0000-\u001f\u007f-\u009f<>:"|?*]/gu, '_').replace(/[. ]+$/u, (m) => '_'.repeat(m.length));
     if (RESERVED.test(part)) part = `_${part}`;
     if (part.length > 100) {
