@@ -26,7 +26,7 @@ test('ndjson streams: events of the first half of a capture are out before the s
   assert.equal(events.at(-1)!.type, 'end');
   const frames = events.filter((e) => e.at !== undefined).map((e) => e.at!.frame);
   assert.deepEqual(frames, [...frames].sort((a, b) => a - b), 'in capture order');
-  assert.deepEqual([...new Set(events.map((e) => e.type))], ['session-start', 'reply', 'command', 'prediction', 'data-connection', 'transfer-end', 'session-end', 'end']);
+  assert.deepEqual([...new Set(events.map((e) => e.type))], ['session-start', 'reply', 'command', 'prediction', 'data-connection', 'transfer-end', 'finding', 'session-end', 'end']);
   assert.doesNotMatch(text, /fixture-pass/, 'the password is hidden');
   const end = events.find((e) => e.type === 'transfer-end') as unknown as { transfer: { command: string; bytes: number; status: string } };
   assert.deepEqual([end.transfer.command, end.transfer.bytes, end.transfer.status], ['LIST', 271, 'complete']);

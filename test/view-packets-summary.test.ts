@@ -261,7 +261,11 @@ test('summary: every transfer with its path and byte count, wide and narrow', as
 test('summary: sessions, modes, logins, findings, and empty tables', async () => {
   const epsv = await renderSummary((await fixture('epsv-list-retr-stor.pcap')).context({ width: 250 }));
   assert.match(epsv, /│1 │10\.21\.0\.1:\d+ +│10\.21\.0\.2:21 │ftpscope │success │passive \(EPSV\) │ +\d+ │3 +│4,432 │/);
-  assert.match(epsv, /\nno findings/);
+  assert.match(epsv, /cleartext-credentials/);
+  const f = await fixture('epsv-list-retr-stor.pcap');
+  const ctx = f.context({ width: 250 });
+  const none = await renderSummary(new ViewContext({ ...ctx.analysis, findings: [] }, ctx.capture, ctx.packets, ctx.options));
+  assert.match(none, /\nno findings/);
   const failed = await renderSummary((await fixture('failed-login.pcap')).context({ width: 250 }));
   assert.match(failed, /│ftpscope │failure │/);
   assert.match(failed, /\nno transfers/);

@@ -62,6 +62,8 @@ interface Parsed {
   maxPredictionsPerSession: number;
   maxPredictions: number;
   predictionTimeout: number;
+  bruteForceThreshold: number;
+  bruteForceWindow: number;
   lang: 'en' | 'zh';
   detail: 'summary' | 'packets';
   session: string[];
@@ -122,6 +124,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('max-pending-commands', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPendingCommands, describe: 'commands awaiting a reply, per session; beyond it the oldest is given up and reported' })
     .option('max-predictions-per-session', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictionsPerSession, describe: 'announced data connections awaited at once in one session' })
     .option('max-predictions', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictions, describe: 'announced data connections awaited at once in all' })
+    .option('brute-force-threshold', { type: 'number', default: DEFAULT_FTP_LIMITS.bruteForceThreshold, describe: 'failed logins from one client, within the window, that make a brute-force finding' })
+    .option('brute-force-window', { type: 'number', default: DEFAULT_FTP_LIMITS.bruteForceWindowSec, describe: 'seconds of capture time the brute-force threshold counts over' })
     .option('prediction-timeout', { type: 'number', default: DEFAULT_FTP_LIMITS.predictionTimeoutSec, describe: 'seconds of capture time an announced data connection is awaited' })
     .option('idle-timeout', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.idleTimeoutSec, describe: 'seconds of capture time after which a silent connection is closed' })
     .option('max-connections', { type: 'number', default: DEFAULT_CONNECTION_LIMITS.maxConnections, describe: 'connections tracked at once (the least recently active one is closed beyond it)' })
@@ -177,6 +181,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         maxPredictionsPerSession: out['max-predictions-per-session'] as number,
         maxPredictions: out['max-predictions'] as number,
         predictionTimeout: out['prediction-timeout'] as number,
+        bruteForceThreshold: out['brute-force-threshold'] as number,
+        bruteForceWindow: out['brute-force-window'] as number,
         lang: out.lang as 'en' | 'zh',
         detail: out.detail as 'summary' | 'packets',
         session: (out.session as string[]).map(String),
@@ -222,6 +228,8 @@ function checkNumbers(p: Parsed): string | null {
     ['--max-predictions-per-session', p.maxPredictionsPerSession],
     ['--max-predictions', p.maxPredictions],
     ['--prediction-timeout', p.predictionTimeout],
+    ['--brute-force-threshold', p.bruteForceThreshold],
+    ['--brute-force-window', p.bruteForceWindow],
   ];
   for (const [name, v] of positive) if (!(v > 0)) return `${name} takes a number above 0`;
   if (!(p.retransmitWindow >= 0) || !Number.isInteger(p.retransmitWindow)) return '--retransmit-window takes a whole number of bytes, 0 or more';
@@ -257,6 +265,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
     ports: options.serverPorts,
     onEvent: stream ?? undefined,
     extract: p.extract === null ? undefined : { dir: p.extract, listings: p.extractListings },
+    showPasswords: p.showPasswords,
     sniff: p.sniff,
     limits: {
       ...DEFAULT_FTP_LIMITS,
@@ -265,6 +274,8 @@ async function run(p: Parsed, io: Io): Promise<number> {
       maxPredictionsPerSession: Math.floor(p.maxPredictionsPerSession),
       maxPredictions: Math.floor(p.maxPredictions),
       predictionTimeoutSec: p.predictionTimeout,
+      bruteForceThreshold: Math.floor(p.bruteForceThreshold),
+      bruteForceWindowSec: p.bruteForceWindow,
     },
   });
   const wantsPackets = p.format === 'text' && p.view.some((v) => PACKET_VIEWS.has(v));

@@ -152,6 +152,8 @@ export interface FtpOptions {
   release?: boolean;
   /** Write every transferred file under a folder (--extract). */
   extract?: ExtractOptions;
+  /** Put the password in the cleartext-credentials finding (--show-passwords). */
+  showPasswords?: boolean;
   /** Live capture: told each session, as a whole analysis, when it and its transfers are over (before it is released). */
   onSessionDone?: (analysis: FtpAnalysis) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
@@ -301,6 +303,41 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.sessionIds;
   }
 
+  /** Failed logins per client address: their times (the last `threshold` only), and the finding once made. */
+  private readonly failures = new Map<string, { times: number[]; frames: number[]; finding: Finding | null }>();
+
+  loginFailed(s: ControlSession, frame: number): void {
+    const limits = this.limits;
+    const now = seconds(this.clock);
+    let f = this.failures.get(s.client.address);
+    if (f === undefined) {
+      if (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value!);
+      this.failures.set(s.client.address, (f = { times: [], frames: [], finding: null }));
+    }
+    if (f.finding !== null) {
+      // Already reported: the report counts on.
+      f.finding.count++;
+      if (f.finding.frames.length < 20) f.finding.frames.push(frame);
+      return;
+    }
+    f.times.push(now);
+    f.frames.push(frame);
+    while (f.times.length > 0 && f.times[0]! < now - limits.bruteForceWindowSec) {
+      f.times.shift();
+      f.frames.shift();
+    }
+    if (f.times.length > limits.bruteForceThreshold) {
+      f.times.shift();
+      f.frames.shift();
+    }
+    if (f.times.length >= limits.bruteForceThreshold) {
+      const span = now - f.times[0]!;
+      this.finding('brute-force', 'alert', s.id, f.frames.slice(0, 20), `${f.times.length} failed logins from ${s.client.address} to ${s.server.address} within ${span.toFixed(0)} s (threshold ${limits.bruteForceThreshold} in ${limits.bruteForceWindowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`);
+      f.finding = this.findings.find((x) => x.kind === 'brute-force' && x.session === s.id) ?? null;
+      if (f.finding !== null) f.finding.count = f.times.length;
+    }
+  }
+
   /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
   follows(conn: Connection): boolean {
     return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id);
@@ -374,6 +411,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     ex.prediction = p.id;
     if (p.thirdParty) {
       this.finding('third-party', 'alert', s.id, [frame], `${source} asks the server to connect to ${advertised}:${p.to.port}, not to the client ${s.client.address}: a third-party transfer or an FTP bounce`);
+    }
+    if (active && p.to.port < 1024) {
+      this.finding('privileged-port', 'warning', s.id, [frame], `${source} names port ${p.to.port}, a privileged port where services listen (25 mail, 80 web ...): FTP bounce attacks use this to make the server talk to them`);
+    }
+    if (active && isPrivate(advertised) && isPublic(s.server.address)) {
+      this.finding('private-port-address', 'warning', s.id, [frame], `${source} advertises ${advertised}, a private address, to a server on a public address (${s.server.address}): the client is behind NAT and the server cannot connect back unless the NAT rewrites PORT; passive mode avoids the problem`);
     }
     const lp: LivePrediction = { p, session: s };
     this.addLive(lp);
@@ -807,6 +850,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const transfers = s.model.transfers.map((t) => this.transfers.get(t)).filter((t): t is Transfer => t !== undefined);
     const predictions = s.model.predictions.map((p) => this.predictions.get(p)).filter((p): p is Prediction => p !== undefined);
     for (const t of transfers) this.conclude(t, true);
+    this.reportLogins(s, transfers);
     this.reportTransfers(transfers);
     this.reportUnused(predictions);
     this.reportUnanswered(predictions, new Map(this.log.sorted().map((c) => [c.id, c])));
@@ -829,12 +873,32 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       t.status = t.connection !== null && t.missingBytes === 0 ? 'complete' : 'incomplete';
       if (t.connection === null) t.cause = 'the server reports success, but the data connection is not in the capture (a capture filter on port 21, or another path)';
       else if (t.missingBytes > 0) t.cause = `${t.missingBytes} bytes of the data are not in the capture`;
-    } else if (t.connection === null && t.preliminary === null) {
+    } else if (t.connection === null && t.preliminary === null && code !== 425 && code !== 426) {
+      // Refused outright (550 and the like); a 425 or 426 means the data connection itself failed.
       t.status = 'refused';
       t.cause = `refused by the server (${code})`;
     } else {
       t.status = 'failed';
       t.cause = failureCause(t, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
+    }
+  }
+
+  /** Credentials sent in clear, anonymous logins, and anonymous users who write. */
+  private reportLogins(s: ControlSession, transfers: Transfer[]): void {
+    const m = s.model;
+    const clear = m.loginAttempts.filter((a) => a.password !== null);
+    if (clear.length > 0 && !m.anonymous) {
+      const a = clear.find((x) => x.result === 'success') ?? clear[0]!;
+      const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
+      this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}${clear.length > 1 ? ` (${clear.length} attempts)` : ''}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
+    }
+    if (m.anonymous && m.login === 'success') {
+      this.finding('anonymous-login', 'info', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], `anonymous login as "${m.user}"`);
+      const writes = m.exchanges.filter((e) => WRITES.has(e.command) && e.replies.some((r) => r.code >= 200 && r.code < 300));
+      if (writes.length > 0) {
+        const uploads = transfers.filter((t) => t.direction === 'upload' && t.status === 'complete').length;
+        this.finding('anonymous-write', 'warning', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), `an anonymous user changed the server: ${writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`).join(', ')}${writes.length > 5 ? ` and ${writes.length - 5} more` : ''}${uploads > 0 ? ` (${uploads} upload${uploads === 1 ? '' : 's'})` : ''}: anonymous write access lets anyone store files there`);
+      }
     }
   }
 
@@ -984,4 +1048,22 @@ function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transf
   }
   // Stable: within a frame, events keep the order they were added in.
   return events.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.frame - b[0].at.frame || a[1] - b[1]).map(([e]) => e);
+}
+
+/** Commands that change the server's files. */
+const WRITES = new Set(['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'RNTO', 'SITE']);
+
+/** RFC 1918, RFC 4193 (fc00::/7), and the shared NAT range (RFC 6598). */
+export function isPrivate(address: string): boolean {
+  if (address.includes(':')) return /^f[cd][0-9a-f]{2}:/i.test(address);
+  const [a, b] = address.split('.').map(Number) as [number, number];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** Neither private, loopback, link-local nor documentation: an address on the Internet. */
+export function isPublic(address: string): boolean {
+  if (isPrivate(address)) return false;
+  if (address.includes(':')) return !/^(::1?$|fe[89ab][0-9a-f]:|2001:db8:)/i.test(address);
+  const [a, b, c] = address.split('.').map(Number) as [number, number, number];
+  return !(a === 127 || a === 0 || (a === 169 && b === 254) || (a === 192 && b === 0 && c === 2) || (a === 198 && (b === 18 || b === 19 || (b === 51 && c === 100))) || (a === 203 && b === 0 && c === 113) || a >= 224);
 }

@@ -21,6 +21,9 @@ export interface FtpLimits {
   predictionTimeoutSec: number;
   /** Exchanges kept per session (default 100,000); beyond it they are counted only. */
   maxExchanges: number;
+  /** Failed logins from one client within the window that make a brute-force finding (default 20 in 1,800 s). */
+  bruteForceThreshold: number;
+  bruteForceWindowSec: number;
 }
 
 export const DEFAULT_FTP_LIMITS: FtpLimits = {
@@ -31,6 +34,8 @@ export const DEFAULT_FTP_LIMITS: FtpLimits = {
   maxPredictions: 10_000,
   predictionTimeoutSec: 300,
   maxExchanges: 100_000,
+  bruteForceThreshold: 20,
+  bruteForceWindowSec: 1800,
 };
 
 /** What a control session needs from the analysis around it. */
@@ -48,6 +53,8 @@ export interface SessionEngine {
   finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void;
   /** Tells what just became known (for streaming outputs). */
   emit(event: LiveEvent): void;
+  /** A login failed (for brute-force detection across sessions). */
+  loginFailed(s: ControlSession, frame: number): void;
 }
 
 const REPLY_LINE = /^(\d{3})([ -]|$)(.*)$/s;
@@ -273,7 +280,12 @@ export class ControlSession implements StreamSink {
     }
     const m = REPLY_LINE.exec(text);
     if (m === null) {
-      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
+      const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
+      if (other !== null) {
+        this.engine.finding('not-ftp', 'alert', this.id, [l.first.frame], `the server on port ${this.server.port} speaks ${other}, not FTP: ${quote(text)} — a service hidden behind the FTP port, or a port redirected elsewhere`);
+      } else {
+        this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
+      }
       return;
     }
     const code = Number(m[1]);
@@ -397,6 +409,7 @@ export class ControlSession implements StreamSink {
         break;
       case 'PROT':
         if (ok) this.model.dataProtected = ex.argument.trim().toUpperCase() === 'P';
+        if (ok && this.model.dataProtected) this.engine.finding('protected-data', 'info', this.id, [frame], 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted');
         break;
       case 'QUIT':
         if (code === 221) this.model.quit = true;
@@ -416,6 +429,7 @@ export class ControlSession implements StreamSink {
 
   private login(user: string, password: string | null, result: 'success' | 'failure', frame: number): void {
     this.model.loginAttempts.push({ user, password, result, frame });
+    if (result === 'failure') this.engine.loginFailed(this, frame);
     if (this.model.login !== 'success') this.model.login = result;
     if (result === 'success') {
       this.model.user = user;

@@ -1,0 +1,120 @@
+/**
+ * Findings: each kind fires on a capture made for it, says what it must, and stays silent elsewhere.
+ * Real captures where the fixture script can make them (fixtures/), Zeek's where it has one, synthetic
+ * dialogs otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import { openCapture } from '../src/capture/open-capture.js';
+import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
+import type { FtpAnalysis } from '../src/model/ftp-model.js';
+import { TcpConversation, framesToPcap, type Endpoint } from '../src/testing/capture-writer.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const ZEEK = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));
+const noZeek = existsSync(ZEEK) ? false : '../shared/conformance not found';
+
+async function run(source: string | Buffer, options: Partial<FtpOptions> = {}): Promise<FtpAnalysis> {
+  const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
+  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, ...options, limits: { ...DEFAULT_FTP_OPTIONS.limits, ...options.limits } });
+  await analyze(await openCapture('capture', stream), ftp, DEFAULT_ANALYZE_OPTIONS);
+  return ftp.result();
+}
+
+const kinds = (a: FtpAnalysis) => a.findings.map((f) => f.kind);
+
+/** A control dialogue: lines alternate client, server, client, ... */
+function dialogue(lines: string[], client: Endpoint = { ip: '10.0.0.1', port: 40000 }, server: Endpoint = { ip: '10.0.0.2', port: 21 }): Buffer {
+  const c = new TcpConversation({ client, server }).handshake().send(false, '220 hi\r\n');
+  lines.forEach((l, i) => c.send(i % 2 === 0, `${l}\r\n`));
+  return framesToPcap(c.close().frames, 'ethernet');
+}
+
+test('credentials in clear: user and result; the password only when asked', async () => {
+  const capture = dialogue(['USER alice', '331 pw', 'PASS s3cret', '230 ok']);
+  const hidden = (await run(capture)).findings.find((f) => f.kind === 'cleartext-credentials')!;
+  assert.equal(hidden.severity, 'notice');
+  assert.match(hidden.message, /user "alice" sent a password in clear text.*succeeded/);
+  assert.doesNotMatch(hidden.message, /s3cret/);
+  const shown = (await run(capture, { showPasswords: true })).findings.find((f) => f.kind === 'cleartext-credentials')!;
+  assert.match(shown.message, /"s3cret"/);
+});
+
+test('anonymous login, and an anonymous user who writes', async () => {
+  const reads = await run(dialogue(['USER anonymous', '331 pw', 'PASS me@example.com', '230 ok', 'PWD', '257 "/"']));
+  assert.deepEqual(kinds(reads), ['anonymous-login']);
+  const writes = await run(dialogue(['USER ftp', '331 pw', 'PASS me@example.com', '230 ok', 'MKD incoming/x', '257 "/incoming/x" created', 'DELE old.txt', '250 deleted']));
+  const w = writes.findings.find((f) => f.kind === 'anonymous-write')!;
+  assert.equal(w.severity, 'warning');
+  assert.match(w.message, /MKD .*incoming\/x.*DELE .*old\.txt/);
+  assert.ok(!kinds(writes).includes('cleartext-credentials'), 'an anonymous password is an e-mail address, not a credential');
+});
+
+test('brute force: Zeek\'s 30 failed logins raise one alert counting all of them', { skip: noZeek }, async () => {
+  const a = await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`);
+  const bf = a.findings.filter((f) => f.kind === 'brute-force');
+  assert.equal(bf.length, 1);
+  assert.equal(bf[0]!.severity, 'alert');
+  assert.equal(bf[0]!.count, 30);
+  assert.match(bf[0]!.message, /20 failed logins from 192\.168\.56\.1/);
+  // The threshold and the window are options.
+  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { limits: { ...DEFAULT_FTP_OPTIONS.limits, bruteForceThreshold: 31 } })).includes('brute-force'));
+  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { limits: { ...DEFAULT_FTP_OPTIONS.limits, bruteForceWindowSec: 10 } })).includes('brute-force'));
+});
+
+test('FTP bounce: a PORT to a third host and a privileged port', async () => {
+  const a = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'PORT 10,9,9,9,0,25', '200 ok', 'RETR x', '425 no']));
+  assert.ok(kinds(a).includes('third-party'));
+  const priv = a.findings.find((f) => f.kind === 'privileged-port')!;
+  assert.match(priv.message, /port 25/);
+});
+
+test('NAT: a private PORT address seen from a public server, and the 425 that follows', async () => {
+  const client = { ip: '192.168.1.5', port: 40000 };
+  const server = { ip: '93.184.216.34', port: 21 };
+  const a = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'PORT 192,168,1,5,200,10', '200 ok', 'RETR f', "425 Can't open data connection."], client, server));
+  assert.ok(kinds(a).includes('private-port-address'));
+  assert.match(a.transfers[0]!.cause!, /firewall or NAT in front of the client blocks active mode; passive mode would avoid it/);
+  // The same between two private addresses is ordinary.
+  const inside = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'PORT 10,0,0,1,200,10', '200 ok']));
+  assert.ok(!kinds(inside).includes('private-port-address'));
+});
+
+test('NAT: a 227 advertising an address nobody answers at (a real capture)', async () => {
+  const a = await run(`${FIXTURES}nat-pasv.pcap`);
+  assert.match(a.findings.find((f) => f.kind === 'data-connection-unanswered')!.message, /passive address/);
+});
+
+test('TLS: AUTH TLS, and PROT P', async () => {
+  assert.ok(kinds(await run(`${FIXTURES}auth-tls.pcap`)).includes('tls'));
+  const prot = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'PBSZ 0', '200 ok', 'PROT P', '200 Protection set to Private']));
+  assert.ok(kinds(prot).includes('protected-data'));
+  assert.equal(prot.sessions[0]!.dataProtected, true);
+});
+
+test('protocol violations: SITE EXEC, overlong commands, invalid replies', async () => {
+  const a = await run(dialogue(['SITE EXEC /bin/sh -c id', '200 ran', `CWD ${'a'.repeat(5000)}`, '250 ok', 'SYST', '2XX what']), {
+    limits: { ...DEFAULT_FTP_OPTIONS.limits, maxLineLength: 1000 },
+  });
+  assert.equal(a.findings.find((f) => f.kind === 'site-exec')?.severity, 'alert');
+  assert.ok(kinds(a).includes('overlong-command'));
+  assert.ok(kinds(a).includes('invalid-reply'));
+});
+
+test('non-FTP traffic on the control port: an SSH banner (Zeek\'s capture)', { skip: noZeek }, async () => {
+  const a = await run(`${ZEEK}core.analyzer-confirmation-violation-info-ftp/ipv6-violation.pcap`);
+  const f = a.findings.find((x) => x.kind === 'not-ftp')!;
+  assert.equal(f.severity, 'alert');
+  assert.match(f.message, /speaks SSH/);
+});
+
+test('quiet on clean traffic: the real fixtures raise no alert and no warning', async () => {
+  for (const name of ['active-ls-pwd.pcap', 'passive-retr.pcap', 'epsv-list-retr-stor.pcap', 'eprt-retr.pcap', 'ipv6-epsv-retr.pcap', 'multi-session.pcap', 'active-list-retr-stor.pcap']) {
+    const a = await run(`${FIXTURES}${name}`);
+    assert.deepEqual(a.findings.filter((f) => f.severity === 'alert' || f.severity === 'warning').map((f) => f.kind), [], name);
+  }
+});
