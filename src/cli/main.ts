@@ -10,7 +10,7 @@ import { FtpAnalyzer } from '../ftp/analyzer.js';
 import { HIDDEN, maskPasswords, passwordIsPublic } from '../ftp/policy.js';
 import type { LiveEvent } from '../model/ftp-model.js';
 import { DEFAULT_FTP_LIMITS } from '../ftp/session.js';
-import { PacketLog } from '../flow/packet-log.js';
+import { DEFAULT_PACKET_LOG_LIMITS, PacketLog } from '../flow/packet-log.js';
 import { filterAnalysis, parseTime } from '../render/filter.js';
 import { sanitize } from '../render/text.js';
 
@@ -64,6 +64,11 @@ interface Parsed {
   predictionTimeout: number;
   bruteForceThreshold: number;
   bruteForceWindow: number;
+  maxReplyLines: number;
+  maxExchanges: number;
+  maxPacketLog: number;
+  maxFragmentBytes: number;
+  fragmentTimeout: number;
   lang: 'en' | 'zh';
   detail: 'summary' | 'packets';
   session: string[];
@@ -124,6 +129,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('max-pending-commands', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPendingCommands, describe: 'commands awaiting a reply, per session; beyond it the oldest is given up and reported' })
     .option('max-predictions-per-session', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictionsPerSession, describe: 'announced data connections awaited at once in one session' })
     .option('max-predictions', { type: 'number', default: DEFAULT_FTP_LIMITS.maxPredictions, describe: 'announced data connections awaited at once in all' })
+    .option('max-reply-lines', { type: 'number', default: DEFAULT_FTP_LIMITS.maxReplyLines, describe: 'lines kept of one multi-line reply' })
+    .option('max-exchanges', { type: 'number', default: DEFAULT_FTP_LIMITS.maxExchanges, describe: 'commands and replies kept per session (beyond: counted only)' })
+    .option('max-packet-log', { type: 'number', default: DEFAULT_PACKET_LOG_LIMITS.maxPackets, describe: 'packets kept for the walkthrough, ladder and packet views' })
+    .option('max-fragment-bytes', { type: 'number', default: DEFAULT_FRAGMENT_LIMITS.maxBytes / 2 ** 20, describe: 'MiB held for IP fragments awaiting the rest of their datagram' })
+    .option('fragment-timeout', { type: 'number', default: DEFAULT_FRAGMENT_LIMITS.timeoutSec, describe: 'seconds of capture time an incomplete IP datagram is awaited' })
     .option('brute-force-threshold', { type: 'number', default: DEFAULT_FTP_LIMITS.bruteForceThreshold, describe: 'failed logins from one client, within the window, that make a brute-force finding' })
     .option('brute-force-window', { type: 'number', default: DEFAULT_FTP_LIMITS.bruteForceWindowSec, describe: 'seconds of capture time the brute-force threshold counts over' })
     .option('prediction-timeout', { type: 'number', default: DEFAULT_FTP_LIMITS.predictionTimeoutSec, describe: 'seconds of capture time an announced data connection is awaited' })
@@ -183,6 +193,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         predictionTimeout: out['prediction-timeout'] as number,
         bruteForceThreshold: out['brute-force-threshold'] as number,
         bruteForceWindow: out['brute-force-window'] as number,
+        maxReplyLines: out['max-reply-lines'] as number,
+        maxExchanges: out['max-exchanges'] as number,
+        maxPacketLog: out['max-packet-log'] as number,
+        maxFragmentBytes: out['max-fragment-bytes'] as number,
+        fragmentTimeout: out['fragment-timeout'] as number,
         lang: out.lang as 'en' | 'zh',
         detail: out.detail as 'summary' | 'packets',
         session: (out.session as string[]).map(String),
@@ -230,6 +245,11 @@ function checkNumbers(p: Parsed): string | null {
     ['--prediction-timeout', p.predictionTimeout],
     ['--brute-force-threshold', p.bruteForceThreshold],
     ['--brute-force-window', p.bruteForceWindow],
+    ['--max-reply-lines', p.maxReplyLines],
+    ['--max-exchanges', p.maxExchanges],
+    ['--max-packet-log', p.maxPacketLog],
+    ['--max-fragment-bytes', p.maxFragmentBytes],
+    ['--fragment-timeout', p.fragmentTimeout],
   ];
   for (const [name, v] of positive) if (!(v > 0)) return `${name} takes a number above 0`;
   if (!(p.retransmitWindow >= 0) || !Number.isInteger(p.retransmitWindow)) return '--retransmit-window takes a whole number of bytes, 0 or more';
@@ -258,7 +278,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
       maxBufferedTotal: Math.floor(p.maxBufferTotal * 2 ** 20),
       retransmitWindow: p.retransmitWindow,
     },
-    fragments: DEFAULT_FRAGMENT_LIMITS,
+    fragments: { ...DEFAULT_FRAGMENT_LIMITS, maxBytes: Math.floor(p.maxFragmentBytes * 2 ** 20), timeoutSec: p.fragmentTimeout },
   };
   const stream = p.format === 'ndjson' ? ndjsonWriter(io.stdout, p.showPasswords) : null;
   const ftp = new FtpAnalyzer({
@@ -274,12 +294,14 @@ async function run(p: Parsed, io: Io): Promise<number> {
       maxPredictionsPerSession: Math.floor(p.maxPredictionsPerSession),
       maxPredictions: Math.floor(p.maxPredictions),
       predictionTimeoutSec: p.predictionTimeout,
+      maxReplyLines: Math.floor(p.maxReplyLines),
+      maxExchanges: Math.floor(p.maxExchanges),
       bruteForceThreshold: Math.floor(p.bruteForceThreshold),
       bruteForceWindowSec: p.bruteForceWindow,
     },
   });
   const wantsPackets = p.format === 'text' && p.view.some((v) => PACKET_VIEWS.has(v));
-  const log = wantsPackets ? new PacketLog(ftp) : null;
+  const log = wantsPackets ? new PacketLog(ftp, { maxPackets: Math.floor(p.maxPacketLog) }) : null;
   const progress = progressReporter(io, p.captures, () => ftp.sessionCount);
   const summary = await analyze(reader, log ?? ftp, { ...options, onProgress: progress?.update });
   progress?.done();
