@@ -118,3 +118,21 @@ test('quiet on clean traffic: the real fixtures raise no alert and no warning', 
     assert.deepEqual(a.findings.filter((f) => f.severity === 'alert' || f.severity === 'warning').map((f) => f.kind), [], name);
   }
 });
+
+test('real captures made for the findings (fixtures/make-fixtures.sh)', async () => {
+  const brute = await run(`${FIXTURES}bruteforce-logins.pcap`);
+  const bf = brute.findings.find((f) => f.kind === 'brute-force')!;
+  assert.equal(bf.count, 25, '25 failed logins from one client, over 25 sessions');
+  const clear = brute.findings.filter((f) => f.kind === 'cleartext-credentials');
+  assert.deepEqual(clear.map((f) => f.count), [25, 1], 'a series is one finding with a count; the successful login its own');
+  const bounce = await run(`${FIXTURES}port-third-host.pcap`);
+  assert.ok(kinds(bounce).includes('third-party') && kinds(bounce).includes('privileged-port'));
+  assert.equal(bounce.predictions[0]!.status, 'refused');
+  assert.match(bounce.transfers[0]!.cause!, /refused the PORT to 10\.21\.0\.3:25/);
+  const blocked = await run(`${FIXTURES}active-blocked.pcap`);
+  const un = blocked.findings.find((f) => f.kind === 'data-connection-unanswered')!;
+  assert.match(un.message, /the server tried .* 7 times and got no answer: .*firewall or NAT in front of the client blocks active mode/);
+  assert.deepEqual([blocked.transfers[0]!.status, blocked.transfers[0]!.final], ['failed', 425]);
+  const upload = await run(`${FIXTURES}anonymous-upload.pcap`);
+  assert.match(upload.findings.find((f) => f.kind === 'anonymous-write')!.message, /STOR \/upload\/note\.txt/);
+});

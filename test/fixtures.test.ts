@@ -69,6 +69,11 @@ for (const name of captures) {
     assert.ok(conns.length >= 1);
     for (const c of conns) {
       const where = `${name} connection ${c.id} (${c.client.address}:${c.client.port} -> ${c.server.port})`;
+      if (name === 'active-blocked.pcap' && c.client.port === 20) {
+        // Made so on purpose: a firewall in the client's namespace drops the server's data connection.
+        assert.ok(c.handshake.syn && !c.handshake.synAck, `${where}: only SYNs`);
+        continue;
+      }
       if (name === 'nat-pasv.pcap' && c.server.address === '10.21.0.99') {
         // Made so on purpose: the 227 advertises an address that does not exist; the SYNs get no answer.
         assert.ok(c.handshake.syn && !c.handshake.synAck, `${where}: only SYNs`);

@@ -99,7 +99,7 @@ for (const [capture, path, sha256] of files.filter(([c]) => c in EXPECTED)) {
 }
 
 /** Captures with tests of their own below. */
-const EXTRA = new Set(['auth-tls.pcap', 'nat-pasv.pcap']);
+const EXTRA = new Set(['auth-tls.pcap', 'nat-pasv.pcap', 'bruteforce-logins.pcap', 'port-third-host.pcap', 'active-blocked.pcap', 'anonymous-upload.pcap']);
 
 test('every fixture capture has its expectations here', () => {
   const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));

@@ -303,6 +303,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.sessionIds;
   }
 
+  /** The cleartext-credentials finding of each client, server, user and result, to count a series once. */
+  private readonly credentialFindings = new Map<string, Finding>();
   /** Failed logins per client address: their times (the last `threshold` only), and the finding once made. */
   private readonly failures = new Map<string, { times: number[]; frames: number[]; finding: Finding | null }>();
 
@@ -880,6 +882,15 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     } else {
       t.status = 'failed';
       t.cause = failureCause(t, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
+      if (t.prediction === null) {
+        // No usable announcement: was the client's last PORT or EPRT refused?
+        const s = this.sessions.get(t.session);
+        const refused = s?.model.predictions.map((id) => this.predictions.get(id)).filter((p) => p !== undefined && p.status === 'refused' && p.exchange < t.exchange).at(-1);
+        if (refused !== undefined) {
+          const reply = s!.model.exchanges[refused.exchange]?.replies.at(-1);
+          t.cause = `the server refused the ${refused.source} to ${refused.to.address}:${refused.to.port}${reply ? ` (${reply.code} ${reply.message})` : ''}, so it had nowhere to connect (${t.final})`;
+        }
+      }
     }
   }
 
@@ -889,8 +900,20 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const clear = m.loginAttempts.filter((a) => a.password !== null);
     if (clear.length > 0 && !m.anonymous) {
       const a = clear.find((x) => x.result === 'success') ?? clear[0]!;
-      const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
-      this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}${clear.length > 1 ? ` (${clear.length} attempts)` : ''}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
+      // One finding per client, server and user: a series of sessions (password guessing) is counted, not repeated.
+      const key = `${m.client.address}|${m.server.address}|${a.user}|${a.result}`;
+      const earlier = this.credentialFindings.get(key);
+      if (earlier !== undefined && this.findings.includes(earlier)) {
+        earlier.count += clear.length;
+        for (const x of clear) if (earlier.frames.length < 20) earlier.frames.push(x.frame);
+      } else {
+        const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
+        this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
+        const f = this.findings.at(-1)!;
+        f.count = clear.length;
+        if (this.credentialFindings.size >= 10_000) this.credentialFindings.clear();
+        this.credentialFindings.set(key, f);
+      }
     }
     if (m.anonymous && m.login === 'success') {
       this.finding('anonymous-login', 'info', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], `anonymous login as "${m.user}"`);
