@@ -332,7 +332,7 @@ export class HalfStream {
   /** Keeps the last bytes delivered, to compare retransmissions with. */
   private remember(buf: Buffer, off: number, len: number): void {
     const w = this.limits.retransmitWindow;
-    if (w === 0) return;
+    if (w === 0 || this.sink?.checkRetransmissions === false) return;
     let hist = this.hist;
     if (hist === null) {
       hist = this.hist = Buffer.allocUnsafe(w);

@@ -32,6 +32,11 @@ export type EndReason = 'fin' | 'rst' | 'idle' | 'end-of-capture' | 'reused' | '
  */
 export interface StreamSink {
   /**
+   * Whether retransmitted bytes must be checked against the first copy (which costs a copy of every byte
+   * delivered, into a small window). Default true; a sink that only counts bytes can say false.
+   */
+  readonly checkRetransmissions?: boolean;
+  /**
    * In-order bytes buf[off, off + len), the stream's bytes from offset `at`, carried by the segment of
    * frame and time `when` (bytes held out of order keep their own segment's stamp). Both the bytes and
    * `when` are valid only during the call: copy what you keep.
@@ -48,6 +53,7 @@ export function teeSinks(a: StreamSink | null, b: StreamSink | null): StreamSink
   if (a === null) return b;
   if (b === null) return a;
   return {
+    checkRetransmissions: a.checkRetransmissions !== false || b.checkRetransmissions !== false,
     data(dir, buf, off, len, at, when) {
       a.data(dir, buf, off, len, at, when);
       b.data(dir, buf, off, len, at, when);

@@ -27,6 +27,8 @@ class DataObserver implements StreamSink {
   constructor(
     readonly conn: Connection,
     private readonly onDone: (o: DataObserver) => void,
+    /** Counting needs no check of retransmitted bytes; extracting a file does. */
+    readonly checkRetransmissions: boolean,
   ) {}
 
   data(dir: Dir, buf: Buffer, off: number, len: number, at: number, c: Readonly<Stamp>): void {
@@ -242,7 +244,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
       return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
     }
-    const observer = new DataObserver(conn, (o) => this.dataDone(o));
+    const observer = new DataObserver(conn, (o) => this.dataDone(o), this.extractor !== null);
     const match = this.matchPrediction(conn);
     if (match !== null) {
       if (this.extractor !== null) observer.early = [];
