@@ -82,6 +82,11 @@ interface Parsed {
 
 /** Runs the command line; resolves to the exit code. Never throws for the user's input. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  // The quickest answer: no argument parser is loaded to print the version.
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT_OK;
+  }
   let parsed: Parsed | null = null;
   let liveCommand: { command: string; out: Record<string, unknown> } | null = null;
   let usageError: string | null = null;
