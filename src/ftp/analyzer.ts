@@ -832,14 +832,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
-    return {
-      sessions,
-      predictions,
-      transfers,
-      findings: this.findings,
-      connections,
-      timeline: buildTimeline(sessions, predictions, transfers, connections),
-    };
+    return withLazyTimeline({ sessions, predictions, transfers, findings: this.findings, connections });
   }
 
   /**
@@ -1091,4 +1084,20 @@ export function isPublic(address: string): boolean {
   if (address.includes(':')) return !/^(::1?$|fe[89ab][0-9a-f]:|2001:db8:)/i.test(address);
   const [a, b, c] = address.split('.').map(Number) as [number, number, number];
   return !(a === 127 || a === 0 || (a === 169 && b === 254) || (a === 192 && b === 0 && c === 2) || (a === 198 && (b === 18 || b === 19 || (b === 51 && c === 100))) || (a === 203 && b === 0 && c === 113) || a >= 224);
+}
+
+/**
+ * The analysis with its timeline built on first use (it has an event per packet-level step: a million
+ * objects for a busy capture, which most views never read). JSON output reads it like any property.
+ */
+function withLazyTimeline(a: Omit<FtpAnalysis, 'timeline'>): FtpAnalysis {
+  let timeline: TimelineEvent[] | null = null;
+  const out = a as FtpAnalysis;
+  Object.defineProperty(out, 'timeline', {
+    enumerable: true,
+    configurable: true,
+    get: () => (timeline ??= buildTimeline(a.sessions, a.predictions, a.transfers, a.connections)),
+    set: (v: TimelineEvent[]) => (timeline = v),
+  });
+  return out;
 }

@@ -49,7 +49,8 @@ export class ViewContext {
   /** Sessions, predictions and transfers by id. */
   readonly by: ModelIndex;
   private readonly roles = new Map<number, ConnectionRole>();
-  private readonly lines = new Map<number, LineAt[]>();
+  /** FTP lines by the frame they start in: built on first use (the timeline and summary never need it). */
+  private lineIndex: Map<number, LineAt[]> | null = null;
 
   constructor(
     readonly analysis: FtpAnalysis,
@@ -63,13 +64,6 @@ export class ViewContext {
       const c = byId.get(s.connection);
       if (c !== undefined) {
         this.roles.set(c.id, { session: s, role: 'control', transfer: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, summary: c });
-      }
-      for (const ex of s.exchanges) {
-        if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex) });
-        for (const r of ex.replies) {
-          // Every line of a multi-line reply is shown with the reply's first frame.
-          this.addLine(r.start.frame, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.join(' / ')) });
-        }
       }
     }
     for (const t of analysis.transfers) {
@@ -89,7 +83,17 @@ export class ViewContext {
 
   /** FTP lines that start in a frame. */
   linesAt(frame: number): LineAt[] {
-    return this.lines.get(frame) ?? [];
+    if (this.lineIndex === null) {
+      this.lineIndex = new Map();
+      for (const s of this.analysis.sessions) {
+        for (const ex of s.exchanges) {
+          if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex) });
+          // Every line of a multi-line reply is shown with the reply's first frame.
+          for (const r of ex.replies) this.addLine(r.start.frame, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.join(' / ')) });
+        }
+      }
+    }
+    return this.lineIndex.get(frame) ?? [];
   }
 
   /** The reply of a session that started before `frame` and ended at or after it (a multi-line reply in progress). */
@@ -127,8 +131,8 @@ export class ViewContext {
   }
 
   private addLine(frame: number, line: LineAt): void {
-    let list = this.lines.get(frame);
-    if (list === undefined) this.lines.set(frame, (list = []));
+    let list = this.lineIndex!.get(frame);
+    if (list === undefined) this.lineIndex!.set(frame, (list = []));
     list.push(line);
   }
 }
