@@ -8,6 +8,7 @@ import { HIDDEN, maskPasswords, passwordIsPublic } from '../ftp/policy.js';
 import type { FtpAnalysis, LiveEvent } from '../model/ftp-model.js';
 import { ViewContext, hostPort, type ViewOptions } from '../render/context.js';
 import { cut, group, sanitize } from '../render/text.js';
+import { safeJson } from './main.js';
 
 export interface LiveArgs {
   device: string;
@@ -53,7 +54,7 @@ export async function runLive(a: LiveArgs, out: Writable, err: Writable): Promis
   let log: PacketLog | null = null;
   const users = new Map<number, string>();
   const emit = (e: LiveEvent) => {
-    if (a.format === 'ndjson') out.write(`${JSON.stringify(maskEvent(e, users, a.showPasswords))}\n`);
+    if (a.format === 'ndjson') out.write(`${safeJson(maskEvent(e, users, a.showPasswords))}\n`);
     else if (a.format === 'text' && a.views.includes('timeline')) {
       const line = timelineLine(maskEvent(e, users, a.showPasswords) as LiveEvent, a.view.width);
       if (line !== null) out.write(`${line}\n`);
@@ -109,10 +110,10 @@ export async function runLive(a: LiveArgs, out: Writable, err: Writable): Promis
     kernelDrops: 'unknown (cap gives no drop counter)',
   };
   if (a.format === 'ndjson') {
-    out.write(`${JSON.stringify({ type: 'end', capture: summary, ...ftp.totals, live: notes, memory: { peakRss } })}\n`);
+    out.write(`${safeJson({ type: 'end', capture: summary, ...ftp.totals, live: notes, memory: { peakRss } })}\n`);
   } else if (a.format === 'json') {
     const model = ftp.result();
-    out.write(`${JSON.stringify({ capture: summary, live: notes, memory: { peakRss }, ...(a.showPasswords ? model : maskPasswords(model)) }, null, 2)}\n`);
+    out.write(`${safeJson({ capture: summary, live: notes, memory: { peakRss }, ...(a.showPasswords ? model : maskPasswords(model)) }, 2)}\n`);
   } else if (a.format === 'zeek') {
     const { renderZeek } = await import('../render/zeek.js');
     out.write(renderZeek(ftp.result(), a.showPasswords));

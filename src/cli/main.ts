@@ -228,7 +228,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const bad = checkNumbers(parsed);
   if (bad !== null) {
-    io.stderr.write(`ftpscope: ${bad} (see ftpscope --help)\n`);
+    io.stderr.write(`ftpscope: ${sanitize(bad)} (see ftpscope --help)\n`);
     return EXIT_USAGE;
   }
   return run(parsed, io);
@@ -320,10 +320,10 @@ async function run(p: Parsed, io: Io): Promise<number> {
   });
   const shown = p.showPasswords ? model : maskPasswords(model);
   if (p.format === 'json') {
-    await write(io.stdout, `${JSON.stringify({ ftpscope: version(), capture: summary, ...shown }, null, 2)}\n`);
+    await write(io.stdout, `${safeJson({ ftpscope: version(), capture: summary, ...shown }, 2)}\n`);
   } else if (p.format === 'ndjson') {
     // The events went out as the analysis went; the end says what the capture held.
-    await write(io.stdout, `${JSON.stringify({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
+    await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
   } else if (p.format === 'zeek') {
     const { renderZeek } = await import('../render/zeek.js');
     await write(io.stdout, renderZeek(model, p.showPasswords));
@@ -362,8 +362,16 @@ function ndjsonWriter(out: Writable, showPasswords: boolean): (e: LiveEvent) => 
     } else if (e.type === 'session-end' && !showPasswords) {
       line = { ...e, session: maskPasswords({ sessions: [e.session], predictions: [], transfers: [], findings: [], connections: [], timeline: [] }).sessions[0] };
     }
-    out.write(`${JSON.stringify(line)}\n`);
+    out.write(`${safeJson(line)}\n`);
   };
+}
+
+/**
+ * JSON with the characters JSON leaves raw but a terminal may obey (DEL, the C1 controls such as CSI, the
+ * Unicode line separators) written as \u escapes: the same value, and safe to print.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `ftpscope live` and `ftpscope interfaces`. */

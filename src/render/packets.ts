@@ -209,7 +209,7 @@ function row(
         const code = lines.find((l) => l.reply !== null)?.reply?.code ?? null;
         tone = code === null ? 'request' : code >= 400 ? 'error' : 'ok';
       } else if (role.session.tls !== null && p.frame > role.session.tls.frame) {
-        info = `${fromFtpClient ? 'Request' : 'Response'} (encrypted, ${role.session.tls.command}): ${group(p.payload)} bytes`;
+        info = `${fromFtpClient ? 'Request' : 'Response'} (encrypted, ${sanitize(role.session.tls.command)}): ${group(p.payload)} bytes`;
         tone = 'plain';
       } else {
         info = `${fromFtpClient ? 'Request' : 'Response'} (continued): ${group(p.payload)} bytes`;

@@ -2,6 +2,7 @@ import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
 import { displayWidth, group, sanitize, wrap } from './text.js';
+import { cut as cutText } from './text.js';
 
 /** A column of a summary table. */
 interface Column {
@@ -400,7 +401,8 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
       r.map((c, i) =>
         parts(c)
           .flatMap((p) => {
-            const lines = wrap(partText(p), widths[i]!);
+            // Text from the wire can be very long: a bounded cell keeps the table library's work bounded.
+            const lines = wrap(cutText(partText(p), 1000), widths[i]!);
             return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
           })
           .join('\n'),

@@ -7,7 +7,10 @@ export function group(n: number): string {
 
 /** Exact UTC time with nanoseconds: 2024-03-27T16:56:39.984671000Z. */
 export function formatTime(t: { sec: number; nsec: number }): string {
-  const iso = new Date(t.sec * 1000).toISOString(); // ...T16:56:39.000Z
+  const d = new Date(t.sec * 1000);
+  // A crafted capture can carry a time no calendar holds: then it is said in seconds.
+  if (Number.isNaN(d.getTime()) || t.sec < 0) return `${t.sec}.${String(t.nsec).padStart(9, '0')} s since 1970`;
+  const iso = d.toISOString(); // ...T16:56:39.000Z
   return `${iso.slice(0, 19)}.${String(t.nsec).padStart(9, '0')}Z`;
 }
 

@@ -43,7 +43,7 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
     const c = t.connection === null ? undefined : conns.get(t.connection);
     const what = t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`;
     if (c !== undefined) lines.push(...connectionLines(c, `data connection for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));
-    else lines.push({ at: s.exchanges[t.exchange]?.request ?? s.start, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${t.cause}` : ''}`, style: 'yellow' });
+    else lines.push({ at: s.exchanges[t.exchange]?.request ?? s.start, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
   }
   for (const f of a.findings.filter((x) => x.session === s.id)) {
     const frame = f.frames[0] ?? 0;
@@ -106,7 +106,7 @@ function transferLine(t: Transfer): Line {
   const dur = t.duration === null ? '' : `, ${t.duration.toFixed(3)} s`;
   const rate = t.throughput === null ? '' : `, ${rateText(t.throughput)}`;
   const missing = t.missingBytes > 0 ? `, ${group(t.missingBytes)} bytes missing` : '';
-  const status = t.status === 'complete' ? 'complete' : `${t.status}${t.cause ? `: ${t.cause}` : ''}`;
+  const status = t.status === 'complete' ? 'complete' : `${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
   return {
     at: t.firstData ?? t.lastData ?? { frame: 0, sec: 0, nsec: 0 },
     text: `    ${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`,

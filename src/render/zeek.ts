@@ -90,7 +90,7 @@ export function url(s: FtpSession, path: string): string {
 
 /** The rows as Zeek's TSV log, header included. */
 export function renderZeek(a: FtpAnalysis, showPasswords: boolean): string {
-  const esc = (v: string) => (v === '' ? '-' : v.replace(/\\/g, '\\\\').replace(/[\t\n\r\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const esc = (v: string) => (v === '' ? '-' : v.replace(/\\/g, '\\\\').replace(/[\t\n\r\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   const lines = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tftp', `#fields\t${FIELDS.join('\t')}`, `#types\t${TYPES.join('\t')}`];
   for (const r of zeekRows(a, ZEEK_DEFAULT_COMMANDS, showPasswords)) {
     const dc = r.dataChannel;
