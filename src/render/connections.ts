@@ -1,10 +1,11 @@
+import { loadTable } from './table.js';
 import type { CaptureSummary } from '../analyze.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import { formatTime, group, sanitize } from './text.js';
 
 /** The connection list: one row per TCP connection, then what the capture held besides. */
 export async function renderConnections(summary: CaptureSummary, conns: ConnectionSummary[], color: boolean): Promise<string> {
-  const { default: Table } = await import('cli-table3');
+  const Table = await loadTable();
   const lines: string[] = [];
   lines.push(`${sanitize(summary.files)}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
   if (summary.first !== null && summary.last !== null) {

@@ -1,9 +1,10 @@
+import { loadTable } from './table.js';
 import type { ManifestEntry } from '../ftp/extract.js';
 import { group, sanitize } from './text.js';
 
 /** The extracted files as a table on the terminal (manifest.json has everything). */
 export async function renderManifest(entries: ManifestEntry[], manifestPath: string, color: boolean, width: number): Promise<string> {
-  const { default: Table } = await import('cli-table3');
+  const Table = await loadTable();
   if (entries.length === 0) return `\nNo file was transferred: nothing to extract (manifest: ${sanitize(manifestPath)}).\n`;
   const narrow = width < 120;
   const table = new Table({

@@ -1,3 +1,4 @@
+import { loadTable } from './table.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
@@ -378,7 +379,7 @@ function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'fi
  * else the narrow one (fields one under the other), with long cells wrapped.
  */
 async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
-  const { default: Table } = await import('cli-table3');
+  const Table = await loadTable();
   // The wide layout when narrowing its long-text columns is enough, else the narrow one.
   let { columns, rows } = spec.wide;
   let { widths, fits } = fit(ctx.options.width, columns, rows, ['first']);
