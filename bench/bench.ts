@@ -6,7 +6,7 @@
  * Suricata) when they are installed — with bench/measure.ts, checks the targets, prints a table and the
  * PASS/FAIL lines, and writes every figure as JSON.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,7 +31,8 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
   --linear         only the linearity check: the summary view on 250 MB of traffic, and on the same
                    traffic twice and four times over (500 and 1000 MB)
   --file CAPTURE   the same measurements on a real capture instead of generated ones
-  --out FILE       where to write the figures as JSON (default bench/results.json)
+  --out FILE       where to write the figures as JSON (default bench/results.json; with --linear,
+                   bench/results-linear.json)
   --cache DIR      where generated captures are kept (default bench/.cache)
   --strict         exit with status 1 when a target fails
   --help`;
@@ -62,8 +63,8 @@ const node = process.execPath;
 
 /** Reading only, as Node reads a capture: 1 MiB chunks, nothing done with them. */
 const NODE_READ = "require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20}).on('data',()=>{})";
-/** Decompressing only, as ftpscope does (zlib, on libuv's thread pool). */
-const NODE_GUNZIP = "require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20}).pipe(require('zlib').createGunzip()).on('data',()=>{})";
+/** Decompressing only, as ftpscope does (zlib on libuv's thread pool, 1 MiB out at a time). */
+const NODE_GUNZIP = "require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20}).pipe(require('zlib').createGunzip({chunkSize:1<<20})).on('data',()=>{})";
 
 // ---------------------------------------------------------------------------
 // What is measured, and what it gives
@@ -206,14 +207,15 @@ function under(name: string, value: number, limit: number, show: (x: number) => 
 
 const notMeasured = (name: string, why: string, goal: string): Target => ({ name, pass: null, measured: why, goal });
 
-function speedTargets(ref: Capture, small: Capture | null): Target[] {
-  const targets: Target[] = [];
+const TOO_SMALL = `the capture is too small for throughput (start-up would dominate): ${fmt(MIN_THROUGHPUT_BYTES / MB)} MB or more`;
+
+/** Speed of the full analysis on the reference capture: against Suricata (or 1 GB/s), and against tshark. */
+function speedTargets(ref: Capture): Target[] {
   const ours = find(ref, 'ftpscope -v summary');
   const name = `full analysis (-v summary) of the ${ref.name} capture`;
   if (!ours) return [notMeasured(name, 'ftpscope failed', '')];
-  if (ref.bytes < MIN_THROUGHPUT_BYTES) {
-    return [notMeasured(name, `the capture is too small for throughput (start-up would dominate): ${fmt(MIN_THROUGHPUT_BYTES / MB)} MB or more`, '')];
-  }
+  if (ref.bytes < MIN_THROUGHPUT_BYTES) return [notMeasured(name, TOO_SMALL, '')];
+  const targets: Target[] = [];
   const json = find(ref, 'ftpscope --format json');
   const also = (t: Target): Target => (json ? { ...t, measured: `${t.measured} (--format json: ${fmt(mbps(json))} MB/s)` } : t);
   const suricata = find(ref, 'suricata --runmode single');
@@ -227,13 +229,15 @@ function speedTargets(ref: Capture, small: Capture | null): Target[] {
   if (tshark) {
     targets.push(atLeast(tname, tshark.m.seconds / ours.m.seconds, TARGET_TSHARK_RATIO, (x) => `${fmt(x, 1)}x (tshark ${fmt(tshark.m.seconds, 2)} s, ftpscope ${fmt(ours.m.seconds, 2)} s)`, `>= ${TARGET_TSHARK_RATIO}x`));
   } else targets.push(notMeasured(tname, tools.tshark === null ? 'tshark is not installed' : 'tshark failed', `>= ${TARGET_TSHARK_RATIO}x`));
-  if (small) {
-    const s = find(small, 'ftpscope -v summary');
-    const pname = `packets per second on the small-packet capture (${small.name})`;
-    if (s) targets.push(atLeast(pname, s.packets / s.m.seconds, TARGET_PPS, (x) => `${fmt(x / 1e6, 2)} M packets/s`, `>= ${fmt(TARGET_PPS / 1e6, 1)} M packets/s`));
-    else targets.push(notMeasured(pname, 'ftpscope failed', ''));
-  }
   return targets;
+}
+
+/** Packets per second of the full analysis (-v summary) of a capture. */
+function packetsTarget(c: Capture, name: string): Target {
+  const s = find(c, 'ftpscope -v summary');
+  if (!s) return notMeasured(name, 'ftpscope failed', '');
+  if (c.bytes < MIN_THROUGHPUT_BYTES) return notMeasured(name, TOO_SMALL, '');
+  return atLeast(name, s.packets / s.m.seconds, TARGET_PPS, (x) => `${fmt(x / 1e6, 2)} M packets/s`, `>= ${fmt(TARGET_PPS / 1e6, 1)} M packets/s`);
 }
 
 function memoryTargets(captures: readonly Capture[]): Target[] {
@@ -335,6 +339,23 @@ function toolVersion(argv: string[]): string | null {
   return `${r.stdout}${r.stderr}`.split('\n').find((l) => l.trim() !== '' && !l.startsWith('Running as user'))?.trim() ?? null;
 }
 
+/** Cores kept busy by other work, from /proc/stat over a second (null where there is none). */
+async function busyCores(): Promise<number | null> {
+  const sample = (): [number, number] | null => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      return [f.reduce((x, y) => x + y, 0), f[3]! + (f[4] ?? 0)]; // total, idle + iowait
+    } catch {
+      return null;
+    }
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, 1000));
+  const b = sample();
+  if (a === null || b === null || b[0] === a[0]) return null;
+  return (1 - (b[1] - a[1]) / (b[0] - a[0])) * cpus().length;
+}
+
 const tools = {
   tshark: which('tshark') === null ? null : toolVersion(['tshark', '--version']),
   suricata: which('suricata') === null ? null : toolVersion(['suricata', '-V']),
@@ -366,7 +387,7 @@ async function main(): Promise<number> {
   const runs = Math.max(1, Math.round(num(a.runs, 3, 'runs')));
   const smallMB = num(a.small, 200, 'small');
   const cache = resolve(a.cache ?? join(root, 'bench', '.cache'));
-  const out = resolve(a.out ?? join(root, 'bench', 'results.json'));
+  const out = resolve(a.out ?? join(root, 'bench', a.linear ? 'results-linear.json' : 'results.json'));
   const sizes = a.full ? [1000, 5000] : a.sizes !== undefined ? a.sizes.split(',').map((s) => num(s, 0, 'sizes')) : [num(a.size, 1000, 'size')];
   if (sizes.length === 0 || sizes.some((s) => s <= 0)) throw new Error('--sizes: sizes in MB, above 0');
   mkdirSync(cache, { recursive: true });
@@ -375,7 +396,8 @@ async function main(): Promise<number> {
   log(`ftpscope benchmark (${mode}); ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}`);
   log(`peak memory from ${memoryMethod()}; tshark: ${tools.tshark ?? 'not installed'}; suricata: ${tools.suricata ?? 'not installed'}`);
   const loadBefore = loadavg()[0]!;
-  if (loadBefore > 0.5) log(`warning: the machine is busy (load average ${fmt(loadBefore, 2)} over the last minute): the figures will be noisy`);
+  const busyBefore = await busyCores();
+  if (busyBefore !== null && busyBefore > 0.3) log(`warning: other work keeps ${fmt(busyBefore, 1)} of ${cpus().length} cores busy: the figures will be noisy`);
 
   const captures: Capture[] = [];
   const targets: Target[] = [];
@@ -393,9 +415,7 @@ async function main(): Promise<number> {
     const c = await fileCapture(resolve(a.file!), 'file');
     captures.push(c);
     await measureCapture(c, runs, true);
-    targets.push(...speedTargets(c, null));
-    const s = find(c, 'ftpscope -v summary');
-    if (s && c.bytes >= MIN_THROUGHPUT_BYTES) targets.push(atLeast(`packets per second (${c.name})`, s.packets / s.m.seconds, TARGET_PPS, (x) => `${fmt(x / 1e6, 2)} M packets/s`, `>= ${fmt(TARGET_PPS / 1e6, 1)} M packets/s`));
+    targets.push(...speedTargets(c), packetsTarget(c, `packets per second (${c.name})`));
     targets.push(...memoryTargets([c]), ...startupTargets());
   } else if (mode === 'linear') {
     // The same traffic 1, 2 and 4 times over: what changes is the size, not the kind of traffic.
@@ -416,7 +436,7 @@ async function main(): Promise<number> {
     for (const [i, c] of mixed.entries()) await measureCapture(c, runs, i === 0);
     log(`measuring ${gz.name}`);
     await warm(gz.path);
-    await run(gz, 'node gunzip (decompress ceiling)', [node, '-e', NODE_GUNZIP, gz.path], runs, `node -e "<createReadStream | createGunzip>" ${gz.path}`);
+    await run(gz, 'node gunzip (decompress ceiling)', [node, '-e', NODE_GUNZIP, gz.path], runs, `node -e "<createReadStream | createGunzip, 1 MiB chunks>" ${gz.path}`);
     await run(gz, 'ftpscope -v summary', [node, bin, '-v', 'summary', gz.path], runs);
     if (small) {
       log(`measuring ${small.name}`);
@@ -424,14 +444,16 @@ async function main(): Promise<number> {
       await run(small, 'cat (read ceiling)', ['cat', small.path], runs);
       await run(small, 'ftpscope -v summary', [node, bin, '-v', 'summary', small.path], runs);
     }
-    targets.push(...speedTargets(mixed[0]!, small), ...memoryTargets(mixed), gzipTarget(mixed[0]!, gz), ...startupTargets());
+    targets.push(...speedTargets(mixed[0]!));
+    if (small) targets.push(packetsTarget(small, `packets per second on the small-packet capture (${small.name})`));
+    targets.push(...memoryTargets(mixed), gzipTarget(mixed[0]!, gz), ...startupTargets());
   }
 
   // Report
-  const load = { before: loadBefore, after: loadavg()[0]! };
+  const load = { before: loadBefore, after: loadavg()[0]!, busyCoresBefore: busyBefore };
   const report = [
     '',
-    `${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average (1 min) ${fmt(load.before, 2)} before, ${fmt(load.after, 2)} after`,
+    `${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${busyBefore === null ? '' : `${fmt(busyBefore, 1)} cores busy before, `}load average (1 min) ${fmt(load.before, 2)} before, ${fmt(load.after, 2)} after`,
     `Captures (MB = 10^6 bytes; seed ${seed}):`,
     captureLines(captures),
     '',
