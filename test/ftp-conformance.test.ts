@@ -181,20 +181,7 @@ function countOf(v: string | null | undefined): number | null {
 }
 
 /** An ftp.log row, as compared: the columns both sides have, unset strings as ''. */
-interface FtpRow {
-  origH: string;
-  origP: number;
-  respH: string;
-  respP: number;
-  user: string;
-  password: string;
-  command: string;
-  arg: string;
-  fileSize: number | null;
-  replyCode: number | null;
-  replyMsg: string;
-  dataChannel: { passive: boolean; origH: string; respH: string; respP: number } | null;
-}
+type FtpRow = Omit<ZeekRow, 'ts' | 'uid'>;
 
 function fromZeek(r: LogRow): FtpRow {
   const passive = r['data_channel.passive'];

@@ -1,5 +1,6 @@
 import type { ChunkInput } from './chunk-input.js';
-import { CaptureFault, MAX_RECORD_BYTES, RecordBatch, type RecordReader } from './record-batch.js';
+import { ChunkedReader } from './chunked-reader.js';
+import { MAX_RECORD_BYTES } from './record-batch.js';
 
 const USEC_LE = 0xd4c3b2a1; // a1b2c3d4 written little-endian, as readUInt32BE sees it
 const USEC_BE = 0xa1b2c3d4;
@@ -31,35 +32,30 @@ export function pcapVariant(head: Buffer): { littleEndian: boolean; nanosecond: 
  * A record header claiming an impossible length, and a record cut by the end of the file, are reported
  * with their byte offsets, after every record before them.
  */
-export class PcapReader implements RecordReader {
+export class PcapReader extends ChunkedReader {
   readonly format: string;
-  readonly faults: CaptureFault[] = [];
-  private readonly batch = new RecordBatch(4096);
   private readonly le: boolean;
   private readonly unit: number;
   private readonly toNsec: number;
   private linktype = 1;
-  private chunk: Buffer | null;
-  private pos = 24;
-  private base = 0;
   /** A record being assembled across chunks: its header, then its bytes. */
   private carry: Buffer | null = null;
   private carryLen = 0;
   private carryOff = 0;
-  private stopped = false;
 
   constructor(
-    readonly name: string,
-    private readonly input: ChunkInput,
+    name: string,
+    input: ChunkInput,
     head: Buffer,
   ) {
+    super(name, input, head, 4096);
+    this.pos = 24;
     const v = pcapVariant(head);
     if (v === null) throw new Error('PcapReader needs a pcap head');
     this.le = v.littleEndian;
     this.unit = v.nanosecond ? 1_000_000_000 : 1_000_000;
     this.toNsec = v.nanosecond ? 1 : 1000;
     this.format = `${input.gzip ? 'gzip, ' : ''}pcap${v.nanosecond ? ' (nanosecond)' : ''}`;
-    this.chunk = head;
     if (head.length < 24) {
       this.fail(head.length, `file ends inside the pcap file header (${head.length} of 24 bytes)`);
       return;
@@ -74,37 +70,8 @@ export class PcapReader implements RecordReader {
     this.linktype = (this.le ? head.readUInt32LE(20) : head.readUInt32BE(20)) & 0xffff;
   }
 
-  get bytesRead(): number {
-    return this.input.rawBytes;
-  }
-
-  close(): void {
-    this.stopped = true;
-    this.input.close();
-  }
-
-  async next(): Promise<RecordBatch | null> {
-    const batch = this.batch;
-    batch.reset();
-    while (!this.stopped) {
-      if (this.chunk === null || this.pos >= this.chunk.length) {
-        if (batch.count > 0) break;
-        const c = await this.input.next();
-        if (c === null) {
-          this.atEnd();
-          break;
-        }
-        this.chunk = c;
-        this.pos = 0;
-        this.base = this.input.chunkOffset;
-      }
-      this.consume(this.chunk);
-    }
-    return batch.count > 0 ? batch : null;
-  }
-
   /** Parses the chunk's whole records from `pos`; a partial one goes to `carry`. */
-  private consume(buf: Buffer): void {
+  protected consume(buf: Buffer): void {
     if (this.carry !== null) {
       this.fillCarry(buf);
       return;
@@ -172,7 +139,7 @@ export class PcapReader implements RecordReader {
     this.batch.push(carry, 16, carry.length - 16, orig, sec + Math.floor(frac / this.unit), (frac % this.unit) * this.toNsec, this.linktype, this.carryOff);
   }
 
-  private atEnd(): void {
+  protected atEnd(): void {
     const end = this.input.endOffset;
     if (this.input.error !== null) this.fail(end, this.input.error);
     else if (this.carry !== null) {
@@ -182,8 +149,4 @@ export class PcapReader implements RecordReader {
     this.stopped = true;
   }
 
-  private fail(offset: number, reason: string): void {
-    if (!this.stopped) this.faults.push(new CaptureFault(this.name, offset, reason));
-    this.stopped = true;
-  }
 }

@@ -1,5 +1,6 @@
 import type { ChunkInput } from './chunk-input.js';
-import { CaptureFault, MAX_RECORD_BYTES, RecordBatch, type RecordReader } from './record-batch.js';
+import { ChunkedReader } from './chunked-reader.js';
+import { MAX_RECORD_BYTES } from './record-batch.js';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 1;
@@ -31,22 +32,16 @@ interface Interface {
  * if_tsoffset, enhanced, simple and obsolete packet blocks, and skips every other block without buffering
  * it. Blocks are parsed in place in the chunk; only a block that straddles two chunks is copied.
  */
-export class PcapngReader implements RecordReader {
-  readonly faults: CaptureFault[] = [];
+export class PcapngReader extends ChunkedReader {
   readonly format: string;
-  private readonly batch = new RecordBatch();
   private le = true;
   private ifaces: Interface[] = [];
-  private chunk: Buffer | null;
-  private pos = 0;
-  private base = 0;
   /** A block being assembled across chunks. */
   private carry: Buffer | null = null;
   private carryLen = 0;
   private carryOff = 0;
   /** Bytes of an oversized non-packet block still to skip. */
   private skip = 0;
-  private stopped = false;
   private lastSec = 0;
   private lastNsec = 0;
   // scratch output of tsToTime()
@@ -54,46 +49,16 @@ export class PcapngReader implements RecordReader {
   private nsec = 0;
 
   constructor(
-    readonly name: string,
-    private readonly input: ChunkInput,
+    name: string,
+    input: ChunkInput,
     head: Buffer,
   ) {
+    super(name, input, head);
     this.format = `${input.gzip ? 'gzip, ' : ''}pcapng`;
-    this.chunk = head;
-    this.base = 0;
-  }
-
-  get bytesRead(): number {
-    return this.input.rawBytes;
-  }
-
-  close(): void {
-    this.stopped = true;
-    this.input.close();
-  }
-
-  async next(): Promise<RecordBatch | null> {
-    const batch = this.batch;
-    batch.reset();
-    while (!this.stopped) {
-      if (this.chunk === null || this.pos >= this.chunk.length) {
-        if (batch.count > 0) break;
-        const c = await this.input.next();
-        if (c === null) {
-          this.atEnd();
-          break;
-        }
-        this.chunk = c;
-        this.pos = 0;
-        this.base = this.input.chunkOffset;
-      }
-      this.consume(this.chunk);
-    }
-    return batch.count > 0 ? batch : null;
   }
 
   /** Parses what it can of the chunk from `pos`, leaving a partial block in `carry`. */
-  private consume(buf: Buffer): void {
+  protected consume(buf: Buffer): void {
     if (this.skip > 0) {
       const n = Math.min(this.skip, buf.length - this.pos);
       this.skip -= n;
@@ -321,7 +286,7 @@ export class PcapngReader implements RecordReader {
     this.nsec = iface.nsPerUnit > 0 ? rem * iface.nsPerUnit : nanosOf(rem, u);
   }
 
-  private atEnd(): void {
+  protected atEnd(): void {
     if (this.input.error !== null) this.fail(this.input.endOffset, this.input.error);
     else if (this.carry !== null) {
       const need = this.carry.length === 12 && this.carryLen < 12 ? 'a block header' : `a block of ${this.carry.length} bytes`;
@@ -330,11 +295,6 @@ export class PcapngReader implements RecordReader {
     this.stopped = true;
   }
 
-  private fail(offset: number, reason: string): -1 {
-    if (!this.stopped) this.faults.push(new CaptureFault(this.name, offset, reason));
-    this.stopped = true;
-    return -1;
-  }
 }
 
 /** floor(rem * 1e9 / units) without losing precision (rem < units). */
