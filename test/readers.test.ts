@@ -6,7 +6,11 @@
  * out of each batch as soon as it is returned (a batch is valid only until the next call of next()).
  */
 
-import { test, describe } from 'node:test';
+import { after, test, describe } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -746,6 +750,103 @@ describe('gzip', () => {
     r.records.forEach((x, i) => assert.equal(labelOf(x), `packet ${i} ${'z'.repeat(i)}`));
     assert.equal(r.faults.length, 1);
     assert.match(r.faults[0]!.reason, /gzip/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Files: read into two buffers in turn, gzip inflated in a worker thread
+// ---------------------------------------------------------------------------
+
+describe('files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-readers-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const fileOf = (bytes: Buffer): string => {
+    const path = join(dir, `capture-${n++}`);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  async function readFile(path: string, chunkSize?: number): Promise<ReadResult> {
+    const reader = await openCapture(path, path, { chunkSize });
+    const records = await drain(reader);
+    const result = { format: reader.format, records, faults: reader.faults, bytesRead: reader.bytesRead };
+    reader.close();
+    return result;
+  }
+  const files: Record<string, () => Buffer> = {
+    pcap: () => samplePcap(),
+    pcapng: () => samplePcapng(),
+    'gzip pcap': () => gzipSync(samplePcap({ nanosecond: true })),
+    'gzip pcapng': () => gzipSync(samplePcapng()),
+  };
+  for (const [what, make] of Object.entries(files)) {
+    for (const chunkSize of [undefined, 1, 61]) {
+      test(`${what} read from its path${chunkSize === undefined ? '' : ` in ${chunkSize}-byte reads`}: the records of the stream, the file's size read`, async () => {
+        const bytes = make();
+        const stream = await read(bytes);
+        const r = await readFile(fileOf(bytes), chunkSize);
+        assert.deepEqual(r.faults, []);
+        assert.equal(r.format, stream.format);
+        assert.ok(r.records.length >= 4);
+        // The buffers are reused from read to read: every record must still be what the stream gave.
+        assert.deepEqual(r.records, stream.records);
+        assert.equal(r.bytesRead, bytes.length);
+      });
+    }
+  }
+
+  test('a large gzip capture crosses the worker many times: every record, in order', async () => {
+    const w = new PcapWriter();
+    for (let i = 0; i < 6000; i++) w.add(i, 0, frame(`packet ${i} ${'z'.repeat(i % 1400)}`));
+    const plain = w.toBuffer();
+    assert.ok(plain.length > 3 << 20, 'more than the worker may hand over at once');
+    const r = await readFile(fileOf(gzipSync(plain)));
+    assert.deepEqual(r.faults, []);
+    assert.equal(r.records.length, 6000);
+    r.records.forEach((x, i) => assert.equal(labelOf(x), `packet ${i} ${'z'.repeat(i % 1400)}`));
+  });
+
+  test('gzip cut short in a file: the records before the cut, then the fault', async () => {
+    const w = new PcapWriter();
+    for (let i = 0; i < 200; i++) w.add(i, 0, frame(`packet ${i} ${'z'.repeat(i)}`));
+    const zipped = gzipSync(w.toBuffer());
+    const r = await readFile(fileOf(zipped.subarray(0, zipped.length >> 1)));
+    assert.ok(r.records.length > 0 && r.records.length < 200, `${r.records.length} records`);
+    r.records.forEach((x, i) => assert.equal(labelOf(x), `packet ${i} ${'z'.repeat(i)}`));
+    assert.equal(r.faults.length, 1);
+    assert.match(r.faults[0]!.reason, /^gzip data is corrupt or cut short \(unexpected end of file\)$/);
+  });
+
+  test('a named pipe is read as it comes, gzip too (the worker reads on where the magic was read)', async (t) => {
+    const fifo = join(dir, 'pipe');
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch {
+      t.skip('mkfifo is not available here');
+      return;
+    }
+    for (const bytes of [samplePcap(), gzipSync(samplePcap())]) {
+      const expected = await read(bytes);
+      // Opening a pipe's writing end waits for its reader: the writer goes to the thread pool.
+      const writing = new Promise<void>((resolve, reject) => {
+        const s = createWriteStream(fifo);
+        s.on('error', reject);
+        s.end(bytes, () => resolve());
+      });
+      const r = await readFile(fifo);
+      await writing;
+      assert.deepEqual(r.faults, []);
+      assert.equal(r.format, expected.format);
+      assert.deepEqual(r.records, expected.records);
+    }
+  });
+
+  test('a missing file and a directory: one fault each, in words', async () => {
+    const missing = await readFile(join(dir, 'no-such-capture.pcap'));
+    assert.deepEqual(missing.records, []);
+    assert.equal(missing.faults[0]!.reason, 'no such file');
+    const folder = await readFile(dir);
+    assert.equal(folder.faults[0]!.reason, 'is a directory');
   });
 });
 

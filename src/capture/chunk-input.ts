@@ -2,13 +2,14 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 /**
- * A pull-based view of a byte stream as chunks, with the file offset of each chunk, and transparent gzip:
- * when the first bytes are the gzip magic (1f 8b), whatever the file is called, the chunks are the
- * decompressed bytes (zlib works on libuv's thread pool, off the main thread).
+ * A pull-based view of a capture's bytes as chunks, with the file offset of each chunk, and transparent
+ * gzip: when the first bytes are the gzip magic (1f 8b), whatever the file is called, the chunks are the
+ * decompressed bytes.
  *
  * Call order: `open()` once, then `next()` until it returns null. `error` tells why it stopped early.
+ * A chunk is valid until the next call of `next()`: inputs may reuse its memory after that.
  */
-export class ChunkInput {
+export abstract class ChunkInput {
   /** Offset, in the (decompressed) stream, of the first byte of the chunk `next()` returned last. */
   chunkOffset = 0;
   /** Offset just past the last chunk returned. */
@@ -18,10 +19,29 @@ export class ChunkInput {
   gzip = false;
   error: string | null = null;
 
+  abstract open(): Promise<void>;
+  /** The next chunk, or null at the end of the stream or after an error (then `error` is set). */
+  abstract next(): Promise<Buffer | null>;
+  abstract close(): void;
+
+  protected advance(b: Buffer): Buffer {
+    this.chunkOffset = this.endOffset;
+    this.endOffset += b.length;
+    return b;
+  }
+}
+
+/**
+ * A Node stream as chunks (standard input, tests). Gzip is inflated by a zlib stream, whose work runs on
+ * libuv's thread pool. Files are read by FileInput instead, which reuses its buffers.
+ */
+export class StreamInput extends ChunkInput {
   private iter: AsyncIterator<Buffer> | null = null;
   private pending: Buffer | null = null;
 
-  constructor(private readonly input: Readable) {}
+  constructor(private readonly input: Readable) {
+    super();
+  }
 
   /** Reads the first bytes and decides whether the input is gzip. */
   async open(): Promise<void> {
@@ -72,7 +92,6 @@ export class ChunkInput {
     }
   }
 
-  /** The next chunk, or null at the end of the stream or after an error (then `error` is set). */
   async next(): Promise<Buffer | null> {
     if (this.pending !== null) {
       const p = this.pending;
@@ -87,7 +106,7 @@ export class ChunkInput {
       if (!this.gzip) this.rawBytes += b.length;
       return this.advance(b);
     } catch (e) {
-      this.error = this.gzip ? `gzip data is corrupt or cut short (${describe(e)})` : describe(e);
+      this.error = this.gzip ? gzipError(describe(e)) : describe(e);
       return null;
     }
   }
@@ -96,19 +115,18 @@ export class ChunkInput {
     void this.iter?.return?.();
     this.input.destroy();
   }
-
-  private advance(b: Buffer): Buffer {
-    this.chunkOffset = this.endOffset;
-    this.endOffset += b.length;
-    return b;
-  }
 }
 
 function onceDrain(s: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => s.once('drain', resolve));
 }
 
-function describe(e: unknown): string {
+export function gzipError(why: string): string {
+  return `gzip data is corrupt or cut short (${why})`;
+}
+
+/** A system error in words, as the one-line messages say it. */
+export function describe(e: unknown): string {
   if (e && typeof e === 'object' && 'code' in e) {
     const code = String((e as { code: unknown }).code);
     if (code === 'ENOENT') return 'no such file';

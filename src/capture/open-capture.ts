@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { ChunkInput } from './chunk-input.js';
+import { StreamInput, type ChunkInput } from './chunk-input.js';
+import { FileInput } from './file-input.js';
 import { PcapReader, pcapVariant } from './pcap-reader.js';
 import { PcapngReader, isPcapng } from './pcapng-reader.js';
 import { CaptureFault, RecordBatch, type RecordReader } from './record-batch.js';
@@ -14,33 +15,39 @@ const FOREIGN: Array<[number[], string]> = [
 ];
 
 /**
- * Opens one capture from a byte stream: pcap (either byte order, micro- or nanosecond) or pcapng,
- * gzip-compressed or not, recognised by content rather than by name.
+ * Opens one capture, from a file's path or from a byte stream: pcap (either byte order, micro- or
+ * nanosecond) or pcapng, gzip-compressed or not, recognised by content rather than by name.
  * Never throws for bad input: a reader whose `faults` say what was wrong is returned instead.
+ * `chunkSize`: bytes per read of a file (default 1 MiB; tests make it small).
  */
-export async function openCapture(name: string, stream: Readable): Promise<RecordReader> {
-  const input = new ChunkInput(stream);
+export async function openCapture(name: string, source: string | Readable, options: { chunkSize?: number } = {}): Promise<RecordReader> {
+  const input: ChunkInput = typeof source === 'string' ? new FileInput(source, options.chunkSize) : new StreamInput(source);
   await input.open();
-  if (input.error !== null) return new FailedReader(name, new CaptureFault(name, 0, input.error));
+  const failed = (offset: number, reason: string) => {
+    input.close();
+    return new FailedReader(name, new CaptureFault(name, offset, reason));
+  };
+  if (input.error !== null) return failed(0, input.error);
   // Gather at least the 24 bytes of a pcap file header (stdin may hand them over in small pieces).
   const parts: Buffer[] = [];
   let have = 0;
   while (have < 24) {
     const c = await input.next();
     if (c === null) break;
-    parts.push(c);
+    // A chunk lives until the next one is asked for (a file's buffers are reused): keep copies.
+    parts.push(have + c.length < 24 ? Buffer.from(c) : c);
     have += c.length;
   }
   const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  if (input.error !== null) return new FailedReader(name, new CaptureFault(name, have, input.error));
-  if (head.length === 0) return new FailedReader(name, new CaptureFault(name, 0, 'the file is empty'));
+  if (input.error !== null) return failed(have, input.error);
+  if (head.length === 0) return failed(0, 'the file is empty');
   if (pcapVariant(head) !== null) return new PcapReader(name, input, head);
   if (isPcapng(head)) return new PcapngReader(name, input, head);
   for (const [magic, what] of FOREIGN) {
-    if (magic.every((b, i) => head[i] === b)) return new FailedReader(name, new CaptureFault(name, 0, `this is ${what}`));
+    if (magic.every((b, i) => head[i] === b)) return failed(0, `this is ${what}`);
   }
   const shown = head.subarray(0, 4).toString('hex').replace(/(..)(?=.)/g, '$1 ');
-  return new FailedReader(name, new CaptureFault(name, 0, `not a pcap or pcapng capture (it starts with ${shown})`));
+  return failed(0, `not a pcap or pcapng capture (it starts with ${shown})`);
 }
 
 /** A reader for an input that could not be opened: no records, one fault. */

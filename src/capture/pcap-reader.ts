@@ -1,6 +1,7 @@
 import type { ChunkInput } from './chunk-input.js';
 import { ChunkedReader } from './chunked-reader.js';
 import { MAX_RECORD_BYTES } from './record-batch.js';
+import { u32, u32le } from '../bytes.js';
 
 const USEC_LE = 0xd4c3b2a1; // a1b2c3d4 written little-endian, as readUInt32BE sees it
 const USEC_BE = 0xa1b2c3d4;
@@ -81,16 +82,16 @@ export class PcapReader extends ChunkedReader {
     const end = buf.length;
     let pos = this.pos;
     while (end - pos >= 16) {
-      const cap = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      const cap = le ? u32le(buf, pos + 8) : u32(buf, pos + 8);
       if (cap > MAX_RECORD_BYTES) {
         this.pos = pos;
         this.fail(this.base + pos, `record header claims ${cap} captured bytes (more than ${MAX_RECORD_BYTES}): the file is corrupt here`);
         return;
       }
       if (end - pos - 16 < cap) break;
-      const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-      const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-      const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+      const sec = le ? u32le(buf, pos) : u32(buf, pos);
+      const frac = le ? u32le(buf, pos + 4) : u32(buf, pos + 4);
+      const orig = le ? u32le(buf, pos + 12) : u32(buf, pos + 12);
       if (frac < this.unit) batch.push(buf, pos + 16, cap, orig, sec, frac * this.toNsec, this.linktype, this.base + pos);
       else batch.push(buf, pos + 16, cap, orig, sec + Math.floor(frac / this.unit), (frac % this.unit) * this.toNsec, this.linktype, this.base + pos);
       pos += 16 + cap;
@@ -99,7 +100,7 @@ export class PcapReader extends ChunkedReader {
     if (pos < end) {
       // A record continues in the next chunk: copy what there is of it.
       const rem = end - pos;
-      const cap = rem >= 16 ? (le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)) : -1;
+      const cap = rem >= 16 ? (le ? u32le(buf, pos + 8) : u32(buf, pos + 8)) : -1;
       this.carry = Buffer.allocUnsafe(cap >= 0 ? 16 + cap : 16);
       buf.copy(this.carry, 0, pos, end);
       this.carryLen = rem;

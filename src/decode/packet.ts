@@ -1,3 +1,4 @@
+import { u16, u32, u32le } from '../bytes.js';
 import { FragmentReassembler, type FragmentLimits, DEFAULT_FRAGMENT_LIMITS } from './ip-fragments.js';
 
 /** Link types (tcpdump's LINKTYPE_ registry) that we decode. */
@@ -134,23 +135,23 @@ export class Decoder {
     switch (linktype) {
       case LINK.ETHERNET:
         if (end - o < 14) return Decoded.TRUNCATED_LINK;
-        return this.etherType(b.readUInt16BE(o + 12), b, o + 14, end, pv);
+        return this.etherType(u16(b, o + 12), b, o + 14, end, pv);
       case LINK.LINUX_SLL:
         if (end - o < 16) return Decoded.TRUNCATED_LINK;
-        return this.etherType(b.readUInt16BE(o + 14), b, o + 16, end, pv);
+        return this.etherType(u16(b, o + 14), b, o + 16, end, pv);
       case LINK.LINUX_SLL2:
         if (end - o < 20) return Decoded.TRUNCATED_LINK;
-        return this.etherType(b.readUInt16BE(o), b, o + 20, end, pv);
+        return this.etherType(u16(b, o), b, o + 20, end, pv);
       case LINK.NULL: {
         if (end - o < 4) return Decoded.TRUNCATED_LINK;
         // The address family is in the byte order of the machine that captured.
-        let fam = b.readUInt32LE(o);
-        if (fam > 0xffff) fam = b.readUInt32BE(o);
+        let fam = u32le(b, o);
+        if (fam > 0xffff) fam = u32(b, o);
         return this.family(fam, o + 4);
       }
       case LINK.LOOP:
         if (end - o < 4) return Decoded.TRUNCATED_LINK;
-        return this.family(b.readUInt32BE(o), o + 4);
+        return this.family(u32(b, o), o + 4);
       case LINK.RAW:
       case LINK.RAW_12:
       case LINK.RAW_14:
@@ -184,8 +185,8 @@ export class Decoder {
         case 0x9100:
         case 0x9200:
           if (end - p < 4) return Decoded.TRUNCATED_LINK;
-          if (pv.vlan < 0) pv.vlan = b.readUInt16BE(p) & 0x0fff;
-          type = b.readUInt16BE(p + 2);
+          if (pv.vlan < 0) pv.vlan = u16(b, p) & 0x0fff;
+          type = u16(b, p + 2);
           p += 4;
           continue;
         case 0x8847:
@@ -202,7 +203,7 @@ export class Decoder {
         case 0x8864: {
           // PPPoE session: 6-byte header, then the PPP protocol.
           if (end - p < 8) return Decoded.TRUNCATED_LINK;
-          const proto = b.readUInt16BE(p + 6);
+          const proto = u16(b, p + 6);
           p += 8;
           if (proto === 0x0021) type = 0x0800;
           else if (proto === 0x0057) type = 0x86dd;
@@ -212,7 +213,7 @@ export class Decoder {
         default:
           if (type < 0x0600 && end - p >= 8 && b[p] === 0xaa && b[p + 1] === 0xaa && b[p + 2] === 0x03) {
             // 802.3 length field, LLC/SNAP: the EtherType follows the OUI.
-            type = b.readUInt16BE(p + 6);
+            type = u16(b, p + 6);
             p += 8;
             continue;
           }
@@ -245,16 +246,16 @@ export class Decoder {
     const ihl = (vihl & 15) * 4;
     if (vihl >> 4 !== 4 || ihl < 20) return Decoded.BAD_IP;
     if (end - o < ihl) return Decoded.TRUNCATED_IP;
-    let total = b.readUInt16BE(o + 2);
+    let total = u16(b, o + 2);
     if (total === 0) total = end - o; // segmentation offload: the NIC fills the length in later
     if (total < ihl) return Decoded.BAD_IP;
     pv.ipVersion = 4;
     pv.ttl = b[o + 8]!;
-    pv.src0 = b.readUInt32BE(o + 12);
-    pv.dst0 = b.readUInt32BE(o + 16);
+    pv.src0 = u32(b, o + 12);
+    pv.dst0 = u32(b, o + 16);
     pv.src1 = pv.src2 = pv.src3 = pv.dst1 = pv.dst2 = pv.dst3 = 0;
     const proto = b[o + 9]!;
-    const frag = b.readUInt16BE(o + 6);
+    const frag = u16(b, o + 6);
     const l4 = o + ihl;
     const l4Wire = total - ihl;
     const l4End = Math.min(end, o + total); // Ethernet padding is not payload
@@ -265,7 +266,7 @@ export class Decoder {
         this.fragments.stats.refused++;
         return Decoded.FRAGMENT_REFUSED;
       }
-      const key = `4 ${pv.src0} ${pv.dst0} ${proto} ${b.readUInt16BE(o + 4)}`;
+      const key = `4 ${pv.src0} ${pv.dst0} ${proto} ${u16(b, o + 4)}`;
       const whole = this.fragments.add(key, fragOff, more, b.subarray(l4, l4End), tsSec);
       if (whole === null) return Decoded.FRAGMENT_HELD;
       if (proto !== 6) return Decoded.NOT_TCP;
@@ -280,18 +281,18 @@ export class Decoder {
   private ipv6(b: Buffer, o: number, end: number, tsSec: number, pv: PacketView): Decoded {
     if (end - o < 40) return Decoded.TRUNCATED_IP;
     if (b[o]! >> 4 !== 6) return Decoded.BAD_IP;
-    let payWire = b.readUInt16BE(o + 4);
+    let payWire = u16(b, o + 4);
     if (payWire === 0) payWire = end - o - 40; // jumbogram or offload
     pv.ipVersion = 6;
     pv.ttl = b[o + 7]!;
-    pv.src0 = b.readUInt32BE(o + 8);
-    pv.src1 = b.readUInt32BE(o + 12);
-    pv.src2 = b.readUInt32BE(o + 16);
-    pv.src3 = b.readUInt32BE(o + 20);
-    pv.dst0 = b.readUInt32BE(o + 24);
-    pv.dst1 = b.readUInt32BE(o + 28);
-    pv.dst2 = b.readUInt32BE(o + 32);
-    pv.dst3 = b.readUInt32BE(o + 36);
+    pv.src0 = u32(b, o + 8);
+    pv.src1 = u32(b, o + 12);
+    pv.src2 = u32(b, o + 16);
+    pv.src3 = u32(b, o + 20);
+    pv.dst0 = u32(b, o + 24);
+    pv.dst1 = u32(b, o + 28);
+    pv.dst2 = u32(b, o + 32);
+    pv.dst3 = u32(b, o + 36);
     const wireEnd = o + 40 + payWire;
     return this.ipv6Headers(b, o + 40, Math.min(end, wireEnd), wireEnd, b[o + 6]!, tsSec, pv);
   }
@@ -320,7 +321,7 @@ export class Decoder {
         case 44: {
           if (capEnd - p < 8) return Decoded.TRUNCATED_IP;
           const next = b[p]!;
-          const offFlags = b.readUInt16BE(p + 2);
+          const offFlags = u16(b, p + 2);
           const fragOff = offFlags & 0xfff8;
           const more = (offFlags & 1) !== 0;
           p += 8;
@@ -332,7 +333,7 @@ export class Decoder {
             this.fragments.stats.refused++;
             return Decoded.FRAGMENT_REFUSED;
           }
-          const key = `6 ${pv.src0} ${pv.src1} ${pv.src2} ${pv.src3} ${pv.dst0} ${pv.dst1} ${pv.dst2} ${pv.dst3} ${b.readUInt32BE(p - 4)}`;
+          const key = `6 ${pv.src0} ${pv.src1} ${pv.src2} ${pv.src3} ${pv.dst0} ${pv.dst1} ${pv.dst2} ${pv.dst3} ${u32(b, p - 4)}`;
           const whole = this.fragments.add(key, fragOff, more, b.subarray(p, capEnd), tsSec);
           if (whole === null) return Decoded.FRAGMENT_HELD;
           pv.buf = whole;
@@ -357,12 +358,12 @@ function tcp(b: Buffer, o: number, capEnd: number, wireLen: number, pv: PacketVi
   if (hdr < 20 || hdr > wireLen) return Decoded.BAD_TCP;
   pv.tcpOff = o;
   pv.tcpHdrLen = hdr;
-  pv.sport = b.readUInt16BE(o);
-  pv.dport = b.readUInt16BE(o + 2);
-  pv.seq = b.readUInt32BE(o + 4);
-  pv.ack = b.readUInt32BE(o + 8);
+  pv.sport = u16(b, o);
+  pv.dport = u16(b, o + 2);
+  pv.seq = u32(b, o + 4);
+  pv.ack = u32(b, o + 8);
   pv.flags = b[o + 13]!;
-  pv.window = b.readUInt16BE(o + 14);
+  pv.window = u16(b, o + 14);
   pv.mss = -1;
   pv.wscale = -1;
   pv.sackPermitted = false;
@@ -392,7 +393,7 @@ function options(b: Buffer, p: number, end: number, pv: PacketView): void {
     if (len < 2 || p + len > end) return; // malformed: stop reading options, keep the segment
     switch (kind) {
       case 2:
-        if (len === 4) pv.mss = b.readUInt16BE(p + 2);
+        if (len === 4) pv.mss = u16(b, p + 2);
         break;
       case 3:
         if (len === 3) pv.wscale = b[p + 2]!;
@@ -403,16 +404,16 @@ function options(b: Buffer, p: number, end: number, pv: PacketView): void {
       case 5: {
         const n = Math.min(4, (len - 2) >> 3);
         for (let i = 0; i < n; i++) {
-          pv.sack[i * 2] = b.readUInt32BE(p + 2 + i * 8);
-          pv.sack[i * 2 + 1] = b.readUInt32BE(p + 6 + i * 8);
+          pv.sack[i * 2] = u32(b, p + 2 + i * 8);
+          pv.sack[i * 2 + 1] = u32(b, p + 6 + i * 8);
         }
         pv.sackCount = n;
         break;
       }
       case 8:
         if (len === 10) {
-          pv.tsVal = b.readUInt32BE(p + 2);
-          pv.tsEcr = b.readUInt32BE(p + 6);
+          pv.tsVal = u32(b, p + 2);
+          pv.tsEcr = u32(b, p + 6);
         }
         break;
     }
@@ -453,3 +454,4 @@ export function formatIpv6Groups(g: readonly number[]): string {
   if (bestAt < 0) return hex.join(':');
   return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }
+

@@ -1,0 +1,101 @@
+/**
+ * Inflates a gzip capture in a worker thread, so that decompression (serial, and slower than the
+ * analysis) runs beside the analysis instead of before each chunk of it.
+ *
+ * It reads the file descriptor from where the main thread left it (after `head`, the bytes it read to
+ * recognise gzip), inflates with zlib, and packs the output into chunks of `chunkSize` bytes, each
+ * transferred (not copied) to the main thread. At most `ahead` chunks are out at once: the main thread
+ * gives each back when it is done with it, and the worker fills it again. So memory stays bounded
+ * whatever the file's size, and a slow analysis slows the decompression rather than piling chunks up.
+ */
+import { read } from 'node:fs';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { createGunzip } from 'node:zlib';
+
+export type FromGunzip =
+  | { type: 'chunk'; chunk: ArrayBuffer; length: number; raw: number }
+  | { type: 'end'; raw: number }
+  | { type: 'error'; message: string; gzip: boolean; raw?: number };
+
+interface Start {
+  fd: number;
+  head: Uint8Array;
+  port: MessagePort;
+  chunkSize: number;
+  ahead: number;
+}
+
+const { fd, head, port, chunkSize, ahead } = workerData as Start;
+const gunzip = createGunzip({ chunkSize });
+const spare: ArrayBuffer[] = [];
+let out = 0;
+let current: Buffer | null = null;
+let filled = 0;
+let raw = head.length;
+let failed = false;
+
+port.on('message', (back: ArrayBuffer) => {
+  out--;
+  spare.push(back);
+  if (gunzip.isPaused()) gunzip.resume();
+});
+
+function send(): void {
+  if (current === null || filled === 0) return;
+  const chunk = current.buffer as ArrayBuffer;
+  port.postMessage({ type: 'chunk', chunk, length: filled, raw } satisfies FromGunzip, [chunk]);
+  out++;
+  current = null;
+  filled = 0;
+  if (out >= ahead) gunzip.pause();
+}
+
+gunzip.on('data', (b: Buffer) => {
+  let at = 0;
+  while (at < b.length) {
+    if (current === null) {
+      const ab = spare.pop() ?? new ArrayBuffer(chunkSize);
+      current = Buffer.from(ab, 0, chunkSize);
+    }
+    const n = Math.min(b.length - at, chunkSize - filled);
+    b.copy(current, filled, at, at + n);
+    filled += n;
+    at += n;
+    if (filled === chunkSize) send();
+  }
+});
+gunzip.on('end', () => {
+  if (failed) return;
+  send();
+  port.postMessage({ type: 'end', raw } satisfies FromGunzip);
+});
+gunzip.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'Z_BUF_ERROR' ? 'unexpected end of file' : e.message, true));
+
+function fail(message: string, gzip: boolean): void {
+  if (failed) return;
+  failed = true;
+  send(); // what was inflated before the fault is still analysed
+  port.postMessage({ type: 'error', message, gzip, raw } satisfies FromGunzip);
+}
+
+/** Feeds the compressed bytes in, one buffer at a time, waiting for zlib to take each before the next. */
+async function feed(): Promise<void> {
+  await written(Buffer.from(head.buffer, head.byteOffset, head.length));
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, null, (e, k) => (e ? reject(e) : resolve(k))));
+    if (n === 0) break;
+    raw += n;
+    // zlib has consumed the bytes when the write's callback comes: then buf can be filled again.
+    await written(buf.subarray(0, n));
+  }
+  gunzip.end();
+}
+
+function written(b: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => gunzip.write(b, (e) => (e ? reject(e) : resolve())));
+}
+
+feed().catch((e: NodeJS.ErrnoException) => {
+  if (!failed) fail(e.code === 'EISDIR' ? 'is a directory' : e.message, e.code === undefined || e.code.startsWith('Z_'));
+});
