@@ -6,12 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { PacketLog } from '../src/flow/packet-log.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { DEFAULT_FTP_OPTIONS, FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/render/context.js';
 import { renderPackets } from '../src/render/packets.js';
 import { renderSummary } from '../src/render/summary.js';
@@ -364,4 +366,83 @@ test('packets: without the handshake, the first segment seen in each direction s
   assert.match(rows[1]!, / 40001 → 21 \[ACK\] Seq=1 Ack=12 Win=\d+ Len=0 /);
   assert.match(rows[2]!, /Request: USER anonymous/);
   assert.match(rows[3]!, / 21 → 40001 \[ACK\] Seq=12 Ack=17 /);
+});
+
+// ---------------------------------------------------------------------------
+// The summary without the commands kept (what `-v summary` asks of the analysis), and long tables
+// ---------------------------------------------------------------------------
+
+/** Every capture of fixtures/, and of ../shared/conformance when it is there. */
+function everyCapture(): string[] {
+  const paths = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap')).map((f) => fileURLToPath(new URL(f, FIXTURES)));
+  const conformance = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
+  if (existsSync(conformance)) {
+    for (const dir of readdirSync(conformance, { recursive: true, withFileTypes: true })) {
+      if (dir.isFile() && /\.pcap(ng)?(\.gz)?$/.test(dir.name)) paths.push(join(dir.parentPath, dir.name));
+    }
+  }
+  return paths.sort();
+}
+
+async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: string; model: ReturnType<FtpAnalyzer['result']> }> {
+  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges });
+  const capture = await analyze(await openCapture(path, path), ftp);
+  const model = ftp.result();
+  const text = await renderSummary(new ViewContext(model, capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
+  return { text, model };
+}
+
+test('the summary is the same whether the analysis keeps the commands or only counts them', async () => {
+  const captures = everyCapture();
+  assert.ok(captures.length >= 10);
+  let commands = 0;
+  for (const path of captures) {
+    const full = await summaryOf(path, true);
+    const lean = await summaryOf(path, false);
+    assert.equal(lean.text, full.text, path);
+    assert.deepEqual(lean.model.findings, full.model.findings, path);
+    assert.deepEqual(lean.model.transfers, full.model.transfers, path);
+    for (const [i, s] of lean.model.sessions.entries()) {
+      const kept = full.model.sessions[i]!;
+      assert.deepEqual(s.exchanges, [], `${path}: nothing kept`);
+      assert.equal(s.commands, kept.exchanges.filter((ex) => ex.request !== null).length, `${path}: session ${s.id} counts its commands`);
+      commands += s.commands;
+    }
+  }
+  assert.ok(commands > 100, `${commands} commands compared`);
+});
+
+test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {
+  // 230 sessions, each a login and a NOOP: a sessions table of three slices.
+  const frames: Frame[] = [];
+  for (let i = 0; i < 230; i++) {
+    const conv = new TcpConversation({ client: { ip: '10.0.0.1', port: 20000 + i }, server: { ip: '10.0.0.2', port: 21 } })
+      .handshake()
+      .send(false, '220 ready\r\n')
+      .send(true, `USER user${i}\r\n`)
+      .send(false, '331 password\r\n')
+      .send(true, 'PASS x\r\n')
+      .send(false, '230 ok\r\n')
+      .send(true, 'NOOP\r\n')
+      .send(false, '200 ok\r\n')
+      .close(true);
+    frames.push(...conv.frames);
+  }
+  const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
+  const f = await analyseStream('many.pcap', () => Readable.from([bytes]));
+  for (const width of [80, 200]) {
+    const text = await renderSummary(f.context({ width }));
+    const table = text.split('\n\n')[0]!.split('\n').filter((l) => /^[┌├│└]/.test(l));
+    // One top border, one bottom border, every line as wide as the first.
+    assert.equal(table.filter((l) => l.startsWith('┌')).length, 1, `width ${width}`);
+    assert.equal(table.filter((l) => l.startsWith('└')).length, 1, `width ${width}`);
+    const w = displayWidth(table[0]!);
+    for (const l of table) assert.equal(displayWidth(l), w, `width ${width}: ${l}`);
+    for (let i = 0; i < 230; i++) assert.ok(text.includes(`user${i} `) || text.includes(`user${i}\n`) || new RegExp(`user${i}\\b`).test(text), `user${i}`);
+    // Rows are separated as in one table: a separator before each session but the first.
+    const rowStarts = table.filter((l) => /^│\s*\d+\s*│/.test(l)).length;
+    assert.equal(rowStarts, 230, `width ${width}`);
+    const separators = table.filter((l) => l.startsWith('├')).length;
+    assert.ok(separators === 230 || separators <= 1, `width ${width}: ${separators} separators (one between rows when rows are separated, else none or the head's)`);
+  }
 });

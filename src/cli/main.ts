@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions } from '../analyze.js';
 import { MergedReader, openCapture } from '../capture/open-capture.js';
@@ -32,6 +32,8 @@ export const EXIT_INPUT = 1;
 export const EXIT_USAGE = 2;
 
 const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'] as const;
+/** Views that read nothing of the commands and replies but their number (the model can let them go). */
+const COUNTING_VIEWS = new Set(['summary', 'connections']);
 /** Views that need every packet of the FTP connections. */
 const PACKET_VIEWS = new Set(['walkthrough', 'ladder', 'packets']);
 /** The capture `ftpscope demo` explains: the classic active-mode session. */
@@ -269,8 +271,7 @@ function checkNumbers(p: Parsed): string | null {
 async function run(p: Parsed, io: Io): Promise<number> {
   const readers: RecordReader[] = [];
   for (const name of p.captures) {
-    const stream = name === '-' ? io.stdin : createReadStream(name, { highWaterMark: 1 << 20 });
-    readers.push(await openCapture(name === '-' ? 'standard input' : name, stream));
+    readers.push(await openCapture(name === '-' ? 'standard input' : name, name === '-' ? io.stdin : name));
   }
   const reader = readers.length === 1 ? readers[0]! : new MergedReader(readers);
   const options: AnalyzeOptions = {
@@ -292,6 +293,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
     extract: p.extract === null ? undefined : { dir: p.extract, listings: p.extractListings },
     showPasswords: p.showPasswords,
     sniff: p.sniff,
+    keepExchanges: !(p.format === 'text' && p.view.every((v) => COUNTING_VIEWS.has(v))),
     limits: {
       ...DEFAULT_FTP_LIMITS,
       maxLineLength: Math.floor(p.maxLineLength),

@@ -1,7 +1,7 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, Finding, FtpAnalysis, FtpSession, LiveEvent, Prediction, PredictionSource, Reply, SessionDigest, Severity, TimelineEvent, Totals, Transfer } from '../model/ftp-model.js';
+import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Severity, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import { Extractor, type ExtractOptions, type FileSink, type ManifestEntry } from './extract.js';
 import { isKnownCommand, type DataUse } from './commands.js';
@@ -160,6 +160,11 @@ export interface FtpOptions {
   onSessionDone?: (analysis: FtpAnalysis) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
   sniff: boolean;
+  /**
+   * Keep every command and reply in the model (default). False for outputs that read none (the summary
+   * and connection tables): then memory does not grow with the commands, only with sessions and transfers.
+   */
+  keepExchanges?: boolean;
   limits: FtpLimits;
 }
 
@@ -183,6 +188,7 @@ interface LivePrediction {
 export class FtpAnalyzer implements TcpListener, SessionEngine {
   clock: Readonly<Stamp> = { frame: 0, sec: 0, nsec: 0 };
   readonly limits: FtpLimits;
+  readonly keepExchanges: boolean;
   readonly log = new ConnectionLog();
   private readonly sessions = new Map<number, ControlSession>();
   private readonly predictions = new Map<number, Prediction>();
@@ -220,6 +226,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
+    this.keepExchanges = options.keepExchanges ?? true;
     this.extractor = options.extract === undefined ? null : new Extractor(options.extract);
   }
 
@@ -413,6 +420,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.predictions.set(p.id, p);
     s.model.predictions.push(p.id);
     ex.prediction = p.id;
+    s.keep(ex);
     if (p.thirdParty) {
       this.finding('third-party', 'alert', s.id, [frame], `${source} asks the server to connect to ${advertised}:${p.to.port}, not to the client ${s.client.address}: a third-party transfer or an FTP bounce`);
     }
@@ -568,6 +576,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       exchange: ex.index,
       command: ex.command,
       path: ex.path ?? (ex.argument !== '' ? ex.argument : s.cwd),
+      cwd: ex.cwd ?? s.cwd,
+      request: ex.request,
       direction: use,
       mode: p?.mode ?? 'unknown',
       prediction: p?.id ?? null,
@@ -591,6 +601,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       cause: null,
     };
     s.restOffset = null;
+    s.keep(ex);
     this.transfers.set(t.id, t);
     this.totals.transfers++;
     s.model.transfers.push(t.id);
@@ -639,8 +650,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const t of this.transfers.values()) {
       if (t.connection !== null || t.prediction !== null || t.final !== null) continue;
       const s = this.sessions.get(t.session)!;
-      const ex = s.model.exchanges[t.exchange];
-      if (!involves(o.conn, s) || ex?.request == null || now - seconds(ex.request) > 5) continue;
+      if (!involves(o.conn, s) || t.request === null || now - seconds(t.request) > 5) continue;
       this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
       this.bindTransfer(t, o, 'unpredicted');
       return true;
@@ -718,7 +728,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const m = s.model;
     const findings = this.findings.filter((f) => f.session === id);
     this.digests.push({
-      id, client: m.client, server: m.server, user: m.user, login: m.login, commands: m.exchanges.length,
+      id, client: m.client, server: m.server, user: m.user, login: m.login, commands: m.commands,
       transfers: m.transfers.length, bytes: m.transfers.reduce((n, t) => n + (this.transfers.get(t)?.bytes ?? 0), 0),
       start: m.start, end: m.end, findings: findings.reduce((n, f) => n + f.count, 0),
     });
@@ -832,7 +842,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
-    return withLazyTimeline({ sessions, predictions, transfers, findings: this.findings, connections });
+    const a = { sessions, predictions, transfers, findings: this.findings, connections };
+    return lazyTimeline(a, () => buildTimeline(sessions, predictions, transfers, connections));
   }
 
   /**
@@ -856,8 +867,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */
   private conclude(t: Transfer, final: boolean): void {
     if (final && t.wrongDirectionBytes > 0) {
-      const s = this.sessions.get(t.session)!;
-      const frame = s.model.exchanges[t.exchange]?.request?.frame ?? 0;
+      const frame = t.request?.frame ?? 0;
       const expected = t.direction === 'upload' ? 'from the client to the server' : 'from the server to the client';
       this.finding('wrong-direction', 'warning', t.session, [frame], `${t.command} ${t.path}: its data should flow ${expected}, but ${t.wrongDirectionBytes} bytes went the other way on its data connection`);
     }
@@ -882,7 +892,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         const s = this.sessions.get(t.session);
         const refused = s?.model.predictions.map((id) => this.predictions.get(id)).filter((p) => p !== undefined && p.status === 'refused' && p.exchange < t.exchange).at(-1);
         if (refused !== undefined) {
-          const reply = s!.model.exchanges[refused.exchange]?.replies.at(-1);
+          const reply = s!.exchange(refused.exchange)?.replies.at(-1);
           t.cause = `the server refused the ${refused.source} to ${refused.to.address}:${refused.to.port}${reply ? ` (${reply.code} ${reply.message})` : ''}, so it had nowhere to connect (${t.final})`;
         }
       }
@@ -912,10 +922,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     if (m.anonymous && m.login === 'success') {
       this.finding('anonymous-login', 'info', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], `anonymous login as "${m.user}"`);
-      const writes = m.exchanges.filter((e) => WRITES.has(e.command) && e.replies.some((r) => r.code >= 200 && r.code < 300));
+      const writes = s.writes;
       if (writes.length > 0) {
         const uploads = transfers.filter((t) => t.direction === 'upload' && t.status === 'complete').length;
-        this.finding('anonymous-write', 'warning', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), `an anonymous user changed the server: ${writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`).join(', ')}${writes.length > 5 ? ` and ${writes.length - 5} more` : ''}${uploads > 0 ? ` (${uploads} upload${uploads === 1 ? '' : 's'})` : ''}: anonymous write access lets anyone store files there`);
+        this.finding('anonymous-write', 'warning', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), `an anonymous user changed the server: ${writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`).join(', ')}${s.writeCount > 5 ? ` and ${s.writeCount - 5} more` : ''}${uploads > 0 ? ` (${uploads} upload${uploads === 1 ? '' : 's'})` : ''}: anonymous write access lets anyone store files there`);
       }
     }
   }
@@ -932,8 +942,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     for (const g of groups.values()) {
       const t = g[0]!;
-      const s = this.sessions.get(t.session)!;
-      const frames = g.slice(0, 10).map((x) => s.model.exchanges[x.exchange]?.request?.frame ?? 0);
+      const frames = g.slice(0, 10).map((x) => x.request?.frame ?? 0);
       const what = g.length === 1 ? `${t.command} ${t.path}` : `${g.length} transfers (the first: ${t.command} ${t.path})`;
       this.finding(`transfer-${t.status}`, t.status === 'failed' ? 'warning' : 'notice', t.session, frames, `${what}: ${t.status}: ${t.cause}`);
     }
@@ -1068,8 +1077,6 @@ function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transf
   return events.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.frame - b[0].at.frame || a[1] - b[1]).map(([e]) => e);
 }
 
-/** Commands that change the server's files. */
-const WRITES = new Set(['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'RNTO', 'SITE']);
 
 /** RFC 1918, RFC 4193 (fc00::/7), and the shared NAT range (RFC 6598). */
 export function isPrivate(address: string): boolean {
@@ -1084,20 +1091,4 @@ export function isPublic(address: string): boolean {
   if (address.includes(':')) return !/^(::1?$|fe[89ab][0-9a-f]:|2001:db8:)/i.test(address);
   const [a, b, c] = address.split('.').map(Number) as [number, number, number];
   return !(a === 127 || a === 0 || (a === 169 && b === 254) || (a === 192 && b === 0 && c === 2) || (a === 198 && (b === 18 || b === 19 || (b === 51 && c === 100))) || (a === 203 && b === 0 && c === 113) || a >= 224);
-}
-
-/**
- * The analysis with its timeline built on first use (it has an event per packet-level step: a million
- * objects for a busy capture, which most views never read). JSON output reads it like any property.
- */
-function withLazyTimeline(a: Omit<FtpAnalysis, 'timeline'>): FtpAnalysis {
-  let timeline: TimelineEvent[] | null = null;
-  const out = a as FtpAnalysis;
-  Object.defineProperty(out, 'timeline', {
-    enumerable: true,
-    configurable: true,
-    get: () => (timeline ??= buildTimeline(a.sessions, a.predictions, a.transfers, a.connections)),
-    set: (v: TimelineEvent[]) => (timeline = v),
-  });
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { FtpAnalysis } from '../model/ftp-model.js';
+import { lazyTimeline, type FtpAnalysis } from '../model/ftp-model.js';
 
 /** Users whose password is by convention an e-mail address, shown as it is (Zeek's list). */
 const OPEN_USERS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
@@ -14,8 +14,7 @@ export function passwordIsPublic(user: string | null): boolean {
  * The PASS commands' arguments are hidden too. A copy: the model itself keeps what was sent.
  */
 export function maskPasswords(a: FtpAnalysis): FtpAnalysis {
-  return {
-    ...a,
+  return lazyTimeline({
     sessions: a.sessions.map((s) => {
       let user: string | null = null;
       const exchanges = s.exchanges.map((ex) => {
@@ -30,5 +29,9 @@ export function maskPasswords(a: FtpAnalysis): FtpAnalysis {
         exchanges,
       };
     }),
-  };
+    predictions: a.predictions,
+    transfers: a.transfers,
+    findings: a.findings,
+    connections: a.connections,
+  }, () => a.timeline);
 }

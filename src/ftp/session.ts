@@ -42,6 +42,8 @@ export const DEFAULT_FTP_LIMITS: FtpLimits = {
 export interface SessionEngine {
   readonly clock: Readonly<Stamp>;
   readonly limits: FtpLimits;
+  /** Keep every exchange in the model (false: only those a transfer or prediction names; see keep()). */
+  readonly keepExchanges: boolean;
   /** A data connection was announced (PORT/EPRT/LPRT command, or 227/228/229 reply). */
   predict(s: ControlSession, ex: Exchange, source: PredictionSource, parsed: Parsed | { valid: true; port: number }, setup: Stamp): void;
   /** The reply to a PORT/EPRT/LPRT command. */
@@ -63,6 +65,8 @@ const VERB = /^[A-Za-z]+$/;
 const MAX_VERB = 12;
 /** RFC 2228: commands wrapped in integrity or confidentiality protection. */
 const PROTECTED = new Set(['MIC', 'CONF', 'ENC']);
+/** Commands that change the server's files. */
+const WRITES = new Set(['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'RNTO', 'SITE']);
 const ANONYMOUS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
 
 /**
@@ -87,6 +91,13 @@ export class ControlSession implements StreamSink {
   /** Sizes from 213 replies to SIZE, by full path (the latest few only). */
   readonly sizes = new Map<string, number>();
   private droppedExchanges = 0;
+  /** Exchanges given an index so far (kept in the model or not). */
+  private exchangeCount = 0;
+  /** When exchanges are not all kept: those the analysis refers to (transfers, predictions), by index. */
+  private readonly kept = new Map<number, Exchange>();
+  /** Commands that changed the server's files and were accepted (the first 20), and how many in all. */
+  readonly writes: Exchange[] = [];
+  writeCount = 0;
 
   constructor(
     readonly conn: Connection,
@@ -117,6 +128,7 @@ export class ControlSession implements StreamSink {
       cwdUncertainFrom: null,
       dataProtected: false,
       exchanges: [],
+      commands: 0,
       predictions: [],
       transfers: [],
       dropped: { commands: 0, replies: 0 },
@@ -193,6 +205,7 @@ export class ControlSession implements StreamSink {
       this.engine.finding('protected-commands', 'info', this.id, [l.first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
     this.commandsSent++;
+    this.model.commands++;
     const info = commandInfo(verb);
     const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
     const ex = this.addExchange({
@@ -240,7 +253,21 @@ export class ControlSession implements StreamSink {
     if (info?.data !== undefined) this.engine.startTransfer(this, ex, info.data);
   }
 
+  /** The exchange at `index`, when it is kept. */
+  exchange(index: number): Exchange | undefined {
+    return this.model.exchanges[index] ?? this.kept.get(index);
+  }
+
+  /** Keeps an exchange the analysis refers to, when exchanges are not all kept. */
+  keep(ex: Exchange): void {
+    if (!this.engine.keepExchanges) this.kept.set(ex.index, ex);
+  }
+
   private addExchange(ex: Exchange): Exchange {
+    if (!this.engine.keepExchanges) {
+      ex.index = this.exchangeCount++;
+      return ex; // paired and acted on; kept only if something refers to it
+    }
     if (this.model.exchanges.length >= this.engine.limits.maxExchanges) {
       this.droppedExchanges++;
       return ex; // still paired and acted on, not kept
@@ -359,6 +386,10 @@ export class ControlSession implements StreamSink {
     const code = reply.code;
     const ok = code >= 200 && code < 300;
     const frame = reply.start.frame;
+    if (ok && WRITES.has(ex.command) && !this.writes.includes(ex)) {
+      if (this.writes.length < 20) this.writes.push(ex);
+      this.writeCount++;
+    }
     switch (ex.command) {
       case 'USER':
         if (code === 230) this.login(ex.argument, null, 'success', frame);

@@ -108,6 +108,10 @@ export interface Transfer {
   command: string;
   /** Full path (or the argument, or '' for a listing of the working directory). */
   path: string;
+  /** The working directory when the command was sent ('.' while it is not known). */
+  cwd: string;
+  /** When the command was sent. */
+  request: Stamp | null;
   /** download: server to client; upload: client to server; listing: server to client. */
   direction: 'download' | 'upload' | 'listing';
   mode: 'active' | 'passive' | 'unknown';
@@ -188,7 +192,13 @@ export interface FtpSession {
   protectedFrom: number | null;
   /** PROT P was accepted: data connections are TLS-protected. */
   dataProtected: boolean;
+  /**
+   * The commands and their replies. Empty when the analysis was asked not to keep them (views that need
+   * none, such as the summary: see FtpOptions.keepExchanges); `commands` counts them all the same.
+   */
   exchanges: Exchange[];
+  /** Commands the client sent, kept in `exchanges` or not. */
+  commands: number;
   predictions: number[];
   transfers: number[];
   /** Commands and replies not shown because a limit was hit. */
@@ -273,4 +283,20 @@ export interface Totals {
   transfers: number;
   bytes: number;
   findings: Record<string, number>;
+}
+
+/**
+ * Gives `a` a timeline built on first use by `build` (it has an event per packet-level step: a million
+ * objects for a busy capture, which most views never read). JSON output reads it like any property.
+ * Copies of an analysis must not spread it ({...a} would build it): they call this again.
+ */
+export function lazyTimeline<T extends Omit<FtpAnalysis, 'timeline'>>(a: T, build: () => TimelineEvent[]): T & FtpAnalysis {
+  let timeline: TimelineEvent[] | null = null;
+  Object.defineProperty(a, 'timeline', {
+    enumerable: true,
+    configurable: true,
+    get: () => (timeline ??= build()),
+    set: (v: TimelineEvent[]) => (timeline = v),
+  });
+  return a as T & FtpAnalysis;
 }

@@ -1,4 +1,4 @@
-import type { FtpAnalysis, FtpSession } from '../model/ftp-model.js';
+import { lazyTimeline, type FtpAnalysis, type FtpSession } from '../model/ftp-model.js';
 
 /** What to show: sessions chosen by number or endpoint, by host, and by time. */
 export interface SessionFilter {
@@ -39,14 +39,14 @@ export function filterAnalysis(a: FtpAnalysis, f: SessionFilter): FtpAnalysis {
   for (const s of a.sessions) if (keep.has(s.id)) conns.add(s.connection);
   for (const t of a.transfers) if (keep.has(t.session) && t.connection !== null) conns.add(t.connection);
   for (const p of a.predictions) if (keep.has(p.session) && p.connection !== null) conns.add(p.connection);
-  return {
-    ...a,
+  return lazyTimeline({
     sessions: a.sessions.filter((s) => keep.has(s.id)),
+    // Predictions and transfers stay whole: they are looked up by id.
+    predictions: a.predictions,
+    transfers: a.transfers,
     findings: a.findings.filter((x) => x.session !== null && keep.has(x.session)),
     connections: a.connections.filter((c) => conns.has(c.id)),
-    timeline: a.timeline.filter((e) => e.session !== null && keep.has(e.session)),
-    // Predictions and transfers stay whole: they are looked up by id.
-  };
+  }, () => a.timeline.filter((e) => e.session !== null && keep.has(e.session)));
 }
 
 /** Reads a time: seconds since the epoch, an ISO 8601 date, or "+N" seconds after `start`. Null when not a time. */

@@ -122,7 +122,7 @@ function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
   const transfers = s.transfers.map((id) => ctx.by.transfer(id)).filter((t): t is Transfer => t !== undefined);
   const notComplete = transfers.filter((t) => t.status !== 'complete').length;
   const bytes = transfers.reduce((n, t) => n + t.bytes, 0);
-  const commands = s.exchanges.filter((ex) => ex.request !== null).length + s.dropped.commands;
+  const commands = s.commands;
   const findings = a.findings.filter((f) => f.session === s.id);
   const worst = worstSeverity(findings);
 
@@ -224,11 +224,10 @@ function transferTable(ctx: ViewContext, transfers: Transfer[], conns: Map<numbe
 }
 
 function transferFields(ctx: ViewContext, t: Transfer, conns: Map<number, ConnectionSummary>): TransferFields {
-  const s = ctx.by.session(t.session);
   const p = t.prediction === null ? undefined : ctx.by.prediction(t.prediction);
   const c = t.connection === null ? undefined : conns.get(t.connection);
   let path = t.path;
-  if (path === '') path = s?.exchanges[t.exchange]?.cwd ?? '(working directory)';
+  if (path === '') path = t.cwd;
   let bytes = group(t.bytes);
   if (t.missingBytes > 0) bytes += ` (+${group(t.missingBytes)} missing)`;
   const result = `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
@@ -390,28 +389,53 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
   const multiLine = rows.some((r) => r.some((c, i) => parts(c).length > 1 || cellWidth(c) > widths[i]!));
 
   const style = ctx.options.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
-  const t = new Table({
-    head: columns.map((col, i) => col.head.split('\n').flatMap((l) => wrap(l, widths[i]!)).join('\n')),
-    colWidths: widths.map((w) => w + 1),
-    colAligns: columns.map((col) => (col.numeric ? 'right' : 'left')),
-    style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
-    ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
-  });
-  for (const r of rows) {
-    t.push(
-      r.map((c, i) =>
-        parts(c)
-          .flatMap((p) => {
-            // Text from the wire can be very long: a bounded cell keeps the table library's work bounded.
-            const lines = wrap(cutText(partText(p), 1000), widths[i]!);
-            return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
-          })
-          .join('\n'),
-      ),
-    );
+  const head = columns.map((col, i) => col.head.split('\n').flatMap((l) => wrap(l, widths[i]!)).join('\n'));
+  const render = (from: number, to: number, withHead: boolean): string => {
+    const t = new Table({
+      head: withHead ? head : [],
+      colWidths: widths.map((w) => w + 1),
+      colAligns: columns.map((col) => (col.numeric ? 'right' : 'left')),
+      style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
+      ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
+    });
+    for (let k = from; k < to; k++) {
+      t.push(
+        rows[k]!.map((c, i) =>
+          parts(c)
+            .flatMap((p) => {
+              // Text from the wire can be very long: a bounded cell keeps the table library's work bounded.
+              const lines = wrap(cutText(partText(p), 1000), widths[i]!);
+              return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
+            })
+            .join('\n'),
+        ),
+      );
+    }
+    return t.toString();
+  };
+  if (rows.length <= TABLE_SLICE) return render(0, rows.length, true);
+  // cli-table3 lays a table out in time quadratic in its rows (each cell is checked against every row
+  // above it): a summary of ten thousand sessions would take minutes. The columns' widths are fixed
+  // here, so slices of rows drawn apart line up: they are joined where one's bottom border meets the
+  // next one's top border (a row separator between them when rows are separated).
+  const out: string[] = [];
+  let separator: string | null = null;
+  for (let from = 0; from < rows.length; from += TABLE_SLICE) {
+    const to = Math.min(rows.length, from + TABLE_SLICE);
+    const lines = render(from, to, from === 0).split('\n');
+    if (from === 0) separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
+    else {
+      lines.shift();
+      if (separator !== null) out.push(separator);
+    }
+    if (to < rows.length) lines.pop();
+    out.push(...lines);
   }
-  return t.toString();
+  return out.join('\n');
 }
+
+/** Rows drawn by one cli-table3 table (see table()). */
+const TABLE_SLICE = 100;
 
 /** "1 transfer", "3 transfers", "3 (1 not complete) transfers" as "3 transfers (1 not complete)". */
 function plural(count: string, noun: string): string {
