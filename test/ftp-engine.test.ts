@@ -10,6 +10,8 @@ import { openCapture } from '../src/capture/open-capture.js';
 import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
 import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
+import { resolvePath } from '../src/ftp/paths.js';
+import { prng } from '../src/testing/random.js';
 
 const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
 const SERVER: Endpoint = { ip: '10.0.0.2', port: 21 };
@@ -389,4 +391,34 @@ test('data flowing against its command (bytes from the client during a RETR) is 
   const m = await analyseFrames(s.build());
   assert.equal(m.transfers[0]!.wrongDirectionBytes, 9);
   assert.ok(m.findings.some((f) => f.kind === 'wrong-direction'));
+});
+
+// ---------------------------------------------------------------------------
+// Paths: the quick cases agree with the general folding
+// ---------------------------------------------------------------------------
+
+test('resolvePath folds "." and "..", never above the root, and stays relative to an unknown start', () => {
+  assert.equal(resolvePath('/', 'pub'), '/pub');
+  assert.equal(resolvePath('/pub', 'a/b'), '/pub/a/b');
+  assert.equal(resolvePath('/pub/a', '../b'), '/pub/b');
+  assert.equal(resolvePath('/pub', '/x//y/./z/'), '/x/y/z');
+  assert.equal(resolvePath('/', '../../etc'), '/etc');
+  assert.equal(resolvePath('.', 'file'), './file');
+  assert.equal(resolvePath('.', '../up'), './../up');
+  assert.equal(resolvePath('.', '/abs'), '/abs');
+  assert.equal(resolvePath('./pub', 'f'), './pub/f');
+});
+
+test('resolvePath: the quick paths give what the general folding gives (20,000 random paths)', () => {
+  const rnd = prng(7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const segments = ['a', 'pub', 'x y', '.', '..', '', '.hidden', '..x', 'é'];
+  const path = () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(segments)).join('/');
+  const cwds = ['/', '.', '/pub', '/pub/a', './pub', './..', 'C:\\dir', 'DISK$USER:[DIR]'];
+  for (let i = 0; i < 20_000; i++) {
+    const cwd = rnd() < 0.5 ? pick(cwds) : resolvePath(pick(cwds), path());
+    const arg = (rnd() < 0.3 ? '/' : '') + path();
+    // A last "." segment means nothing, and takes the general folding (a "." segment is never quick).
+    assert.equal(resolvePath(cwd, arg), resolvePath(cwd, arg === '' ? '.' : `${arg}/.`), `${JSON.stringify(cwd)} + ${JSON.stringify(arg)}`);
+  }
 });

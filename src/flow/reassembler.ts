@@ -346,7 +346,9 @@ export class HalfStream {
     while (n > 0) {
       const pos = at % w;
       const k = Math.min(n, w - pos);
-      buf.copy(hist, pos, src, src + k);
+      // Control lines are short: a loop beats Buffer.copy's call overhead below a few hundred bytes.
+      if (k < 256) for (let j = 0; j < k; j++) hist[pos + j] = buf[src + j]!;
+      else buf.copy(hist, pos, src, src + k);
       at += k;
       src += k;
       n -= k;

@@ -189,6 +189,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   clock: Readonly<Stamp> = { frame: 0, sec: 0, nsec: 0 };
   readonly limits: FtpLimits;
   readonly keepExchanges: boolean;
+  readonly streaming: boolean;
   readonly log = new ConnectionLog();
   private readonly sessions = new Map<number, ControlSession>();
   private readonly predictions = new Map<number, Prediction>();
@@ -227,6 +228,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
     this.keepExchanges = options.keepExchanges ?? true;
+    this.streaming = options.onEvent !== undefined;
     this.extractor = options.extract === undefined ? null : new Extractor(options.extract);
   }
 

@@ -232,7 +232,7 @@ export const KNOWN_VERBS: readonly string[] = Object.freeze([...COMMANDS.keys()]
 /** What `verb` is (case-insensitive), or undefined for a verb none of the RFCs or common extensions define. */
 export function commandInfo(verb: string): CommandInfo | undefined {
   if (typeof verb !== 'string') return undefined;
-  return COMMANDS.get(verb.trim().toUpperCase());
+  return COMMANDS.get(verb) ?? COMMANDS.get(verb.trim().toUpperCase());
 }
 
 /** True when `code` is a valid reply to `verb` (unknown verbs: any code from 100 to 599 is valid). */

@@ -67,6 +67,12 @@ export class LineReader {
         this.firstFrame = clock.frame;
         this.firstSec = clock.sec;
         this.firstNsec = clock.nsec;
+        if (stop < end && stop - start <= this.maxLine) {
+          // The whole line is in this segment (the usual case): read where it lies, no copy.
+          this.emitFrom(buf, start, stop - start, clock);
+          start = stop + 1;
+          continue;
+        }
       }
       const room = this.maxLine - this.pendingLen;
       const take = Math.min(stop - start, room);
@@ -119,11 +125,20 @@ export class LineReader {
   private emit(clock: Readonly<Stamp>, truncated: boolean, length: number): void {
     let n = this.pendingLen;
     if (!truncated && n > 0 && this.pending[n - 1] === CR) n--;
-    const bytes = this.pending.indexOf(IAC) >= 0 && this.pending.indexOf(IAC) < n ? stripTelnet(this.pending, n) : this.pending.subarray(0, n);
     this.pendingLen = 0;
+    this.tell(textOf(this.pending, 0, n), clock, truncated, length);
+  }
+
+  /** A whole line at buf[off, off + len), without its LF. */
+  private emitFrom(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
+    const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
+    this.tell(textOf(buf, off, n), clock, false, len);
+  }
+
+  private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {
     this.lines++;
     this.onLine({
-      text: decode(bytes),
+      text,
       first: { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec },
       last: { frame: clock.frame, sec: clock.sec, nsec: clock.nsec },
       truncated,
@@ -159,6 +174,28 @@ export function stripTelnet(b: Buffer, n: number): Buffer {
     }
   }
   return out.subarray(0, o);
+}
+
+/**
+ * Latin-1 text of b[start, end). Buffer's own latin1Slice, which toString('latin1') calls after checks
+ * that cost as much as the decoding of a short line; toString where a Node lacks it.
+ */
+const latin1: (b: Buffer, start: number, end: number) => string = (() => {
+  const own = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+  return typeof own === 'function' ? (b, start, end) => own.call(b, start, end) : (b, start, end) => b.toString('latin1', start, end);
+})();
+
+/** The text of a line's bytes b[off, off + n): telnet commands removed, then decoded (see decode). */
+function textOf(b: Buffer, off: number, n: number): string {
+  const end = off + n;
+  for (let i = off; i < end; i++) {
+    if (b[i]! >= 0x80) {
+      const bytes = b.subarray(off, end);
+      return decode(bytes.indexOf(IAC) >= 0 ? stripTelnet(bytes, n) : bytes);
+    }
+  }
+  // ASCII: no telnet command (IAC is 0xFF), and Latin-1 is ASCII.
+  return latin1(b, off, end);
 }
 
 /** UTF-8 when the bytes are UTF-8 (RFC 2640), else Latin-1, so every byte shows as something. */

@@ -8,6 +8,15 @@ export const UNKNOWN_DIR = '.';
 
 /** Resolves `arg` against `cwd`, folding "." and ".." (never above the root of an absolute path). */
 export function resolvePath(cwd: string, arg: string): string {
+  // The common cases, cheaply: an absolute path with nothing to fold, or names under the start directory
+  // or under a known directory (known directories are resolved, hence already folded).
+  if (arg.charCodeAt(0) === SLASH) {
+    if (arg.length > 1 && onlyNames(arg, 1)) return arg;
+  } else if (arg !== '' && onlyNames(arg, 0)) {
+    if (cwd === '/') return `/${arg}`;
+    if (cwd === UNKNOWN_DIR) return `./${arg}`;
+    if (cwd.charCodeAt(0) === SLASH) return `${cwd}/${arg}`;
+  }
   const absolute = arg.startsWith('/');
   const base = absolute ? '/' : cwd;
   const parts = base === '/' ? [] : base.split('/').filter((p) => p !== '');
@@ -24,6 +33,22 @@ export function resolvePath(cwd: string, arg: string): string {
   if (rooted) return `/${parts.join('/')}`;
   if (parts.length === 0 || parts[0] !== '.') parts.unshift('.');
   return parts.join('/');
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** True when every '/'-separated segment of s, from `from` on, is a name: not empty, not "." or "..". */
+function onlyNames(s: string, from: number): boolean {
+  let start = from;
+  for (let i = from; i <= s.length; i++) {
+    if (i < s.length && s.charCodeAt(i) !== SLASH) continue;
+    const len = i - start;
+    if (len === 0) return false;
+    if (s.charCodeAt(start) === DOT && (len === 1 || (len === 2 && s.charCodeAt(start + 1) === DOT))) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 /**

@@ -53,6 +53,8 @@ export interface SessionEngine {
   /** A reply to a data-bearing command. */
   transferReply(s: ControlSession, ex: Exchange, reply: Reply): void;
   finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void;
+  /** Someone listens to emit() (streaming outputs): without one, events are not even made. */
+  readonly streaming: boolean;
   /** Tells what just became known (for streaming outputs). */
   emit(event: LiveEvent): void;
   /** A login failed (for brute-force detection across sessions). */
@@ -90,6 +92,8 @@ export class ControlSession implements StreamSink {
   type: string | null = null;
   /** Sizes from 213 replies to SIZE, by full path (the latest few only). */
   readonly sizes = new Map<string, number>();
+  private readonly sizeOrder: string[] = [];
+  private sizeNext = 0;
   private droppedExchanges = 0;
   /** Exchanges given an index so far (kept in the model or not). */
   private exchangeCount = 0;
@@ -226,7 +230,7 @@ export class ControlSession implements StreamSink {
       this.engine.finding('too-many-pending-commands', 'notice', this.id, [l.first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
     }
     this.pending.push(ex);
-    this.engine.emit({ type: 'command', at: l.first, session: this.id, exchange: ex });
+    if (this.engine.streaming) this.engine.emit({ type: 'command', at: l.first, session: this.id, exchange: ex });
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
@@ -342,12 +346,12 @@ export class ControlSession implements StreamSink {
       this.greetingSeen = true;
       this.model.greeting = reply;
       const greeting = this.addExchange({ index: 0, command: '<init>', argument: '', path: null, cwd: null, request: null, replies: [reply], responseTime: null, prediction: null, transfer: null });
-      this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: greeting, reply });
+      if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: greeting, reply });
       return;
     }
     if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
     ex.replies.push(reply);
-    this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
+    if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
     this.act(ex, reply);
   }
 
@@ -469,7 +473,13 @@ export class ControlSession implements StreamSink {
   }
 
   private rememberSize(path: string, n: number): void {
-    if (this.sizes.size >= 64) this.sizes.delete(this.sizes.keys().next().value!);
+    if (!this.sizes.has(path)) {
+      // The oldest of the last 64 paths goes.
+      const old = this.sizeOrder[this.sizeNext];
+      if (old !== undefined) this.sizes.delete(old);
+      this.sizeOrder[this.sizeNext] = path;
+      this.sizeNext = (this.sizeNext + 1) % 64;
+    }
     this.sizes.set(path, n);
   }
 }
