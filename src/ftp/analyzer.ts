@@ -571,7 +571,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   startTransfer(s: ControlSession, ex: Exchange, use: DataUse): void {
     const p = this.predictionFor(s);
-    const announced = ex.path !== null ? (s.sizes.get(ex.path) ?? null) : null;
+    const announced = ex.path !== null ? s.sizeOf(ex.path) : null;
     const t: Transfer = {
       id: ++this.transferIds,
       session: s.id,

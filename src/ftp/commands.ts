@@ -226,6 +226,16 @@ function build(verb: string, spec: Spec): CommandInfo {
 
 const COMMANDS: ReadonlyMap<string, CommandInfo> = new Map(Object.entries(TABLE).map(([verb, spec]) => [verb, build(verb, spec)]));
 
+/** The valid replies of each verb, as a table by code (the question is asked for every reply). */
+const VALID: ReadonlyMap<string, Uint8Array> = new Map(
+  [...COMMANDS].map(([verb, info]) => {
+    const valid = new Uint8Array(1000);
+    for (const code of info.replies) valid[code] = 1;
+    if (info.anyReply) valid.fill(1, 100, 600);
+    return [verb, valid];
+  }),
+);
+
 /** Every verb in the table, in the order above. */
 export const KNOWN_VERBS: readonly string[] = Object.freeze([...COMMANDS.keys()]);
 
@@ -238,6 +248,8 @@ export function commandInfo(verb: string): CommandInfo | undefined {
 /** True when `code` is a valid reply to `verb` (unknown verbs: any code from 100 to 599 is valid). */
 export function isValidReply(verb: string, code: number): boolean {
   if (!Number.isInteger(code)) return false;
+  const valid = VALID.get(verb);
+  if (valid !== undefined) return code >= 0 && code < valid.length && valid[code] === 1;
   const info = commandInfo(verb);
   if (info === undefined || info.anyReply) return (code >= 100 && code <= 599) || (info !== undefined && info.replies.includes(code));
   return info.replies.includes(code);

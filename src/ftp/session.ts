@@ -61,8 +61,8 @@ export interface SessionEngine {
   loginFailed(s: ControlSession, frame: number): void;
 }
 
-const REPLY_LINE = /^(\d{3})([ -]|$)(.*)$/s;
-const VERB = /^[A-Za-z]+$/;
+const SPACE = 0x20;
+const DASH = 0x2d;
 /** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
 const MAX_VERB = 12;
 /** RFC 2228: commands wrapped in integrity or confidentiality protection. */
@@ -90,9 +90,12 @@ export class ControlSession implements StreamSink {
   cwd: string = UNKNOWN_DIR;
   restOffset: number | null = null;
   type: string | null = null;
-  /** Sizes from 213 replies to SIZE, by full path (the latest few only). */
-  readonly sizes = new Map<string, number>();
-  private readonly sizeOrder: string[] = [];
+  /**
+   * Sizes from 213 replies to SIZE, by full path: the last 64, in a ring. Looked up only for a transfer,
+   * compared then; hashing every SIZE's path into a map cost more than the rest of its reply.
+   */
+  private readonly sizePaths: string[] = [];
+  private readonly sizeValues: number[] = [];
   private sizeNext = 0;
   private droppedExchanges = 0;
   /** Exchanges given an index so far (kept in the model or not). */
@@ -193,9 +196,10 @@ export class ControlSession implements StreamSink {
     this.model.end = l.last;
     const text = l.text;
     const sp = text.indexOf(' ');
-    const verb = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
+    const word = sp < 0 ? text : text.slice(0, sp);
+    const verb = isUpper(word) ? word : word.toUpperCase();
     const arg = sp < 0 ? '' : text.slice(sp + 1);
-    if (!VERB.test(verb)) {
+    if (!onlyLetters(verb)) {
       this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
       return;
     }
@@ -288,17 +292,17 @@ export class ControlSession implements StreamSink {
     const text = l.text;
     const multi = this.multi;
     if (multi !== null) {
-      const m = REPLY_LINE.exec(text);
-      const code = m ? Number(m[1]) : -1;
-      if (code === multi.code && m![2] !== '-') {
+      const code = replyCode(text);
+      const sep = separator(text);
+      if (code === multi.code && sep !== DASH) {
         multi.lines.push(text);
         this.multi = null;
-        this.reply(code, multi.lines, m![3]!.trimStart(), multi.start, l.last);
+        this.reply(code, multi.lines, replyText(text), multi.start, l.last);
         return;
       }
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
       // sent after the multi-line reply began closes it.
-      if (m && m[2] === ' ' && this.commandsSent > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
+      if (code >= 0 && sep === SPACE && this.commandsSent > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
         this.closeMulti(l.first, `a ${multi.code}- multi-line reply was never closed`);
       } else {
         if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
@@ -309,8 +313,8 @@ export class ControlSession implements StreamSink {
         return;
       }
     }
-    const m = REPLY_LINE.exec(text);
-    if (m === null) {
+    const code = replyCode(text);
+    if (code < 0) {
       const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
       if (other !== null) {
         this.engine.finding('not-ftp', 'alert', this.id, [l.first.frame], `the server on port ${this.server.port} speaks ${other}, not FTP: ${quote(text)} — a service hidden behind the FTP port, or a port redirected elsewhere`);
@@ -319,16 +323,15 @@ export class ControlSession implements StreamSink {
       }
       return;
     }
-    const code = Number(m[1]);
     if (code < 100 || code > 699) {
-      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `reply code ${m[1]} is outside 100-699: ${quote(text)}`);
+      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `reply code ${text.slice(0, 3)} is outside 100-699: ${quote(text)}`);
       return;
     }
-    if (m[2] === '-') {
+    if (separator(text) === DASH) {
       this.multi = { code, lines: [text], start: l.first, commandsBefore: this.commandsSent };
       return;
     }
-    this.reply(code, [text], m[3]!.trimStart(), l.first, l.last);
+    this.reply(code, [text], replyText(text), l.first, l.last);
   }
 
   private closeMulti(at: Readonly<Stamp>, why: string): void {
@@ -362,7 +365,9 @@ export class ControlSession implements StreamSink {
     // even when the client pipelined commands before it.
     if (!this.greetingSeen && (code === 220 || code === 120 || (code === 421 && pending.length === 0))) return null;
     this.greetingSeen = true;
-    const i = pending.findIndex((p) => isValidReply(p.command, code));
+    let i = 0;
+    while (i < pending.length && !isValidReply(pending[i]!.command, code)) i++;
+    if (i === pending.length) i = -1;
     if (i < 0) {
       // Its command is not in the capture (lost, or sent before the capture began), or the reply is
       // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
@@ -473,15 +478,20 @@ export class ControlSession implements StreamSink {
   }
 
   private rememberSize(path: string, n: number): void {
-    if (!this.sizes.has(path)) {
-      // The oldest of the last 64 paths goes.
-      const old = this.sizeOrder[this.sizeNext];
-      if (old !== undefined) this.sizes.delete(old);
-      this.sizeOrder[this.sizeNext] = path;
-      this.sizeNext = (this.sizeNext + 1) % 64;
-    }
-    this.sizes.set(path, n);
+    this.sizePaths[this.sizeNext] = path;
+    this.sizeValues[this.sizeNext] = n;
+    this.sizeNext = (this.sizeNext + 1) % 64;
   }
+
+  /** The size a SIZE reply gave for the path (the latest), or null. */
+  sizeOf(path: string): number | null {
+    for (let k = 1; k <= this.sizePaths.length; k++) {
+      const i = (this.sizeNext - k + 64) % 64;
+      if (this.sizePaths[i] === path) return this.sizeValues[i]!;
+    }
+    return null;
+  }
+
 }
 
 function looksLikeCommand(b: Buffer, off: number, len: number): boolean {
@@ -492,6 +502,44 @@ function looksLikeCommand(b: Buffer, off: number, len: number): boolean {
 
 function looksLikeReply(b: Buffer, off: number, len: number): boolean {
   return len >= 4 && isDigit(b[off]!) && isDigit(b[off + 1]!) && isDigit(b[off + 2]!) && (b[off + 3] === 0x20 || b[off + 3] === 0x2d);
+}
+
+/**
+ * A reply line is three digits, then a space, a dash (a multi-line reply goes on) or the end of the line.
+ * Its code, or -1 when the line is not one.
+ */
+function replyCode(text: string): number {
+  if (text.length < 3) return -1;
+  const a = text.charCodeAt(0) - 0x30;
+  const b = text.charCodeAt(1) - 0x30;
+  const c = text.charCodeAt(2) - 0x30;
+  if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  const sep = separator(text);
+  return sep === -1 || sep === SPACE || sep === DASH ? a * 100 + b * 10 + c : -1;
+}
+
+/** The character after a reply's code (-1 at the end of the line). */
+function separator(text: string): number {
+  return text.length > 3 ? text.charCodeAt(3) : -1;
+}
+
+/** A reply's text: what follows the code and its separator, leading blanks removed. */
+function replyText(text: string): string {
+  return text.length > 4 ? text.slice(4).trimStart() : '';
+}
+
+function isUpper(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return false;
+  }
+  return true;
+}
+
+function onlyLetters(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!isLetter(s.charCodeAt(i))) return false;
+  return true;
 }
 
 function isLetter(c: number): boolean {
