@@ -26,7 +26,10 @@ interface Start {
 }
 
 const { fd, head, port, chunkSize, ahead } = workerData as Start;
-const gunzip = createGunzip({ chunkSize });
+// zlib inflates faster into larger output buffers (measured here: 4 MiB ~5% faster than 1 MiB); what
+// it gives is packed into chunks of chunkSize for the main thread all the same.
+const IN_CHUNK = 1 << 20;
+const gunzip = createGunzip({ chunkSize: 4 << 20 });
 const spare: ArrayBuffer[] = [];
 let out = 0;
 let current: Buffer | null = null;
@@ -78,16 +81,24 @@ function fail(message: string, gzip: boolean): void {
   port.postMessage({ type: 'error', message, gzip, raw } satisfies FromGunzip);
 }
 
-/** Feeds the compressed bytes in, one buffer at a time, waiting for zlib to take each before the next. */
+/**
+ * Feeds the compressed bytes in: two buffers in turn, the next read while zlib inflates the last one.
+ * zlib has consumed a buffer's bytes when its write's callback comes: then it can be filled again.
+ */
 async function feed(): Promise<void> {
   await written(Buffer.from(head.buffer, head.byteOffset, head.length));
-  const buf = Buffer.allocUnsafe(1 << 20);
+  const bufs = [Buffer.allocUnsafe(IN_CHUNK), Buffer.allocUnsafe(IN_CHUNK)];
+  const readInto = (b: Buffer) => new Promise<number>((resolve, reject) => read(fd, b, 0, b.length, null, (e, k) => (e ? reject(e) : resolve(k))));
+  let turn = 0;
+  let next = readInto(bufs[0]!);
   for (;;) {
-    const n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, null, (e, k) => (e ? reject(e) : resolve(k))));
+    const n = await next;
     if (n === 0) break;
     raw += n;
-    // zlib has consumed the bytes when the write's callback comes: then buf can be filled again.
-    await written(buf.subarray(0, n));
+    const inflating = written(bufs[turn]!.subarray(0, n));
+    turn ^= 1;
+    next = readInto(bufs[turn]!);
+    await inflating;
   }
   gunzip.end();
 }
