@@ -294,6 +294,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
     showPasswords: p.showPasswords,
     sniff: p.sniff,
     keepExchanges: !(p.format === 'text' && p.view.every((v) => COUNTING_VIEWS.has(v))),
+    logEveryConnection: p.format === 'text' && p.view.includes('connections'),
     limits: {
       ...DEFAULT_FTP_LIMITS,
       maxLineLength: Math.floor(p.maxLineLength),

@@ -57,6 +57,7 @@ export interface ConnectionSummary {
  */
 export class ConnectionLog implements TcpListener {
   readonly connections: ConnectionSummary[] = [];
+  private readonly byId = new Map<number, ConnectionSummary>();
   private readonly gapsByConn = new Map<number, { gaps: GapRecord[]; omitted: number }>();
 
   constructor(private readonly maxGaps = 1000) {}
@@ -79,7 +80,7 @@ export class ConnectionLog implements TcpListener {
   closed(c: Connection): void {
     const g = this.gapsByConn.get(c.id) ?? { gaps: [], omitted: 0 };
     this.gapsByConn.delete(c.id);
-    this.connections.push({
+    const summary: ConnectionSummary = {
       id: c.id,
       ipVersion: c.ipVersion,
       client: { address: c.clientAddress, port: c.cPort },
@@ -99,11 +100,19 @@ export class ConnectionLog implements TcpListener {
       toClient: direction(c, 1),
       gaps: g.gaps,
       gapsOmitted: g.omitted,
-    });
+    };
+    this.connections.push(summary);
+    this.byId.set(c.id, summary);
+  }
+
+  /** A closed connection's summary, by id. */
+  get(id: number): ConnectionSummary | undefined {
+    return this.byId.get(id);
   }
 
   /** Forgets connections (a long live capture keeps only what it still reports). */
   forget(ids: ReadonlySet<number>): void {
+    for (const id of ids) this.byId.delete(id);
     const kept = this.connections.filter((c) => !ids.has(c.id));
     this.connections.length = 0;
     this.connections.push(...kept);

@@ -165,6 +165,11 @@ export interface FtpOptions {
    * and connection tables): then memory does not grow with the commands, only with sessions and transfers.
    */
   keepExchanges?: boolean;
+  /**
+   * Keep a summary of every TCP connection, FTP or not (default), for the connection list. False: only
+   * FTP's, so that memory does not grow with the capture's other traffic.
+   */
+  logEveryConnection?: boolean;
   limits: FtpLimits;
 }
 
@@ -273,8 +278,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   closed(conn: Connection): void {
-    // A live capture logs only FTP's connections (and forgets them with their session).
-    if (!this.options.release || this.ftpConnections.has(conn.id)) this.log.closed(conn);
+    // A live capture logs only FTP's connections (and forgets them with their session). A file's analysis
+    // logs them all for the connection list; without it, those of FTP and of FTP's hosts (a transfer may
+    // still claim one of these once it is closed).
+    const ftpish = this.ftpConnections.has(conn.id) || (!this.options.release && this.observers.has(conn.id));
+    if ((!this.options.release && this.options.logEveryConnection !== false) || ftpish) this.log.closed(conn);
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
       session.finish();
@@ -863,7 +871,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.reportLogins(s, transfers);
     this.reportTransfers(transfers);
     this.reportUnused(predictions);
-    this.reportUnanswered(predictions, new Map(this.log.sorted().map((c) => [c.id, c])));
+    this.reportUnanswered(predictions);
   }
 
   /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */
@@ -951,9 +959,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   /** Predicted data connections that were tried but never established: the SYN unanswered, or refused. */
-  private reportUnanswered(predictions: Prediction[], byId: Map<number, ConnectionSummary>): void {
+  private reportUnanswered(predictions: Prediction[]): void {
     for (const p of predictions) {
-      const c = p.connection === null ? undefined : byId.get(p.connection);
+      const c = p.connection === null ? undefined : this.log.get(p.connection);
       if (c === undefined || c.handshake.synAck !== null || c.handshake.syn === null) continue;
       const refused = c.teardown.rst !== null;
       const tries = c.toServer.packets;
