@@ -29,7 +29,8 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
   --seed N         seed of the generated captures (default 1)
   --runs N         runs of each measurement, the median is kept (default 3; startup: at least 10)
   --linear         only the linearity check: the summary view on 250 MB of traffic, and on the same
-                   traffic twice and four times over (500 and 1000 MB)
+                   traffic twice and four times over (500 and 1000 MB); a full run makes it too
+  --no-linear      leave the linearity check out of a full run
   --file CAPTURE   the same measurements on a real capture instead of generated ones
   --out FILE       where to write the figures as JSON (default bench/results.json; with --linear,
                    bench/results-linear.json)
@@ -253,6 +254,23 @@ function memoryTargets(captures: readonly Capture[]): Target[] {
   return targets;
 }
 
+/** The same traffic 1, 2 and 4 times over (what changes is the size, not the kind of traffic), measured. */
+async function measureLinear(cache: string, seed: number, runs: number): Promise<Capture[]> {
+  const captures = LINEAR_ROUNDS.map((rounds) => generated(cache, 'mixed', LINEAR_BASE_MB, seed, rounds));
+  for (const c of captures) {
+    log(`measuring ${c.name} (linearity)`);
+    await warm(c.path);
+    await run(c, 'cat (read ceiling)', ['cat', c.path], runs);
+    await run(c, 'ftpscope -v summary', [node, bin, '-v', 'summary', c.path], runs);
+  }
+  return captures;
+}
+
+/** ftpscope's fixed cost: the time of the default views on the small fixture. */
+function fixedCost(fixture: Capture): number {
+  return find(fixture, 'ftpscope (default views)')?.m.seconds ?? 0;
+}
+
 function gzipTarget(plain: Capture, gz: Capture): Target {
   const p = find(plain, 'ftpscope -v summary');
   const g = find(gz, 'ftpscope -v summary');
@@ -371,6 +389,7 @@ async function main(): Promise<number> {
       size: { type: 'string' }, sizes: { type: 'string' }, full: { type: 'boolean' }, small: { type: 'string' },
       seed: { type: 'string' }, runs: { type: 'string' }, linear: { type: 'boolean' }, file: { type: 'string' },
       out: { type: 'string' }, cache: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean' },
+      'no-linear': { type: 'boolean' },
     },
     strict: true,
   });
@@ -418,16 +437,9 @@ async function main(): Promise<number> {
     targets.push(...speedTargets(c), packetsTarget(c, `packets per second (${c.name})`));
     targets.push(...memoryTargets([c]), ...startupTargets());
   } else if (mode === 'linear') {
-    // The same traffic 1, 2 and 4 times over: what changes is the size, not the kind of traffic.
-    for (const rounds of LINEAR_ROUNDS) captures.push(generated(cache, 'mixed', LINEAR_BASE_MB, seed, rounds));
-    for (const c of captures) {
-      log(`measuring ${c.name}`);
-      await warm(c.path);
-      await run(c, 'cat (read ceiling)', ['cat', c.path], runs);
-      await run(c, 'ftpscope -v summary', [node, bin, '-v', 'summary', c.path], runs);
-    }
-    const fixed = find(fixtureCapture, 'ftpscope (default views)')?.m.seconds ?? 0;
-    targets.push(linearTarget(captures, fixed), ...memoryTargets(captures).filter((t) => t.name.includes('summary')));
+    const linear = await measureLinear(cache, seed, runs);
+    captures.push(...linear);
+    targets.push(linearTarget(linear, fixedCost(fixtureCapture)), ...memoryTargets(linear).filter((t) => t.name.includes('summary')));
   } else {
     const mixed = sizes.map((s) => generated(cache, 'mixed', s, seed));
     const gz = await gzipped(mixed[0]!);
@@ -444,9 +456,14 @@ async function main(): Promise<number> {
       await run(small, 'cat (read ceiling)', ['cat', small.path], runs);
       await run(small, 'ftpscope -v summary', [node, bin, '-v', 'summary', small.path], runs);
     }
+    // Every target in one run: the linearity check too (its captures are cached after the first run).
+    const linear = a['no-linear'] ? [] : await measureLinear(cache, seed, runs);
+    captures.push(...linear);
     targets.push(...speedTargets(mixed[0]!));
     if (small) targets.push(packetsTarget(small, `packets per second on the small-packet capture (${small.name})`));
-    targets.push(...memoryTargets(mixed), gzipTarget(mixed[0]!, gz), ...startupTargets());
+    targets.push(...memoryTargets(mixed), gzipTarget(mixed[0]!, gz));
+    if (linear.length > 0) targets.push(linearTarget(linear, fixedCost(fixtureCapture)));
+    targets.push(...startupTargets());
   }
 
   // Report
