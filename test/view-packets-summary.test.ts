@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
@@ -18,6 +19,7 @@ import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/rend
 import { renderPackets } from '../src/render/packets.js';
 import { renderSummary } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
+import { asciiWidth } from '../src/render/table.js';
 import { TcpConversation, framesToPcap, type Frame } from '../src/testing/capture-writer.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
@@ -445,4 +447,23 @@ test('a table of more rows than cli-table3 draws at once is drawn in slices that
     const separators = table.filter((l) => l.startsWith('├')).length;
     assert.ok(separators === 230 || separators <= 1, `width ${width}: ${separators} separators (one between rows when rows are separated, else none or the head's)`);
   }
+});
+
+test('the quick width of table text is string-width\'s, for every character it accepts', async () => {
+  // string-width as cli-table3 loads it; its own `default` is the original function even once
+  // loadTable() has put the quick one in front of it (see src/render/table.ts).
+  const require = createRequire(createRequire(import.meta.url).resolve('cli-table3/src/utils.js'));
+  const loaded = require('string-width') as ((s: string) => number) & { default?: (s: string) => number };
+  const stringWidth = loaded.default ?? loaded;
+  let accepted = 0;
+  for (let c = 0; c < 0x3000; c++) {
+    const ch = String.fromCharCode(c);
+    const quick = asciiWidth(`a${ch}b`);
+    if (quick === undefined) continue;
+    accepted++;
+    assert.equal(quick, stringWidth(`a${ch}b`), `U+${c.toString(16).padStart(4, '0')}`);
+  }
+  assert.ok(accepted > 300, `${accepted} characters accepted`);
+  assert.equal(asciiWidth('a\u001b[31mb'), undefined, 'escapes go to string-width');
+  assert.equal(asciiWidth('中'), undefined, 'wide characters go to string-width');
 });

@@ -197,7 +197,11 @@ export class ControlSession implements StreamSink {
     const text = l.text;
     const sp = text.indexOf(' ');
     const word = sp < 0 ? text : text.slice(0, sp);
-    const verb = isUpper(word) ? word : word.toUpperCase();
+    const upper = isUpper(word) ? word : word.toUpperCase();
+    const info = commandInfo(upper);
+    // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
+    // again (the switches below, the reply's pairing and acting) costs nothing.
+    const verb = info?.verb ?? upper;
     const arg = sp < 0 ? '' : text.slice(sp + 1);
     if (!onlyLetters(verb)) {
       this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
@@ -214,7 +218,6 @@ export class ControlSession implements StreamSink {
     }
     this.commandsSent++;
     this.model.commands++;
-    const info = commandInfo(verb);
     const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
     const ex = this.addExchange({
       index: 0,

@@ -16,8 +16,8 @@ let loaded: TableClass | undefined;
  *
  * It also measures every piece of text it lays out with string-width, which builds the regular
  * expressions of ansi-regex and emoji-regex anew on each call: a tenth of a second for a summary of a few
- * hundred rows. Plain printable ASCII (all our cells are sanitised, most are ASCII) is as wide as it is
- * long, so such text gets its length; anything else goes to string-width as before.
+ * hundred rows. Text of one-column characters only (see asciiWidth) is as wide as it is long, so such
+ * text gets its length; anything else goes to string-width as before.
  */
 export async function loadTable(): Promise<TableClass> {
   if (loaded) return loaded;
@@ -50,12 +50,20 @@ export async function loadTable(): Promise<TableClass> {
   return Table;
 }
 
-/** The width of printable ASCII text (its length), or undefined when the text has anything else. */
-function asciiWidth(s: string): number | undefined {
+/**
+ * The width of text made only of characters one column wide for string-width too (its length): printable
+ * ASCII, Latin-1's letters and signs, and the box-drawing characters of the tables' own borders, which
+ * cli-table3 measures again and again. Undefined when the text has anything else.
+ */
+export function asciiWidth(s: string): number | undefined {
   if (typeof s !== 'string') return undefined;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return undefined;
+    if (c >= 0x20 && c <= 0x7e) continue;
+    // Not the soft hyphen, nor the two that emoji-regex may count as emoji (© ®).
+    if (c >= 0xa0 && c <= 0xff && c !== 0xa9 && c !== 0xad && c !== 0xae) continue;
+    if (c >= 0x2500 && c <= 0x257f) continue;
+    return undefined;
   }
   return s.length;
 }
