@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main, type Io } from '../src/cli/main.js';
@@ -420,4 +420,20 @@ test('main() in-process: a missing file resolves to 1 with one line naming it', 
   const err = lines(f.stderr());
   assert.equal(err.length, 1, f.stderr());
   assert.ok(err[0]!.includes(missing), err[0]);
+});
+
+test('--format json is written an element at a time, and is exactly JSON.stringify with two spaces', async () => {
+  const { writeJson, safeJson } = await import('../src/cli/main.js');
+  const values: Array<Record<string, unknown>> = [
+    {},
+    { a: [], b: {}, c: null, d: 'x\u0085y\u2028', e: [1, 'two', { three: [3, [4]] }], f: undefined, g: [undefined, null], h: { i: [] } },
+    { ftpscope: '0.1.0', sessions: [{ id: 1, exchanges: [{ command: 'USER', replies: [{ code: 331, lines: ['331 ok'] }] }] }, { id: 2, exchanges: [] }] },
+  ];
+  for (const v of values) {
+    const chunks: string[] = [];
+    const out = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
+    await writeJson(out, v);
+    assert.equal(chunks.join(''), `${safeJson(v, 2)}\n`);
+    if (Object.keys(v).length > 1) assert.ok(chunks.length > 3, 'written in pieces');
+  }
 });

@@ -323,7 +323,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   });
   const shown = p.showPasswords ? model : maskPasswords(model);
   if (p.format === 'json') {
-    await write(io.stdout, `${safeJson({ ftpscope: version(), capture: summary, ...shown }, 2)}\n`);
+    await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown });
   } else if (p.format === 'ndjson') {
     // The events went out as the analysis went; the end says what the capture held.
     await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
@@ -375,6 +375,37 @@ function ndjsonWriter(out: Writable, showPasswords: boolean): (e: LiveEvent) => 
  */
 export function safeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Writes safeJson(value, 2) and a line end, one element of each top-level array at a time (with
+ * back-pressure), so that the text of a large model is never held whole: byte for byte the same output.
+ */
+export async function writeJson(out: Writable, value: Record<string, unknown>): Promise<void> {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  if (entries.length === 0) return write(out, '{}\n');
+  await write(out, '{\n');
+  for (const [i, [key, v]] of entries.entries()) {
+    const head = `  ${JSON.stringify(key)}: `;
+    const end = i < entries.length - 1 ? ',\n' : '\n';
+    if (!Array.isArray(v) || v.length === 0) {
+      await write(out, `${head}${indentLines(safeJson(v, 2), '  ')}${end}`);
+      continue;
+    }
+    await write(out, `${head}[\n`);
+    for (let k = 0; k < v.length; k++) {
+      // JSON.stringify writes null for what it cannot write in an array (undefined, functions).
+      const item = v[k] === undefined || typeof v[k] === 'function' ? 'null' : safeJson(v[k], 2);
+      await write(out, `    ${indentLines(item, '    ')}${k < v.length - 1 ? ',\n' : '\n'}`);
+    }
+    await write(out, `  ]${end}`);
+  }
+  await write(out, '}\n');
+}
+
+/** Every line but the first of a JSON text, indented (JSON strings hold no raw line end). */
+function indentLines(json: string, indent: string): string {
+  return json.includes('\n') ? json.replaceAll('\n', `\n${indent}`) : json;
 }
 
 /** `ftpscope live` and `ftpscope interfaces`. */
