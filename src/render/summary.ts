@@ -1,4 +1,5 @@
-import { loadTable } from './table.js';
+import { drawGrid } from './grid.js';
+import { loadTable, textWidth } from './table.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
@@ -398,21 +399,22 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
       style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
       ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
     });
-    for (let k = from; k < to; k++) {
-      t.push(
-        rows[k]!.map((c, i) =>
-          parts(c)
-            .flatMap((p) => {
-              // Text from the wire can be very long: a bounded cell keeps the table library's work bounded.
-              const lines = wrap(cutText(partText(p), 1000), widths[i]!);
-              return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
-            })
-            .join('\n'),
-        ),
-      );
-    }
+    for (let k = from; k < to; k++) t.push(rows[k]!.map((c, i) => cellText(ctx, c, widths[i]!)));
     return t.toString();
   };
+  // Our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
+  const drawn = drawGrid(
+    {
+      widths,
+      aligns: columns.map((col) => (col.numeric ? 'right' : 'left')),
+      head,
+      rows: rows.map((r) => r.map((c, i) => cellText(ctx, c, widths[i]!))),
+      compact: !multiLine,
+      color: ctx.options.color,
+    },
+    textWidth,
+  );
+  if (drawn !== null) return drawn;
   if (rows.length <= TABLE_SLICE) return render(0, rows.length, true);
   // cli-table3 lays a table out in time quadratic in its rows (each cell is checked against every row
   // above it): a summary of ten thousand sessions would take minutes. The columns' widths are fixed
@@ -432,6 +434,17 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
     out.push(...lines);
   }
   return out.join('\n');
+}
+
+/** A cell's text: its parts wrapped to the column, styled, one line per line. */
+function cellText(ctx: ViewContext, c: Cell, width: number): string {
+  return parts(c)
+    .flatMap((p) => {
+      // Text from the wire can be very long: a bounded cell keeps the table's work bounded.
+      const lines = wrap(cutText(partText(p), 1000), width);
+      return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
+    })
+    .join('\n');
 }
 
 /** Rows drawn by one cli-table3 table (see table()). */

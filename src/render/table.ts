@@ -1,9 +1,17 @@
 // cli-table3, loaded once, with two of its costs taken away.
 import { createRequire } from 'node:module';
+import { displayWidth } from './text.js';
 
 type TableClass = typeof import('cli-table3');
 
 let loaded: TableClass | undefined;
+/** string-width, as cli-table3 measures with it (set by loadTable). */
+let stringWidth: ((s: string) => number) | null = null;
+
+/** The columns a line of a cell takes, as cli-table3 counts them (colour codes already taken out). */
+export function textWidth(s: string): number {
+  return asciiWidth(s) ?? (stringWidth !== null ? stringWidth(s) : displayWidth(s));
+}
 
 /**
  * The cli-table3 constructor. Version 0.6 truncates the whole content of a cell to 10 columns each time it
@@ -26,6 +34,7 @@ export async function loadTable(): Promise<TableClass> {
     // string-width as cli-table3 resolves it, replaced in the module cache before cli-table3 loads it.
     const id = createRequire(require.resolve('cli-table3/src/utils.js')).resolve('string-width');
     const width = require(id) as (s: string) => number;
+    if (typeof width === 'function') stringWidth = width;
     const cached = require.cache[id];
     if (cached !== undefined && typeof width === 'function') cached.exports = Object.assign((s: string) => asciiWidth(s) ?? width(s), { default: width });
   } catch {
