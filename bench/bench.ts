@@ -43,6 +43,8 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
 // ---------------------------------------------------------------------------
 
 const MB = 1_000_000;
+/** Mean bytes per record (header included) of a capture of small packets: the packets-per-second target's. */
+const SMALL_PACKET_BYTES = 300;
 const TARGET_MBPS = 1000; // when Suricata is not installed
 const TARGET_TSHARK_RATIO = 15;
 const TARGET_PPS = 1_500_000;
@@ -238,6 +240,9 @@ function packetsTarget(c: Capture, name: string): Target {
   const s = find(c, 'ftpscope -v summary');
   if (!s) return notMeasured(name, 'ftpscope failed', '');
   if (c.bytes < MIN_THROUGHPUT_BYTES) return notMeasured(name, TOO_SMALL, '');
+  // The target is for captures of small packets (control traffic and ACKs); full frames are the MB/s target's.
+  const mean = c.bytes / Math.max(1, c.packets);
+  if (mean > SMALL_PACKET_BYTES) return notMeasured(name, `not a capture of small packets (${fmt(mean)} bytes per record on average; the target is for control traffic and ACKs, under ${SMALL_PACKET_BYTES})`, '');
   return atLeast(name, s.packets / s.m.seconds, TARGET_PPS, (x) => `${fmt(x / 1e6, 2)} M packets/s`, `>= ${fmt(TARGET_PPS / 1e6, 1)} M packets/s`);
 }
 
