@@ -5,7 +5,7 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { KNOWN_VERBS, commandInfo, isKnownCommand, isValidReply } from '../src/ftp/commands.js';
+import { KNOWN_VERBS, commandInfo, isKnownCommand, isValidReply, commandAt } from '../src/ftp/commands.js';
 
 function info(verb: string) {
   const i = commandInfo(verb);
@@ -376,4 +376,17 @@ describe('isValidReply edges', () => {
   test('530 "Not logged in" can answer anything, since servers ask for login first', () => {
     for (const v of KNOWN_VERBS) assert.ok(isValidReply(v, 530), v);
   });
+});
+
+test('commandAt finds a line\'s verb by its letters, in any case, as commandInfo does', () => {
+  for (const verb of KNOWN_VERBS) {
+    for (const v of [verb, verb.toLowerCase(), verb[0]!.toLowerCase() + verb.slice(1)]) {
+      assert.equal(commandAt(`${v} some argument`, v.length), commandInfo(verb), v);
+      assert.equal(commandAt(v, v.length), commandInfo(verb), v);
+    }
+  }
+  for (const line of ['', 'RE', 'RETRX', 'R3TR', 'RET@', 'RE[R', 'ÀPPE', 'RETR']) {
+    const end = line === 'RETR' ? 3 : line.length; // "RET" is no verb
+    assert.equal(commandAt(line, end), undefined, JSON.stringify(line));
+  }
 });

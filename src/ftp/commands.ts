@@ -226,6 +226,31 @@ function build(verb: string, spec: Spec): CommandInfo {
 
 const COMMANDS: ReadonlyMap<string, CommandInfo> = new Map(Object.entries(TABLE).map(([verb, spec]) => [verb, build(verb, spec)]));
 
+/** Known verbs by their letters as a number (see verbKey): every verb in the table has 3 or 4 letters. */
+const BY_KEY: ReadonlyMap<number, CommandInfo> = new Map([...COMMANDS].map(([verb, info]) => [verbKey(verb, 0, verb.length), info]));
+
+/**
+ * The letters of s[from, to), upper-cased, as one number (5 bits a letter), or -1 when they are not 3
+ * or 4 letters. Looking a verb up by it needs neither a new string nor a string hash.
+ */
+function verbKey(s: string, from: number, to: number): number {
+  const n = to - from;
+  if (n < 3 || n > 4) return -1;
+  let key = n;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) & ~0x20; // upper case
+    if (c < 0x41 || c > 0x5a) return -1;
+    key = key * 32 + (c - 0x40);
+  }
+  return key;
+}
+
+/** What the command at the start of a line is (its verb ends at `end`), case-insensitive; undefined when unknown. */
+export function commandAt(line: string, end: number): CommandInfo | undefined {
+  const key = verbKey(line, 0, end);
+  return key < 0 ? undefined : BY_KEY.get(key);
+}
+
 /** The valid replies of each verb, as a table by code (the question is asked for every reply). */
 const VALID: ReadonlyMap<string, Uint8Array> = new Map(
   [...COMMANDS].map(([verb, info]) => {

@@ -177,13 +177,19 @@ export function stripTelnet(b: Buffer, n: number): Buffer {
 }
 
 /**
- * Latin-1 text of b[start, end). Buffer's own latin1Slice, which toString('latin1') calls after checks
- * that cost as much as the decoding of a short line; toString where a Node lacks it.
+ * Buffer's own latin1Slice, which toString('latin1') calls after checks that cost as much as the
+ * decoding of a short line, is there (every Node so far); toString where it is not.
  */
-const latin1: (b: Buffer, start: number, end: number) => string = (() => {
-  const own = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
-  return typeof own === 'function' ? (b, start, end) => own.call(b, start, end) : (b, start, end) => b.toString('latin1', start, end);
-})();
+const HAS_LATIN1_SLICE = typeof (Buffer.prototype as unknown as Partial<Latin1Slicer>).latin1Slice === 'function';
+
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Latin-1 text of b[start, end). */
+function latin1(b: Buffer, start: number, end: number): string {
+  return HAS_LATIN1_SLICE ? (b as unknown as Latin1Slicer).latin1Slice(start, end) : b.toString('latin1', start, end);
+}
 
 /** The text of a line's bytes b[off, off + n): telnet commands removed, then decoded (see decode). */
 function textOf(b: Buffer, off: number, n: number): string {

@@ -2,7 +2,7 @@ import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandInfo, isValidReply, type DataUse } from './commands.js';
+import { commandAt, isValidReply, type DataUse } from './commands.js';
 import { LineReader, type LineEvent } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
 
@@ -196,12 +196,10 @@ export class ControlSession implements StreamSink {
     this.model.end = l.last;
     const text = l.text;
     const sp = text.indexOf(' ');
-    const word = sp < 0 ? text : text.slice(0, sp);
-    const upper = isUpper(word) ? word : word.toUpperCase();
-    const info = commandInfo(upper);
+    const info = commandAt(text, sp < 0 ? text.length : sp);
     // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
     // again (the switches below, the reply's pairing and acting) costs nothing.
-    const verb = info?.verb ?? upper;
+    const verb = info !== undefined ? info.verb : (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? '' : text.slice(sp + 1);
     if (!onlyLetters(verb)) {
       this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
@@ -529,14 +527,6 @@ function separator(text: string): number {
 /** A reply's text: what follows the code and its separator, leading blanks removed. */
 function replyText(text: string): string {
   return text.length > 4 ? text.slice(4).trimStart() : '';
-}
-
-function isUpper(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) return false;
-  }
-  return true;
 }
 
 function onlyLetters(s: string): boolean {
