@@ -52,7 +52,8 @@ export async function analyze(
   listener: TcpListener,
   options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS,
 ): Promise<CaptureSummary> {
-  const decoder = new Decoder(options.fragments);
+  // Of the TCP options, the analysis reads only the window scale, carried by SYNs (see Decoder).
+  const decoder = new Decoder(options.fragments, false);
   const table = new ConnectionTable(listener, options.serverPorts, options.connections, options.reassembly);
   const pv = new PacketView();
   const outcomes = new Float64Array(DECODED_NAMES.length);

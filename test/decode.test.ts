@@ -613,6 +613,18 @@ describe('TCP', () => {
     assert.deepEqual(options(pv), NONE);
   });
 
+  test('a decoder of SYN options only (the analysis\'s) reads them on a SYN, and none elsewhere', () => {
+    const decoder = new Decoder(undefined, false);
+    const pv = new PacketView();
+    const all = { mss: 1400, wscale: 2, sackPermitted: true, timestamp: [1, 2] as [number, number] };
+    decode(LINK.RAW, tcpPacket({ ...SEG4, flags: SYN, options: all }), { decoder, pv });
+    assert.deepEqual(options(pv), { mss: 1400, wscale: 2, sackPermitted: true, tsVal: 1, tsEcr: 2, sack: [] });
+    const { d } = decode(LINK.RAW, tcpPacket({ ...SEG4, flags: ACK, options: { timestamp: [3, 4] } }, Buffer.from('data')), { decoder, pv });
+    assert.equal(d, Decoded.TCP);
+    assert.deepEqual(options(pv), NONE);
+    assert.equal(payloadOf(pv).toString(), 'data', 'the payload starts after the options all the same');
+  });
+
   test('a truncated option (timestamps claiming 10 bytes, 4 left) is ignored, the segment kept', () => {
     const pv = withOptions({ mss: 1400, raw: Buffer.from([8, 10, 1, 2]) });
     assert.equal(pv.mss, 1400);

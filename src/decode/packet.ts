@@ -96,7 +96,7 @@ export class PacketView {
   payLen = 0;
   /** Payload length on the wire (per the IP header): more than payLen when the snap length cut the packet. */
   payWireLen = 0;
-  /** TCP options; -1 where absent. */
+  /** TCP options; -1 where absent (and on segments without SYN when the decoder reads SYN options only). */
   mss = -1;
   wscale = -1;
   sackPermitted = false;
@@ -116,7 +116,15 @@ export class Decoder {
   private l3 = 0;
   private l3Ver = 0;
 
-  constructor(limits: FragmentLimits = DEFAULT_FRAGMENT_LIMITS) {
+  constructor(
+    limits: FragmentLimits = DEFAULT_FRAGMENT_LIMITS,
+    /**
+     * Read the TCP options of every segment (default), or only of SYN segments: the analysis reads
+     * nothing but the window scale, which only a SYN carries, and walking the timestamps of every segment
+     * was a twentieth of its time on control traffic.
+     */
+    private readonly allOptions = true,
+  ) {
     this.fragments = new FragmentReassembler(limits);
   }
 
@@ -272,10 +280,10 @@ export class Decoder {
       if (proto !== 6) return Decoded.NOT_TCP;
       pv.buf = whole;
       pv.reassembled = true;
-      return tcp(whole, 0, whole.length, whole.length, pv);
+      return tcp(whole, 0, whole.length, whole.length, pv, this.allOptions);
     }
     if (proto !== 6) return Decoded.NOT_TCP;
-    return tcp(b, l4, l4End, l4Wire, pv);
+    return tcp(b, l4, l4End, l4Wire, pv, this.allOptions);
   }
 
   private ipv6(b: Buffer, o: number, end: number, tsSec: number, pv: PacketView): Decoded {
@@ -302,7 +310,7 @@ export class Decoder {
     for (let hops = 0; hops < 16; hops++) {
       switch (nh) {
         case 6:
-          return tcp(b, p, capEnd, wireEnd - p, pv);
+          return tcp(b, p, capEnd, wireEnd - p, pv, this.allOptions);
         case 0: // hop-by-hop
         case 43: // routing
         case 60: // destination options
@@ -352,7 +360,7 @@ export class Decoder {
 }
 
 /** Decodes the TCP header at `o`; `capEnd` ends the captured bytes, `wireLen` is the segment's length on the wire. */
-function tcp(b: Buffer, o: number, capEnd: number, wireLen: number, pv: PacketView): Decoded {
+function tcp(b: Buffer, o: number, capEnd: number, wireLen: number, pv: PacketView, allOptions: boolean): Decoded {
   if (capEnd - o < 20) return Decoded.TRUNCATED_TCP;
   const hdr = (b[o + 12]! >> 4) * 4;
   if (hdr < 20 || hdr > wireLen) return Decoded.BAD_TCP;
@@ -371,7 +379,7 @@ function tcp(b: Buffer, o: number, capEnd: number, wireLen: number, pv: PacketVi
   pv.tsEcr = -1;
   pv.sackCount = 0;
   const optEnd = Math.min(o + hdr, capEnd);
-  if (hdr > 20) options(b, o + 20, optEnd, pv);
+  if (hdr > 20 && (allOptions || (pv.flags & 2) !== 0)) options(b, o + 20, optEnd, pv);
   const pay = o + hdr;
   pv.payOff = pay;
   pv.payLen = capEnd > pay ? capEnd - pay : 0;

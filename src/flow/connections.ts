@@ -239,6 +239,11 @@ export class ConnectionTable {
   private count = 0;
   private nextId = 1;
   private lastConn: Connection | null = null;
+  /**
+   * Connections by their ports (client port XOR server port, low 8 bits: the same both ways), one per
+   * slot: the packets of a few dozen interleaved connections find theirs without hashing the four-tuple.
+   */
+  private readonly byPorts: Array<Connection | null> = new Array<Connection | null>(256).fill(null);
   private nowSec = 0;
   private nextSweep = 0;
 
@@ -263,8 +268,14 @@ export class ConnectionTable {
     let conn = this.lastConn;
     let dir = conn !== null ? conn.direction(pv) : -1;
     if (dir < 0) {
-      conn = this.lookup(pv);
+      const slot = (pv.sport ^ pv.dport) & 255;
+      conn = this.byPorts[slot]!;
       dir = conn !== null ? conn.direction(pv) : -1;
+      if (dir < 0) {
+        conn = this.lookup(pv);
+        dir = conn !== null ? conn.direction(pv) : -1;
+        if (conn !== null) this.byPorts[slot] = conn;
+      }
     }
     const flags = pv.flags;
     if (conn !== null && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isReuse(conn, dir as Dir, pv)) {
@@ -405,6 +416,8 @@ export class ConnectionTable {
     }
     c.hashNext = null;
     if (this.lastConn === c) this.lastConn = null;
+    const slot = (c.cPort ^ c.sPort) & 255;
+    if (this.byPorts[slot] === c) this.byPorts[slot] = null;
     this.count--;
     this.listener.closed(c);
   }
