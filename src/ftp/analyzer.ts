@@ -1083,8 +1083,8 @@ function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transf
     if (t.firstData) event(t.firstData, { ...base, kind: 'data-first' });
     if (t.lastData) event(t.lastData, { ...base, kind: 'data-last' });
   }
-  // Stable: within a frame, events keep the order they were added in.
-  return events.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.frame - b[0].at.frame || a[1] - b[1]).map(([e]) => e);
+  // Array.prototype.sort is stable (ES2019): within a frame, events keep the order they were added in.
+  return events.sort((a, b) => a.at.frame - b.at.frame);
 }
 
 
