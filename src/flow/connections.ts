@@ -214,10 +214,19 @@ export class Connection {
 }
 
 export interface TableStats {
+  /** Connections seen. */
   connections: number;
+  /**
+   * The most connections held in the table at once: those open, and those finished less than
+   * closedLingerSec (30 s) of capture time before, kept for their late packets. Not the most open at once:
+   * a capture shorter than the linger holds every connection it saw.
+   */
   maxConcurrent: number;
+  /** Closed after idleTimeoutSec of capture time without a packet. */
   idleClosed: number;
+  /** Closed to stay within maxConnections (the least recently active first). */
   evicted: number;
+  /** A new connection (a SYN) on the four-tuple of an earlier one. */
   reused: number;
 }
 
