@@ -68,6 +68,7 @@ export class ConnectionLog implements TcpListener {
     const maxGaps = this.maxGaps;
     return {
       checkRetransmissions: false,
+      ignoresData: true,
       data() {},
       gap(dir: Dir, at: number, len: number, reason: GapReason) {
         if (entry.gaps.length < maxGaps) entry.gaps.push({ dir: dir === 0 ? 'client->server' : 'server->client', offset: at, length: len, reason });

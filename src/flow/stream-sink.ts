@@ -36,6 +36,8 @@ export interface StreamSink {
    * delivered, into a small window). Default true; a sink that only counts bytes can say false.
    */
   readonly checkRetransmissions?: boolean;
+  /** data() does nothing (the sink wants the gaps and the end only): a tee need not call it. */
+  readonly ignoresData?: boolean;
   /**
    * In-order bytes buf[off, off + len), the stream's bytes from offset `at`, carried by the segment of
    * frame and time `when` (bytes held out of order keep their own segment's stamp). Both the bytes and
@@ -54,10 +56,14 @@ export function teeSinks(a: StreamSink | null, b: StreamSink | null): StreamSink
   if (b === null) return a;
   return {
     checkRetransmissions: a.checkRetransmissions !== false || b.checkRetransmissions !== false,
-    data(dir, buf, off, len, at, when) {
-      a.data(dir, buf, off, len, at, when);
-      b.data(dir, buf, off, len, at, when);
-    },
+    ignoresData: a.ignoresData === true && b.ignoresData === true,
+    data:
+      a.ignoresData === true
+        ? (dir, buf, off, len, at, when) => b.data(dir, buf, off, len, at, when)
+        : (dir, buf, off, len, at, when) => {
+            a.data(dir, buf, off, len, at, when);
+            b.data(dir, buf, off, len, at, when);
+          },
     gap(dir, at, len, reason) {
       a.gap(dir, at, len, reason);
       b.gap(dir, at, len, reason);

@@ -53,7 +53,7 @@ export class LineReader {
       if (this.pendingLen === 0 && !this.looksLikeStart(buf, off, len)) this.skipping = true;
     }
     while (start < end) {
-      const lf = buf.indexOf(LF, start);
+      const lf = indexOfLf(buf, start, end);
       const stop = lf < 0 || lf >= end ? end : lf;
       if (this.skipping) {
         if (this.skippedLength > 0) this.skippedLength += stop - start;
@@ -137,14 +137,21 @@ export class LineReader {
 
   private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {
     this.lines++;
-    this.onLine({
-      text,
-      first: { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec },
-      last: { frame: clock.frame, sec: clock.sec, nsec: clock.nsec },
-      truncated,
-      length,
-    });
+    const last = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
+    // A line in one segment starts and ends there: one stamp for both (stamps are never changed).
+    const first = this.firstFrame === clock.frame ? last : { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec };
+    this.onLine({ text, first, last, truncated, length });
   }
+}
+
+/** The first LF in buf[start, end), or -1: a loop for short spans (a native call costs more than a control line's scan). */
+function indexOfLf(buf: Buffer, start: number, end: number): number {
+  if (end - start > 256) {
+    const i = buf.indexOf(LF, start);
+    return i < end ? i : -1;
+  }
+  for (let i = start; i < end; i++) if (buf[i] === LF) return i;
+  return -1;
 }
 
 /** Removes telnet commands (RFC 854): IAC IAC is a 0xFF byte; IAC WILL/WONT/DO/DONT x, IAC SB ... IAC SE, IAC x go. */

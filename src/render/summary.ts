@@ -1,5 +1,5 @@
 import { drawGrid } from './grid.js';
-import { loadTable, textWidth } from './table.js';
+import { loadTable, loadWidth, textWidth } from './table.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
@@ -379,7 +379,6 @@ function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'fi
  * else the narrow one (fields one under the other), with long cells wrapped.
  */
 async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
-  const Table = await loadTable();
   // The wide layout when narrowing its long-text columns is enough, else the narrow one.
   let { columns, rows } = spec.wide;
   let { widths, fits } = fit(ctx.options.width, columns, rows, ['first']);
@@ -403,6 +402,7 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
     return t.toString();
   };
   // Our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
+  loadWidth();
   const drawn = drawGrid(
     {
       widths,
@@ -415,6 +415,7 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
     textWidth,
   );
   if (drawn !== null) return drawn;
+  const Table = await loadTable();
   if (rows.length <= TABLE_SLICE) return render(0, rows.length, true);
   // cli-table3 lays a table out in time quadratic in its rows (each cell is checked against every row
   // above it): a summary of ten thousand sessions would take minutes. The columns' widths are fixed

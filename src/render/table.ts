@@ -32,9 +32,8 @@ export async function loadTable(): Promise<TableClass> {
   const require = createRequire(import.meta.url);
   try {
     // string-width as cli-table3 resolves it, replaced in the module cache before cli-table3 loads it.
-    const id = createRequire(require.resolve('cli-table3/src/utils.js')).resolve('string-width');
-    const width = require(id) as (s: string) => number;
-    if (typeof width === 'function') stringWidth = width;
+    const id = stringWidthId();
+    const width = loadWidth();
     const cached = require.cache[id];
     if (cached !== undefined && typeof width === 'function') cached.exports = Object.assign((s: string) => asciiWidth(s) ?? width(s), { default: width });
   } catch {
@@ -57,6 +56,30 @@ export async function loadTable(): Promise<TableClass> {
   }
   loaded = Table;
   return Table;
+}
+
+/** Where cli-table3 finds string-width. */
+function stringWidthId(): string {
+  const require = createRequire(import.meta.url);
+  return createRequire(require.resolve('cli-table3/src/utils.js')).resolve('string-width');
+}
+
+/**
+ * Loads string-width (the measure cli-table3 uses) for textWidth, without cli-table3 itself: the summary
+ * needs cli-table3 only for a table its own drawer gives back (see grid.ts). Returns it.
+ */
+export function loadWidth(): (s: string) => number {
+  if (stringWidth === null) {
+    try {
+      const width = createRequire(import.meta.url)(stringWidthId()) as ((s: string) => number) & { default?: (s: string) => number };
+      // Once loadTable has put the quick measure in front, the module's `default` is the original.
+      const original = typeof width.default === 'function' ? width.default : width;
+      if (typeof original === 'function') stringWidth = original;
+    } catch {
+      // Not where cli-table3 has it: textWidth measures with displayWidth.
+    }
+  }
+  return stringWidth ?? displayWidth;
 }
 
 /**
