@@ -27,7 +27,7 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
   --full           the same as --sizes 1000,5000
   --small MB       size of the small-packet capture, for packets per second (default 200; 0: none)
   --seed N         seed of the generated captures (default 1)
-  --runs N         runs of each measurement, the median is kept (default 3; startup: at least 10)
+  --runs N         runs of each measurement, the median is kept (default 5; startup: at least 10)
   --linear         only the linearity check: the summary view on 250 MB of traffic, and on the same
                    traffic twice and four times over (500 and 1000 MB); a full run makes it too
   --no-linear      leave the linearity check out of a full run
@@ -408,7 +408,7 @@ async function main(): Promise<number> {
     return n;
   };
   const seed = num(a.seed, 1, 'seed');
-  const runs = Math.max(1, Math.round(num(a.runs, 3, 'runs')));
+  const runs = Math.max(1, Math.round(num(a.runs, 5, 'runs')));
   const smallMB = num(a.small, 200, 'small');
   const cache = resolve(a.cache ?? join(root, 'bench', '.cache'));
   const out = resolve(a.out ?? join(root, 'bench', a.linear ? 'results-linear.json' : 'results.json'));
