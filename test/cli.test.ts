@@ -428,6 +428,9 @@ test('--format json is written an element at a time, and is exactly JSON.stringi
     {},
     { a: [], b: {}, c: null, d: 'x\u0085y\u2028', e: [1, 'two', { three: [3, [4]] }], f: undefined, g: [undefined, null], h: { i: [] } },
     { ftpscope: '0.1.0', sessions: [{ id: 1, exchanges: [{ command: 'USER', replies: [{ code: 331, lines: ['331 ok'] }] }] }, { id: 2, exchanges: [] }] },
+    // What JSON.stringify leaves out or turns into null, and an odd key.
+    { s: Symbol('x'), f: () => 1, t: { toJSON: () => undefined }, a: [Symbol('y'), () => 2, { toJSON: () => undefined }, NaN, -0], 'k\u2028': [1], n: Infinity },
+    { list: Object.assign([1, 2], { toJSON: () => 'as one' }) },
   ];
   for (const v of values) {
     const chunks: string[] = [];

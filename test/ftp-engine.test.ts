@@ -422,3 +422,18 @@ test('resolvePath: the quick paths give what the general folding gives (20,000 r
     assert.equal(resolvePath(cwd, arg), resolvePath(cwd, arg === '' ? '.' : `${arg}/.`), `${JSON.stringify(cwd)} + ${JSON.stringify(arg)}`);
   }
 });
+
+test('without the full connection log, other traffic leaves nothing behind in the log', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 50; i++) {
+    frames.push(...new TcpConversation({ client: { ip: '10.9.0.1', port: 30000 + i }, server: { ip: '10.9.0.2', port: 80 } }).handshake().send(true, 'GET / HTTP/1.0\r\n\r\n').send(false, 'HTTP/1.0 200 OK\r\n\r\n').close(true).frames);
+  }
+  const bytes = framesToPcap(frames.map((f, i) => ({ tsSec: 1_700_000_000, tsNsec: i * 1000, data: f.data })), 'ethernet');
+  for (const logEveryConnection of [true, false]) {
+    const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, logEveryConnection });
+    await analyze(await openCapture('http.pcap', Readable.from([bytes])), ftp, DEFAULT_ANALYZE_OPTIONS);
+    const log = ftp.log as unknown as { connections: unknown[]; gapsByConn: Map<number, unknown> };
+    assert.equal(log.connections.length, logEveryConnection ? 50 : 0);
+    assert.equal(log.gapsByConn.size, 0, 'what was gathered for each connection went with it');
+  }
+});

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { MergedReader, openCapture } from '../src/capture/open-capture.js';
 import { MAX_RECORD_BYTES, type CaptureFault, type RecordReader } from '../src/capture/record-batch.js';
 import { prng } from '../src/testing/random.js';
@@ -817,14 +817,21 @@ describe('files', () => {
     assert.match(r.faults[0]!.reason, /^gzip data is corrupt or cut short \(unexpected end of file\)$/);
   });
 
-  test('a named pipe is read as it comes, gzip too (the worker reads on where the magic was read)', async (t) => {
-    const fifo = join(dir, 'pipe');
+  /** A new named pipe in the test folder, or null (the test skipped) where mkfifo is missing. */
+  const fifoOr = (name: string, t: { skip(why: string): void }): string | null => {
+    const fifo = join(dir, name);
     try {
       execFileSync('mkfifo', [fifo]);
+      return fifo;
     } catch {
       t.skip('mkfifo is not available here');
-      return;
+      return null;
     }
+  };
+
+  test('a named pipe is read as it comes, gzip too (the worker reads on where the magic was read)', async (t) => {
+    const fifo = fifoOr('pipe', t);
+    if (fifo === null) return;
     for (const bytes of [samplePcap(), gzipSync(samplePcap())]) {
       const expected = await read(bytes);
       // Opening a pipe's writing end waits for its reader: the writer goes to the thread pool.
@@ -839,6 +846,50 @@ describe('files', () => {
       assert.equal(r.format, expected.format);
       assert.deepEqual(r.records, expected.records);
     }
+  });
+
+  test('a gzip capture written slowly into a pipe is read as it comes, not once the writer is done', async (t) => {
+    const fifo = fifoOr('slow-pipe', t);
+    if (fifo === null) return;
+    const w = new PcapWriter();
+    for (let i = 0; i < 40; i++) w.add(i, 0, frame(`packet ${i}`));
+    const plain = w.toBuffer();
+    // The first half compressed and flushed (decodable on its own), the rest later.
+    const gz = createGzip();
+    const parts: Buffer[] = [];
+    gz.on('data', (b: Buffer) => parts.push(b));
+    gz.write(plain.subarray(0, plain.length >> 1));
+    await new Promise<void>((resolve) => gz.flush(() => resolve()));
+    const first = Buffer.concat(parts.splice(0));
+    const writer = createWriteStream(fifo);
+    writer.write(first);
+    const reader = await openCapture(fifo, fifo);
+    const early = await Promise.race([reader.next(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
+    assert.ok(early !== null && early.count > 0, 'records came while the writer still held the pipe open');
+    const got = early.count;
+    gz.end(plain.subarray(plain.length >> 1));
+    await new Promise<void>((resolve) => gz.on('end', () => resolve()));
+    writer.end(Buffer.concat(parts));
+    let total = got;
+    for (let b = await reader.next(); b !== null; b = await reader.next()) total += b.count;
+    reader.close();
+    assert.deepEqual(reader.faults, []);
+    assert.equal(total, 40);
+  });
+
+  test('many gzip files merged: two inflate in workers, the others through zlib streams, every record in time order', async () => {
+    const paths: string[] = [];
+    for (let f = 0; f < 5; f++) {
+      const w = new PcapWriter();
+      for (let i = 0; i < 300; i++) w.add(i * 5 + f, 0, frame(`file ${f} packet ${i}`));
+      paths.push(fileOf(gzipSync(w.toBuffer())));
+    }
+    const merged = new MergedReader(await Promise.all(paths.map((p) => openCapture(p, p))));
+    const records = await drain(merged);
+    merged.close();
+    assert.deepEqual(merged.faults, []);
+    assert.equal(records.length, 1500);
+    records.forEach((r, k) => assert.equal(labelOf(r), `file ${k % 5} packet ${Math.floor(k / 5)}`));
   });
 
   test('a missing file and a directory: one fault each, in words', async () => {

@@ -1,6 +1,7 @@
-import { close, fstat, open, read } from 'node:fs';
+import { close, createReadStream, fstat, open, read } from 'node:fs';
+import { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { ChunkInput, describe, gzipError } from './chunk-input.js';
+import { ChunkInput, StreamInput, describe, gzipError } from './chunk-input.js';
 import type { FromGunzip } from './gunzip-worker.js';
 
 /** Bytes per chunk: big enough that per-chunk costs vanish, small enough to stay in the CPU's caches. */
@@ -13,7 +14,9 @@ export const FILE_CHUNK = 1 << 20;
  * garbage collector: tens of megabytes more at the peak).
  *
  * A gzip file is inflated in a worker thread (see gunzip-worker.ts), in parallel with the analysis; the
- * chunks come back as transferred buffers, returned to the worker for reuse once parsed.
+ * chunks come back as transferred buffers, returned to the worker for reuse once parsed. A worker costs
+ * about 20 MB (its isolate and buffers), and merged files are all read at once: beyond MAX_GUNZIP_WORKERS
+ * gzip files, the others are inflated by a zlib stream (on libuv's thread pool) as standard input is.
  */
 export class FileInput extends ChunkInput {
   private fd = -1;
@@ -24,6 +27,8 @@ export class FileInput extends ChunkInput {
   private first: Buffer | null = null;
   private done = false;
   private gunzip: GunzipClient | null = null;
+  /** A gzip file beyond the workers' limit: read through a zlib stream. */
+  private inner: { input: StreamInput; file: Readable } | null = null;
 
   constructor(
     private readonly path: string,
@@ -52,8 +57,26 @@ export class FileInput extends ChunkInput {
       const head = this.bufs[0].subarray(0, n);
       if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
         this.gzip = true;
-        // The worker reads on from the same descriptor (a pipe cannot be read twice): it gets what was read.
-        this.gunzip = new GunzipClient(this.fd, Buffer.from(head));
+        if (gunzipWorkers < MAX_GUNZIP_WORKERS) {
+          // The worker reads on from the same descriptor (a pipe cannot be read twice): it gets what was read.
+          this.gunzip = new GunzipClient(this.fd, Buffer.from(head));
+        } else {
+          const file = createReadStream('', { fd: this.fd, autoClose: false, highWaterMark: FILE_CHUNK });
+          const first = Buffer.from(head);
+          const input = new StreamInput(
+            Readable.from(
+              (async function* () {
+                yield first;
+                yield* file;
+              })(),
+              { objectMode: false },
+            ),
+          );
+          this.inner = { input, file };
+          await input.open();
+          this.rawBytes = input.rawBytes;
+          if (input.error !== null) this.error = input.error;
+        }
         return;
       }
       this.first = head;
@@ -66,11 +89,20 @@ export class FileInput extends ChunkInput {
 
   async next(): Promise<Buffer | null> {
     if (this.gunzip !== null) return this.fromGunzip(this.gunzip);
+    if (this.inner !== null) {
+      const { input } = this.inner;
+      const chunk = await input.next();
+      this.chunkOffset = input.chunkOffset;
+      this.endOffset = input.endOffset;
+      this.rawBytes = input.rawBytes;
+      this.error = input.error;
+      return chunk;
+    }
     if (this.first !== null) {
       const f = this.first;
       this.first = null;
       if (f.length > 0) {
-        this.ahead = this.readInto(this.bufs[1], 0);
+        this.ahead = this.readAhead(this.bufs[1]);
         return this.advance(f);
       }
       this.done = true;
@@ -87,7 +119,7 @@ export class FileInput extends ChunkInput {
       const chunk = this.bufs[this.turn]!.subarray(0, n);
       // The other buffer held the chunk before this one, which the caller is done with by now.
       this.turn ^= 1;
-      this.ahead = this.readInto(this.bufs[this.turn]!, 0);
+      this.ahead = this.readAhead(this.bufs[this.turn]!);
       return this.advance(chunk);
     } catch (e) {
       this.error = describe(e);
@@ -98,15 +130,31 @@ export class FileInput extends ChunkInput {
 
   close(): void {
     this.done = true;
-    this.gunzip?.close();
-    this.gunzip = null;
     const fd = this.fd;
     this.fd = -1;
-    if (fd < 0) return;
-    // Close only once no read is using the descriptor.
-    const shut = () => close(fd, () => {});
-    if (this.ahead !== null) this.ahead.then(shut, shut);
+    // Close the descriptor only once nothing reads it: the worker has stopped, the stream has closed,
+    // the read ahead is back.
+    const shut = () => {
+      if (fd >= 0) close(fd, () => {});
+    };
+    if (this.gunzip !== null) {
+      this.gunzip.close().then(shut, shut);
+      this.gunzip = null;
+    } else if (this.inner !== null) {
+      const { input, file } = this.inner;
+      this.inner = null;
+      file.once('close', shut);
+      input.close();
+      file.destroy();
+    } else if (this.ahead !== null) this.ahead.then(shut, shut);
     else shut();
+  }
+
+  /** The next read, started now; a failure is reported when it is awaited (and never goes unhandled). */
+  private readAhead(buf: Buffer): Promise<number> {
+    const p = this.readInto(buf, 0);
+    p.catch(() => {});
+    return p;
   }
 
   private async fromGunzip(g: GunzipClient): Promise<Buffer | null> {
@@ -130,6 +178,10 @@ export class FileInput extends ChunkInput {
 /** How many inflated chunks the worker may have handed over and not had back: the memory bound. */
 const GUNZIP_AHEAD = 4;
 
+/** Gzip files inflated by a worker at once (each costs about 20 MB; two cores serve two). */
+const MAX_GUNZIP_WORKERS = 2;
+let gunzipWorkers = 0;
+
 /** The main thread's side of the gunzip worker: a queue of inflated chunks. */
 class GunzipClient {
   rawBytes = 0;
@@ -141,8 +193,10 @@ class GunzipClient {
   private wake: (() => void) | null = null;
   /** The chunk handed out last, given back to the worker on the next call. */
   private lent: ArrayBuffer | null = null;
+  private readonly exited: Promise<void>;
 
   constructor(fd: number, head: Buffer) {
+    gunzipWorkers++;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(new URL('./gunzip-worker.js', import.meta.url), {
@@ -151,13 +205,20 @@ class GunzipClient {
     });
     this.worker.unref();
     this.worker.on('error', (e) => this.stop(`the decompression worker failed (${describe(e)})`));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        gunzipWorkers--;
+        // Exited without saying it was done (killed, out of memory): what came before stands.
+        this.stop('the decompression worker stopped before the end of the file');
+        resolve();
+      }),
+    );
     port1.on('message', (m: FromGunzip) => {
       if (m.raw !== undefined) this.rawBytes = m.raw;
       if (m.type === 'chunk') this.queue.push({ chunk: m.chunk, length: m.length });
       else if (m.type === 'end') this.stop(null);
       else this.stop(m.gzip ? gzipError(m.message) : m.message);
-      this.wake?.();
-      this.wake = null;
+      this.wakeUp();
     });
     port1.unref();
   }
@@ -178,10 +239,12 @@ class GunzipClient {
     return Buffer.from(q.chunk, 0, q.length);
   }
 
-  close(): void {
+  /** Stops the worker; resolves once it has exited (and no longer reads the descriptor). */
+  close(): Promise<void> {
     this.ended = true;
     this.port.close();
     void this.worker.terminate();
+    return this.exited;
   }
 
   private stop(error: string | null): void {
@@ -189,5 +252,12 @@ class GunzipClient {
     this.ended = true;
     this.error = error;
     void this.worker.terminate();
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
   }
 }

@@ -87,6 +87,7 @@ function fail(message: string, gzip: boolean): void {
  */
 async function feed(): Promise<void> {
   await written(Buffer.from(head.buffer, head.byteOffset, head.length));
+  send(); // what the main thread read first may be all there is for now (a pipe)
   const bufs = [Buffer.allocUnsafe(IN_CHUNK), Buffer.allocUnsafe(IN_CHUNK)];
   const readInto = (b: Buffer) => new Promise<number>((resolve, reject) => read(fd, b, 0, b.length, null, (e, k) => (e ? reject(e) : resolve(k))));
   let turn = 0;
@@ -98,7 +99,11 @@ async function feed(): Promise<void> {
     const inflating = written(bufs[turn]!.subarray(0, n));
     turn ^= 1;
     next = readInto(bufs[turn]!);
+    next.catch(() => {}); // reported when awaited
     await inflating;
+    // A short read: a pipe with no more for now (or the end). What is inflated goes now, not once 1 MiB
+    // has gathered: a capture written slowly into a pipe is analysed as it comes.
+    if (n < IN_CHUNK) send();
   }
   gunzip.end();
 }

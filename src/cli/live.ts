@@ -221,7 +221,7 @@ function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number;
   if (recent.length > 0) {
     lines.push('', `Last ${recent.length} session${recent.length === 1 ? '' : 's'}:`);
     for (const d of recent) {
-      lines.push(cut(`  ${String(d.id).padStart(4)}  ${hostPort(d.client.address, d.client.port)} -> ${hostPort(d.server.address, d.server.port)}  ${d.user === null ? '-' : sanitize(d.user)} ${d.login}, ${d.commands} exchanges, ${d.transfers} transfers, ${group(d.bytes)} bytes${d.findings ? `, ${d.findings} findings` : ''}`, width));
+      lines.push(cut(`  ${String(d.id).padStart(4)}  ${hostPort(d.client.address, d.client.port)} -> ${hostPort(d.server.address, d.server.port)}  ${d.user === null ? '-' : sanitize(d.user)} ${d.login}, ${d.commands} commands, ${d.transfers} transfers, ${group(d.bytes)} bytes${d.findings ? `, ${d.findings} findings` : ''}`, width));
     }
   }
   return `${lines.join('\n')}\n`;

@@ -374,7 +374,17 @@ function ndjsonWriter(out: Writable, showPasswords: boolean): (e: LiveEvent) => 
  * Unicode line separators) written as \u escapes: the same value, and safe to print.
  */
 export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJson(JSON.stringify(value, null, indent));
+}
+
+/** safeJson, or undefined for what JSON cannot write (undefined, a function, a symbol). */
+function safeJsonOf(value: unknown, indent?: number): string | undefined {
+  const text = JSON.stringify(value, null, indent) as string | undefined;
+  return text === undefined ? undefined : escapeJson(text);
+}
+
+function escapeJson(text: string): string {
+  return text.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -382,20 +392,21 @@ export function safeJson(value: unknown, indent?: number): string {
  * back-pressure), so that the text of a large model is never held whole: byte for byte the same output.
  */
 export async function writeJson(out: Writable, value: Record<string, unknown>): Promise<void> {
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  // Values JSON.stringify leaves out of an object (undefined, functions, symbols, a toJSON giving undefined).
+  const entries = Object.entries(value).filter(([, v]) => Array.isArray(v) || safeJsonOf(v) !== undefined);
   if (entries.length === 0) return write(out, '{}\n');
   await write(out, '{\n');
   for (const [i, [key, v]] of entries.entries()) {
-    const head = `  ${JSON.stringify(key)}: `;
+    const head = `  ${safeJson(key)}: `;
     const end = i < entries.length - 1 ? ',\n' : '\n';
-    if (!Array.isArray(v) || v.length === 0) {
+    if (!Array.isArray(v) || v.length === 0 || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       await write(out, `${head}${indentLines(safeJson(v, 2), '  ')}${end}`);
       continue;
     }
     await write(out, `${head}[\n`);
     for (let k = 0; k < v.length; k++) {
-      // JSON.stringify writes null for what it cannot write in an array (undefined, functions).
-      const item = v[k] === undefined || typeof v[k] === 'function' ? 'null' : safeJson(v[k], 2);
+      // JSON.stringify writes null for what it cannot write in an array (undefined, functions, symbols).
+      const item = safeJsonOf(v[k], 2) ?? 'null';
       await write(out, `    ${indentLines(item, '    ')}${k < v.length - 1 ? ',\n' : '\n'}`);
     }
     await write(out, `  ]${end}`);

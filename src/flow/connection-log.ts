@@ -106,6 +106,11 @@ export class ConnectionLog implements TcpListener {
     this.byId.set(c.id, summary);
   }
 
+  /** A closed connection that is not to be logged: what was gathered for it goes. */
+  discard(c: Connection): void {
+    this.gapsByConn.delete(c.id);
+  }
+
   /** A closed connection's summary, by id. */
   get(id: number): ConnectionSummary | undefined {
     return this.byId.get(id);

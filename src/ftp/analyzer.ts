@@ -283,6 +283,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // still claim one of these once it is closed).
     const ftpish = this.ftpConnections.has(conn.id) || (!this.options.release && this.observers.has(conn.id));
     if ((!this.options.release && this.options.logEveryConnection !== false) || ftpish) this.log.closed(conn);
+    else this.log.discard(conn);
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
       session.finish();

@@ -199,7 +199,8 @@ export class ControlSession implements StreamSink {
     const info = commandAt(text, sp < 0 ? text.length : sp);
     // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
     // again (the switches below, the reply's pairing and acting) costs nothing.
-    const verb = info !== undefined ? info.verb : (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
+    // Upper case of ASCII letters only: a server compares the verb's bytes ("ſtor" is not STOR).
+    const verb = info !== undefined ? info.verb : asciiUpper(sp < 0 ? text : text.slice(0, sp));
     const arg = sp < 0 ? '' : text.slice(sp + 1);
     if (!onlyLetters(verb)) {
       this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
@@ -527,6 +528,10 @@ function separator(text: string): number {
 /** A reply's text: what follows the code and its separator, leading blanks removed. */
 function replyText(text: string): string {
   return text.length > 4 ? text.slice(4).trimStart() : '';
+}
+
+function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (x) => x.toUpperCase());
 }
 
 function onlyLetters(s: string): boolean {

@@ -41,6 +41,14 @@ export async function loadTable(): Promise<TableClass> {
   }
   const { default: Table } = await import('cli-table3');
   try {
+    // cli-table3 colours through @colors/colors, which turns itself off by the environment (FORCE_COLOR=0,
+    // a dumb terminal). Whether there is colour is ftpscope's decision (--color): it asks for colours only
+    // when it wants them, and the summary's own drawer (grid.ts) must agree with cli-table3.
+    (createRequire(require.resolve('cli-table3/src/cell.js'))('@colors/colors/safe') as { enable(): void }).enable();
+  } catch {
+    // Not there: cli-table3 decides colour as it does.
+  }
+  try {
     const utils = require('cli-table3/src/utils.js') as {
       truncate?: (s: string, len: number, ch?: string) => string;
     };
