@@ -253,6 +253,8 @@ export class ConnectionTable {
    * slot: the packets of a few dozen interleaved connections find theirs without hashing the four-tuple.
    */
   private readonly byPorts: Array<Connection | null> = new Array<Connection | null>(256).fill(null);
+  /** The direction find() found. */
+  private foundDir = -1;
   private nowSec = 0;
   private nextSweep = 0;
 
@@ -274,18 +276,8 @@ export class ConnectionTable {
     clock.nsec = nsec;
     const now = sec + nsec / 1e9;
     if (now > this.nowSec) this.nowSec = now;
-    let conn = this.lastConn;
-    let dir = conn !== null ? conn.direction(pv) : -1;
-    if (dir < 0) {
-      const slot = (pv.sport ^ pv.dport) & 255;
-      conn = this.byPorts[slot]!;
-      dir = conn !== null ? conn.direction(pv) : -1;
-      if (dir < 0) {
-        conn = this.lookup(pv);
-        dir = conn !== null ? conn.direction(pv) : -1;
-        if (conn !== null) this.byPorts[slot] = conn;
-      }
-    }
+    let conn = this.find(pv);
+    let dir = this.foundDir;
     const flags = pv.flags;
     if (conn !== null && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isReuse(conn, dir as Dir, pv)) {
       this.stats.reused++;
@@ -358,10 +350,23 @@ export class ConnectionTable {
     return conn;
   }
 
-  private lookup(pv: PacketView): Connection | null {
+  /**
+   * The packet's connection, or null: the last one used, then the one in its ports' slot, then the hash
+   * chain of its four-tuple. Its direction is left in foundDir (-1 without a connection).
+   */
+  private find(pv: PacketView): Connection | null {
+    const last = this.lastConn;
+    if (last !== null && (this.foundDir = last.direction(pv)) >= 0) return last;
+    const slot = (pv.sport ^ pv.dport) & 255;
+    const byPorts = this.byPorts[slot]!;
+    if (byPorts !== null && (this.foundDir = byPorts.direction(pv)) >= 0) return byPorts;
     for (let c = this.buckets.get(hashTuple(pv)) ?? null; c !== null; c = c.hashNext) {
-      if (c.direction(pv) >= 0) return c;
+      if ((this.foundDir = c.direction(pv)) >= 0) {
+        this.byPorts[slot] = c;
+        return c;
+      }
     }
+    this.foundDir = -1;
     return null;
   }
 

@@ -82,7 +82,6 @@ export class ControlSession implements StreamSink {
   private readonly pending: Exchange[] = [];
   /** The multi-line reply being read: its code, lines and start. */
   private multi: { code: number; lines: string[]; start: Stamp; commandsBefore: number } | null = null;
-  private commandsSent = 0;
   private greetingSeen = false;
   private encrypted = false;
   private pendingUser: string | null = null;
@@ -215,7 +214,6 @@ export class ControlSession implements StreamSink {
       this.model.protectedFrom = l.first.frame;
       this.engine.finding('protected-commands', 'info', this.id, [l.first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
-    this.commandsSent++;
     this.model.commands++;
     const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
     const ex = this.addExchange({
@@ -304,7 +302,7 @@ export class ControlSession implements StreamSink {
       }
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
       // sent after the multi-line reply began closes it.
-      if (code >= 0 && sep === SPACE && this.commandsSent > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
+      if (code >= 0 && sep === SPACE && this.model.commands > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
         this.closeMulti(l.first, `a ${multi.code}- multi-line reply was never closed`);
       } else {
         if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
@@ -330,7 +328,7 @@ export class ControlSession implements StreamSink {
       return;
     }
     if (separator(text) === DASH) {
-      this.multi = { code, lines: [text], start: l.first, commandsBefore: this.commandsSent };
+      this.multi = { code, lines: [text], start: l.first, commandsBefore: this.model.commands };
       return;
     }
     this.reply(code, [text], replyText(text), l.first, l.last);

@@ -390,11 +390,12 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
 
   const style = ctx.options.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
   const head = columns.map((col, i) => col.head.split('\n').flatMap((l) => wrap(l, widths[i]!)).join('\n'));
+  const aligns = columns.map((col): 'left' | 'right' => (col.numeric ? 'right' : 'left'));
   const render = (from: number, to: number, withHead: boolean): string => {
     const t = new Table({
       head: withHead ? head : [],
       colWidths: widths.map((w) => w + 1),
-      colAligns: columns.map((col) => (col.numeric ? 'right' : 'left')),
+      colAligns: aligns,
       style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
       ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
     });
@@ -406,7 +407,7 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
   const drawn = drawGrid(
     {
       widths,
-      aligns: columns.map((col) => (col.numeric ? 'right' : 'left')),
+      aligns,
       head,
       rows: rows.map((r) => r.map((c, i) => cellText(ctx, c, widths[i]!))),
       compact: !multiLine,
