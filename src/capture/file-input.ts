@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { ChunkInput, StreamInput, describe, gzipError } from './chunk-input.js';
 import type { FromGunzip } from './gunzip-worker.js';
+import { syncGunzipWorks } from './zlib-handle.js';
 
 /** Bytes per chunk: big enough that per-chunk costs vanish, small enough to stay in the CPU's caches. */
 export const FILE_CHUNK = 1 << 20;
@@ -16,7 +17,8 @@ export const FILE_CHUNK = 1 << 20;
  * A gzip file is inflated in a worker thread (see gunzip-worker.ts), in parallel with the analysis; the
  * chunks come back as transferred buffers, returned to the worker for reuse once parsed. A worker costs
  * about 20 MB (its isolate and buffers), and merged files are all read at once: beyond MAX_GUNZIP_WORKERS
- * gzip files, the others are inflated by a zlib stream (on libuv's thread pool) as standard input is.
+ * gzip files, the others are inflated by a zlib stream (on libuv's thread pool) as standard input is. So
+ * are they all if the worker's synchronous inflater is not available in this Node (zlib-handle.ts).
  */
 export class FileInput extends ChunkInput {
   private fd = -1;
@@ -57,7 +59,7 @@ export class FileInput extends ChunkInput {
       const head = this.bufs[0].subarray(0, n);
       if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
         this.gzip = true;
-        if (gunzipWorkers < MAX_GUNZIP_WORKERS) {
+        if (gunzipWorkers < MAX_GUNZIP_WORKERS && syncGunzipWorks()) {
           // The worker reads on from the same descriptor (a pipe cannot be read twice): it gets what was read.
           this.gunzip = new GunzipClient(this.fd, Buffer.from(head));
         } else {
