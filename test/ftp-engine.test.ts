@@ -10,7 +10,7 @@ import { openCapture } from '../src/capture/open-capture.js';
 import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
 import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
-import { resolvePath } from '../src/ftp/paths.js';
+import { parse257, resolvePath } from '../src/ftp/paths.js';
 import { prng } from '../src/testing/random.js';
 
 const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
@@ -214,6 +214,18 @@ test('EPSV, then SIZE and CWD before RETR: the data connection belongs to RETR',
   assert.equal(t.announcedSize, 9);
   assert.equal(t.status, 'complete');
   assert.equal(a.sessions[0]!.exchanges.find((e) => e.command === 'SIZE')!.transfer, null);
+});
+
+test('a SIZE reply gives the announced size only when it is a decimal number', async () => {
+  const cases: Array<[string, number | null]> = [['213 9', 9], ['213  12 bytes', 12], ['213 ', null], ['213 0x10', null], ['213 1e3', null], ['213 -5', null], ['213 99999999999999999', null], ['550 no', null]];
+  for (const [reply, size] of cases) {
+    const s = login(new Script()).cmd('EPSV').reply('229 Entering Extended Passive Mode (|||50001|)');
+    s.cmd('SIZE README').reply(reply).cmd('RETR README').reply('150 here it comes');
+    s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 40100 }, { ip: SERVER.ip, port: 50001 }, 'file body').frames);
+    s.reply('226 done');
+    const a = await analyseFrames(s.build());
+    assert.equal(a.transfers[0]!.announcedSize, size, reply);
+  }
 });
 
 test('active mode from a port other than 20 is matched on the advertised address and port', async () => {
@@ -421,6 +433,18 @@ test('resolvePath: the quick paths give what the general folding gives (20,000 r
     // A last "." segment means nothing, and takes the general folding (a "." segment is never quick).
     assert.equal(resolvePath(cwd, arg), resolvePath(cwd, arg === '' ? '.' : `${arg}/.`), `${JSON.stringify(cwd)} + ${JSON.stringify(arg)}`);
   }
+});
+
+test('parse257 reads the quoted directory of a 257 reply, a doubled quote standing for one (RFC 959 appendix II)', () => {
+  assert.equal(parse257('"/pub" is the current directory'), '/pub');
+  assert.equal(parse257('"/usr/dm/uaa" created.'), '/usr/dm/uaa');
+  assert.equal(parse257('"/he said ""yo""" created'), '/he said "yo"');
+  assert.equal(parse257('""""'), '"');
+  assert.equal(parse257('"" is it'), '');
+  assert.equal(parse257('MKD command successful: "/a b"'), '/a b');
+  assert.equal(parse257('no quote here'), null);
+  assert.equal(parse257('"/never closed'), null);
+  assert.equal(parse257('"/cut after a doubled quote ""'), null);
 });
 
 test('without the full connection log, other traffic leaves nothing behind in the log', async () => {

@@ -58,18 +58,14 @@ function onlyNames(s: string, from: number): boolean {
 export function parse257(message: string): string | null {
   const open = message.indexOf('"');
   if (open < 0) return null;
+  // Taken in slices between quotes: a name built a character at a time made a string per character.
   let out = '';
-  for (let i = open + 1; i < message.length; i++) {
-    const c = message[i]!;
-    if (c === '"') {
-      if (message[i + 1] === '"') {
-        out += '"';
-        i++;
-        continue;
-      }
-      return out;
-    }
-    out += c;
+  let from = open + 1;
+  for (;;) {
+    const q = message.indexOf('"', from);
+    if (q < 0) return null; // no closing quote
+    if (message.charCodeAt(q + 1) !== 0x22) return out + message.slice(from, q);
+    out += message.slice(from, q + 1); // a doubled quote stands for one
+    from = q + 2;
   }
-  return null; // no closing quote
 }

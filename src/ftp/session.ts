@@ -3,7 +3,7 @@ import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.
 import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAt, isValidReply, type DataUse } from './commands.js';
-import { LineReader, type LineEvent } from './line-reader.js';
+import { LineReader } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
@@ -141,8 +141,8 @@ export class ControlSession implements StreamSink {
       quit: false,
     };
     const max = engine.limits.maxLineLength;
-    const commands = new LineReader(max, (l) => this.onCommand(l), looksLikeCommand);
-    const replies = new LineReader(max, (l) => this.onReplyLine(l), looksLikeReply);
+    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand);
+    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply);
     this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
 
@@ -191,9 +191,8 @@ export class ControlSession implements StreamSink {
 
   // ---- commands
 
-  private onCommand(l: LineEvent): void {
-    this.model.end = l.last;
-    const text = l.text;
+  private onCommand(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+    this.model.end = last;
     const sp = text.indexOf(' ');
     const info = commandAt(text, sp < 0 ? text.length : sp);
     // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
@@ -202,17 +201,17 @@ export class ControlSession implements StreamSink {
     const verb = info !== undefined ? info.verb : asciiUpper(sp < 0 ? text : text.slice(0, sp));
     const arg = sp < 0 ? '' : text.slice(sp + 1);
     if (!onlyLetters(verb)) {
-      this.engine.finding('not-ftp-command', 'warning', this.id, [l.first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
+      this.engine.finding('not-ftp-command', 'warning', this.id, [first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
       return;
     }
-    if (l.truncated) {
-      this.engine.finding('overlong-command', 'warning', this.id, [l.first.frame], `a ${verb.slice(0, 16)} command of ${l.length} bytes was cut to ${this.engine.limits.maxLineLength}`);
+    if (truncated) {
+      this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a ${verb.slice(0, 16)} command of ${length} bytes was cut to ${this.engine.limits.maxLineLength}`);
     } else if (verb.length > MAX_VERB) {
-      this.engine.finding('overlong-command', 'warning', this.id, [l.first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
+      this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
     }
     if (PROTECTED.has(verb) && this.model.protectedFrom === null) {
-      this.model.protectedFrom = l.first.frame;
-      this.engine.finding('protected-commands', 'info', this.id, [l.first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
+      this.model.protectedFrom = first.frame;
+      this.engine.finding('protected-commands', 'info', this.id, [first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
     this.model.commands++;
     const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
@@ -222,7 +221,7 @@ export class ControlSession implements StreamSink {
       argument: arg,
       path,
       cwd: this.cwd,
-      request: l.first,
+      request: first,
       replies: [],
       responseTime: null,
       prediction: null,
@@ -231,10 +230,10 @@ export class ControlSession implements StreamSink {
     if (this.pending.length >= this.engine.limits.maxPendingCommands) {
       const old = this.pending.shift()!;
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
-      this.engine.finding('too-many-pending-commands', 'notice', this.id, [l.first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
+      this.engine.finding('too-many-pending-commands', 'notice', this.id, [first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
     }
     this.pending.push(ex);
-    if (this.engine.streaming) this.engine.emit({ type: 'command', at: l.first, session: this.id, exchange: ex });
+    if (this.engine.streaming) this.engine.emit({ type: 'command', at: first, session: this.id, exchange: ex });
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
@@ -246,16 +245,16 @@ export class ControlSession implements StreamSink {
         this.model.password = arg;
         break;
       case 'PORT':
-        this.engine.predict(this, ex, 'PORT', parsePortArg(arg), l.first);
+        this.engine.predict(this, ex, 'PORT', parsePortArg(arg), first);
         break;
       case 'EPRT':
-        this.engine.predict(this, ex, 'EPRT', parseEprtArg(arg), l.first);
+        this.engine.predict(this, ex, 'EPRT', parseEprtArg(arg), first);
         break;
       case 'LPRT':
-        this.engine.predict(this, ex, 'LPRT', parseLprtArg(arg), l.first);
+        this.engine.predict(this, ex, 'LPRT', parseLprtArg(arg), first);
         break;
       case 'SITE':
-        if (/^\s*exec\b/i.test(arg)) this.engine.finding('site-exec', 'alert', this.id, [l.first.frame], `SITE EXEC asks the server to run a program: ${quote(arg)}`);
+        if (/^\s*exec\b/i.test(arg)) this.engine.finding('site-exec', 'alert', this.id, [first.frame], `SITE EXEC asks the server to run a program: ${quote(arg)}`);
         break;
     }
     if (info?.data !== undefined) this.engine.startTransfer(this, ex, info.data);
@@ -287,9 +286,8 @@ export class ControlSession implements StreamSink {
 
   // ---- replies
 
-  private onReplyLine(l: LineEvent): void {
-    this.model.end = l.last;
-    const text = l.text;
+  private onReplyLine(text: string, first: Stamp, last: Stamp): void {
+    this.model.end = last;
     const multi = this.multi;
     if (multi !== null) {
       const code = replyCode(text);
@@ -297,17 +295,17 @@ export class ControlSession implements StreamSink {
       if (code === multi.code && sep !== DASH) {
         multi.lines.push(text);
         this.multi = null;
-        this.reply(code, multi.lines, replyText(text), multi.start, l.last);
+        this.reply(code, multi.lines, replyText(text), multi.start, last);
         return;
       }
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
       // sent after the multi-line reply began closes it.
       if (code >= 0 && sep === SPACE && this.model.commands > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
-        this.closeMulti(l.first, `a ${multi.code}- multi-line reply was never closed`);
+        this.closeMulti(first, `a ${multi.code}- multi-line reply was never closed`);
       } else {
         if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
         else if (multi.lines.length === this.engine.limits.maxReplyLines) {
-          this.engine.finding('long-reply', 'notice', this.id, [l.first.frame], `a ${multi.code} reply runs over ${this.engine.limits.maxReplyLines} lines: the rest is not kept`);
+          this.engine.finding('long-reply', 'notice', this.id, [first.frame], `a ${multi.code} reply runs over ${this.engine.limits.maxReplyLines} lines: the rest is not kept`);
           multi.lines.push('...');
         }
         return;
@@ -317,21 +315,21 @@ export class ControlSession implements StreamSink {
     if (code < 0) {
       const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
       if (other !== null) {
-        this.engine.finding('not-ftp', 'alert', this.id, [l.first.frame], `the server on port ${this.server.port} speaks ${other}, not FTP: ${quote(text)} — a service hidden behind the FTP port, or a port redirected elsewhere`);
+        this.engine.finding('not-ftp', 'alert', this.id, [first.frame], `the server on port ${this.server.port} speaks ${other}, not FTP: ${quote(text)} — a service hidden behind the FTP port, or a port redirected elsewhere`);
       } else {
-        this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
+        this.engine.finding('invalid-reply', 'warning', this.id, [first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
       }
       return;
     }
     if (code < 100 || code > 699) {
-      this.engine.finding('invalid-reply', 'warning', this.id, [l.first.frame], `reply code ${text.slice(0, 3)} is outside 100-699: ${quote(text)}`);
+      this.engine.finding('invalid-reply', 'warning', this.id, [first.frame], `reply code ${text.slice(0, 3)} is outside 100-699: ${quote(text)}`);
       return;
     }
     if (separator(text) === DASH) {
-      this.multi = { code, lines: [text], start: l.first, commandsBefore: this.model.commands };
+      this.multi = { code, lines: [text], start: first, commandsBefore: this.model.commands };
       return;
     }
-    this.reply(code, [text], replyText(text), l.first, l.last);
+    this.reply(code, [text], replyText(text), first, last);
   }
 
   private closeMulti(at: Readonly<Stamp>, why: string): void {
@@ -353,7 +351,9 @@ export class ControlSession implements StreamSink {
       return;
     }
     if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
-    ex.replies.push(reply);
+    // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
+    if (ex.replies.length === 0) ex.replies = [reply];
+    else ex.replies.push(reply);
     if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
     this.act(ex, reply);
   }
@@ -378,13 +378,13 @@ export class ControlSession implements StreamSink {
     }
     const ex = pending[i]!;
     if (code >= 200) {
-      pending.splice(i, 1);
+      removeAt(pending, i); // not splice: it makes an array of what it removes
       // Replies come in the order of the commands: older commands still without any reply will get none.
       // A transfer in progress (it had its 1xx) may be overtaken by ABOR, STAT or NOOP, so it stays.
       for (let k = i - 1; k >= 0; k--) {
         if (pending[k]!.replies.length > 0) continue;
         pending[k]!.note = 'no reply in the capture';
-        pending.splice(k, 1);
+        removeAt(pending, k);
       }
     }
     return ex;
@@ -427,7 +427,7 @@ export class ControlSession implements StreamSink {
         break;
       case 'SIZE':
         if (code === 213 && ex.path !== null) {
-          const n = Number(reply.message.trim().split(/\s+/)[0]);
+          const n = leadingNumber(reply.message);
           if (Number.isSafeInteger(n) && n >= 0) this.rememberSize(ex.path, n);
         }
         break;
@@ -526,6 +526,27 @@ function separator(text: string): number {
 /** A reply's text: what follows the code and its separator, leading blanks removed. */
 function replyText(text: string): string {
   return text.length > 4 ? text.slice(4).trimStart() : '';
+}
+
+/** Removes a[i], moving the later elements down. */
+function removeAt<T>(a: T[], i: number): void {
+  for (let k = i + 1; k < a.length; k++) a[k - 1] = a[k]!;
+  a.pop();
+}
+
+/** The number a text starts with, before blanks or its end ("213 1024" has 1024); NaN when it does not. */
+function leadingNumber(text: string): number {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === 0x09)) i++;
+  let n = 0;
+  const from = i;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === SPACE || c === 0x09) break;
+    if (c < 0x30 || c > 0x39 || i - from >= 16) return NaN;
+    n = n * 10 + (c - 0x30);
+  }
+  return i > from ? n : NaN;
 }
 
 function asciiUpper(s: string): string {
