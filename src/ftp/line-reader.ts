@@ -130,7 +130,8 @@ export class LineReader {
   /** A whole line at buf[off, off + len), without its LF. */
   private emitFrom(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
     const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
-    this.tell(textOf(buf, off, n), clock, false, len);
+    // indexOfLf went over these bytes just now: when they were all ASCII, they decode as they are.
+    this.tell(mayBeHigh ? textOf(buf, off, n) : latin1(buf, off, off + n), clock, false, len);
   }
 
   private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {
@@ -142,13 +143,30 @@ export class LineReader {
   }
 }
 
-/** The first LF in buf[start, end), or -1: a loop for short spans (a native call costs more than a control line's scan). */
+/** Set by indexOfLf: whether the bytes it went over may hold a byte of 0x80 or more (not plain ASCII). */
+let mayBeHigh = true;
+
+/**
+ * The first LF in buf[start, end), or -1: a loop for short spans (a native call costs more than a control
+ * line's scan), which also notes whether it met a byte of 0x80 or more (mayBeHigh), so that decoding an
+ * ASCII line does not go over its bytes again.
+ */
 function indexOfLf(buf: Buffer, start: number, end: number): number {
   if (end - start > 256) {
+    mayBeHigh = true;
     const i = buf.indexOf(LF, start);
     return i < end ? i : -1;
   }
-  for (let i = start; i < end; i++) if (buf[i] === LF) return i;
+  let high = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === LF) {
+      mayBeHigh = high >= 0x80;
+      return i;
+    }
+    high |= c;
+  }
+  mayBeHigh = high >= 0x80;
   return -1;
 }
 

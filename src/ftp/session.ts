@@ -67,8 +67,6 @@ const DASH = 0x2d;
 const MAX_VERB = 12;
 /** RFC 2228: commands wrapped in integrity or confidentiality protection. */
 const PROTECTED = new Set(['MIC', 'CONF', 'ENC']);
-/** Commands that change the server's files. */
-const WRITES = new Set(['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'RNTO', 'SITE']);
 const ANONYMOUS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
 
 /**
@@ -200,7 +198,8 @@ export class ControlSession implements StreamSink {
     // Upper case of ASCII letters only: a server compares the verb's bytes ("ſtor" is not STOR).
     const verb = info !== undefined ? info.verb : asciiUpper(sp < 0 ? text : text.slice(0, sp));
     const arg = sp < 0 ? '' : text.slice(sp + 1);
-    if (!onlyLetters(verb)) {
+    // A verb of the table is letters; another one is checked.
+    if (info === undefined && !onlyLetters(verb)) {
       this.engine.finding('not-ftp-command', 'warning', this.id, [first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
       return;
     }
@@ -209,7 +208,7 @@ export class ControlSession implements StreamSink {
     } else if (verb.length > MAX_VERB) {
       this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
     }
-    if (PROTECTED.has(verb) && this.model.protectedFrom === null) {
+    if (this.model.protectedFrom === null && PROTECTED.has(verb)) {
       this.model.protectedFrom = first.frame;
       this.engine.finding('protected-commands', 'info', this.id, [first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
@@ -395,7 +394,7 @@ export class ControlSession implements StreamSink {
     const code = reply.code;
     const ok = code >= 200 && code < 300;
     const frame = reply.start.frame;
-    if (ok && WRITES.has(ex.command) && !this.writes.includes(ex)) {
+    if (ok && changesFiles(ex.command) && !this.writes.includes(ex)) {
       if (this.writes.length < 20) this.writes.push(ex);
       this.writeCount++;
     }
@@ -526,6 +525,25 @@ function separator(text: string): number {
 /** A reply's text: what follows the code and its separator, leading blanks removed. */
 function replyText(text: string): string {
   return text.length > 4 ? text.slice(4).trimStart() : '';
+}
+
+/** Commands that change the server's files (a switch: a verb of the table compares with these by identity). */
+function changesFiles(verb: string): boolean {
+  switch (verb) {
+    case 'STOR':
+    case 'STOU':
+    case 'APPE':
+    case 'DELE':
+    case 'MKD':
+    case 'XMKD':
+    case 'RMD':
+    case 'XRMD':
+    case 'RNTO':
+    case 'SITE':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Removes a[i], moving the later elements down. */
