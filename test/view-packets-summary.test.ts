@@ -386,32 +386,39 @@ function everyCapture(): string[] {
   return paths.sort();
 }
 
-async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: string; model: ReturnType<FtpAnalyzer['result']> }> {
+async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: string; model: ReturnType<FtpAnalyzer['result']>; quiet: number }> {
   const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges });
   const capture = await analyze(await openCapture(path, path), ftp);
   const model = ftp.result();
   const text = await renderSummary(new ViewContext(model, capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
-  return { text, model };
+  return { text, model, quiet: ftp.quietReplies };
 }
 
 test('the summary is the same whether the analysis keeps the commands or only counts them', async () => {
   const captures = everyCapture();
   assert.ok(captures.length >= 10);
   let commands = 0;
+  let quiet = 0;
   for (const path of captures) {
     const full = await summaryOf(path, true);
     const lean = await summaryOf(path, false);
+    assert.equal(full.quiet, 0, `${path}: with the commands kept, every reply is read as text`);
+    quiet += lean.quiet;
     assert.equal(lean.text, full.text, path);
     assert.deepEqual(lean.model.findings, full.model.findings, path);
     assert.deepEqual(lean.model.transfers, full.model.transfers, path);
+    assert.deepEqual(lean.model.predictions, full.model.predictions, path);
     for (const [i, s] of lean.model.sessions.entries()) {
       const kept = full.model.sessions[i]!;
       assert.deepEqual(s.exchanges, [], `${path}: nothing kept`);
+      // Everything else of the session is the same, replies read from their bytes or not.
+      assert.deepEqual({ ...s, exchanges: [] }, { ...kept, exchanges: [] }, `${path}: session ${s.id}`);
       assert.equal(s.commands, kept.exchanges.filter((ex) => ex.request !== null).length, `${path}: session ${s.id} counts its commands`);
       commands += s.commands;
     }
   }
   assert.ok(commands > 100, `${commands} commands compared`);
+  assert.ok(quiet > 50, `${quiet} replies read from their bytes alone`);
 });
 
 test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {

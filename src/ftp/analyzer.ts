@@ -287,6 +287,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
       session.finish();
+      this.quietReplies += session.quietReplies;
       this.retireSession(session);
       this.endedSessions.add(session.id);
       // Transfers whose data is over (or never came) will get no more: they are told now.
@@ -317,6 +318,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** With --extract, once result() ran: the manifest's entries and where it was written. */
   manifest: ManifestEntry[] = [];
   manifestPath: string | null = null;
+
+  /** Replies of ended sessions that were paired and acted on from their bytes alone (ControlSession.quietReply). */
+  quietReplies = 0;
 
   /** FTP sessions found so far. */
   get sessionCount(): number {

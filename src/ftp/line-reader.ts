@@ -16,6 +16,13 @@ const IAC = 0xff;
 export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number) => void;
 
 /**
+ * Offered first an ASCII line that lies whole in one segment, as bytes (its ending removed), valid only
+ * during the call: true when it was dealt with, and no text is then made of it; false, and it goes to
+ * OnLine as text. So a reader of lines can skip decoding those it would only throw away.
+ */
+export type OnAsciiLine = (buf: Buffer, off: number, n: number, at: Stamp) => boolean;
+
+/**
  * Frames a reassembled byte stream into lines: CRLF or a bare LF ends a line, whatever the segmentation.
  * Telnet commands (IAC ...) are removed, IAC IAC becomes one 0xFF byte. Lines are bounded: a longer
  * line is handed on cut (truncated) and the rest skipped up to its end. After a gap, the partial line is
@@ -38,6 +45,7 @@ export class LineReader {
     private readonly maxLine: number,
     private readonly onLine: OnLine,
     private readonly looksLikeStart: (b: Buffer, off: number, len: number) => boolean,
+    private readonly onAscii: OnAsciiLine | null = null,
   ) {
     this.pending = Buffer.allocUnsafe(Math.min(256, maxLine));
   }
@@ -130,8 +138,12 @@ export class LineReader {
   /** A whole line at buf[off, off + len), without its LF. */
   private emitFrom(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
     const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
-    // indexOfLf went over these bytes just now: when they were all ASCII, they decode as they are.
-    this.tell(mayBeHigh ? textOf(buf, off, n) : latin1(buf, off, off + n), clock, false, len);
+    if (mayBeHigh) return this.tell(textOf(buf, off, n), clock, false, len);
+    // indexOfLf went over these bytes just now: they are all ASCII, so they decode as they are.
+    const at = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
+    this.lines++;
+    if (this.onAscii !== null && this.onAscii(buf, off, n, at)) return;
+    this.onLine(latin1(buf, off, off + n), at, at, false, len);
   }
 
   private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {

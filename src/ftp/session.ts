@@ -61,6 +61,12 @@ export interface SessionEngine {
   loginFailed(s: ControlSession, frame: number): void;
 }
 
+/**
+ * What act() is given for a reply read by quietReply: only its code and time are read for those (the text
+ * only for the codes quietReply leaves alone), and nothing keeps it.
+ */
+const QUIET: Reply = { code: 0, lines: [], message: '', start: { frame: 0, sec: 0, nsec: 0 }, end: { frame: 0, sec: 0, nsec: 0 } };
+
 const SPACE = 0x20;
 const DASH = 0x2d;
 /** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
@@ -102,6 +108,8 @@ export class ControlSession implements StreamSink {
   /** Commands that changed the server's files and were accepted (the first 20), and how many in all. */
   readonly writes: Exchange[] = [];
   writeCount = 0;
+  /** Replies read by quietReply: paired and acted on from their bytes, no text made. */
+  quietReplies = 0;
 
   constructor(
     readonly conn: Connection,
@@ -140,7 +148,7 @@ export class ControlSession implements StreamSink {
     };
     const max = engine.limits.maxLineLength;
     const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand);
-    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply);
+    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply, (buf, off, n, at) => this.quietReply(buf, off, n, at));
     this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
 
@@ -364,9 +372,7 @@ export class ControlSession implements StreamSink {
     // even when the client pipelined commands before it.
     if (!this.greetingSeen && (code === 220 || code === 120 || (code === 421 && pending.length === 0))) return null;
     this.greetingSeen = true;
-    let i = 0;
-    while (i < pending.length && !isValidReply(pending[i]!.command, code)) i++;
-    if (i === pending.length) i = -1;
+    const i = this.pendingFor(code);
     if (i < 0) {
       // Its command is not in the capture (lost, or sent before the capture began), or the reply is
       // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
@@ -375,6 +381,19 @@ export class ControlSession implements StreamSink {
         : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
       return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
     }
+    return this.paired(i, code);
+  }
+
+  /** The oldest pending command the reply code is valid for (its index in pending), or -1. */
+  private pendingFor(code: number): number {
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) if (isValidReply(pending[i]!.command, code)) return i;
+    return -1;
+  }
+
+  /** The pending command at i has a reply: a final one (2xx-6xx) takes it, and the older ones without reply, off the list. */
+  private paired(i: number, code: number): Exchange {
+    const pending = this.pending;
     const ex = pending[i]!;
     if (code >= 200) {
       removeAt(pending, i); // not splice: it makes an array of what it removes
@@ -387,6 +406,36 @@ export class ControlSession implements StreamSink {
       }
     }
     return ex;
+  }
+
+  /**
+   * A one-line final reply that nothing will show, read from its bytes (see OnAsciiLine): when exchanges
+   * are not all kept (the counting views) and no one streams events, a reply to a command the analysis
+   * does not refer to (no transfer, no prediction) is paired and acted on, then dropped. Its text is not
+   * needed then, unless the session reads it: 213 to SIZE, 227, 228, 229 and 257 go the usual way, as do
+   * preliminary replies, the greeting, multi-line replies and replies without their command.
+   * On the capture of small control packets, making the text, the Reply and its arrays of every reply
+   * was a tenth of the analysis.
+   */
+  private quietReply(buf: Buffer, off: number, n: number, at: Stamp): boolean {
+    if (this.multi !== null || !this.greetingSeen || this.engine.keepExchanges || this.engine.streaming || n < 3) return false;
+    const a = buf[off]! - 0x30;
+    const b = buf[off + 1]! - 0x30;
+    const c = buf[off + 2]! - 0x30;
+    if (a < 2 || a > 6 || b < 0 || b > 9 || c < 0 || c > 9 || (n > 3 && buf[off + 3] !== SPACE)) return false;
+    const code = a * 100 + b * 10 + c;
+    if (code === 227 || code === 228 || code === 229 || code === 257) return false;
+    const i = this.pendingFor(code);
+    if (i < 0) return false;
+    const ex = this.pending[i]!;
+    if (ex.transfer !== null || ex.prediction !== null || this.kept.has(ex.index) || (code === 213 && ex.command === 'SIZE')) return false;
+    this.model.end = at;
+    this.paired(i, code);
+    QUIET.code = code;
+    QUIET.start = QUIET.end = at;
+    this.act(ex, QUIET);
+    this.quietReplies++;
+    return true;
   }
 
   /** What a reply changes in the session. */
