@@ -58,7 +58,19 @@ export function syncGunzipWorks(): boolean {
       at = packed.length - r.availIn;
       filled += room - r.availOut;
     }
-    works = filled === text.length && out.subarray(0, filled).equals(text);
+    if (filled !== text.length || !out.subarray(0, filled).equals(text)) return false;
+    // And a fault must come out as a thrown zlib error, at once: corrupt data, then data cut short.
+    const fault = (input: Buffer): string | undefined => {
+      try {
+        zlibHandle()!.write(constants.Z_FINISH, input, 0, input.length, out, 0, out.length);
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code;
+      }
+      return undefined;
+    };
+    const corrupt = Buffer.from(packed);
+    corrupt.fill(0xff, 10, 30);
+    works = fault(corrupt) === 'Z_DATA_ERROR' && fault(packed.subarray(0, half)) === 'Z_BUF_ERROR';
   } catch {
     works = false;
   }

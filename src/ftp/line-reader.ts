@@ -16,11 +16,12 @@ const IAC = 0xff;
 export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number) => void;
 
 /**
- * Offered first an ASCII line that lies whole in one segment, as bytes (its ending removed), valid only
- * during the call: true when it was dealt with, and no text is then made of it; false, and it goes to
- * OnLine as text. So a reader of lines can skip decoding those it would only throw away.
+ * Offered first an ASCII line that lies whole in one segment, as bytes (its ending removed), and the
+ * segment's frame and time: both valid only during the call (`at` is the clock, which changes with every
+ * packet). True when it was dealt with, and no text is then made of it, nor a stamp; false, and it goes
+ * to OnLine as text. So a reader of lines can skip decoding those it would only throw away.
  */
-export type OnAsciiLine = (buf: Buffer, off: number, n: number, at: Stamp) => boolean;
+export type OnAsciiLine = (buf: Buffer, off: number, n: number, at: Readonly<Stamp>) => boolean;
 
 /**
  * Frames a reassembled byte stream into lines: CRLF or a bare LF ends a line, whatever the segmentation.
@@ -138,11 +139,12 @@ export class LineReader {
   /** A whole line at buf[off, off + len), without its LF. */
   private emitFrom(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
     const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
-    if (mayBeHigh) return this.tell(textOf(buf, off, n), clock, false, len);
+    // indexOfLf's loop knows; after its native search (a long stretch ahead), look.
+    if (mayBeHigh && hasHigh(buf, off, off + n)) return this.tell(textOf(buf, off, n), clock, false, len);
+    this.lines++;
+    if (this.onAscii !== null && this.onAscii(buf, off, n, clock)) return;
     // indexOfLf went over these bytes just now: they are all ASCII, so they decode as they are.
     const at = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
-    this.lines++;
-    if (this.onAscii !== null && this.onAscii(buf, off, n, at)) return;
     this.onLine(latin1(buf, off, off + n), at, at, false, len);
   }
 
@@ -153,6 +155,12 @@ export class LineReader {
     const first = this.firstFrame === clock.frame ? last : { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec };
     this.onLine(text, first, last, truncated, length);
   }
+}
+
+/** Whether b[start, end) holds a byte of 0x80 or more. */
+function hasHigh(b: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return true;
+  return false;
 }
 
 /** Set by indexOfLf: whether the bytes it went over may hold a byte of 0x80 or more (not plain ASCII). */

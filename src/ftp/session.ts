@@ -62,17 +62,17 @@ export interface SessionEngine {
 }
 
 /**
- * What act() is given for a reply read by quietReply: only its code and time are read for those (the text
- * only for the codes quietReply leaves alone), and nothing keeps it.
+ * What act() is given for a reply read by quietReply, refilled each time: act() reads only the code and
+ * the frame of those (their text only for the codes quietReply leaves alone), and keeps neither it nor
+ * its stamps.
  */
-const QUIET: Reply = { code: 0, lines: [], message: '', start: { frame: 0, sec: 0, nsec: 0 }, end: { frame: 0, sec: 0, nsec: 0 } };
+const QUIET_AT: Stamp = { frame: 0, sec: 0, nsec: 0 };
+const QUIET: Reply = { code: 0, lines: [], message: '', start: QUIET_AT, end: QUIET_AT };
 
 const SPACE = 0x20;
 const DASH = 0x2d;
 /** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
 const MAX_VERB = 12;
-/** RFC 2228: commands wrapped in integrity or confidentiality protection. */
-const PROTECTED = new Set(['MIC', 'CONF', 'ENC']);
 const ANONYMOUS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
 
 /**
@@ -216,7 +216,8 @@ export class ControlSession implements StreamSink {
     } else if (verb.length > MAX_VERB) {
       this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
     }
-    if (this.model.protectedFrom === null && PROTECTED.has(verb)) {
+    // RFC 2228: commands wrapped in integrity or confidentiality protection.
+    if ((verb === 'MIC' || verb === 'CONF' || verb === 'ENC') && this.model.protectedFrom === null) {
       this.model.protectedFrom = first.frame;
       this.engine.finding('protected-commands', 'info', this.id, [first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
@@ -417,7 +418,7 @@ export class ControlSession implements StreamSink {
    * On the capture of small control packets, making the text, the Reply and its arrays of every reply
    * was a tenth of the analysis.
    */
-  private quietReply(buf: Buffer, off: number, n: number, at: Stamp): boolean {
+  private quietReply(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
     if (this.multi !== null || !this.greetingSeen || this.engine.keepExchanges || this.engine.streaming || n < 3) return false;
     const a = buf[off]! - 0x30;
     const b = buf[off + 1]! - 0x30;
@@ -429,10 +430,12 @@ export class ControlSession implements StreamSink {
     if (i < 0) return false;
     const ex = this.pending[i]!;
     if (ex.transfer !== null || ex.prediction !== null || this.kept.has(ex.index) || (code === 213 && ex.command === 'SIZE')) return false;
-    this.model.end = at;
+    // The session's end is not moved along here: finish() sets it, and only streaming outputs look before.
     this.paired(i, code);
     QUIET.code = code;
-    QUIET.start = QUIET.end = at;
+    QUIET.start.frame = at.frame;
+    QUIET.start.sec = at.sec;
+    QUIET.start.nsec = at.nsec;
     this.act(ex, QUIET);
     this.quietReplies++;
     return true;
