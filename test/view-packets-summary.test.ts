@@ -391,7 +391,7 @@ async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: 
   const capture = await analyze(await openCapture(path, path), ftp);
   const model = ftp.result();
   const text = await renderSummary(new ViewContext(model, capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
-  return { text, model, quiet: ftp.quietReplies };
+  return { text, model, quiet: ftp.quietLines };
 }
 
 test('the summary is the same whether the analysis keeps the commands or only counts them', async () => {
@@ -402,7 +402,7 @@ test('the summary is the same whether the analysis keeps the commands or only co
   for (const path of captures) {
     const full = await summaryOf(path, true);
     const lean = await summaryOf(path, false);
-    assert.equal(full.quiet, 0, `${path}: with the commands kept, every reply is read as text`);
+    assert.equal(full.quiet, 0, `${path}: with the commands kept, every line is read as text`);
     quiet += lean.quiet;
     assert.equal(lean.text, full.text, path);
     assert.deepEqual(lean.model.findings, full.model.findings, path);
@@ -418,7 +418,7 @@ test('the summary is the same whether the analysis keeps the commands or only co
     }
   }
   assert.ok(commands > 100, `${commands} commands compared`);
-  assert.ok(quiet > 50, `${quiet} replies read from their bytes alone`);
+  assert.ok(quiet > 50, `${quiet} lines read from their bytes alone`);
 });
 
 test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {

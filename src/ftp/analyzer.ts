@@ -287,7 +287,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
       session.finish();
-      this.quietReplies += session.quietReplies;
+      this.quietLines += session.quietLines;
       this.retireSession(session);
       this.endedSessions.add(session.id);
       // Transfers whose data is over (or never came) will get no more: they are told now.
@@ -319,8 +319,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   manifest: ManifestEntry[] = [];
   manifestPath: string | null = null;
 
-  /** Replies of ended sessions that were paired and acted on from their bytes alone (ControlSession.quietReply). */
-  quietReplies = 0;
+  /** Lines of ended sessions read from their bytes alone (ControlSession.quietCommand and quietReply). */
+  quietLines = 0;
 
   /** FTP sessions found so far. */
   get sessionCount(): number {

@@ -245,6 +245,19 @@ function verbKey(s: string, from: number, to: number): number {
   return key;
 }
 
+/** commandAt for a line's bytes: the verb is b[start, end). */
+export function commandAtBytes(b: Buffer, start: number, end: number): CommandInfo | undefined {
+  const n = end - start;
+  if (n < 3 || n > 4) return undefined;
+  let key = n;
+  for (let i = start; i < end; i++) {
+    const c = b[i]! & ~0x20; // upper case
+    if (c < 0x41 || c > 0x5a) return undefined;
+    key = key * 32 + (c - 0x40);
+  }
+  return BY_KEY.get(key);
+}
+
 /** What the command at the start of a line is (its verb ends at `end`), case-insensitive; undefined when unknown. */
 export function commandAt(line: string, end: number): CommandInfo | undefined {
   const key = verbKey(line, 0, end);

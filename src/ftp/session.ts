@@ -2,7 +2,7 @@ import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandAt, isValidReply, type DataUse } from './commands.js';
+import { commandAt, commandAtBytes, isValidReply, type DataUse } from './commands.js';
 import { LineReader } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
 
@@ -108,8 +108,8 @@ export class ControlSession implements StreamSink {
   /** Commands that changed the server's files and were accepted (the first 20), and how many in all. */
   readonly writes: Exchange[] = [];
   writeCount = 0;
-  /** Replies read by quietReply: paired and acted on from their bytes, no text made. */
-  quietReplies = 0;
+  /** Lines read from their bytes alone, no text made (quietCommand, quietReply). */
+  quietLines = 0;
 
   constructor(
     readonly conn: Connection,
@@ -147,7 +147,7 @@ export class ControlSession implements StreamSink {
       quit: false,
     };
     const max = engine.limits.maxLineLength;
-    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand);
+    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand, (buf, off, n, at) => this.quietCommand(buf, off, n, at));
     const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply, (buf, off, n, at) => this.quietReply(buf, off, n, at));
     this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
@@ -235,12 +235,7 @@ export class ControlSession implements StreamSink {
       prediction: null,
       transfer: null,
     });
-    if (this.pending.length >= this.engine.limits.maxPendingCommands) {
-      const old = this.pending.shift()!;
-      old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
-      this.engine.finding('too-many-pending-commands', 'notice', this.id, [first.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
-    }
-    this.pending.push(ex);
+    this.waitForReply(ex, first);
     if (this.engine.streaming) this.engine.emit({ type: 'command', at: first, session: this.id, exchange: ex });
     switch (verb) {
       case 'USER':
@@ -266,6 +261,37 @@ export class ControlSession implements StreamSink {
         break;
     }
     if (info?.data !== undefined) this.engine.startTransfer(this, ex, info.data);
+  }
+
+  /** Puts a command on the list of those awaiting a reply; the oldest goes when the list is full. */
+  private waitForReply(ex: Exchange, at: Stamp): void {
+    if (this.pending.length >= this.engine.limits.maxPendingCommands) {
+      const old = this.pending.shift()!;
+      old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
+      this.engine.finding('too-many-pending-commands', 'notice', this.id, [at.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
+    }
+    this.pending.push(ex);
+  }
+
+  /**
+   * A command whose argument nothing reads (NOOP, PWD, MDTM and the like: see argumentUnread), from its
+   * bytes (see OnAsciiLine), when exchanges are not all kept and no one streams events: it waits for its
+   * reply with its verb alone, no text made of the line. Its exchange is never kept (only data commands,
+   * PORT, EPRT, LPRT and the commands a passive reply answers are), so its argument is never shown.
+   */
+  private quietCommand(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
+    if (this.engine.keepExchanges || this.engine.streaming) return false;
+    const end = off + n;
+    let sp = off;
+    while (sp < end && buf[sp] !== SPACE) sp++;
+    const info = commandAtBytes(buf, off, sp);
+    if (info === undefined || !argumentUnread(info.verb)) return false;
+    this.model.commands++;
+    const request = { frame: at.frame, sec: at.sec, nsec: at.nsec };
+    const ex = this.addExchange({ index: 0, command: info.verb, argument: '', path: null, cwd: this.cwd, request, replies: [], responseTime: null, prediction: null, transfer: null });
+    this.waitForReply(ex, request);
+    this.quietLines++;
+    return true;
   }
 
   /** The exchange at `index`, when it is kept. */
@@ -437,7 +463,7 @@ export class ControlSession implements StreamSink {
     QUIET.start.sec = at.sec;
     QUIET.start.nsec = at.nsec;
     this.act(ex, QUIET);
-    this.quietReplies++;
+    this.quietLines++;
     return true;
   }
 
@@ -577,6 +603,31 @@ function separator(text: string): number {
 /** A reply's text: what follows the code and its separator, leading blanks removed. */
 function replyText(text: string): string {
   return text.length > 4 ? text.slice(4).trimStart() : '';
+}
+
+/**
+ * Commands whose argument the analysis never reads, and whose exchange it never keeps on its own (no data
+ * connection, no address, no login, no directory change, no file changed): quietCommand may take them.
+ */
+function argumentUnread(verb: string): boolean {
+  switch (verb) {
+    case 'NOOP':
+    case 'PWD':
+    case 'XPWD':
+    case 'MDTM':
+    case 'SYST':
+    case 'FEAT':
+    case 'HELP':
+    case 'QUIT':
+    case 'MODE':
+    case 'STRU':
+    case 'ALLO':
+    case 'OPTS':
+    case 'CLNT':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Commands that change the server's files (a switch: a verb of the table compares with these by identity). */
