@@ -421,6 +421,29 @@ test('the summary is the same whether the analysis keeps the commands or only co
   assert.ok(quiet > 50, `${quiet} lines read from their bytes alone`);
 });
 
+test('narrowed to 80 columns, the sessions table keeps words whole when it can: an address and its port read as one', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 3; i++) {
+    const conv = new TcpConversation({ client: { ip: '192.168.100.201', port: 54321 + i }, server: { ip: '192.168.100.202', port: 21 } })
+      .handshake()
+      .send(false, '220 ready\r\n')
+      .send(true, 'USER anonymous\r\n')
+      .send(false, '331 password\r\n')
+      .send(true, 'PASS guest@example.com\r\n')
+      .send(false, '230 ok\r\n');
+    for (let k = 0; k < 1200; k++) conv.send(true, 'NOOP\r\n').send(false, '200 ok\r\n');
+    frames.push(...conv.close(true).frames);
+  }
+  const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
+  const f = await analyseStream('long-addresses.pcap', () => Readable.from([bytes]));
+  const text = (await renderSummary(f.context({ width: 80 }))).split('\n\n')[0]!;
+  for (const line of text.split('\n')) assert.ok(displayWidth(line) <= 80, line);
+  for (let i = 0; i < 3; i++) assert.ok(text.includes(`192.168.100.201:${54321 + i} `), `client ${i} whole:\n${text}`);
+  assert.ok(text.includes('192.168.100.202:21 '), text);
+  assert.ok(text.includes('anonymous '), text);
+  assert.ok(/│1,202 /.test(text), text);
+});
+
 test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {
   // 230 sessions, each a login and a NOOP: a sessions table of three slices.
   const frames: Frame[] = [];

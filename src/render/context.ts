@@ -1,7 +1,7 @@
 import type { CaptureSummary } from '../analyze.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
-import type { Exchange, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { sanitize } from './text.js';
 
@@ -51,6 +51,8 @@ export class ViewContext {
   private readonly roles = new Map<number, ConnectionRole>();
   /** FTP lines by the frame they start in: built on first use (the timeline and summary never need it). */
   private lineIndex: Map<number, LineAt[]> | null = null;
+  /** Findings by session, in the model's order: built on first use. */
+  private findingIndex: Map<number, Finding[]> | null = null;
 
   constructor(
     readonly analysis: FtpAnalysis,
@@ -74,6 +76,23 @@ export class ViewContext {
       const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
       this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, summary: c });
     }
+  }
+
+  /**
+   * The findings of a session, in the model's order. Indexed once: filtering all the findings for each
+   * session made the summary and timeline quadratic in the number of sessions.
+   */
+  findingsOf(session: number): readonly Finding[] {
+    if (this.findingIndex === null) {
+      this.findingIndex = new Map();
+      for (const f of this.analysis.findings) {
+        if (f.session === null) continue;
+        const list = this.findingIndex.get(f.session);
+        if (list === undefined) this.findingIndex.set(f.session, [f]);
+        else list.push(f);
+      }
+    }
+    return this.findingIndex.get(session) ?? [];
   }
 
   /** What a connection is to FTP, or undefined for a connection outside FTP. */

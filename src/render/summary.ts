@@ -119,12 +119,11 @@ function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
 }
 
 function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
-  const a = ctx.analysis;
   const transfers = s.transfers.map((id) => ctx.by.transfer(id)).filter((t): t is Transfer => t !== undefined);
   const notComplete = transfers.filter((t) => t.status !== 'complete').length;
   const bytes = transfers.reduce((n, t) => n + t.bytes, 0);
   const commands = s.commands;
-  const findings = a.findings.filter((f) => f.session === s.id);
+  const findings = ctx.findingsOf(s.id);
   const worst = worstSeverity(findings);
 
   let login: string = s.login;
@@ -256,7 +255,7 @@ function transferFields(ctx: ViewContext, t: Transfer, conns: Map<number, Connec
 
 const SEVERITY_ORDER: Severity[] = ['info', 'notice', 'warning', 'alert'];
 
-function worstSeverity(findings: Finding[]): Severity | null {
+function worstSeverity(findings: readonly Finding[]): Severity | null {
   let worst = -1;
   for (const f of findings) worst = Math.max(worst, SEVERITY_ORDER.indexOf(f.severity));
   return worst < 0 ? null : SEVERITY_ORDER[worst]!;
@@ -353,16 +352,22 @@ function naturalWidths(columns: Column[], rows: Cell[][]): number[] {
 }
 
 /**
- * Column widths that fit the table in `width` columns, narrowing the columns of the stages given ('first'
- * columns, then 'late' ones; widest first, down to a minimum; their cells wrap), and whether they do.
+ * Column widths that fit the table in `width` columns, narrowing the wrapping columns of the stages
+ * given, widest first (their cells wrap), and whether they do. Words are kept whole when that is enough:
+ * the 'first' columns, then the 'late' ones, are narrowed down to their longest word ("10.1.0.185:60699"
+ * is read as one). When it is not, words must be cut: from the natural widths again, all those columns
+ * are narrowed together, widest first, down to a minimum, so that the longest words (an IPv6 address)
+ * are the ones cut.
  */
 function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'first' | 'late'>): { widths: number[]; fits: boolean } {
-  const widths = naturalWidths(columns, rows);
+  const natural = naturalWidths(columns, rows);
   // Each column takes its content, one space of padding and one border; plus the last border.
   const room = width - columns.length * 2 - 1;
-  let total = widths.reduce((x, y) => x + y, 0);
-  for (const stage of stages) {
-    const mins = columns.map((col, i) => ((col.wrap ?? 'never') === stage ? Math.min(widths[i]!, Math.max(MIN_WRAP, longestWord(col.head))) : widths[i]!));
+  const wraps = (col: Column, stage: 'first' | 'late') => (col.wrap ?? 'never') === stage;
+  const floor = columns.map((col, i) => Math.min(natural[i]!, Math.max(MIN_WRAP, longestWord(col.head))));
+  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? Math.max(floor[i]!, ...rows.map((r) => longestWordOf(r[i]!))) : natural[i]!));
+  const narrow = (widths: number[], mins: number[]): number => {
+    let total = widths.reduce((x, y) => x + y, 0);
     while (total > room) {
       let pick = -1;
       for (let i = 0; i < widths.length; i++) if (widths[i]! > mins[i]! && (pick < 0 || widths[i]! > widths[pick]!)) pick = i;
@@ -370,8 +375,22 @@ function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'fi
       widths[pick]!--;
       total--;
     }
-  }
-  return { widths, fits: total <= room };
+    return total;
+  };
+  const whole = [...natural];
+  let total = 0;
+  for (const stage of stages) total = narrow(whole, columns.map((col, i) => (wraps(col, stage) ? Math.min(natural[i]!, words[i]!) : whole[i]!)));
+  if (total <= room) return { widths: whole, fits: true };
+  const cut = [...natural];
+  total = narrow(cut, columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? floor[i]! : natural[i]!)));
+  return { widths: cut, fits: total <= room };
+}
+
+/** The widest word (between spaces) of a cell's parts. */
+function longestWordOf(c: Cell): number {
+  let most = 0;
+  for (const p of parts(c)) most = Math.max(most, longestWord(partText(p)));
+  return most;
 }
 
 /**

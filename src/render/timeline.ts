@@ -45,7 +45,7 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
     if (c !== undefined) lines.push(...connectionLines(c, `data connection for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));
     else lines.push({ at: s.exchanges[t.exchange]?.request ?? s.start, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
   }
-  for (const f of a.findings.filter((x) => x.session === s.id)) {
+  for (const f of ctx.findingsOf(s.id)) {
     const frame = f.frames[0] ?? 0;
     lines.push({ at: { frame, sec: -1, nsec: 0 }, text: `  ! ${f.severity} ${f.kind}: ${sanitize(f.message)}${f.count > 1 ? ` (${f.count} times)` : ''}`, style: f.severity === 'warning' || f.severity === 'alert' ? 'red' : 'yellow' });
   }
