@@ -421,21 +421,26 @@ test('the summary is the same whether the analysis keeps the commands or only co
   assert.ok(quiet > 50, `${quiet} lines read from their bytes alone`);
 });
 
-test('narrowed to 80 columns, the sessions table keeps words whole when it can: an address and its port read as one', async () => {
+/** A capture of n FTP sessions, each a login then NOOPs, one after another. */
+function loginSessions(n: number, each: (i: number) => { client: { ip: string; port: number }; server: { ip: string; port: number }; user: string; noops: number }): Buffer {
   const frames: Frame[] = [];
-  for (let i = 0; i < 3; i++) {
-    const conv = new TcpConversation({ client: { ip: '192.168.100.201', port: 54321 + i }, server: { ip: '192.168.100.202', port: 21 } })
+  for (let i = 0; i < n; i++) {
+    const { client, server, user, noops } = each(i);
+    const conv = new TcpConversation({ client, server })
       .handshake()
       .send(false, '220 ready\r\n')
-      .send(true, 'USER anonymous\r\n')
+      .send(true, `USER ${user}\r\n`)
       .send(false, '331 password\r\n')
-      .send(true, 'PASS guest@example.com\r\n')
+      .send(true, 'PASS x\r\n')
       .send(false, '230 ok\r\n');
-    for (let k = 0; k < 1200; k++) conv.send(true, 'NOOP\r\n').send(false, '200 ok\r\n');
+    for (let k = 0; k < noops; k++) conv.send(true, 'NOOP\r\n').send(false, '200 ok\r\n');
     frames.push(...conv.close(true).frames);
   }
-  const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
-  const f = await analyseStream('long-addresses.pcap', () => Readable.from([bytes]));
+  return framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
+}
+
+test('narrowed to 80 columns, the sessions table keeps words whole when it can: an address and its port read as one', async () => {
+  const f = await analyseStream('long-addresses.pcap', () => Readable.from([loginSessions(3, (i) => ({ client: { ip: '192.168.100.201', port: 54321 + i }, server: { ip: '192.168.100.202', port: 21 }, user: 'anonymous', noops: 1200 }))]));
   const text = (await renderSummary(f.context({ width: 80 }))).split('\n\n')[0]!;
   for (const line of text.split('\n')) assert.ok(displayWidth(line) <= 80, line);
   for (let i = 0; i < 3; i++) assert.ok(text.includes(`192.168.100.201:${54321 + i} `), `client ${i} whole:\n${text}`);
@@ -446,21 +451,7 @@ test('narrowed to 80 columns, the sessions table keeps words whole when it can: 
 
 test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {
   // 230 sessions, each a login and a NOOP: a sessions table of three slices.
-  const frames: Frame[] = [];
-  for (let i = 0; i < 230; i++) {
-    const conv = new TcpConversation({ client: { ip: '10.0.0.1', port: 20000 + i }, server: { ip: '10.0.0.2', port: 21 } })
-      .handshake()
-      .send(false, '220 ready\r\n')
-      .send(true, `USER user${i}\r\n`)
-      .send(false, '331 password\r\n')
-      .send(true, 'PASS x\r\n')
-      .send(false, '230 ok\r\n')
-      .send(true, 'NOOP\r\n')
-      .send(false, '200 ok\r\n')
-      .close(true);
-    frames.push(...conv.frames);
-  }
-  const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
+  const bytes = loginSessions(230, (i) => ({ client: { ip: '10.0.0.1', port: 20000 + i }, server: { ip: '10.0.0.2', port: 21 }, user: `user${i}`, noops: 1 }));
   const f = await analyseStream('many.pcap', () => Readable.from([bytes]));
   for (const width of [80, 200]) {
     const text = await renderSummary(f.context({ width }));
