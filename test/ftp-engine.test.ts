@@ -228,6 +228,24 @@ test('a SIZE reply gives the announced size only when it is a decimal number', a
   }
 });
 
+test('the predictions kept in arrival order are those still awaited, not all there ever were', async () => {
+  const s = login(new Script());
+  const n = 1500;
+  for (let i = 0; i < n; i++) {
+    const port = 40000 + i;
+    s.cmd('EPSV').reply(`229 Entering Extended Passive Mode (|||${port}|)`).cmd('RETR f').reply('150 here');
+    s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 20000 + i }, { ip: SERVER.ip, port }, 'x').frames);
+    s.reply('226 done');
+  }
+  const reader = await openCapture('test.pcap', Readable.from([framesToPcap(s.build(), 'ethernet')]));
+  const ftp = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
+  await analyze(reader, ftp, { ...DEFAULT_ANALYZE_OPTIONS, serverPorts: DEFAULT_FTP_OPTIONS.ports });
+  const a = ftp.result();
+  assert.equal(a.transfers.filter((t) => t.status === 'complete' && t.rule === 'advertised').length, n);
+  const order = (ftp as unknown as { liveOrder: unknown[]; liveOrderHead: number });
+  assert.ok(order.liveOrder.length - order.liveOrderHead <= 1024 + 2, `${order.liveOrder.length - order.liveOrderHead} kept in order for ${n} predictions, all matched`);
+});
+
 test('active mode from a port other than 20 is matched on the advertised address and port', async () => {
   const s = login(new Script()).cmd('PORT 10,0,0,1,200,100').reply('200 PORT ok').cmd('LIST').reply('150 listing');
   const data = s.dataConn({ ip: SERVER.ip, port: 2020 }, { ip: CLIENT.ip, port: 51300 }, 'a\r\nb\r\n', true);

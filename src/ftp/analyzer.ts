@@ -477,6 +477,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.addHost(p.to.address, 1);
     this.liveCount++;
     this.liveOrder.push(lp);
+    // The order keeps predictions matched or dropped long ago too: rebuilt with the live ones when those
+    // are fewer than half of it, it stays bounded by the live predictions, not by all there ever were.
+    if (this.liveOrder.length - this.liveOrderHead > 2 * this.liveCount + 1024) {
+      const order = this.liveOrder.slice(this.liveOrderHead).filter((x) => this.isLive(x.p));
+      this.liveOrder.length = 0;
+      this.liveOrder.push(...order);
+      this.liveOrderHead = 0;
+    }
     let mine = this.sessionPredictions.get(p.session);
     if (mine === undefined) this.sessionPredictions.set(p.session, (mine = []));
     mine.push(lp);
