@@ -179,6 +179,8 @@ export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: tr
 interface LivePrediction {
   p: Prediction;
   session: ControlSession;
+  /** No longer awaited (matched, expired or dropped): see dropLive. */
+  gone?: boolean;
 }
 
 /**
@@ -480,9 +482,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // The order keeps predictions matched or dropped long ago too: rebuilt with the live ones when those
     // are fewer than half of it, it stays bounded by the live predictions, not by all there ever were.
     if (this.liveOrder.length - this.liveOrderHead > 2 * this.liveCount + 1024) {
-      const order = this.liveOrder.slice(this.liveOrderHead).filter((x) => this.isLive(x.p));
-      this.liveOrder.length = 0;
-      this.liveOrder.push(...order);
+      // In place (no spread of what may be very many), in the same order.
+      const order = this.liveOrder;
+      let kept = 0;
+      for (let i = this.liveOrderHead; i < order.length; i++) if (order[i]!.gone !== true) order[kept++] = order[i]!;
+      order.length = kept;
       this.liveOrderHead = 0;
     }
     let mine = this.sessionPredictions.get(p.session);
@@ -522,6 +526,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (list === undefined) continue;
       const i = list.findIndex((lp) => lp.p === p);
       if (i < 0) continue;
+      list[i]!.gone = true;
       list.splice(i, 1);
       removed = true;
       if (list.length === 0) this.live.delete(key);
