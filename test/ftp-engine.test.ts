@@ -246,6 +246,21 @@ test('the predictions kept in arrival order are those still awaited, not all the
   assert.ok(order.liveOrder.length - order.liveOrderHead <= 1024 + 2, `${order.liveOrder.length - order.liveOrderHead} kept in order for ${n} predictions, all matched`);
 });
 
+test('without any PASV or PORT in the capture, each data connection opened after its RETR goes to that RETR (unpredicted)', async () => {
+  const s = login(new Script());
+  const bodies = ['first file', 'second, longer file', 'third'];
+  for (const [i, body] of bodies.entries()) {
+    s.cmd(`RETR f${i}`).reply('150 here it comes');
+    s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 41000 + i }, { ip: SERVER.ip, port: 52000 + i }, body).frames);
+    s.reply('226 done');
+  }
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(
+    a.transfers.map((t) => [t.path, t.rule, t.bytes, t.status]),
+    bodies.map((b, i) => [`/pub/f${i}`, 'unpredicted', b.length, 'complete']),
+  );
+});
+
 test('active mode from a port other than 20 is matched on the advertised address and port', async () => {
   const s = login(new Script()).cmd('PORT 10,0,0,1,200,100').reply('200 PORT ok').cmd('LIST').reply('150 listing');
   const data = s.dataConn({ ip: SERVER.ip, port: 2020 }, { ip: CLIENT.ip, port: 51300 }, 'a\r\nb\r\n', true);

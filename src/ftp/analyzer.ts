@@ -176,6 +176,9 @@ export interface FtpOptions {
 export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: true, limits: DEFAULT_FTP_LIMITS };
 
 /** A prediction still awaiting its connection, in the index by address and port. */
+/** Transfers kept waiting for a connection no prediction announced (made within 5 s of it, in practice a few). */
+const MAX_AWAITING_UNPREDICTED = 1024;
+
 interface LivePrediction {
   p: Prediction;
   session: ControlSession;
@@ -209,6 +212,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly firstOfKind = new Map<string, Finding>();
   private readonly live = new Map<string, LivePrediction[]>();
   private liveCount = 0;
+  /** Transfers made without a prediction that may still take a connection nothing announced (claimUnpredicted). */
+  private readonly awaitingUnpredicted = new Set<Transfer>();
   private readonly liveOrder: LivePrediction[] = [];
   private liveOrderHead = 0;
   private readonly sessionPredictions = new Map<number, LivePrediction[]>();
@@ -649,6 +654,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
         this.ftpConnections.add(o.conn.id);
         this.bindTransfer(t, o, 'unpredicted');
+      } else {
+        this.awaitingUnpredicted.add(t);
+        // Bounded whatever the capture holds: the oldest go first (they are the least likely to be answered).
+        if (this.awaitingUnpredicted.size > MAX_AWAITING_UNPREDICTED) this.awaitingUnpredicted.delete(this.awaitingUnpredicted.values().next().value!);
       }
     }
   }
@@ -672,14 +681,24 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return reusable;
   }
 
-  /** Claims a connection without prediction for a transfer of its hosts that still waits for one. */
+  /**
+   * Claims a connection without prediction for a transfer of its hosts that still waits for one: the
+   * oldest such transfer, made within 5 s. Only the transfers made without a prediction are looked at
+   * (awaitingUnpredicted, in the order they were made); those that got a connection or a final reply leave
+   * it as they are met. Going through every transfer of the capture for each such connection was
+   * quadratic, and a capture can hold as many of both as it likes.
+   */
   private claimUnpredicted(o: DataObserver): boolean {
     const now = seconds(this.clock);
-    for (const t of this.transfers.values()) {
-      if (t.connection !== null || t.prediction !== null || t.final !== null) continue;
+    for (const t of this.awaitingUnpredicted) {
+      if (t.connection !== null || t.final !== null || t.request === null || this.transfers.get(t.id) !== t) {
+        this.awaitingUnpredicted.delete(t);
+        continue;
+      }
       const s = this.sessions.get(t.session)!;
       if (!involves(o.conn, s) || t.request === null || now - seconds(t.request) > 5) continue;
       this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
+      this.awaitingUnpredicted.delete(t);
       this.bindTransfer(t, o, 'unpredicted');
       return true;
     }
