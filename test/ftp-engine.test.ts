@@ -261,6 +261,23 @@ test('without any PASV or PORT in the capture, each data connection opened after
   );
 });
 
+test('a connection nothing announced, between hosts of a session whose commands are encrypted, is put to the first such session', async () => {
+  // Session 1 in the clear, then sessions 2 and 3 between the same hosts under AUTH TLS; another pair of hosts in the clear.
+  const clear = login(new Script({ ip: CLIENT.ip, port: 33001 }));
+  const tls = [33002, 33003].map((port) => new Script({ ip: CLIENT.ip, port }).reply('220 Hi').cmd('AUTH TLS').reply('234 go ahead'));
+  const other = login(new Script({ ip: '10.9.9.9', port: 33004 }, { ip: '10.9.9.10', port: 21 }));
+  const frames = [...clear.frames, ...tls.flatMap((t) => t.frames), ...other.frames];
+  frames.push(...clear.dataConn({ ip: CLIENT.ip, port: 44001 }, { ip: SERVER.ip, port: 55001 }, 'hidden data').frames);
+  frames.push(...other.dataConn({ ip: '10.9.9.9', port: 44002 }, { ip: '10.9.9.10', port: 55002 }, 'plain data').frames);
+  const a = await analyseFrames(frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000, tsNsec: i * 1_000_000 })));
+  const found = a.findings.filter((f) => f.kind === 'unpredicted-connection');
+  assert.equal(found.length, 2);
+  assert.equal(found[0]!.session, 2);
+  assert.match(found[0]!.message, /probably a data connection of session 2, whose commands are encrypted/);
+  assert.equal(found[1]!.session, null);
+  assert.match(found[1]!.message, /no PORT, EPRT, 227 or 229 in the capture announced it/);
+});
+
 test('active mode from a port other than 20 is matched on the advertised address and port', async () => {
   const s = login(new Script()).cmd('PORT 10,0,0,1,200,100').reply('200 PORT ok').cmd('LIST').reply('150 listing');
   const data = s.dataConn({ ip: SERVER.ip, port: 2020 }, { ip: CLIENT.ip, port: 51300 }, 'a\r\nb\r\n', true);

@@ -212,6 +212,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly firstOfKind = new Map<string, Finding>();
   private readonly live = new Map<string, LivePrediction[]>();
   private liveCount = 0;
+  /** The first session between two hosts whose commands are hidden (see commandsHidden), by pairKey. */
+  private readonly hiddenByPair = new Map<string, ControlSession>();
   /** Transfers made without a prediction that may still take a connection nothing announced (claimUnpredicted). */
   private readonly awaitingUnpredicted = new Set<Transfer>();
   private readonly liveOrder: LivePrediction[] = [];
@@ -338,6 +340,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly credentialFindings = new Map<string, Finding>();
   /** Failed logins per client address: their times (the last `threshold` only), and the finding once made. */
   private readonly failures = new Map<string, { times: number[]; frames: number[]; finding: Finding | null }>();
+
+  commandsHidden(s: ControlSession): void {
+    // The first such session between the two hosts, by id (as reportUnclaimed names it); maybeRelease
+    // replaces one it lets go.
+    const key = pairKey(s.client.address, s.server.address);
+    const first = this.hiddenByPair.get(key);
+    if (first === undefined || first.id > s.id) this.hiddenByPair.set(key, s);
+  }
 
   loginFailed(s: ControlSession, frame: number): void {
     const limits = this.limits;
@@ -798,6 +808,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     this.sessionPredictions.delete(id);
     this.sessions.delete(id);
+    const hiddenKey = pairKey(s.client.address, s.server.address);
+    if (this.hiddenByPair.get(hiddenKey) === s) {
+      // The next such session between the two hosts among those still held, if any (live capture).
+      let next: ControlSession | undefined;
+      for (const x of this.sessions.values()) if (pairKey(x.client.address, x.server.address) === hiddenKey && (x.model.tls !== null || x.model.protectedFrom !== null) && (next === undefined || x.id < next.id)) next = x;
+      if (next === undefined) this.hiddenByPair.delete(hiddenKey);
+      else this.hiddenByPair.set(hiddenKey, next);
+    }
     this.byConn.delete(m.connection);
     this.endedSessions.delete(id);
     this.sessionEndTold.delete(id);
@@ -1020,7 +1038,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private reportUnclaimed(o: DataObserver): void {
     if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
     const c = o.conn;
-    const s = [...this.sessions.values()].find((x) => involves(c, x) && (x.model.tls !== null || x.model.protectedFrom !== null));
+    // The first session between these hosts whose commands are hidden: indexed by the pair (going through
+    // every session for every such connection was quadratic on a busy FTPS server's capture).
+    const s = this.hiddenByPair.get(pairKey(c.clientAddress, c.serverAddress));
     const why = s !== undefined
       ? `probably a data connection of session ${s.id}, whose commands are encrypted (its PASV or PORT cannot be read)`
       : 'no PORT, EPRT, 227 or 229 in the capture announced it';
@@ -1053,6 +1073,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
 function keyOf(address: string, port: number): string {
   return `${address}|${port}`;
+}
+
+/** Two addresses as one key, whichever comes first. */
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
 }
 
 function involves(conn: Connection, s: ControlSession): boolean {

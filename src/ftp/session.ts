@@ -59,6 +59,8 @@ export interface SessionEngine {
   emit(event: LiveEvent): void;
   /** A login failed (for brute-force detection across sessions). */
   loginFailed(s: ControlSession, frame: number): void;
+  /** The session's commands can no longer be read: AUTH was accepted, or RFC 2228 protection began. */
+  commandsHidden(s: ControlSession): void;
 }
 
 /**
@@ -236,6 +238,7 @@ export class ControlSession implements StreamSink {
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
     if ((verb === 'MIC' || verb === 'CONF' || verb === 'ENC') && this.model.protectedFrom === null) {
       this.model.protectedFrom = first.frame;
+      this.engine.commandsHidden(this);
       this.engine.finding('protected-commands', 'info', this.id, [first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
     }
     this.model.commands++;
@@ -538,6 +541,7 @@ export class ControlSession implements StreamSink {
         if (code === 234) {
           this.encrypted = true;
           this.model.tls = { command: `AUTH ${ex.argument}`.trim(), frame };
+          this.engine.commandsHidden(this);
           this.engine.finding('tls', 'info', this.id, [frame], `AUTH ${ex.argument} accepted: from here on the control channel is encrypted; its commands and replies cannot be seen`);
         }
         break;
