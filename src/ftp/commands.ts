@@ -9,7 +9,7 @@
  *
  * Every command's list also holds the replies that can answer any command:
  *  - 421: "This may be a reply to any command if the service knows it must shut down" (RFC 959 section 4.2.1);
- *  - 500, 501: syntax errors, and 502: "Command not implemented" (RFC 959 section 4.2.1), for any command;
+ *  - 500, 501: syntax errors, and 502, the server does not have the command (RFC 959 section 4.2.1), for any command;
  *  - 530 "Not logged in": servers refuse nearly every command before login with it;
  *  - 631, 632, 633: "Any ftp command can return a reply code encapsulated in a 631, 632, or 633 reply once a
  *    security data exchange has completed successfully" (RFC 2228 section 8.2).
@@ -95,7 +95,7 @@ const LIST_REPLIES = [
 ];
 
 /**
- * "202 Command not implemented, superfluous at this site" (RFC 959 section 4.2.1): 5.4 lists it for PASS, ACCT,
+ * 202, the command is superfluous at this site (RFC 959 section 4.2.1): 5.4 lists it for PASS, ACCT,
  * SMNT, ALLO and SITE; servers also send it for options they always have on.
  */
 const SUPERFLUOUS = 202;
@@ -237,12 +237,14 @@ function verbKey(s: string, from: number, to: number): number {
   const n = to - from;
   if (n < 3 || n > 4) return -1;
   let key = n;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) & ~0x20; // upper case
-    if (c < 0x41 || c > 0x5a) return -1;
-    key = key * 32 + (c - 0x40);
-  }
+  for (let i = from; i < to && key >= 0; i++) key = withLetter(key, s.charCodeAt(i));
   return key;
+}
+
+/** A verb key with one more character: its letter upper-cased, 5 bits; -1 when it is not a letter (or key is -1). */
+function withLetter(key: number, code: number): number {
+  const c = code & ~0x20;
+  return key < 0 || c < 0x41 || c > 0x5a ? -1 : key * 32 + (c - 0x40);
 }
 
 /** commandAt for a line's bytes: the verb is b[start, end). */
@@ -250,12 +252,8 @@ export function commandAtBytes(b: Buffer, start: number, end: number): CommandIn
   const n = end - start;
   if (n < 3 || n > 4) return undefined;
   let key = n;
-  for (let i = start; i < end; i++) {
-    const c = b[i]! & ~0x20; // upper case
-    if (c < 0x41 || c > 0x5a) return undefined;
-    key = key * 32 + (c - 0x40);
-  }
-  return BY_KEY.get(key);
+  for (let i = start; i < end && key >= 0; i++) key = withLetter(key, b[i]!);
+  return key < 0 ? undefined : BY_KEY.get(key);
 }
 
 /** What the command at the start of a line is (its verb ends at `end`), case-insensitive; undefined when unknown. */

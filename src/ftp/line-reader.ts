@@ -141,11 +141,12 @@ export class LineReader {
     const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
     // indexOfLf's loop knows; after its native search (a long stretch ahead), look.
     if (mayBeHigh && hasHigh(buf, off, off + n)) return this.tell(textOf(buf, off, n), clock, false, len);
-    this.lines++;
-    if (this.onAscii !== null && this.onAscii(buf, off, n, clock)) return;
+    if (this.onAscii !== null && this.onAscii(buf, off, n, clock)) {
+      this.lines++;
+      return;
+    }
     // indexOfLf went over these bytes just now: they are all ASCII, so they decode as they are.
-    const at = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
-    this.onLine(latin1(buf, off, off + n), at, at, false, len);
+    this.tell(latin1(buf, off, off + n), clock, false, len);
   }
 
   private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {

@@ -153,8 +153,11 @@ export class ControlSession implements StreamSink {
       quit: false,
     };
     const max = engine.limits.maxLineLength;
-    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand, (buf, off, n, at) => this.quietCommand(buf, off, n, at));
-    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply, (buf, off, n, at) => this.quietReply(buf, off, n, at));
+    // Lines nothing will show are read from their bytes only when exchanges are not all kept and no one
+    // streams events (both fixed for the analysis): otherwise every line is read as text.
+    const quiet = !engine.keepExchanges && !engine.streaming;
+    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
+    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
     this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
 
@@ -295,12 +298,11 @@ export class ControlSession implements StreamSink {
 
   /**
    * A command whose argument nothing reads (NOOP, PWD, MDTM and the like: see argumentUnread), from its
-   * bytes (see OnAsciiLine), when exchanges are not all kept and no one streams events: it waits for its
-   * reply with its verb alone, no text made of the line. Its exchange is never kept (only data commands,
+   * bytes (see OnAsciiLine; offered only when exchanges are not all kept and no one streams events): it
+   * waits for its reply with its verb alone, no text made of the line. Its exchange is never kept (only data commands,
    * PORT, EPRT, LPRT and the commands a passive reply answers are), so its argument is never shown.
    */
   private quietCommand(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
-    if (this.engine.keepExchanges || this.engine.streaming) return false;
     const end = off + n;
     let sp = off;
     while (sp < end && buf[sp] !== SPACE) sp++;
@@ -465,7 +467,7 @@ export class ControlSession implements StreamSink {
    * was a tenth of the analysis.
    */
   private quietReply(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
-    if (this.multi !== null || !this.greetingSeen || this.engine.keepExchanges || this.engine.streaming || n < 3) return false;
+    if (this.multi !== null || !this.greetingSeen || n < 3) return false;
     const a = buf[off]! - 0x30;
     const b = buf[off + 1]! - 0x30;
     const c = buf[off + 2]! - 0x30;
@@ -475,7 +477,8 @@ export class ControlSession implements StreamSink {
     const i = this.pendingFor(code);
     if (i < 0) return false;
     const ex = this.pending[i]!;
-    if (ex.transfer !== null || ex.prediction !== null || this.kept.has(ex.index) || (code === 213 && ex.command === 'SIZE')) return false;
+    // A transfer or a prediction is what makes an exchange kept (see keep).
+    if (ex.transfer !== null || ex.prediction !== null || (code === 213 && ex.command === 'SIZE')) return false;
     // The session's end is not moved along here: finish() sets it, and only streaming outputs look before.
     this.paired(i, code);
     QUIET.code = code;
