@@ -449,6 +449,21 @@ test('narrowed to 80 columns, the sessions table keeps words whole when it can: 
   assert.ok(/│1,202 /.test(text), text);
 });
 
+test('a summary of 150,000 sessions is drawn (no spread of every row into one call, which overflowed the stack)', async () => {
+  const path = fileURLToPath(new URL('active-ls-pwd.pcap', FIXTURES));
+  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
+  const capture = await analyze(await openCapture(path, path), ftp);
+  const model = ftp.result();
+  const one = model.sessions[0]!;
+  model.sessions = Array.from({ length: 150_000 }, (_, i) => ({ ...one, id: i + 1, transfers: [], predictions: [] }));
+  model.transfers = [];
+  model.predictions = [];
+  model.findings = [];
+  const text = await renderSummary(new ViewContext(model, capture, null, DEFAULT_VIEW_OPTIONS));
+  assert.match(text, /^FTP sessions \(150,000\)/);
+  assert.match(text, /│ *150000 │/, 'the last session has its row');
+});
+
 test('a table of more rows than cli-table3 draws at once is drawn in slices that line up', async () => {
   // 230 sessions, each a login and a NOOP: a sessions table of three slices.
   const bytes = loginSessions(230, (i) => ({ client: { ip: '10.0.0.1', port: 20000 + i }, server: { ip: '10.0.0.2', port: 21 }, user: `user${i}`, noops: 1 }));

@@ -348,7 +348,14 @@ function cellWidth(c: Cell): number {
 
 /** Natural column widths: the widest cell or line of the head. */
 function naturalWidths(columns: Column[], rows: Cell[][]): number[] {
-  return columns.map((col, i) => Math.max(...col.head.split('\n').map((l) => displayWidth(l)), ...rows.map((r) => cellWidth(r[i]!))));
+  return columns.map((col, i) => widest(rows, (r) => cellWidth(r[i]!), Math.max(...col.head.split('\n').map((l) => displayWidth(l)))));
+}
+
+/** The largest of `least` and of what `of` gives for each row: a loop, since a spread of every row's value overflows the stack past about 125,000 rows. */
+function widest(rows: Cell[][], of: (r: Cell[]) => number, least: number): number {
+  let most = least;
+  for (const r of rows) most = Math.max(most, of(r));
+  return most;
 }
 
 /**
@@ -365,7 +372,7 @@ function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'fi
   const room = width - columns.length * 2 - 1;
   const wraps = (col: Column, stage: 'first' | 'late') => (col.wrap ?? 'never') === stage;
   const floor = columns.map((col, i) => Math.min(natural[i]!, Math.max(MIN_WRAP, longestWord(col.head))));
-  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? Math.max(floor[i]!, ...rows.map((r) => longestWordOf(r[i]!))) : natural[i]!));
+  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? widest(rows, (r) => longestWordOf(r[i]!), floor[i]!) : natural[i]!));
   const narrow = (widths: number[], mins: number[]): number => {
     let total = widths.reduce((x, y) => x + y, 0);
     while (total > room) {
