@@ -16,7 +16,9 @@ import { openCapture } from '../src/capture/open-capture.js';
 import { PacketLog } from '../src/flow/packet-log.js';
 import { DEFAULT_FTP_OPTIONS, FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/render/context.js';
+import { renderLadder } from '../src/render/ladder.js';
 import { renderPackets } from '../src/render/packets.js';
+import { renderWalkthrough } from '../src/render/walkthrough.js';
 import { renderSummary } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
 import { asciiWidth } from '../src/render/table.js';
@@ -447,6 +449,22 @@ test('narrowed to 80 columns, the sessions table keeps words whole when it can: 
   assert.ok(text.includes('192.168.100.202:21 '), text);
   assert.ok(text.includes('anonymous '), text);
   assert.ok(/│1,202 /.test(text), text);
+});
+
+test('a session of 140,000 packets is drawn in the packet list, the ladder and the walkthrough (lists of any length, no spread into one call)', async () => {
+  const conv = new TcpConversation({ client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 21 } }).handshake().send(false, '220 ready\r\n');
+  for (let k = 0; k < 35_000; k++) conv.send(true, 'NOOP\r\n').send(false, '200 ok\r\n');
+  const frames = conv.close(true).frames;
+  assert.ok(frames.length > 140_000, `${frames.length} frames`);
+  const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
+  const ftp = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
+  const log = new PacketLog(ftp);
+  const capture = await analyze(await openCapture('many.pcap', Readable.from([bytes])), log);
+  const ctx = new ViewContext(ftp.result(), capture, log, DEFAULT_VIEW_OPTIONS);
+  const last = String(frames.length);
+  assert.match(renderPackets(ctx), new RegExp(`^ *${last} `, 'm'), 'packets: the last frame listed');
+  assert.match(renderLadder(ctx), new RegExp(`^${last} `, 'm'), 'ladder: the last frame drawn');
+  assert.match(renderWalkthrough(ctx), /four-step teardown/, 'walkthrough: it reaches the teardown');
 });
 
 test('a summary of 150,000 sessions is drawn (no spread of every row into one call, which overflowed the stack)', async () => {

@@ -1,5 +1,6 @@
 import type { Connection, Stamp, TcpListener } from './connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from './stream-sink.js';
+import { pushAll } from '../arrays.js';
 
 /** One gap in a direction's byte stream. */
 export interface GapRecord {
@@ -121,7 +122,7 @@ export class ConnectionLog implements TcpListener {
     for (const id of ids) this.byId.delete(id);
     const kept = this.connections.filter((c) => !ids.has(c.id));
     this.connections.length = 0;
-    this.connections.push(...kept);
+    pushAll(this.connections, kept);
   }
 
   /** Summaries in the order the connections began. */

@@ -6,6 +6,7 @@ import { portArithmetic, type Parsed } from './address.js';
 import { Extractor, type ExtractOptions, type FileSink, type ManifestEntry } from './extract.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
+import { pushAll } from '../arrays.js';
 
 /** What a data connection carried, per TCP direction. */
 class DataObserver implements StreamSink {
@@ -823,7 +824,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const f of findings) this.firstOfKind.delete(`${id}\u0000${f.kind}`);
     const kept = this.findings.filter((f) => f.session !== id);
     this.findings.length = 0;
-    this.findings.push(...kept);
+    pushAll(this.findings, kept);
     for (const c of conns) this.ftpConnections.delete(c);
     this.log.forget(conns);
     this.onRelease?.(conns);

@@ -23,6 +23,7 @@ import type { PacketRecord } from '../flow/packet-log.js';
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { hostPort, type Lang, type LineAt, type ViewContext } from './context.js';
 import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
+import { maxOf, pushAll } from '../arrays.js';
 
 const FIN = 1;
 const SYN = 2;
@@ -226,7 +227,7 @@ export function renderLadder(ctx: ViewContext): string {
   const out: string[] = [];
   for (const s of sessions) {
     if (out.length > 0) out.push('');
-    out.push(...renderSession(ctx, words, s, infos, packets.get(s.id) ?? []));
+    pushAll(out, renderSession(ctx, words, s, infos, packets.get(s.id) ?? []));
   }
   return out.join('\n') + '\n';
 }
@@ -536,10 +537,10 @@ function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes:
     return left === a.conn.openerIsClient ? c.client.port : c.server.port;
   };
   const times = new Map<Arrow, string>(arrows.map((a) => [a, ctx.relative(a.at, base)]));
-  const fw = Math.max(displayWidth(words.frame), ...arrows.map((a) => String(a.frame).length));
-  let tw = Math.max(displayWidth(words.time), ...arrows.map((a) => times.get(a)!.length));
-  const lpw = Math.max(1, ...arrows.map((a) => String(portOf(a, true)).length));
-  const rpw = Math.max(1, ...arrows.map((a) => String(portOf(a, false)).length));
+  const fw = maxOf(arrows, (a) => String(a.frame).length, displayWidth(words.frame));
+  let tw = maxOf(arrows, (a) => times.get(a)!.length, displayWidth(words.time));
+  const lpw = maxOf(arrows, (a) => String(portOf(a, true)).length, 1);
+  const rpw = maxOf(arrows, (a) => String(portOf(a, false)).length, 1);
   let margin = fw + 1 + tw + 1;
   // On a narrow terminal the time goes first, so that arrows keep room for their labels.
   if (width - margin - lpw - rpw - 2 < 24) {

@@ -3,6 +3,7 @@ import type { PacketRecord } from '../flow/packet-log.js';
 import type { FtpSession } from '../model/ftp-model.js';
 import type { ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
+import { pushAll } from '../arrays.js';
 
 /** TCP flag bits and the names Wireshark gives them, in the order it lists them. */
 const FLAG_NAMES: Array<[number, string]> = [
@@ -78,7 +79,7 @@ export function renderPackets(ctx: ViewContext): string {
   }
 
   const out: string[] = [];
-  out.push(...layout(ctx, rows));
+  pushAll(out, layout(ctx, rows));
   if (rows.length === 0) out.push('no packets of FTP connections were recorded');
   if (log.fullAt !== null) {
     out.push(`the packet log was full at frame ${group(log.fullAt)}: packets from there on are not listed (${group(log.size)} recorded)`);

@@ -5,6 +5,7 @@ import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model
 import { hostPort, secondsOf, type ViewContext } from './context.js';
 import { displayWidth, group, sanitize, wrap } from './text.js';
 import { cut as cutText } from './text.js';
+import { maxOf, pushAll } from '../arrays.js';
 
 /** A column of a summary table. */
 interface Column {
@@ -348,14 +349,7 @@ function cellWidth(c: Cell): number {
 
 /** Natural column widths: the widest cell or line of the head. */
 function naturalWidths(columns: Column[], rows: Cell[][]): number[] {
-  return columns.map((col, i) => widest(rows, (r) => cellWidth(r[i]!), Math.max(...col.head.split('\n').map((l) => displayWidth(l)))));
-}
-
-/** The largest of `least` and of what `of` gives for each row: a loop, since a spread of every row's value overflows the stack past about 125,000 rows. */
-function widest(rows: Cell[][], of: (r: Cell[]) => number, least: number): number {
-  let most = least;
-  for (const r of rows) most = Math.max(most, of(r));
-  return most;
+  return columns.map((col, i) => maxOf(rows, (r) => cellWidth(r[i]!), Math.max(...col.head.split('\n').map((l) => displayWidth(l)))));
 }
 
 /**
@@ -372,7 +366,7 @@ function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'fi
   const room = width - columns.length * 2 - 1;
   const wraps = (col: Column, stage: 'first' | 'late') => (col.wrap ?? 'never') === stage;
   const floor = columns.map((col, i) => Math.min(natural[i]!, Math.max(MIN_WRAP, longestWord(col.head))));
-  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? widest(rows, (r) => longestWordOf(r[i]!), floor[i]!) : natural[i]!));
+  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? maxOf(rows, (r) => longestWordOf(r[i]!), floor[i]!) : natural[i]!));
   const narrow = (widths: number[], mins: number[]): number => {
     let total = widths.reduce((x, y) => x + y, 0);
     while (total > room) {
@@ -459,7 +453,7 @@ async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
       if (separator !== null) out.push(separator);
     }
     if (to < rows.length) lines.pop();
-    out.push(...lines);
+    pushAll(out, lines);
   }
   return out.join('\n');
 }

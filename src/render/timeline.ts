@@ -2,6 +2,7 @@ import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { Exchange, FtpSession, Stamp, Transfer } from '../model/ftp-model.js';
 import { hostPort, type ViewContext } from './context.js';
 import { group, sanitize, wrap } from './text.js';
+import { pushAll } from '../arrays.js';
 
 interface Line {
   at: Stamp;
@@ -19,7 +20,7 @@ export function renderTimeline(ctx: ViewContext): string {
   const out: string[] = [];
   for (const s of ctx.sessions) {
     if (out.length > 0) out.push('');
-    out.push(...sessionTimeline(ctx, s));
+    pushAll(out, sessionTimeline(ctx, s));
   }
   if (ctx.sessions.length === 0) out.push('No FTP session in this capture.');
   return out.join('\n') + '\n';

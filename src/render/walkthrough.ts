@@ -3,6 +3,7 @@ import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
 import { en, type Messages, type Side } from './messages.js';
 import { displayWidth, flagNames, sanitize, wrap } from './text.js';
+import { pushAll } from '../arrays.js';
 
 function sanitizeOrNull(s: string | null): string | null {
   return s === null ? null : sanitize(s);
@@ -45,7 +46,7 @@ export function renderWalkthrough(ctx: ViewContext, messages: Messages = en): st
   const out: string[] = [];
   for (const s of ctx.sessions) {
     if (out.length > 0) out.push('');
-    out.push(...sessionWalkthrough(ctx, s, messages));
+    pushAll(out, sessionWalkthrough(ctx, s, messages));
   }
   if (ctx.packets === null || ctx.packets.size === 0) out.push(messages.words.noPackets);
   if (ctx.packets?.fullAt != null) out.push(messages.words.logFull(ctx.packets.fullAt));

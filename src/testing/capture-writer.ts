@@ -842,7 +842,7 @@ export class TcpConversation {
     const seq = (opts.seq ?? this.nextSeq[side]) >>> 0;
     const ack = flags & ACK ? this.nextSeq[peer] : 0;
     const tcpOpts: TcpOpts = { src: from.ip, dst: to.ip, sport: from.port, dport: to.port, seq, ack, flags, options };
-    const data = tcpPacket(tcpOpts, payload, { id: this.nextIpId[side]++, dontFragment: true });
+    const data = tcpPacket(tcpOpts, payload, { id: this.nextIpId[side]++ & 0xffff, dontFragment: true });
     this.frames.push({ tsSec: this.clock.sec, tsNsec: this.clock.nsec, data });
     this.tick();
     if (opts.advance ?? true) {
