@@ -62,7 +62,7 @@ export async function runLive(a: LiveArgs, out: Writable, err: Writable): Promis
   };
   const ftp = new FtpAnalyzer({
     ...a.ftp,
-    release: !keepAll,
+    release: keepAll ? false : 'live',
     onEvent: emit,
     onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(snap, perSession, log, a)),
   });

@@ -1,6 +1,5 @@
 import type { Connection, Stamp, TcpListener } from './connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from './stream-sink.js';
-import { pushAll } from '../arrays.js';
 
 /** One gap in a direction's byte stream. */
 export interface GapRecord {
@@ -57,7 +56,7 @@ export interface ConnectionSummary {
  * gaps) but keeps none of them.
  */
 export class ConnectionLog implements TcpListener {
-  readonly connections: ConnectionSummary[] = [];
+  /** The summaries, by id, in the order the connections closed. */
   private readonly byId = new Map<number, ConnectionSummary>();
   private readonly gapsByConn = new Map<number, { gaps: GapRecord[]; omitted: number }>();
 
@@ -103,7 +102,6 @@ export class ConnectionLog implements TcpListener {
       gaps: g.gaps,
       gapsOmitted: g.omitted,
     };
-    this.connections.push(summary);
     this.byId.set(c.id, summary);
   }
 
@@ -118,16 +116,13 @@ export class ConnectionLog implements TcpListener {
   }
 
   /** Forgets connections (a long live capture keeps only what it still reports). */
-  forget(ids: ReadonlySet<number>): void {
+  forget(ids: Iterable<number>): void {
     for (const id of ids) this.byId.delete(id);
-    const kept = this.connections.filter((c) => !ids.has(c.id));
-    this.connections.length = 0;
-    pushAll(this.connections, kept);
   }
 
   /** Summaries in the order the connections began. */
   sorted(): ConnectionSummary[] {
-    return [...this.connections].sort((a, b) => a.id - b.id);
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
 }
 

@@ -6,7 +6,6 @@ import { portArithmetic, type Parsed } from './address.js';
 import { Extractor, type ExtractOptions, type FileSink, type ManifestEntry } from './extract.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
-import { pushAll } from '../arrays.js';
 
 /** What a data connection carried, per TCP direction. */
 class DataObserver implements StreamSink {
@@ -149,16 +148,28 @@ export interface FtpOptions {
   /** Told each event as soon as it is known (streaming outputs); optional. */
   onEvent?: (event: LiveEvent) => void;
   /**
-   * Live capture: once a session and its transfers have been told, keep only a digest of it (the last
-   * 1,000) and the totals, so that memory stays bounded however long the capture runs.
+   * Let sessions go once they and their transfers have been told, so that memory stays bounded however
+   * long the capture: 'live' keeps only a digest of each (the last 1,000) and the totals; 'report' (a
+   * file's summary, see onSessionDone and onFindingDone) also holds to the end what later traffic can
+   * still change, so that what is told is what a whole analysis would say: the first session between two
+   * hosts whose commands are hidden (reportUnclaimed names it), and findings a series still counts on.
    */
-  release?: boolean;
+  release?: false | 'live' | 'report';
   /** Write every transferred file under a folder (--extract). */
   extract?: ExtractOptions;
   /** Put the password in the cleartext-credentials finding (--show-passwords). */
   showPasswords?: boolean;
-  /** Live capture: told each session, as a whole analysis, when it and its transfers are over (before it is released). */
+  /**
+   * With release: told each session, as a whole analysis, when it and its transfers are over (before it is
+   * released). Its findings are all those of the session, final or not (see onFindingDone).
+   */
   onSessionDone?: (analysis: FtpAnalysis) => void;
+  /**
+   * With release: told each finding of a released session once nothing can change it any more, with its
+   * place in the order findings were made (FtpAnalyzer.findingOrder). Those still held at the end are in
+   * result().
+   */
+  onFindingDone?: (finding: Finding, order: number) => void;
   /** Recognise FTP on other ports by its first lines (default on). */
   sniff: boolean;
   /**
@@ -209,7 +220,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private predictionIds = 0;
   private transferIds = 0;
   private readonly byConn = new Map<number, ControlSession>();
-  private readonly findings: Finding[] = [];
+  /** Every finding held, in the order made, with that order's number (findingOrder). */
+  private readonly findings = new Map<Finding, number>();
+  private findingCount = 0;
+  /** With release: the findings of each held session. */
+  private readonly findingsBySession = new Map<number, Finding[]>();
+  /** Findings a later session may still count on (credentialFindings, failures): a release keeps them. */
+  private readonly openFindings = new Set<Finding>();
   private readonly firstOfKind = new Map<string, Finding>();
   private readonly live = new Map<string, LivePrediction[]>();
   private liveCount = 0;
@@ -291,7 +308,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // A live capture logs only FTP's connections (and forgets them with their session). A file's analysis
     // logs them all for the connection list; without it, those of FTP and of FTP's hosts (a transfer may
     // still claim one of these once it is closed).
-    const ftpish = this.ftpConnections.has(conn.id) || (!this.options.release && this.observers.has(conn.id));
+    const ftpish = this.ftpConnections.has(conn.id) || (this.options.release !== 'live' && this.observers.has(conn.id));
     if ((!this.options.release && this.options.logEveryConnection !== false) || ftpish) this.log.closed(conn);
     else this.log.discard(conn);
     const session = this.byConn.get(conn.id);
@@ -322,8 +339,18 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         observer.done = true;
         this.dataDone(observer);
       }
+      // Logged in case it turned out to be FTP's (reportUnclaimed); a report that lets sessions go lets it go too.
+      if (this.options.release === 'report' && !this.ftpConnections.has(conn.id)) this.log.forget([conn.id]);
+    }
+    const waiting = this.releaseWaits.get(conn.id);
+    if (waiting !== undefined) {
+      this.releaseWaits.delete(conn.id);
+      this.maybeRelease(waiting);
     }
   }
+
+  /** Sessions whose release waits for a data connection to close (and be logged), by that connection. */
+  private readonly releaseWaits = new Map<number, number>();
 
   /** With --extract, once result() ran: the manifest's entries and where it was written. */
   manifest: ManifestEntry[] = [];
@@ -355,7 +382,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const now = seconds(this.clock);
     let f = this.failures.get(s.client.address);
     if (f === undefined) {
-      if (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value!);
+      if (this.failures.size >= 10_000) {
+        const [oldest, gone] = this.failures.entries().next().value!;
+        this.failures.delete(oldest);
+        if (gone.finding !== null) this.closeFinding(gone.finding);
+      }
       this.failures.set(s.client.address, (f = { times: [], frames: [], finding: null }));
     }
     if (f.finding !== null) {
@@ -376,9 +407,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     if (f.times.length >= limits.bruteForceThreshold) {
       const span = now - f.times[0]!;
-      this.finding('brute-force', 'alert', s.id, f.frames.slice(0, 20), `${f.times.length} failed logins from ${s.client.address} to ${s.server.address} within ${span.toFixed(0)} s (threshold ${limits.bruteForceThreshold} in ${limits.bruteForceWindowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`);
-      f.finding = this.findings.find((x) => x.kind === 'brute-force' && x.session === s.id) ?? null;
-      if (f.finding !== null) f.finding.count = f.times.length;
+      f.finding = this.finding('brute-force', 'alert', s.id, f.frames.slice(0, 20), `${f.times.length} failed logins from ${s.client.address} to ${s.server.address} within ${span.toFixed(0)} s (threshold ${limits.bruteForceThreshold} in ${limits.bruteForceWindowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`);
+      f.finding.count = f.times.length;
+      this.openFindings.add(f.finding);
     }
   }
 
@@ -772,19 +803,47 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const s = this.sessions.get(id)!.model;
     const predictions = s.predictions.map((p) => this.predictions.get(p)).filter((p): p is Prediction => p !== undefined);
     const transfers = s.transfers.map((t) => this.transfers.get(t)).filter((t): t is Transfer => t !== undefined);
-    const ids = new Set<number>([s.connection, ...transfers.map((t) => t.connection ?? -1), ...predictions.map((p) => p.connection ?? -1)]);
-    const connections = this.log.sorted().filter((c) => ids.has(c.id));
-    return { sessions: [s], predictions, transfers, findings: this.findings.filter((f) => f.session === id), connections, timeline: buildTimeline([s], predictions, transfers, connections) };
+    const ids = new Set<number>([s.connection]);
+    for (const t of transfers) if (t.connection !== null) ids.add(t.connection);
+    for (const p of predictions) if (p.connection !== null) ids.add(p.connection);
+    const connections = [...ids].sort((x, y) => x - y).map((c) => this.log.get(c)).filter((c): c is ConnectionSummary => c !== undefined);
+    const findings = this.options.release ? [...(this.findingsBySession.get(id) ?? [])] : [...this.findings.keys()].filter((f) => f.session === id);
+    const a = { sessions: [s], predictions, transfers, findings, connections };
+    return lazyTimeline(a, () => buildTimeline([s], predictions, transfers, connections));
   }
 
-  /** In a live capture, lets a session go once it and all its transfers have been told. */
+  /** The data connections of a session's transfers and predictions. */
+  private dataConnections(m: FtpSession): number[] {
+    const out: number[] = [];
+    for (const id of m.transfers) {
+      const c = this.transfers.get(id)?.connection;
+      if (c != null) out.push(c);
+    }
+    for (const id of m.predictions) {
+      const c = this.predictions.get(id)?.connection;
+      if (c != null) out.push(c);
+    }
+    return out;
+  }
+
+  /** With release: lets a session go once it and all its transfers have been told. */
   private maybeRelease(id: number): void {
     if (!this.options.release || !this.endedSessions.has(id) || !this.sessionEndTold.has(id)) return;
     const s = this.sessions.get(id);
     if (s === undefined || !s.model.transfers.every((t) => this.toldTransfers.has(t) || this.transfers.get(t)?.connection === null)) return;
+    // A report holds the first hidden session between two hosts: a connection between them, unclaimed, may still be named its.
+    if (this.options.release === 'report' && this.hiddenByPair.get(pairKey(s.client.address, s.server.address)) === s) return;
+    // Its data may be over before its connection closes (both FINs seen): the connection's summary comes at the close.
+    for (const c of this.dataConnections(s.model)) {
+      if (this.observers.has(c)) {
+        this.releaseWaits.set(c, id);
+        return;
+      }
+    }
     this.options.onSessionDone?.(this.snapshot(id));
     const m = s.model;
-    const findings = this.findings.filter((f) => f.session === id);
+    const findings = this.findingsBySession.get(id) ?? [];
+    this.findingsBySession.delete(id);
     this.digests.push({
       id, client: m.client, server: m.server, user: m.user, login: m.login, commands: m.commands,
       transfers: m.transfers.length, bytes: m.transfers.reduce((n, t) => n + (this.transfers.get(t)?.bytes ?? 0), 0),
@@ -795,6 +854,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const tid of m.transfers) {
       const t = this.transfers.get(tid);
       if (t?.connection != null) conns.add(t.connection);
+      if (t !== undefined) this.extractor?.settle(t);
       this.transfers.delete(tid);
       this.toldTransfers.delete(tid);
       this.halfDone.delete(tid);
@@ -821,10 +881,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.endedSessions.delete(id);
     this.sessionEndTold.delete(id);
     this.reported.delete(id);
-    for (const f of findings) this.firstOfKind.delete(`${id}\u0000${f.kind}`);
-    const kept = this.findings.filter((f) => f.session !== id);
-    this.findings.length = 0;
-    pushAll(this.findings, kept);
+    for (const f of findings) {
+      this.firstOfKind.delete(`${id}\u0000${f.kind}`);
+      // One a series still counts on stays until it no longer can (closeFinding).
+      if (!this.openFindings.has(f)) this.dropFinding(f);
+    }
     for (const c of conns) this.ftpConnections.delete(c);
     this.log.forget(conns);
     this.onRelease?.(conns);
@@ -879,20 +940,45 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    * Records a finding. Repeats of a kind within a session are folded into its first report (a count and
    * their first frames), so a flood of one anomaly stays one readable line.
    */
-  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void {
+  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): Finding {
     const key = `${session ?? 0}\u0000${kind}`;
     const first = this.firstOfKind.get(key);
     if (first === undefined) {
       this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
       const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1 };
       this.firstOfKind.set(key, f);
-      this.findings.push(f);
+      this.findings.set(f, this.findingCount++);
+      if (this.options.release && session !== null) {
+        const list = this.findingsBySession.get(session);
+        if (list === undefined) this.findingsBySession.set(session, [f]);
+        else list.push(f);
+      }
       this.emit({ type: 'finding', at: this.now(), finding: f });
-      return;
+      return f;
     }
     first.count++;
     this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
     for (const fr of frames) if (first.frames.length < 20) first.frames.push(fr);
+    return first;
+  }
+
+  /** Where a finding stands in the order findings were made (result().findings is in that order). */
+  findingOrder(f: Finding): number {
+    return this.findings.get(f) ?? -1;
+  }
+
+  /** A finding no later session can count on any more: once its session is released, it is told and let go. */
+  private closeFinding(f: Finding): void {
+    this.openFindings.delete(f);
+    if (this.options.release && f.session !== null && !this.sessions.has(f.session)) this.dropFinding(f);
+  }
+
+  /** With release: a finding of a released session is told (onFindingDone) and let go. */
+  private dropFinding(f: Finding): void {
+    const order = this.findings.get(f);
+    if (order === undefined) return;
+    this.findings.delete(f);
+    this.options.onFindingDone?.(f, order);
   }
 
   // ---- the result
@@ -908,7 +994,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
-    const a = { sessions, predictions, transfers, findings: this.findings, connections };
+    const a = { sessions, predictions, transfers, findings: [...this.findings.keys()], connections };
     return lazyTimeline(a, () => buildTimeline(sessions, predictions, transfers, connections));
   }
 
@@ -974,16 +1060,19 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       // One finding per client, server and user: a series of sessions (password guessing) is counted, not repeated.
       const key = `${m.client.address}|${m.server.address}|${a.user}|${a.result}`;
       const earlier = this.credentialFindings.get(key);
-      if (earlier !== undefined && this.findings.includes(earlier)) {
+      if (earlier !== undefined && this.findings.has(earlier)) {
         earlier.count += clear.length;
         for (const x of clear) if (earlier.frames.length < 20) earlier.frames.push(x.frame);
       } else {
         const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
-        this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
-        const f = this.findings.at(-1)!;
+        const f = this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
         f.count = clear.length;
-        if (this.credentialFindings.size >= 10_000) this.credentialFindings.clear();
+        if (this.credentialFindings.size >= 10_000) {
+          for (const old of this.credentialFindings.values()) this.closeFinding(old);
+          this.credentialFindings.clear();
+        }
         this.credentialFindings.set(key, f);
+        this.openFindings.add(f);
       }
     }
     if (m.anonymous && m.login === 'success') {

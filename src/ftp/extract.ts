@@ -52,6 +52,8 @@ const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
  */
 export class Extractor {
   readonly entries: ManifestEntry[] = [];
+  /** Entries whose result is not known yet, by transfer. */
+  private readonly unsettled = new Map<number, ManifestEntry>();
   private readonly root: string;
 
   constructor(readonly options: ExtractOptions) {
@@ -66,11 +68,9 @@ export class Extractor {
       sha256: null, md5: null, announcedSize: t.announcedSize, restOffset: t.restOffset, type: t.type, missingBytes: 0,
       holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
     };
+    if (t.direction === 'listing' && !this.options.listings) return null;
     this.entries.push(entry);
-    if (t.direction === 'listing' && !this.options.listings) {
-      this.entries.pop();
-      return null;
-    }
+    this.unsettled.set(t.id, entry);
     if (t.protected) {
       entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
       return null;
@@ -84,15 +84,22 @@ export class Extractor {
     return new FileSink(target.fd, entry);
   }
 
-  /** Fills each entry's result from its transfer (once the capture is over) and writes manifest.json. */
+  /** Fills the entry's result from its transfer, once nothing can change the transfer any more. */
+  settle(t: Transfer): void {
+    const e = this.unsettled.get(t.id);
+    if (e === undefined) return;
+    this.unsettled.delete(t.id);
+    e.finalReply = t.final;
+    e.announcedSize ??= t.announcedSize;
+    e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
+    e.complete = e.file !== null && e.missingBytes === 0 && (e.announcedSize === null || e.restOffset !== null || e.size === e.announcedSize) && t.status === 'complete';
+  }
+
+  /** Fills the result of each entry not settled yet from its transfer (the capture is over) and writes manifest.json. */
   finish(transfers: (id: number) => Transfer | undefined): string {
-    for (const e of this.entries) {
-      const t = transfers(e.transfer);
-      if (t === undefined) continue;
-      e.finalReply = t.final;
-      e.announcedSize ??= t.announcedSize;
-      e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
-      e.complete = e.file !== null && e.missingBytes === 0 && (e.announcedSize === null || e.restOffset !== null || e.size === e.announcedSize) && t.status === 'complete';
+    for (const [id] of this.unsettled) {
+      const t = transfers(id);
+      if (t !== undefined) this.settle(t);
     }
     const name = this.freeName(join(this.root, 'manifest.json'));
     writeFileSync(name, `${JSON.stringify(this.entries, null, 2)}\n`, { flag: 'wx' });
