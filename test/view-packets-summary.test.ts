@@ -10,8 +10,9 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Readable } from 'node:stream';
-import { analyze } from '../src/analyze.js';
+import { Readable, Writable } from 'node:stream';
+import { main } from '../src/cli/main.js';
+import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { PacketLog } from '../src/flow/packet-log.js';
 import { DEFAULT_FTP_OPTIONS, FtpAnalyzer } from '../src/ftp/analyzer.js';
@@ -19,7 +20,7 @@ import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/rend
 import { renderLadder } from '../src/render/ladder.js';
 import { renderPackets } from '../src/render/packets.js';
 import { renderWalkthrough } from '../src/render/walkthrough.js';
-import { renderSummary } from '../src/render/summary.js';
+import { SummaryBook, renderSummary, setSummaryLimits, summaryText } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
 import { asciiWidth } from '../src/render/table.js';
 import { TcpConversation, framesToPcap, type Frame } from '../src/testing/capture-writer.js';
@@ -423,6 +424,35 @@ test('the summary is the same whether the analysis keeps the commands or only co
   assert.ok(quiet > 50, `${quiet} lines read from their bytes alone`);
 });
 
+/** `-v summary` as the CLI runs it (each session let go once it is over, its rows kept by a SummaryBook), in-process. */
+async function cliSummary(path: string): Promise<string> {
+  let out = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) });
+  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+  await main(['-v', 'summary', '--width', '120', path], { stdout, stderr, stdin: Readable.from([]), stdoutIsTTY: false, env: {} });
+  return out;
+}
+
+test('-v summary, told session by session as each is let go (its rows spilled to a file and merged), is the summary of the whole analysis', async () => {
+  const captures = everyCapture();
+  const whole = new Map<string, string>();
+  for (const path of captures) whole.set(path, (await summaryOf(path, true)).text);
+  let rows = 0;
+  for (const limits of [{}, { spill: 1, slice: 1 }, { spill: 3, slice: 2 }]) {
+    setSummaryLimits(limits);
+    try {
+      for (const path of captures) {
+        const text = await cliSummary(path);
+        assert.equal(text, whole.get(path), `${path} ${JSON.stringify(limits)}`);
+        rows += text.split('\n').length;
+      }
+    } finally {
+      setSummaryLimits({});
+    }
+  }
+  assert.ok(rows > 1000, `${rows} lines compared`);
+});
+
 /** A capture of n FTP sessions, each a login then NOOPs, one after another. */
 function loginSessions(n: number, each: (i: number) => { client: { ip: string; port: number }; server: { ip: string; port: number }; user: string; noops: number }): Buffer {
   const frames: Frame[] = [];
@@ -520,4 +550,48 @@ test('the quick width of table text is string-width\'s, for every character it a
   assert.ok(accepted > 300, `${accepted} characters accepted`);
   assert.equal(asciiWidth('a\u001b[31mb'), undefined, 'escapes go to string-width');
   assert.equal(asciiWidth('中'), undefined, 'wide characters go to string-width');
+});
+
+test('a report lets each session go once it is over: 3,000 sessions, held only while their connections are, rows spilled and merged in order', async () => {
+  const bytes = loginSessions(3000, (i) => ({ client: { ip: `10.1.0.${i % 50}`, port: 40000 + i }, server: { ip: '10.0.0.2', port: 21 }, user: i % 7 === 0 ? 'anonymous' : `user${i % 13}`, noops: 1 }));
+  const whole = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
+  const capture = await analyze(await openCapture('sessions.pcap', Readable.from([bytes])), whole);
+  const expected = await renderSummary(new ViewContext(whole.result(), capture, null, DEFAULT_VIEW_OPTIONS));
+
+  const book = new SummaryBook(100);
+  let released = 0;
+  let mostHeld = 0;
+  const ftp: FtpAnalyzer = new FtpAnalyzer({
+    ...DEFAULT_FTP_OPTIONS,
+    keepExchanges: false,
+    release: 'report',
+    onSessionDone: (a) => {
+      mostHeld = Math.max(mostHeld, ftp.sessionCount - released);
+      released++;
+      book.addSession(a);
+    },
+    onFindingDone: (f, order) => book.addFinding(f, order),
+  });
+  // Closed connections linger 30 s of capture time for late packets; without, a session goes at the next capture second.
+  const options = { ...DEFAULT_ANALYZE_OPTIONS, connections: { ...DEFAULT_ANALYZE_OPTIONS.connections, closedLingerSec: 0 } };
+  await analyze(await openCapture('sessions.pcap', Readable.from([bytes])), ftp, options);
+  const left = ftp.result();
+  const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
+  book.add(ctx, left.sessions, left.transfers, () => undefined);
+  for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
+  assert.equal(released, 3000, 'every session let go');
+  // The capture holds 1,000 frames a capture second: what is held is at most two seconds' sessions, not the capture's.
+  const perSecond = Math.ceil(1000 / (capture.records / 3000));
+  assert.ok(mostHeld <= 2 * perSecond, `${mostHeld} sessions held at most (${perSecond} a capture second)`);
+  assert.equal(left.sessions.length, 0);
+  assert.ok(book.sessions.rows.spilled >= 29, `${book.sessions.rows.spilled} runs written`);
+  // A client's series of cleartext logins as one user counts on in one finding (of an earlier session, let go
+  // before the series ends), as in the whole analysis: 50 clients, 13 users in clear, and the anonymous logins.
+  const anonymous = Math.ceil(3000 / 7);
+  assert.ok(book.findings.rows.count <= 50 * 13 + anonymous, `${book.findings.rows.count} findings`);
+  assert.ok(book.findings.rows.count > anonymous, `${book.findings.rows.count} findings`);
+  let text = '';
+  for await (const piece of summaryText(ctx, book)) text += piece;
+  book.close();
+  assert.equal(text, expected);
 });

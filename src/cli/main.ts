@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions } from '../analyze.js';
+import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions, type CaptureSummary } from '../analyze.js';
 import { MergedReader, openCapture } from '../capture/open-capture.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import { DEFAULT_FRAGMENT_LIMITS } from '../decode/ip-fragments.js';
@@ -287,6 +287,10 @@ async function run(p: Parsed, io: Io): Promise<number> {
     fragments: { ...DEFAULT_FRAGMENT_LIMITS, maxBytes: Math.floor(p.maxFragmentBytes * 2 ** 20), timeoutSec: p.fragmentTimeout },
   };
   const stream = p.format === 'ndjson' ? ndjsonWriter(io.stdout, p.showPasswords) : null;
+  // The summary alone, unfiltered, is written from rows kept as sessions end, in memory that does not
+  // grow with the capture: each session goes once it and its transfers are over.
+  const report = p.format === 'text' && p.view.length > 0 && p.view.every((v) => v === 'summary') && p.session.length === 0 && p.host.length === 0 && p.timeFrom === null && p.timeTo === null;
+  const book = report ? new (await import('../render/summary.js')).SummaryBook() : null;
   const ftp = new FtpAnalyzer({
     ports: options.serverPorts,
     onEvent: stream ?? undefined,
@@ -294,6 +298,9 @@ async function run(p: Parsed, io: Io): Promise<number> {
     showPasswords: p.showPasswords,
     sniff: p.sniff,
     keepExchanges: !(p.format === 'text' && p.view.every((v) => COUNTING_VIEWS.has(v))),
+    release: book === null ? false : 'report',
+    onSessionDone: book === null ? undefined : (a) => book.addSession(a),
+    onFindingDone: book === null ? undefined : (f, order) => book.addFinding(f, order),
     logEveryConnection: p.format === 'text' && p.view.includes('connections'),
     limits: {
       ...DEFAULT_FTP_LIMITS,
@@ -314,6 +321,14 @@ async function run(p: Parsed, io: Io): Promise<number> {
   const summary = await analyze(reader, log ?? ftp, { ...options, onProgress: progress?.update });
   progress?.done();
   reader.close();
+  if (book !== null) {
+    try {
+      await writeReport(ftp, book, summary, p, io);
+    } finally {
+      book.close();
+    }
+    return finishRun(ftp, summary, p, io);
+  }
   const captureStart = summary.first === null ? 0 : summary.first.sec + summary.first.nsec / 1e9;
   const model = filterAnalysis(ftp.result(), {
     sessions: p.session,
@@ -331,14 +346,30 @@ async function run(p: Parsed, io: Io): Promise<number> {
     const { renderZeek } = await import('../render/zeek.js');
     await write(io.stdout, renderZeek(model, p.showPasswords));
   } else {
-    const color = p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
-    const width = p.width ?? (io.stdoutIsTTY && io.columns ? io.columns : 80);
     const { ViewContext } = await import('../render/context.js');
-    const ctx = new ViewContext(shown, summary, log, { color, width, lang: p.lang, detail: p.detail, showPasswords: p.showPasswords });
+    const options = viewOptions(p, io);
+    const ctx = new ViewContext(shown, summary, log, options);
     const parts: string[] = [];
-    for (const view of p.view) parts.push(await renderView(view, ctx, ftp, summary, color, p.lang));
+    for (const view of p.view) parts.push(await renderView(view, ctx, ftp, summary, options.color, p.lang));
     await write(io.stdout, parts.join('\n'));
   }
+  return finishRun(ftp, summary, p, io);
+}
+
+/** The summary of a run that let its sessions go (see run): the rows kept, and those of what is still held. */
+async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js').SummaryBook, summary: CaptureSummary, p: Parsed, io: Io): Promise<void> {
+  const { summaryText } = await import('../render/summary.js');
+  const { ViewContext } = await import('../render/context.js');
+  const left = ftp.result();
+  const ctx = new ViewContext(left, summary, null, viewOptions(p, io));
+  const conns = new Map(left.connections.map((c) => [c.id, c]));
+  book.add(ctx, left.sessions, left.transfers, (id) => conns.get(id));
+  for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
+  for await (const text of summaryText(ctx, book)) await write(io.stdout, text);
+}
+
+/** What every run ends with: the manifest of extracted files, the capture's faults, the exit code. */
+async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, p: Parsed, io: Io): Promise<number> {
   if (ftp.manifestPath !== null && p.format === 'text') {
     const { renderManifest } = await import('../render/manifest.js');
     await write(io.stdout, await renderManifest(ftp.manifest, ftp.manifestPath, color(p, io), p.width ?? 80));
@@ -465,6 +496,10 @@ async function runLiveCommand(command: string, o: Record<string, unknown>, io: I
 
 function color(p: Parsed, io: Io): boolean {
   return p.color === 'always' || (p.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
+}
+
+function viewOptions(p: Parsed, io: Io): import('../render/context.js').ViewOptions {
+  return { color: color(p, io), width: p.width ?? (io.stdoutIsTTY && io.columns ? io.columns : 80), lang: p.lang, detail: p.detail, showPasswords: p.showPasswords };
 }
 
 /** One view, its module loaded only when asked for. */

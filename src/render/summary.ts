@@ -1,11 +1,15 @@
 import { drawGrid } from './grid.js';
 import { loadTable, loadWidth, textWidth } from './table.js';
 import type { ConnectionSummary } from '../flow/connection-log.js';
-import type { Finding, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
+import type { Finding, FtpAnalysis, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
+import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
 import { displayWidth, group, sanitize, wrap } from './text.js';
 import { cut as cutText } from './text.js';
-import { maxOf, pushAll } from '../arrays.js';
+import { DEFAULT_SPILL_LIMIT, SortedSpill } from './spill.js';
+
+/** Rows a SummaryBook holds in memory before it writes them to a file (tests lower it: setSummaryLimits). */
+let spillLimit = DEFAULT_SPILL_LIMIT;
 
 /** A column of a summary table. */
 interface Column {
@@ -24,11 +28,104 @@ type Part = string | { text: string; tone: Tone };
 /** A cell: one part, or several shown one under the other. */
 type Cell = Part | Part[];
 
-/** A table in two layouts: one column per field, and fewer columns with fields one under the other. */
-interface TableSpec {
-  wide: { columns: Column[]; rows: Cell[][] };
-  narrow: { columns: Column[]; rows: Cell[][] };
+/** One layout of a table: its columns, and a row's cells from the row's fields. */
+interface Layout<F> {
+  columns: Column[];
+  cells: (f: F) => Cell[];
 }
+
+/** What fitting a layout needs to know of all its rows: the widest cell and word of each column. */
+interface Shape {
+  maxCell: number[];
+  maxWord: number[];
+  /** Some cell has several parts (lines). */
+  multiPart: boolean;
+}
+
+/**
+ * A table's rows, as fields, in two layouts: one column per field, and fewer columns with fields one under
+ * the other. Rows may be given in any order (keyed) and are kept in a SortedSpill: however many there
+ * are, memory holds only the widths the layout needs and the rows not yet written out.
+ */
+class TableBook<F> {
+  readonly rows: SortedSpill<F>;
+  readonly wideShape: Shape;
+  readonly narrowShape: Shape;
+
+  constructor(readonly wide: Layout<F>, readonly narrow: Layout<F>, limit: number) {
+    this.rows = new SortedSpill<F>(limit);
+    const shape = (l: Layout<F>): Shape => ({ maxCell: l.columns.map(() => 0), maxWord: l.columns.map(() => 0), multiPart: false });
+    this.wideShape = shape(wide);
+    this.narrowShape = shape(narrow);
+  }
+
+  add(key: number, f: F): void {
+    this.rows.add(key, f);
+    measure(this.wideShape, this.wide.cells(f));
+    measure(this.narrowShape, this.narrow.cells(f));
+  }
+}
+
+function measure(shape: Shape, cells: Cell[]): void {
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i]!;
+    if (Array.isArray(c) && c.length > 1) shape.multiPart = true;
+    const w = cellWidth(c);
+    if (w > shape.maxCell[i]!) shape.maxCell[i] = w;
+    const word = longestWordOf(c);
+    if (word > shape.maxWord[i]!) shape.maxWord[i] = word;
+  }
+}
+
+/** What a session's or a transfer's row looks up: a ViewContext, or the index of one session's analysis. */
+export interface RowLookup {
+  by: ModelIndex;
+  findingsOf(session: number): readonly Finding[];
+}
+
+/**
+ * The rows of the summary's three tables: the FTP sessions, their transfers, and the findings. They are
+ * added as they are known — all at once from a whole analysis (renderSummary), or session by session
+ * as a report lets sessions go (FtpOptions.release 'report') — and drawn in order by summaryText.
+ */
+export class SummaryBook {
+  readonly sessions: TableBook<SessionFields>;
+  readonly transfers: TableBook<TransferFields>;
+  readonly findings: TableBook<FindingFields>;
+
+  constructor(limit = spillLimit) {
+    this.sessions = new TableBook(SESSION_WIDE, SESSION_NARROW, limit);
+    this.transfers = new TableBook(TRANSFER_WIDE, TRANSFER_NARROW, limit);
+    this.findings = new TableBook(FINDING_WIDE, FINDING_NARROW, limit);
+  }
+
+  /** Sessions and their transfers; the connections are looked up for the transfers' ports. */
+  add(look: RowLookup, sessions: readonly FtpSession[], transfers: readonly Transfer[], conns: (id: number) => ConnectionSummary | undefined): void {
+    for (const s of sessions) this.sessions.add(s.id, sessionFields(look, s));
+    for (const t of transfers) this.transfers.add(t.id, transferFields(look, t, conns));
+  }
+
+  /** A released session, as FtpOptions.onSessionDone tells it (its findings come by addFinding). */
+  addSession(a: FtpAnalysis): void {
+    const by = indexModel(a);
+    const conns = new Map<number, ConnectionSummary>(a.connections.map((c) => [c.id, c]));
+    this.add({ by, findingsOf: (id) => a.findings.filter((f) => f.session === id) }, a.sessions, a.transfers, (id) => conns.get(id));
+  }
+
+  /** A finding, with its place in the order findings were made. */
+  addFinding(f: Finding, order: number): void {
+    this.findings.add(order, findingFields(f));
+  }
+
+  close(): void {
+    this.sessions.rows.close();
+    this.transfers.rows.close();
+    this.findings.rows.close();
+  }
+}
+
+/** What drawing needs of a view: its width, colours and styling. */
+type Look = Pick<ViewContext, 'options' | 'style'>;
 
 /**
  * Three tables: the FTP sessions, their transfers, and the findings. Tables are fitted to the width when
@@ -41,22 +138,42 @@ export async function renderSummary(ctx: ViewContext): Promise<string> {
   const chosen = new Set(sessions.map((s) => s.id));
   const all = sessions.length === a.sessions.length;
   const transfers = a.transfers.filter((t) => chosen.has(t.session));
-  const findings = a.findings.filter((f) => (f.session === null ? all : chosen.has(f.session)));
   const conns = new Map<number, ConnectionSummary>(a.connections.map((c) => [c.id, c]));
+  const book = new SummaryBook();
+  try {
+    book.add(ctx, sessions, transfers, (id) => conns.get(id));
+    a.findings.forEach((f, i) => {
+      if (f.session === null ? all : chosen.has(f.session)) book.addFinding(f, i);
+    });
+    let out = '';
+    for await (const text of summaryText(ctx, book)) out += text;
+    return out;
+  } finally {
+    book.close();
+  }
+}
 
-  const out: string[] = [];
-  out.push(ctx.style('bold', `FTP sessions (${group(sessions.length)})`));
-  if (sessions.length === 0) out.push('no FTP session in this capture');
-  else out.push(await table(ctx, sessionTable(ctx, sessions)));
+export function setSummaryLimits(limits: { spill?: number; slice?: number }): void {
+  spillLimit = limits.spill ?? DEFAULT_SPILL_LIMIT;
+  tableSlice = limits.slice ?? TABLE_SLICE;
+}
 
-  out.push('', ctx.style('bold', `Transfers (${group(transfers.length)})`));
-  if (transfers.length === 0) out.push(sessions.length === 0 ? 'no transfers' : 'no transfers: no command used a data connection');
-  else out.push(await table(ctx, transferTable(ctx, transfers, conns)));
+/** The summary of a book, a piece at a time (each piece whole lines), to write as it comes. */
+export async function* summaryText(look: Look, book: SummaryBook): AsyncGenerator<string> {
+  const sessions = book.sessions.rows.count;
+  const transfers = book.transfers.rows.count;
+  const findings = book.findings.rows.count;
+  yield `${look.style('bold', `FTP sessions (${group(sessions)})`)}\n`;
+  if (sessions === 0) yield 'no FTP session in this capture\n';
+  else yield* table(look, book.sessions);
 
-  out.push('', ctx.style('bold', `Findings (${group(findings.length)})`));
-  if (findings.length === 0) out.push('no findings: nothing unusual was seen');
-  else out.push(await table(ctx, findingTable(findings)));
-  return out.join('\n') + '\n';
+  yield `\n${look.style('bold', `Transfers (${group(transfers)})`)}\n`;
+  if (transfers === 0) yield sessions === 0 ? 'no transfers\n' : 'no transfers: no command used a data connection\n';
+  else yield* table(look, book.transfers);
+
+  yield `\n${look.style('bold', `Findings (${group(findings)})`)}\n`;
+  if (findings === 0) yield 'no findings: nothing unusual was seen\n';
+  else yield* table(look, book.findings);
 }
 
 // ---------------------------------------------------------------------------
@@ -77,11 +194,8 @@ interface SessionFields {
   findings: Part;
 }
 
-function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
-  const rows = sessions.map((s) => sessionFields(ctx, s));
-  return {
-    wide: {
-      columns: [
+const SESSION_WIDE: Layout<SessionFields> = {
+  columns: [
         { head: '#', numeric: true },
         { head: 'client', wrap: 'late' },
         { head: 'server', wrap: 'late' },
@@ -93,11 +207,12 @@ function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
         { head: 'bytes', numeric: true },
         { head: 'duration', numeric: true },
         { head: 'findings', wrap: 'late' },
-      ],
-      rows: rows.map((r) => [r.id, r.client, r.server, r.user, r.login, r.modes, r.commands, r.transfers, r.bytes, r.duration, r.findings]),
-    },
-    narrow: {
-      columns: [
+  ],
+  cells: (r) => [r.id, r.client, r.server, r.user, r.login, r.modes, r.commands, r.transfers, r.bytes, r.duration, r.findings],
+};
+
+const SESSION_NARROW: Layout<SessionFields> = {
+  columns: [
         { head: '#', numeric: true },
         { head: 'client\nserver', wrap: 'late' },
         { head: 'user\nlogin', wrap: 'first' },
@@ -105,8 +220,8 @@ function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
         { head: 'commands\ntransfers', wrap: 'late' },
         { head: 'bytes\nduration', numeric: true },
         { head: 'findings', wrap: 'late' },
-      ],
-      rows: rows.map((r) => [
+  ],
+  cells: (r) => [
         r.id,
         [r.client, r.server],
         [r.user, r.login],
@@ -114,12 +229,10 @@ function sessionTable(ctx: ViewContext, sessions: FtpSession[]): TableSpec {
         [plural(r.commands, 'command'), typeof r.transfers === 'string' ? plural(r.transfers, 'transfer') : { ...r.transfers, text: plural(r.transfers.text, 'transfer') }],
         [`${r.bytes} B`, r.duration],
         r.findings,
-      ]),
-    },
-  };
-}
+  ],
+};
 
-function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
+function sessionFields(ctx: RowLookup, s: FtpSession): SessionFields {
   const transfers = s.transfers.map((id) => ctx.by.transfer(id)).filter((t): t is Transfer => t !== undefined);
   const notComplete = transfers.filter((t) => t.status !== 'complete').length;
   const bytes = transfers.reduce((n, t) => n + t.bytes, 0);
@@ -147,7 +260,7 @@ function sessionFields(ctx: ViewContext, s: FtpSession): SessionFields {
 }
 
 /** "active (PORT)", "passive (EPSV, PASV)": the data connection modes a session announced. */
-function modes(ctx: ViewContext, s: FtpSession, transfers: Transfer[]): string {
+function modes(ctx: RowLookup, s: FtpSession, transfers: Transfer[]): string {
   const by = new Map<string, Set<string>>();
   for (const id of s.predictions) {
     const p = ctx.by.prediction(id);
@@ -184,11 +297,8 @@ interface TransferFields {
   cause: string;
 }
 
-function transferTable(ctx: ViewContext, transfers: Transfer[], conns: Map<number, ConnectionSummary>): TableSpec {
-  const rows = transfers.map((t) => transferFields(ctx, t, conns));
-  return {
-    wide: {
-      columns: [
+const TRANSFER_WIDE: Layout<TransferFields> = {
+  columns: [
         { head: '#', numeric: true },
         { head: 'session', numeric: true },
         { head: 'command', wrap: 'never' },
@@ -202,31 +312,30 @@ function transferTable(ctx: ViewContext, transfers: Transfer[], conns: Map<numbe
         { head: 'rate', numeric: true },
         { head: 'result', wrap: 'late' },
         { head: 'cause', wrap: 'first' },
-      ],
-      rows: rows.map((r) => [r.id, r.session, r.command, r.path, r.direction, r.mode, r.connection, r.rule, r.bytes, r.duration, r.rate, r.result, r.cause]),
-    },
-    narrow: {
-      columns: [
+  ],
+  cells: (r) => [r.id, r.session, r.command, r.path, r.direction, r.mode, r.connection, r.rule, r.bytes, r.duration, r.rate, r.result, r.cause],
+};
+
+const TRANSFER_NARROW: Layout<TransferFields> = {
+  columns: [
         { head: '#\nsession', wrap: 'never' },
         { head: 'command path\ndirection', wrap: 'first' },
         { head: 'mode\ndata conn\nrule', wrap: 'late' },
         { head: 'bytes\nduration\nrate', numeric: true },
         { head: 'result\ncause', wrap: 'first' },
-      ],
-      rows: rows.map((r) => [
+  ],
+  cells: (r) => [
         [r.id, `s${r.session}`],
         [`${r.command} ${r.path}`, r.direction],
         [r.mode, r.connection, r.rule],
         [`${r.bytes} B`, r.duration, r.rate],
         r.cause === '' ? r.result : [r.result, r.cause],
-      ]),
-    },
-  };
-}
+  ],
+};
 
-function transferFields(ctx: ViewContext, t: Transfer, conns: Map<number, ConnectionSummary>): TransferFields {
+function transferFields(ctx: RowLookup, t: Transfer, conns: (id: number) => ConnectionSummary | undefined): TransferFields {
   const p = t.prediction === null ? undefined : ctx.by.prediction(t.prediction);
-  const c = t.connection === null ? undefined : conns.get(t.connection);
+  const c = t.connection === null ? undefined : conns(t.connection);
   let path = t.path;
   if (path === '') path = t.cwd;
   let bytes = group(t.bytes);
@@ -266,39 +375,45 @@ function severityTone(s: Severity): Tone {
   return s === 'alert' ? 'red' : s === 'warning' ? 'yellow' : s === 'notice' ? 'cyan' : 'dim';
 }
 
-function findingTable(findings: Finding[]): TableSpec {
-  const rows = findings.map((f) => {
-    const frames = [...f.frames].sort((x, y) => x - y);
-    const shown = frames.slice(0, 5).map(String).join(', ');
-    return {
-      severity: { text: f.severity, tone: severityTone(f.severity) } as Part,
-      kind: sanitize(f.kind),
-      session: f.session === null ? '-' : String(f.session),
-      frames: frames.length === 0 ? '-' : frames.length > 5 ? `${shown}, …` : shown,
-      message: sanitize(f.message) + (f.count > 1 ? ` (${group(f.count)} times)` : ''),
-    };
-  });
+interface FindingFields {
+  severity: Part;
+  kind: string;
+  session: string;
+  frames: string;
+  message: string;
+}
+
+function findingFields(f: Finding): FindingFields {
+  const frames = [...f.frames].sort((x, y) => x - y);
+  const shown = frames.slice(0, 5).map(String).join(', ');
   return {
-    wide: {
-      columns: [
+    severity: { text: f.severity, tone: severityTone(f.severity) },
+    kind: sanitize(f.kind),
+    session: f.session === null ? '-' : String(f.session),
+    frames: frames.length === 0 ? '-' : frames.length > 5 ? `${shown}, …` : shown,
+    message: sanitize(f.message) + (f.count > 1 ? ` (${group(f.count)} times)` : ''),
+  };
+}
+
+const FINDING_WIDE: Layout<FindingFields> = {
+  columns: [
         { head: 'severity', wrap: 'never' },
         { head: 'kind', wrap: 'late' },
         { head: 'session', numeric: true },
         { head: 'frames', wrap: 'late' },
         { head: 'message', wrap: 'first' },
-      ],
-      rows: rows.map((r) => [r.severity, r.kind, r.session, r.frames, r.message]),
-    },
-    narrow: {
-      columns: [
+  ],
+  cells: (r) => [r.severity, r.kind, r.session, r.frames, r.message],
+};
+
+const FINDING_NARROW: Layout<FindingFields> = {
+  columns: [
         { head: 'severity\nkind', wrap: 'late' },
         { head: 'session\nframes', wrap: 'late' },
         { head: 'message', wrap: 'first' },
-      ],
-      rows: rows.map((r) => [[r.severity, r.kind], [r.session === '-' ? '-' : `s${r.session}`, r.frames], r.message]),
-    },
-  };
-}
+  ],
+  cells: (r) => [[r.severity, r.kind], [r.session === '-' ? '-' : `s${r.session}`, r.frames], r.message],
+};
 
 // ---------------------------------------------------------------------------
 // Units
@@ -348,8 +463,8 @@ function cellWidth(c: Cell): number {
 }
 
 /** Natural column widths: the widest cell or line of the head. */
-function naturalWidths(columns: Column[], rows: Cell[][]): number[] {
-  return columns.map((col, i) => maxOf(rows, (r) => cellWidth(r[i]!), Math.max(...col.head.split('\n').map((l) => displayWidth(l)))));
+function naturalWidths(columns: Column[], shape: Shape): number[] {
+  return columns.map((col, i) => Math.max(shape.maxCell[i]!, ...col.head.split('\n').map((l) => displayWidth(l))));
 }
 
 /**
@@ -360,13 +475,13 @@ function naturalWidths(columns: Column[], rows: Cell[][]): number[] {
  * are narrowed together, widest first, down to a minimum, so that the longest words (an IPv6 address)
  * are the ones cut.
  */
-function fit(width: number, columns: Column[], rows: Cell[][], stages: Array<'first' | 'late'>): { widths: number[]; fits: boolean } {
-  const natural = naturalWidths(columns, rows);
+function fit(width: number, columns: Column[], shape: Shape, stages: Array<'first' | 'late'>): { widths: number[]; fits: boolean } {
+  const natural = naturalWidths(columns, shape);
   // Each column takes its content, one space of padding and one border; plus the last border.
   const room = width - columns.length * 2 - 1;
   const wraps = (col: Column, stage: 'first' | 'late') => (col.wrap ?? 'never') === stage;
   const floor = columns.map((col, i) => Math.min(natural[i]!, Math.max(MIN_WRAP, longestWord(col.head))));
-  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? maxOf(rows, (r) => longestWordOf(r[i]!), floor[i]!) : natural[i]!));
+  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? Math.max(shape.maxWord[i]!, floor[i]!) : natural[i]!));
   const narrow = (widths: number[], mins: number[]): number => {
     let total = widths.reduce((x, y) => x + y, 0);
     while (total > room) {
@@ -395,82 +510,95 @@ function longestWordOf(c: Cell): number {
 }
 
 /**
- * A cli-table3 table fitted to ctx.options.width: the wide layout (one column per field) when it fits,
- * else the narrow one (fields one under the other), with long cells wrapped.
+ * A table drawn as cli-table3 draws it, fitted to the view's width: the wide layout (one column per
+ * field) when it fits, else the narrow one (fields one under the other), with long cells wrapped. The
+ * widths come from the book's shapes, so rows are drawn a slice at a time as they are read back, and
+ * the slices are joined where one's bottom border meets the next one's top border (with a row separator
+ * between them when rows are separated). Each piece given is whole lines.
  */
-async function table(ctx: ViewContext, spec: TableSpec): Promise<string> {
+async function* table<F>(look: Look, book: TableBook<F>): AsyncGenerator<string> {
   // The wide layout when narrowing its long-text columns is enough, else the narrow one.
-  let { columns, rows } = spec.wide;
-  let { widths, fits } = fit(ctx.options.width, columns, rows, ['first']);
+  let layout = book.wide;
+  let shape = book.wideShape;
+  let { widths, fits } = fit(look.options.width, layout.columns, shape, ['first']);
   if (!fits) {
-    ({ columns, rows } = spec.narrow);
-    ({ widths } = fit(ctx.options.width, columns, rows, ['first', 'late']));
+    layout = book.narrow;
+    shape = book.narrowShape;
+    ({ widths } = fit(look.options.width, layout.columns, shape, ['first', 'late']));
   }
-  const multiLine = rows.some((r) => r.some((c, i) => parts(c).length > 1 || cellWidth(c) > widths[i]!));
+  const { columns, cells } = layout;
+  const multiLine = shape.multiPart || shape.maxCell.some((w, i) => w > widths[i]!);
 
-  const style = ctx.options.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
   const head = columns.map((col, i) => col.head.split('\n').flatMap((l) => wrap(l, widths[i]!)).join('\n'));
+  const headHeight = Math.max(1, ...head.map((h) => h.split('\n').length));
   const aligns = columns.map((col): 'left' | 'right' => (col.numeric ? 'right' : 'left'));
-  const render = (from: number, to: number, withHead: boolean): string => {
-    const t = new Table({
-      head: withHead ? head : [],
-      colWidths: widths.map((w) => w + 1),
-      colAligns: aligns,
-      style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
-      ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
-    });
-    for (let k = from; k < to; k++) t.push(rows[k]!.map((c, i) => cellText(ctx, c, widths[i]!)));
-    return t.toString();
-  };
-  // Our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
   loadWidth();
-  const drawn = drawGrid(
-    {
-      widths,
-      aligns,
-      head,
-      rows: rows.map((r) => r.map((c, i) => cellText(ctx, c, widths[i]!))),
-      compact: !multiLine,
-      color: ctx.options.color,
-    },
-    textWidth,
-  );
-  if (drawn !== null) return drawn;
-  const Table = await loadTable();
-  if (rows.length <= TABLE_SLICE) return render(0, rows.length, true);
-  // cli-table3 lays a table out in time quadratic in its rows (each cell is checked against every row
-  // above it): a summary of ten thousand sessions would take minutes. The columns' widths are fixed
-  // here, so slices of rows drawn apart line up: they are joined where one's bottom border meets the
-  // next one's top border (a row separator between them when rows are separated).
-  const out: string[] = [];
+  let first = true;
+  let bottom = '';
   let separator: string | null = null;
-  for (let from = 0; from < rows.length; from += TABLE_SLICE) {
-    const to = Math.min(rows.length, from + TABLE_SLICE);
-    const lines = render(from, to, from === 0).split('\n');
-    if (from === 0) separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
-    else {
-      lines.shift();
-      if (separator !== null) out.push(separator);
+  let slice: string[][] = [];
+  // One slice: our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
+  const draw = async (): Promise<string> => {
+    const grid = drawGrid({ widths, aligns, head, rows: slice, compact: !multiLine, color: look.options.color }, textWidth);
+    let lines: string[];
+    if (grid !== null) {
+      lines = grid.split('\n');
+      // The head of a later slice goes; the row separator after it (when rows are separated) stays.
+      if (!first) lines.splice(0, 1 + headHeight);
+      else separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
+    } else {
+      lines = (await cliTable(look, widths, aligns, first ? head : [], multiLine, slice)).split('\n');
+      if (first) separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
+      else {
+        lines.shift();
+        if (separator !== null) lines.unshift(separator);
+      }
     }
-    if (to < rows.length) lines.pop();
-    pushAll(out, lines);
+    first = false;
+    bottom = lines.pop()!;
+    slice = [];
+    return `${lines.join('\n')}\n`;
+  };
+  for (const f of book.rows.ordered()) {
+    slice.push(cells(f).map((c, i) => cellText(look, c, widths[i]!)));
+    if (slice.length >= tableSlice) yield await draw();
   }
-  return out.join('\n');
+  if (slice.length > 0) yield await draw();
+  yield `${bottom}\n`;
+}
+
+/**
+ * Rows drawn by cli-table3, with the head when given. It lays a table out in time quadratic in its rows
+ * (each cell is checked against every row above it): it is only given a slice of rows at a time.
+ */
+async function cliTable(look: Look, widths: number[], aligns: Array<'left' | 'right'>, head: string[], multiLine: boolean, rows: string[][]): Promise<string> {
+  const Table = await loadTable();
+  const style = look.options.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+  const t = new Table({
+    head,
+    colWidths: widths.map((w) => w + 1),
+    colAligns: aligns,
+    style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
+    ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
+  });
+  for (const r of rows) t.push(r);
+  return t.toString();
 }
 
 /** A cell's text: its parts wrapped to the column, styled, one line per line. */
-function cellText(ctx: ViewContext, c: Cell, width: number): string {
+function cellText(look: Look, c: Cell, width: number): string {
   return parts(c)
     .flatMap((p) => {
       // Text from the wire can be very long: a bounded cell keeps the table's work bounded.
       const lines = wrap(cutText(partText(p), 1000), width);
-      return typeof p === 'string' ? lines : lines.map((l) => ctx.style(p.tone, l));
+      return typeof p === 'string' ? lines : lines.map((l) => look.style(p.tone, l));
     })
     .join('\n');
 }
 
-/** Rows drawn by one cli-table3 table (see table()). */
+/** Rows drawn at a time (see table()). */
 const TABLE_SLICE = 100;
+let tableSlice = TABLE_SLICE;
 
 /** "1 transfer", "3 transfers", "3 (1 not complete) transfers" as "3 transfers (1 not complete)". */
 function plural(count: string, noun: string): string {

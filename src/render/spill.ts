@@ -1,0 +1,158 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Entries held in memory before they are written out as a sorted run (see SortedSpill). */
+export const DEFAULT_SPILL_LIMIT = 4096;
+
+/** How much of a run is read at a time while the runs are merged. */
+const READ_CHUNK = 32 * 1024;
+
+/** A sorted stretch of the spill file: JSON lines `[key, value]` from byte `start` to `end`. */
+interface Run {
+  start: number;
+  end: number;
+}
+
+/**
+ * A list of JSON-able values with numeric keys, given in any order and read back in key order, in
+ * bounded memory: past `limit` entries, those held are sorted and written to a temporary file as one
+ * run, and reading merges the runs. A report of a capture of any size keeps its rows this way (rows
+ * arrive as sessions end, not in the order they are shown).
+ *
+ * The file is unlinked as soon as it is open (nothing is left behind, whatever happens); if no file can
+ * be made, everything is held in memory. Keys must be distinct.
+ */
+export class SortedSpill<T> {
+  private held: Array<[number, T]> = [];
+  private readonly runs: Run[] = [];
+  private fd: number | null = null;
+  private size = 0;
+  private noFile = false;
+  /** Entries given. */
+  count = 0;
+
+  constructor(private readonly limit = DEFAULT_SPILL_LIMIT) {}
+
+  add(key: number, value: T): void {
+    this.held.push([key, value]);
+    this.count++;
+    if (this.held.length >= this.limit && !this.noFile) this.spill();
+  }
+
+  /** Runs written to the file so far. */
+  get spilled(): number {
+    return this.runs.length;
+  }
+
+  private spill(): void {
+    if (this.fd === null) {
+      try {
+        const dir = mkdtempSync(join(tmpdir(), 'ftpscope-'));
+        const path = join(dir, 'rows');
+        this.fd = openSync(path, 'w+', 0o600);
+        unlinkSync(path);
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        this.noFile = true;
+        return;
+      }
+    }
+    this.held.sort((x, y) => x[0] - y[0]);
+    let text = '';
+    const start = this.size;
+    for (const entry of this.held) {
+      text += `${JSON.stringify(entry)}\n`;
+      if (text.length > 1 << 20) {
+        this.write(text);
+        text = '';
+      }
+    }
+    this.write(text);
+    this.runs.push({ start, end: this.size });
+    this.held = [];
+  }
+
+  private write(text: string): void {
+    const b = Buffer.from(text, 'utf8');
+    let done = 0;
+    while (done < b.length) done += writeSync(this.fd!, b, done, b.length - done, this.size + done);
+    this.size += b.length;
+  }
+
+  /** Every value in key order. Read once, at the end. */
+  *ordered(): Generator<T> {
+    this.held.sort((x, y) => x[0] - y[0]);
+    if (this.runs.length === 0) {
+      for (const [, v] of this.held) yield v;
+      return;
+    }
+    // A k-way merge: a heap of the runs' heads (and the held entries, as one more run).
+    const sources: Array<() => [number, T] | null> = this.runs.map((r) => this.reader(r));
+    let h = 0;
+    const held = this.held;
+    sources.push(() => (h < held.length ? held[h++]! : null));
+    const heap: Array<{ head: [number, T]; next: () => [number, T] | null }> = [];
+    const less = (a: number, b: number) => heap[a]!.head[0] < heap[b]!.head[0];
+    const swap = (a: number, b: number) => ([heap[a], heap[b]] = [heap[b]!, heap[a]!]);
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(l, m)) m = l;
+        if (r < heap.length && less(r, m)) m = r;
+        if (m === i) return;
+        swap(i, m);
+        i = m;
+      }
+    };
+    for (const next of sources) {
+      const head = next();
+      if (head !== null) heap.push({ head, next });
+    }
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+    while (heap.length > 0) {
+      const top = heap[0]!;
+      yield top.head[1];
+      const head = top.next();
+      if (head !== null) top.head = head;
+      else {
+        heap[0] = heap[heap.length - 1]!;
+        heap.pop();
+      }
+      if (heap.length > 0) down(0);
+    }
+  }
+
+  /** The entries of a run, one at a time, read a chunk at a time. */
+  private reader(run: Run): () => [number, T] | null {
+    let pos = run.start;
+    let lines: string[] = [];
+    let i = 0;
+    let rest = Buffer.alloc(0);
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    return () => {
+      while (i >= lines.length) {
+        if (pos >= run.end) return null;
+        const n = readSync(this.fd!, chunk, 0, Math.min(READ_CHUNK, run.end - pos), pos);
+        if (n <= 0) return null;
+        pos += n;
+        const data = rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+        const last = data.lastIndexOf(0x0a);
+        // Bytes after the last line end wait for the next chunk (a line may be longer than a chunk).
+        rest = Buffer.from(data.subarray(last + 1));
+        lines = last < 0 ? [] : data.subarray(0, last).toString('utf8').split('\n');
+        i = 0;
+      }
+      return JSON.parse(lines[i++]!) as [number, T];
+    }
+  }
+
+  /** Lets the file go. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.held = [];
+  }
+}
