@@ -511,3 +511,19 @@ test('without the full connection log, other traffic leaves nothing behind in th
     assert.equal(log.gapsByConn.size, 0, 'what was gathered for each connection went with it');
   }
 });
+
+test('a released session is told with its own timeline, whatever its number (live views of session 2 crashed)', async () => {
+  const path = new URL('../../fixtures/multi-session.pcap', import.meta.url).pathname;
+  const whole = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
+  await analyze(await openCapture(path, path), whole);
+  const all = whole.result();
+  const told: FtpAnalysis[] = [];
+  const live = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, release: 'live', onSessionDone: (a) => told.push(a) });
+  await analyze(await openCapture(path, path), live);
+  assert.equal(told.length, all.sessions.length);
+  assert.ok(told.some((a) => a.sessions[0]!.id > 1 && a.predictions.length > 0), 'a later session that set up a data connection');
+  for (const a of told) {
+    const id = a.sessions[0]!.id;
+    assert.deepEqual(a.timeline, all.timeline.filter((e) => e.session === id), `session ${id}`);
+  }
+});

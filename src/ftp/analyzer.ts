@@ -1200,6 +1200,8 @@ function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transf
   const event = (at: Stamp, e: Omit<TimelineEvent, 'at' | 'exchange' | 'prediction' | 'transfer'> & Partial<TimelineEvent>) =>
     events.push({ at, exchange: null, prediction: null, transfer: null, ...e });
   const byId = new Map(connections.map((c) => [c.id, c]));
+  // By id: the sessions given need not be all of them, from 1 (one session's snapshot, those a report still holds).
+  const sessionById = new Map(sessions.map((s) => [s.id, s]));
   /** TCP steps of a connection, with the FTP role of whoever opened it. */
   const tcp = (c: ConnectionSummary, session: number, role: 'control' | 'data', openerIsClient: boolean, transfer: number | null) => {
     const opener = openerIsClient ? 'client' : 'server';
@@ -1222,12 +1224,14 @@ function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transf
     }
   }
   for (const p of predictions) {
-    event(p.setup, { session: p.session, connection: sessions[p.session - 1]!.connection, role: 'control', kind: 'prediction', from: p.mode === 'active' ? 'client' : 'server', prediction: p.id, exchange: p.exchange });
+    const s = sessionById.get(p.session);
+    if (s === undefined) continue;
+    event(p.setup, { session: p.session, connection: s.connection, role: 'control', kind: 'prediction', from: p.mode === 'active' ? 'client' : 'server', prediction: p.id, exchange: p.exchange });
   }
   for (const t of transfers) {
     const c = t.connection === null ? undefined : byId.get(t.connection);
-    if (c === undefined) continue;
-    const s = sessions[t.session - 1]!;
+    const s = sessionById.get(t.session);
+    if (c === undefined || s === undefined) continue;
     const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
     tcp(c, t.session, 'data', openerIsClient, t.id);
     const from = t.direction === 'upload' ? 'client' : 'server';
