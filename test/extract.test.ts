@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { main } from '../src/cli/main.js';
+import { setSummaryLimits } from '../src/render/summary.js';
+import { displayWidth } from '../src/render/text.js';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
@@ -24,8 +27,13 @@ async function extract(source: string | Buffer, dir: string, listings = false): 
   const ftp = new FtpAnalyzer({ ports: new Set([21]), sniff: true, limits: (await import('../src/ftp/session.js')).DEFAULT_FTP_LIMITS, extract: { dir, listings } });
   await analyze(await openCapture('capture', stream), ftp, DEFAULT_ANALYZE_OPTIONS);
   ftp.result();
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestEntry[];
-  assert.deepEqual(manifest, ftp.manifest);
+  const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  const manifest = JSON.parse(text) as ManifestEntry[];
+  // Written an entry at a time, it is what JSON.stringify writes of the whole list.
+  assert.equal(text, `${JSON.stringify(manifest, null, 2)}\n`);
+  assert.deepEqual(manifest, [...ftp.manifest!.entries()]);
+  assert.equal(ftp.manifest!.count, manifest.length);
+  ftp.closeManifest();
   return manifest;
 }
 
@@ -163,4 +171,40 @@ test('safeComponents', () => {
   assert.deepEqual(safeComponents('/a/./b//../c'), ['a', 'b', '__', 'c']);
   assert.deepEqual(safeComponents('COM1.txt'), ['_COM1.txt']);
   assert.deepEqual(safeComponents('x:y*z?'), ['x_y_z_']);
+});
+
+/** ftpscope in-process; what it printed, with the extraction folder named DIR. */
+async function cli(args: string[], dir: string): Promise<string> {
+  let out = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) });
+  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+  await main([...args, '--extract', dir], { stdout, stderr, stdin: Readable.from([]), stdoutIsTTY: false, env: {} });
+  return out.replaceAll(dir, 'DIR');
+}
+
+test('--extract with the summary alone (sessions let go as they end) writes what a whole analysis writes, and lists every file', async () => {
+  let listed = 0;
+  for (const capture of [...new Set(recorded.map(([c]) => c))]) {
+    const path = join(FIXTURES, capture);
+    const whole = fresh();
+    const wholeOut = await cli(['-v', 'timeline', '-v', 'summary', path], whole);
+    const manifest = JSON.parse(readFileSync(join(whole, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    for (const limits of [{}, { spill: 1, slice: 1 }]) {
+      setSummaryLimits(limits);
+      try {
+        const report = fresh();
+        const out = await cli(['-v', 'summary', path], report);
+        assert.equal(readFileSync(join(report, 'manifest.json'), 'utf8'), readFileSync(join(whole, 'manifest.json'), 'utf8'), `${capture}: manifest.json`);
+        const table = out.slice(out.indexOf('\nExtracted files') >= 0 ? out.indexOf('\nExtracted files') : out.indexOf('\nNo file'));
+        assert.ok(wholeOut.endsWith(table), `${capture} ${JSON.stringify(limits)}: the same list of files`);
+        for (const line of table.split('\n')) assert.ok(displayWidth(line) <= 80, `${capture}: ${line}`);
+        // At 80 columns the narrow layout: a row per file, opening with its session.
+        assert.equal(table.split('\n').filter((l) => /^│s\d+ /.test(l)).length, manifest.length, `${capture}: a row per file\n${table}`);
+        listed += manifest.length;
+      } finally {
+        setSummaryLimits({});
+      }
+    }
+  }
+  assert.ok(listed > 10, `${listed} files listed`);
 });

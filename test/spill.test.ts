@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SortedSpill } from '../src/render/spill.js';
+import { SortedSpill } from '../src/spill.js';
 
 /** A deterministic shuffle (a linear congruential generator). */
 function shuffled(n: number, seed: number): number[] {

@@ -370,9 +370,14 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
 
 /** What every run ends with: the manifest of extracted files, the capture's faults, the exit code. */
 async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, p: Parsed, io: Io): Promise<number> {
-  if (ftp.manifestPath !== null && p.format === 'text') {
-    const { renderManifest } = await import('../render/manifest.js');
-    await write(io.stdout, await renderManifest(ftp.manifest, ftp.manifestPath, color(p, io), p.width ?? 80));
+  const manifest = ftp.manifest;
+  try {
+    if (manifest !== null && p.format === 'text') {
+      const { manifestText } = await import('../render/manifest.js');
+      for await (const text of manifestText(manifest, ftp.manifestPath!, color(p, io), p.width ?? 80)) await write(io.stdout, text);
+    }
+  } finally {
+    ftp.closeManifest();
   }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);

@@ -352,9 +352,20 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Sessions whose release waits for a data connection to close (and be logged), by that connection. */
   private readonly releaseWaits = new Map<number, number>();
 
-  /** With --extract, once result() ran: the manifest's entries and where it was written. */
-  manifest: ManifestEntry[] = [];
+  /**
+   * With --extract, once result() ran: the manifest's entries (read back from where they were kept, in
+   * the order they were made, until closeManifest) and where it was written.
+   */
+  get manifest(): { count: number; entries: () => Iterable<ManifestEntry> } | null {
+    const x = this.extractor;
+    return x === null || this.manifestPath === null ? null : { count: x.count, entries: () => x.entries() };
+  }
   manifestPath: string | null = null;
+
+  /** Lets the manifest's entries go. */
+  closeManifest(): void {
+    this.extractor?.close();
+  }
 
   /** Lines of ended sessions read from their bytes alone (ControlSession.quietCommand and quietReply). */
   quietLines = 0;
@@ -989,7 +1000,6 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
     if (this.extractor !== null) {
       this.manifestPath = this.extractor.finish((id) => this.transfers.get(id));
-      this.manifest = this.extractor.entries;
     }
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { FtpSession, Transfer } from '../model/ftp-model.js';
+import { SortedSpill } from '../spill.js';
 
 /** One extracted (or not extractable) file, as the manifest lists it. */
 export interface ManifestEntry {
@@ -41,6 +42,12 @@ export interface ExtractOptions {
   listings: boolean;
 }
 
+function writeAll(fd: number, text: string): void {
+  const b = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < b.length) done += writeSync(fd, b, done);
+}
+
 /** Holes are hashed as zero bytes, up to this much in all; beyond, the hashes are not computed. */
 const MAX_HASHED_HOLES = 256 << 20;
 const MAX_HOLES_LISTED = 1000;
@@ -51,9 +58,11 @@ const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
  * delivered, so nothing is held in memory and missing bytes stay holes at their offsets.
  */
 export class Extractor {
-  readonly entries: ManifestEntry[] = [];
-  /** Entries whose result is not known yet, by transfer. */
-  private readonly unsettled = new Map<number, ManifestEntry>();
+  /** Entries whose result is known, by their order (a file of any number of them is not held in memory). */
+  private readonly settled = new SortedSpill<ManifestEntry>();
+  /** Entries whose result is not known yet, by transfer, with their order. */
+  private readonly unsettled = new Map<number, { entry: ManifestEntry; order: number }>();
+  private made = 0;
   private readonly root: string;
 
   constructor(readonly options: ExtractOptions) {
@@ -69,8 +78,7 @@ export class Extractor {
       holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
     };
     if (t.direction === 'listing' && !this.options.listings) return null;
-    this.entries.push(entry);
-    this.unsettled.set(t.id, entry);
+    this.unsettled.set(t.id, { entry, order: this.made++ });
     if (t.protected) {
       entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
       return null;
@@ -86,23 +94,56 @@ export class Extractor {
 
   /** Fills the entry's result from its transfer, once nothing can change the transfer any more. */
   settle(t: Transfer): void {
-    const e = this.unsettled.get(t.id);
-    if (e === undefined) return;
+    const held = this.unsettled.get(t.id);
+    if (held === undefined) return;
     this.unsettled.delete(t.id);
+    const e = held.entry;
     e.finalReply = t.final;
     e.announcedSize ??= t.announcedSize;
     e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
     e.complete = e.file !== null && e.missingBytes === 0 && (e.announcedSize === null || e.restOffset !== null || e.size === e.announcedSize) && t.status === 'complete';
+    this.settled.add(held.order, e);
+  }
+
+  /** Entries made. */
+  get count(): number {
+    return this.made;
+  }
+
+  /** Every entry, in the order they were made: once finish() ran, and until close(). */
+  entries(): Iterable<ManifestEntry> {
+    return this.settled.ordered();
+  }
+
+  /** Lets the entries go (their temporary file, when they needed one). */
+  close(): void {
+    this.settled.close();
   }
 
   /** Fills the result of each entry not settled yet from its transfer (the capture is over) and writes manifest.json. */
   finish(transfers: (id: number) => Transfer | undefined): string {
-    for (const [id] of this.unsettled) {
+    for (const [id, held] of this.unsettled) {
       const t = transfers(id);
       if (t !== undefined) this.settle(t);
+      else {
+        this.unsettled.delete(id);
+        this.settled.add(held.order, held.entry);
+      }
     }
+    // JSON.stringify(entries, null, 2), an entry at a time.
     const name = this.freeName(join(this.root, 'manifest.json'));
-    writeFileSync(name, `${JSON.stringify(this.entries, null, 2)}\n`, { flag: 'wx' });
+    const fd = openSync(name, 'wx');
+    try {
+      if (this.made === 0) writeAll(fd, '[]\n');
+      else {
+        let k = 0;
+        writeAll(fd, '[\n');
+        for (const e of this.entries()) writeAll(fd, `  ${JSON.stringify(e, null, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
+        writeAll(fd, ']\n');
+      }
+    } finally {
+      closeSync(fd);
+    }
     return name;
   }
 

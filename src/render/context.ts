@@ -3,7 +3,7 @@ import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
 import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
-import { sanitize } from './text.js';
+import { ansi, sanitize } from './text.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -139,9 +139,7 @@ export class ViewContext {
 
   /** ANSI styling, when colour is on. */
   style(kind: 'dim' | 'bold' | 'red' | 'yellow' | 'green' | 'cyan' | 'magenta', text: string): string {
-    if (!this.options.color) return text;
-    const code = { dim: 2, bold: 1, red: 31, yellow: 33, green: 32, cyan: 36, magenta: 35 }[kind];
-    return `\u001b[${code}m${text}\u001b[0m`;
+    return ansi(this.options.color, kind, text);
   }
 
   /** Sessions chosen by the filters (--session, --host, --time-from/--time-to), applied by the CLI. */

@@ -1,27 +1,77 @@
-import { loadTable } from './table.js';
 import type { ManifestEntry } from '../ftp/extract.js';
-import { group, sanitize } from './text.js';
+import { TableBook, table, type Layout, type Look } from './summary.js';
+import { ansi, group, sanitize } from './text.js';
 
-/** The extracted files as a table on the terminal (manifest.json has everything). */
-export async function renderManifest(entries: ManifestEntry[], manifestPath: string, color: boolean, width: number): Promise<string> {
-  const Table = await loadTable();
-  if (entries.length === 0) return `\nNo file was transferred: nothing to extract (manifest: ${sanitize(manifestPath)}).\n`;
-  const narrow = width < 120;
-  const table = new Table({
-    head: narrow ? ['#', 'file / FTP path', 'bytes / sha256', 'result'] : ['session', 'command', 'FTP path', 'written to', 'bytes', 'announced', 'sha256', 'result'],
-    style: color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] },
-    wordWrap: true,
-    ...(narrow ? { colWidths: [5, 30, 26, 15] } : {}),
-  });
-  for (const e of entries) {
-    const result = `${e.complete ? 'whole' : 'INCOMPLETE'}: ${e.result}${e.missingBytes > 0 ? `; ${group(e.missingBytes)} bytes missing in ${e.holes.length + e.holesOmitted} hole(s)` : ''}${e.note ? `; ${e.note}` : ''}`;
-    const file = e.file === null ? '(not written)' : sanitize(e.file);
-    const size = `${group(e.size)}${e.announcedSize !== null ? ` of ${group(e.announcedSize)}` : ''}`;
-    if (narrow) {
-      table.push([`s${e.session}`, `${file}\n${e.command} ${sanitize(e.path)}`, `${size}\n${e.sha256 ?? '-'}`, sanitize(result)]);
-    } else {
-      table.push([String(e.session), e.command, sanitize(e.path), file, group(e.size), e.announcedSize === null ? '-' : group(e.announcedSize), e.sha256 ?? '-', sanitize(result)]);
-    }
+/** What the table shows of an extracted file. */
+interface EntryFields {
+  session: string;
+  command: string;
+  path: string;
+  file: string;
+  bytes: string;
+  announced: string;
+  /** Bytes, and of how many announced. */
+  size: string;
+  sha256: string;
+  result: string;
+}
+
+function entryFields(e: ManifestEntry): EntryFields {
+  return {
+    session: String(e.session),
+    command: sanitize(e.command),
+    path: sanitize(e.path),
+    file: e.file === null ? '(not written)' : sanitize(e.file),
+    bytes: group(e.size),
+    announced: e.announcedSize === null ? '-' : group(e.announcedSize),
+    size: `${group(e.size)}${e.announcedSize !== null ? ` of ${group(e.announcedSize)}` : ''}`,
+    sha256: e.sha256 ?? '-',
+    result: sanitize(`${e.complete ? 'whole' : 'INCOMPLETE'}: ${e.result}${e.missingBytes > 0 ? `; ${group(e.missingBytes)} bytes missing in ${e.holes.length + e.holesOmitted} hole(s)` : ''}${e.note ? `; ${e.note}` : ''}`),
+  };
+}
+
+const WIDE: Layout<EntryFields> = {
+  columns: [
+    { head: 'session', numeric: true },
+    { head: 'command', wrap: 'never' },
+    { head: 'FTP path', wrap: 'first' },
+    { head: 'written to', wrap: 'first' },
+    { head: 'bytes', numeric: true },
+    { head: 'announced', numeric: true },
+    { head: 'sha256', wrap: 'late' },
+    { head: 'result', wrap: 'first' },
+  ],
+  cells: (r) => [r.session, r.command, r.path, r.file, r.bytes, r.announced, r.sha256, r.result],
+};
+
+const NARROW: Layout<EntryFields> = {
+  columns: [
+    { head: '#', wrap: 'never' },
+    { head: 'file / FTP path', wrap: 'first' },
+    { head: 'bytes / sha256', wrap: 'late' },
+    { head: 'result', wrap: 'first' },
+  ],
+  cells: (r) => [`s${r.session}`, [r.file, `${r.command} ${r.path}`], [r.size, r.sha256], r.result],
+};
+
+/**
+ * The extracted files as a table on the terminal (manifest.json has everything), a piece at a time:
+ * drawn like the summary's tables, from rows kept in a SortedSpill, so that a capture of any number of
+ * files is listed in bounded memory and in time linear in their number.
+ */
+export async function* manifestText(manifest: { count: number; entries: () => Iterable<ManifestEntry> }, manifestPath: string, color: boolean, width: number): AsyncGenerator<string> {
+  if (manifest.count === 0) {
+    yield `\nNo file was transferred: nothing to extract (manifest: ${sanitize(manifestPath)}).\n`;
+    return;
   }
-  return `\nExtracted files (manifest: ${sanitize(manifestPath)})\n${table.toString()}\n`;
+  const book = new TableBook(WIDE, NARROW);
+  try {
+    let order = 0;
+    for (const e of manifest.entries()) book.add(order++, entryFields(e));
+    yield `\nExtracted files (manifest: ${sanitize(manifestPath)})\n`;
+    const look: Look = { options: { width, color }, style: (kind, text) => ansi(color, kind, text) };
+    yield* table(look, book);
+  } finally {
+    book.rows.close();
+  }
 }

@@ -6,13 +6,13 @@ import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
 import { displayWidth, group, sanitize, wrap } from './text.js';
 import { cut as cutText } from './text.js';
-import { DEFAULT_SPILL_LIMIT, SortedSpill } from './spill.js';
+import { DEFAULT_SPILL_LIMIT, SortedSpill } from '../spill.js';
 
 /** Rows a SummaryBook holds in memory before it writes them to a file (tests lower it: setSummaryLimits). */
 let spillLimit = DEFAULT_SPILL_LIMIT;
 
 /** A column of a summary table. */
-interface Column {
+export interface Column {
   head: string;
   /** Numbers: right-aligned. */
   numeric?: boolean;
@@ -20,16 +20,16 @@ interface Column {
   wrap?: 'first' | 'late' | 'never';
 }
 
-type Tone = 'red' | 'yellow' | 'green' | 'cyan' | 'dim';
+export type Tone = 'red' | 'yellow' | 'green' | 'cyan' | 'dim';
 
 /** A line of a cell, with how to colour it. */
-type Part = string | { text: string; tone: Tone };
+export type Part = string | { text: string; tone: Tone };
 
 /** A cell: one part, or several shown one under the other. */
-type Cell = Part | Part[];
+export type Cell = Part | Part[];
 
 /** One layout of a table: its columns, and a row's cells from the row's fields. */
-interface Layout<F> {
+export interface Layout<F> {
   columns: Column[];
   cells: (f: F) => Cell[];
 }
@@ -47,12 +47,12 @@ interface Shape {
  * the other. Rows may be given in any order (keyed) and are kept in a SortedSpill: however many there
  * are, memory holds only the widths the layout needs and the rows not yet written out.
  */
-class TableBook<F> {
+export class TableBook<F> {
   readonly rows: SortedSpill<F>;
   readonly wideShape: Shape;
   readonly narrowShape: Shape;
 
-  constructor(readonly wide: Layout<F>, readonly narrow: Layout<F>, limit: number) {
+  constructor(readonly wide: Layout<F>, readonly narrow: Layout<F>, limit = spillLimit) {
     this.rows = new SortedSpill<F>(limit);
     const shape = (l: Layout<F>): Shape => ({ maxCell: l.columns.map(() => 0), maxWord: l.columns.map(() => 0), multiPart: false });
     this.wideShape = shape(wide);
@@ -124,8 +124,11 @@ export class SummaryBook {
   }
 }
 
-/** What drawing needs of a view: its width, colours and styling. */
-type Look = Pick<ViewContext, 'options' | 'style'>;
+/** What drawing needs of a view: its width, colours and styling (a ViewContext has them). */
+export interface Look {
+  options: { width: number; color: boolean };
+  style(kind: Tone | 'bold', text: string): string;
+}
 
 /**
  * Three tables: the FTP sessions, their transfers, and the findings. Tables are fitted to the width when
@@ -516,7 +519,7 @@ function longestWordOf(c: Cell): number {
  * the slices are joined where one's bottom border meets the next one's top border (with a row separator
  * between them when rows are separated). Each piece given is whole lines.
  */
-async function* table<F>(look: Look, book: TableBook<F>): AsyncGenerator<string> {
+export async function* table<F>(look: Look, book: TableBook<F>): AsyncGenerator<string> {
   // The wide layout when narrowing its long-text columns is enough, else the narrow one.
   let layout = book.wide;
   let shape = book.wideShape;

@@ -156,3 +156,10 @@ export function wrap(text: string, width: number, first = '', rest = first): str
   if (!empty || lines.length === 0) lines.push(line.trimEnd());
   return lines;
 }
+
+/** ANSI styling, when colour is on. */
+export function ansi(color: boolean, kind: 'dim' | 'bold' | 'red' | 'yellow' | 'green' | 'cyan' | 'magenta', text: string): string {
+  if (!color) return text;
+  const code = { dim: 2, bold: 1, red: 31, yellow: 33, green: 32, cyan: 36, magenta: 35 }[kind];
+  return `\u001b[${code}m${text}\u001b[0m`;
+}
