@@ -47,28 +47,39 @@ export class SortedSpill<T> {
 
   private spill(): void {
     if (this.fd === null) {
+      let dir: string | null = null;
       try {
-        const dir = mkdtempSync(join(tmpdir(), 'ftpscope-'));
+        dir = mkdtempSync(join(tmpdir(), 'ftpscope-'));
         const path = join(dir, 'rows');
         this.fd = openSync(path, 'w+', 0o600);
         unlinkSync(path);
-        rmSync(dir, { recursive: true, force: true });
       } catch {
+        if (this.fd !== null) closeSync(this.fd);
+        this.fd = null;
         this.noFile = true;
-        return;
+      } finally {
+        if (dir !== null) rmSync(dir, { recursive: true, force: true });
       }
+      if (this.noFile) return;
     }
     this.held.sort((x, y) => x[0] - y[0]);
     let text = '';
     const start = this.size;
-    for (const entry of this.held) {
-      text += `${JSON.stringify(entry)}\n`;
-      if (text.length > 1 << 20) {
-        this.write(text);
-        text = '';
+    try {
+      for (const entry of this.held) {
+        text += `${JSON.stringify(entry)}\n`;
+        if (text.length > 1 << 20) {
+          this.write(text);
+          text = '';
+        }
       }
+      this.write(text);
+    } catch {
+      // The disk is full (or the file cannot be written): this run stays in memory, and so do the next ones.
+      this.size = start;
+      this.noFile = true;
+      return;
     }
-    this.write(text);
     this.runs.push({ start, end: this.size });
     this.held = [];
   }

@@ -595,3 +595,52 @@ test('a report lets each session go once it is over: 3,000 sessions, held only w
   book.close();
   assert.equal(text, expected);
 });
+
+/** Frames stamped from `sec`, a millisecond apart. */
+function at(frames: Frame[], sec: number): Array<{ tsSec: number; tsNsec: number; data: Buffer }> {
+  return frames.map((fr, i) => ({ tsSec: sec, tsNsec: i * 1_000_000, data: fr.data }));
+}
+
+/** A login, what `extra` adds, and QUIT, on one control connection. */
+function controlSession(extra: (c: TcpConversation) => void): TcpConversation {
+  const c = new TcpConversation({ client: { ip: '10.0.0.1', port: 40001 }, server: { ip: '10.0.0.2', port: 21 } })
+    .handshake().send(false, '220 hi\r\n').send(true, 'USER bob\r\n').send(false, '331 pw\r\n').send(true, 'PASS x\r\n').send(false, '230 ok\r\n');
+  extra(c);
+  return c.send(true, 'QUIT\r\n').send(false, '221 bye\r\n').close(true);
+}
+
+test('a report holds a session while its predictions are awaited, and binds a connection over before its command (both found in review)', async () => {
+  const filler = new TcpConversation({ client: { ip: '10.5.5.5', port: 1111 }, server: { ip: '10.6.6.6', port: 2222 } }).handshake().frames;
+  // The server's active-mode data connection comes 100 s after the session's end (after another connection let it go).
+  const late = controlSession((c) => c.send(true, 'PORT 10,0,0,1,195,80\r\n').send(false, '200 ok\r\n').send(true, 'RETR f.txt\r\n').send(false, '150 here\r\n').send(false, '226 done\r\n'));
+  const lateData = new TcpConversation({ client: { ip: '10.0.0.2', port: 20 }, server: { ip: '10.0.0.1', port: 50000 } }).handshake().send(true, 'hello world\n').close(true);
+  // A passive data connection over before RETR is read.
+  const early = new TcpConversation({ client: { ip: '10.0.0.1', port: 40001 }, server: { ip: '10.0.0.2', port: 21 } })
+    .handshake().send(false, '220 hi\r\n').send(true, 'PASV\r\n').send(false, '227 ok (10,0,0,2,195,80)\r\n');
+  const earlyData = new TcpConversation({ client: { ip: '10.0.0.1', port: 40002 }, server: { ip: '10.0.0.2', port: 50000 } }).handshake().send(false, 'hello world\n').close(true);
+  early.send(true, 'RETR f.txt\r\n').send(false, '150 here\r\n').send(false, '226 done\r\n').send(true, 'QUIT\r\n').send(false, '221 bye\r\n').close(true);
+  const captures = {
+    late: framesToPcap([...at(late.frames, 1_700_000_000), ...at(filler, 1_700_000_060), ...at(lateData.frames, 1_700_000_100)], 'ethernet'),
+    early: framesToPcap([...at(early.frames.slice(0, 7), 1_700_000_000), ...at(earlyData.frames, 1_700_000_001), ...at(early.frames.slice(7), 1_700_000_002)], 'ethernet'),
+  };
+  for (const [name, bytes] of Object.entries(captures)) {
+    const whole = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
+    const capture = await analyze(await openCapture(name, Readable.from([bytes])), whole);
+    const model = whole.result();
+    assert.equal(model.transfers.length, 1, name);
+    assert.equal(model.transfers[0]!.bytes, 12, `${name}: the data connection's bytes`);
+    const expected = await renderSummary(new ViewContext(model, capture, null, DEFAULT_VIEW_OPTIONS));
+    const book = new SummaryBook(1);
+    const ftp: FtpAnalyzer = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false, release: 'report', onSessionDone: (a) => book.addSession(a), onFindingDone: (f, order) => book.addFinding(f, order) });
+    await analyze(await openCapture(name, Readable.from([bytes])), ftp);
+    const left = ftp.result();
+    const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
+    const conns = new Map(left.connections.map((c) => [c.id, c]));
+    book.add(ctx, left.sessions, left.transfers, (id) => conns.get(id));
+    for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
+    let text = '';
+    for await (const piece of summaryText(ctx, book)) text += piece;
+    book.close();
+    assert.equal(text, expected, name);
+  }
+});

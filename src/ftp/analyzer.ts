@@ -280,6 +280,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   // ---- TcpListener
 
   opened(conn: Connection): StreamSink | null {
+    if (this.heldHead < this.heldUntil.length) this.releaseExpired();
     const logSink = this.log.opened(conn);
     const ports = this.options.ports;
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
@@ -351,6 +352,19 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** Sessions whose release waits for a data connection to close (and be logged), by that connection. */
   private readonly releaseWaits = new Map<number, number>();
+  /** A report's sessions waiting for their predictions to expire (capture seconds), about in that order. */
+  private heldUntil: Array<{ id: number; until: number }> = [];
+  private heldHead = 0;
+
+  /** Lets go the sessions whose predictions have expired. */
+  private releaseExpired(): void {
+    const now = seconds(this.clock);
+    while (this.heldHead < this.heldUntil.length && this.heldUntil[this.heldHead]!.until < now) this.maybeRelease(this.heldUntil[this.heldHead++]!.id);
+    if (this.heldHead > 1024 && this.heldHead * 2 > this.heldUntil.length) {
+      this.heldUntil = this.heldUntil.slice(this.heldHead);
+      this.heldHead = 0;
+    }
+  }
 
   /**
    * With --extract, once result() ran: the manifest's entries (read back from where they were kept, in
@@ -385,7 +399,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // replaces one it lets go.
     const key = pairKey(s.client.address, s.server.address);
     const first = this.hiddenByPair.get(key);
-    if (first === undefined || first.id > s.id) this.hiddenByPair.set(key, s);
+    if (first === undefined || first.id > s.id) {
+      this.hiddenByPair.set(key, s);
+      // A report held the one it replaces for this alone.
+      if (first !== undefined) this.maybeRelease(first.id);
+    }
   }
 
   loginFailed(s: ControlSession, frame: number): void {
@@ -577,7 +595,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.live.get(keyOf(p.to.address, p.to.port))?.some((lp) => lp.p === p) ?? false;
   }
 
-  private dropLive(p: Prediction): void {
+  private dropLive(p: Prediction, keepHost = false): void {
     let removed = false;
     for (const key of new Set([keyOf(p.to.address, p.to.port), keyOf(p.controlPeer.address, p.controlPeer.port)])) {
       const list = this.live.get(key);
@@ -591,7 +609,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     if (!removed) return;
     this.liveCount--;
-    this.addHost(p.to.address, -1);
+    if (!keepHost) this.addHost(p.to.address, -1);
     const mine = this.sessionPredictions.get(p.session);
     if (mine !== undefined) {
       const i = mine.findIndex((lp) => lp.p === p);
@@ -768,6 +786,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (file !== null) o.startFile(file, this.dataDirection(t, o));
     }
     this.emit({ type: 'data-connection', at: this.now(), session: t.session, transfer: t, connection: o.conn.id });
+    // A connection over before its command was read (reordered packets): its figures are final now.
+    if (o.done) this.dataDone(o);
   }
 
   /** A data connection is over: its transfer's figures are final. */
@@ -844,6 +864,17 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (s === undefined || !s.model.transfers.every((t) => this.toldTransfers.has(t) || this.transfers.get(t)?.connection === null)) return;
     // A report holds the first hidden session between two hosts: a connection between them, unclaimed, may still be named its.
     if (this.options.release === 'report' && this.hiddenByPair.get(pairKey(s.client.address, s.server.address)) === s) return;
+    if (this.options.release === 'report') {
+      // A prediction still awaited may yet bind a connection to one of its transfers (an active-mode server
+      // connecting late): the session waits until the last one expires.
+      const now = seconds(this.clock);
+      let until = -Infinity;
+      for (const lp of this.sessionPredictions.get(id) ?? []) if (lp.p.expires >= now && lp.p.expires > until) until = lp.p.expires;
+      if (until > -Infinity) {
+        this.heldUntil.push({ id, until });
+        return;
+      }
+    }
     // Its data may be over before its connection closes (both FINs seen): the connection's summary comes at the close.
     for (const c of this.dataConnections(s.model)) {
       if (this.observers.has(c)) {
@@ -874,7 +905,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const p = this.predictions.get(pid);
       if (p === undefined) continue;
       if (p.connection !== null) conns.add(p.connection);
-      this.dropLive(p);
+      // A report keeps the host counted, as the whole analysis (which lets no session go) does.
+      this.dropLive(p, this.options.release === 'report');
       this.waiting.delete(pid);
       this.predictions.delete(pid);
     }
