@@ -8,6 +8,14 @@ export const DEFAULT_SPILL_LIMIT = 4096;
 /** How much of a run is read at a time while the runs are merged. */
 const READ_CHUNK = 32 * 1024;
 
+/** Writes all of `text` to `fd` at byte `at`; returns how many bytes that was. */
+export function writeText(fd: number, text: string, at: number): number {
+  const b = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < b.length) done += writeSync(fd, b, done, b.length - done, at + done);
+  return b.length;
+}
+
 /** A sorted stretch of the spill file: JSON lines `[key, value]` from byte `start` to `end`. */
 interface Run {
   start: number;
@@ -85,13 +93,10 @@ export class SortedSpill<T> {
   }
 
   private write(text: string): void {
-    const b = Buffer.from(text, 'utf8');
-    let done = 0;
-    while (done < b.length) done += writeSync(this.fd!, b, done, b.length - done, this.size + done);
-    this.size += b.length;
+    this.size += writeText(this.fd!, text, this.size);
   }
 
-  /** Every value in key order. Read once, at the end. */
+  /** Every value in key order, at the end (it may be read again, until close()). */
   *ordered(): Generator<T> {
     this.held.sort((x, y) => x[0] - y[0]);
     if (this.runs.length === 0) {
@@ -141,19 +146,25 @@ export class SortedSpill<T> {
     let pos = run.start;
     let lines: string[] = [];
     let i = 0;
-    let rest = Buffer.alloc(0);
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    // Bytes after the last line end, waiting for the chunks that end their line (a line may be longer than
+    // a chunk: they are joined once, when its end comes).
+    const rest: Buffer[] = [];
     return () => {
       while (i >= lines.length) {
         if (pos >= run.end) return null;
-        const n = readSync(this.fd!, chunk, 0, Math.min(READ_CHUNK, run.end - pos), pos);
+        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, run.end - pos));
+        const n = readSync(this.fd!, chunk, 0, chunk.length, pos);
         if (n <= 0) return null;
         pos += n;
-        const data = rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-        const last = data.lastIndexOf(0x0a);
-        // Bytes after the last line end wait for the next chunk (a line may be longer than a chunk).
-        rest = Buffer.from(data.subarray(last + 1));
-        lines = last < 0 ? [] : data.subarray(0, last).toString('utf8').split('\n');
+        const last = chunk.subarray(0, n).lastIndexOf(0x0a);
+        if (last < 0) {
+          rest.push(chunk.subarray(0, n));
+          continue;
+        }
+        rest.push(chunk.subarray(0, last));
+        lines = Buffer.concat(rest).toString('utf8').split('\n');
+        rest.length = 0;
+        if (last + 1 < n) rest.push(chunk.subarray(last + 1, n));
         i = 0;
       }
       return JSON.parse(lines[i++]!) as [number, T];

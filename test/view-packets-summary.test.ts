@@ -577,7 +577,7 @@ test('a report lets each session go once it is over: 3,000 sessions, held only w
   await analyze(await openCapture('sessions.pcap', Readable.from([bytes])), ftp, options);
   const left = ftp.result();
   const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
-  book.add(ctx, left.sessions, left.transfers, () => undefined);
+  book.add(ctx, left.sessions, left.transfers, left.connections);
   for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
   assert.equal(released, 3000, 'every session let go');
   // The capture holds 1,000 frames a capture second: what is held is at most two seconds' sessions, not the capture's.
@@ -635,8 +635,7 @@ test('a report holds a session while its predictions are awaited, and binds a co
     await analyze(await openCapture(name, Readable.from([bytes])), ftp);
     const left = ftp.result();
     const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
-    const conns = new Map(left.connections.map((c) => [c.id, c]));
-    book.add(ctx, left.sessions, left.transfers, (id) => conns.get(id));
+    book.add(ctx, left.sessions, left.transfers, left.connections);
     for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
     let text = '';
     for await (const piece of summaryText(ctx, book)) text += piece;

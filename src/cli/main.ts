@@ -362,8 +362,7 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
   const { ViewContext } = await import('../render/context.js');
   const left = ftp.result();
   const ctx = new ViewContext(left, summary, null, viewOptions(p, io));
-  const conns = new Map(left.connections.map((c) => [c.id, c]));
-  book.add(ctx, left.sessions, left.transfers, (id) => conns.get(id));
+  book.add(ctx, left.sessions, left.transfers, left.connections);
   for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
   for await (const text of summaryText(ctx, book)) await write(io.stdout, text);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { FtpSession, Transfer } from '../model/ftp-model.js';
-import { SortedSpill } from '../spill.js';
+import { SortedSpill, writeText } from '../spill.js';
 
 /** One extracted (or not extractable) file, as the manifest lists it. */
 export interface ManifestEntry {
@@ -40,12 +40,6 @@ export interface ExtractOptions {
   dir: string;
   /** Also write the output of LIST, NLST and MLSD. */
   listings: boolean;
-}
-
-function writeAll(fd: number, text: string): void {
-  const b = Buffer.from(text, 'utf8');
-  let done = 0;
-  while (done < b.length) done += writeSync(fd, b, done);
 }
 
 /** Holes are hashed as zero bytes, up to this much in all; beyond, the hashes are not computed. */
@@ -133,13 +127,15 @@ export class Extractor {
     // JSON.stringify(entries, null, 2), an entry at a time.
     const name = this.freeName(join(this.root, 'manifest.json'));
     const fd = openSync(name, 'wx');
+    let at = 0;
+    const write = (text: string) => (at += writeText(fd, text, at));
     try {
-      if (this.made === 0) writeAll(fd, '[]\n');
+      if (this.made === 0) write('[]\n');
       else {
         let k = 0;
-        writeAll(fd, '[\n');
-        for (const e of this.entries()) writeAll(fd, `  ${JSON.stringify(e, null, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
-        writeAll(fd, ']\n');
+        write('[\n');
+        for (const e of this.entries()) write(`  ${JSON.stringify(e, null, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
+        write(']\n');
       }
     } finally {
       closeSync(fd);

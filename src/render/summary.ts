@@ -100,16 +100,15 @@ export class SummaryBook {
   }
 
   /** Sessions and their transfers; the connections are looked up for the transfers' ports. */
-  add(look: RowLookup, sessions: readonly FtpSession[], transfers: readonly Transfer[], conns: (id: number) => ConnectionSummary | undefined): void {
+  add(look: RowLookup, sessions: readonly FtpSession[], transfers: readonly Transfer[], connections: readonly ConnectionSummary[]): void {
+    const conns = new Map<number, ConnectionSummary>(connections.map((c) => [c.id, c]));
     for (const s of sessions) this.sessions.add(s.id, sessionFields(look, s));
-    for (const t of transfers) this.transfers.add(t.id, transferFields(look, t, conns));
+    for (const t of transfers) this.transfers.add(t.id, transferFields(look, t, (id) => conns.get(id)));
   }
 
   /** A released session, as FtpOptions.onSessionDone tells it (its findings come by addFinding). */
   addSession(a: FtpAnalysis): void {
-    const by = indexModel(a);
-    const conns = new Map<number, ConnectionSummary>(a.connections.map((c) => [c.id, c]));
-    this.add({ by, findingsOf: (id) => a.findings.filter((f) => f.session === id) }, a.sessions, a.transfers, (id) => conns.get(id));
+    this.add({ by: indexModel(a), findingsOf: (id) => a.findings.filter((f) => f.session === id) }, a.sessions, a.transfers, a.connections);
   }
 
   /** A finding, with its place in the order findings were made. */
@@ -141,10 +140,9 @@ export async function renderSummary(ctx: ViewContext): Promise<string> {
   const chosen = new Set(sessions.map((s) => s.id));
   const all = sessions.length === a.sessions.length;
   const transfers = a.transfers.filter((t) => chosen.has(t.session));
-  const conns = new Map<number, ConnectionSummary>(a.connections.map((c) => [c.id, c]));
   const book = new SummaryBook();
   try {
-    book.add(ctx, sessions, transfers, (id) => conns.get(id));
+    book.add(ctx, sessions, transfers, a.connections);
     a.findings.forEach((f, i) => {
       if (f.session === null ? all : chosen.has(f.session)) book.addFinding(f, i);
     });
