@@ -1,7 +1,10 @@
 import type { CaptureFault, RecordReader } from './capture/record-batch.js';
 import { DECODED_NAMES, Decoded, Decoder, PacketView } from './decode/packet.js';
-import { DEFAULT_FRAGMENT_LIMITS, type FragmentLimits, type FragmentStats } from './decode/ip-fragments.js';
-import { ConnectionTable, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type TableStats, type TcpListener } from './flow/connections.js';
+import { DEFAULT_FRAGMENT_LIMITS, type FragmentLimits } from './decode/ip-fragments.js';
+import type { CaptureSummary } from './model/capture.js';
+
+export type { CaptureSummary };
+import { ConnectionTable, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type TcpListener } from './flow/connections.js';
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './flow/reassembler.js';
 
 export interface AnalyzeOptions {
@@ -21,27 +24,6 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   fragments: DEFAULT_FRAGMENT_LIMITS,
 };
 
-/** What reading and decoding the capture gave, apart from what the listener collected. */
-export interface CaptureSummary {
-  files: string;
-  format: string;
-  records: number;
-  /** Captured bytes in all records. */
-  capturedBytes: number;
-  /** Records the snap length cut (captured length below the original length). */
-  cutRecords: number;
-  /** Records whose time is earlier than the record before them. */
-  outOfOrderRecords: number;
-  first: { sec: number; nsec: number } | null;
-  last: { sec: number; nsec: number } | null;
-  /** Records per decoding outcome, by name; only outcomes that happened. */
-  decoded: Record<string, number>;
-  /** Records per link type. */
-  linkTypes: Record<string, number>;
-  fragments: FragmentStats;
-  connections: TableStats;
-  faults: Array<{ file: string; offset: number; reason: string; message: string }>;
-}
 
 /**
  * Runs the pipeline over a capture: records -> decoder -> connection table -> listener.

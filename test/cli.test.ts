@@ -11,10 +11,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { collect } from './cli-io.js';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { main, type Io } from '../src/cli/main.js';
+import { main } from '../src/cli/main.js';
 import type { ConnectionSummary } from '../src/flow/connection-log.js';
 import { TcpConversation, framesToPcap, type Frame } from '../src/testing/capture-writer.js';
 
@@ -373,22 +374,7 @@ test('piped into head -1 (EPIPE): no stack trace, exit 0', async () => {
 // main() in-process
 // ---------------------------------------------------------------------------
 
-/** A fake Io whose streams collect what main() writes; stdin holds `input` (empty by default). */
-function fakeIo(input: Buffer = Buffer.alloc(0)): { io: Io; stdout: () => string; stderr: () => string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  const stdin = new PassThrough();
-  stdin.end(input);
-  return {
-    io: { stdout, stderr, stdin, stdoutIsTTY: false, env: {} },
-    stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
-  };
-}
+const fakeIo = collect;
 
 test('main() in-process: --version resolves to 0 and writes the version', async () => {
   const f = fakeIo();

@@ -13,10 +13,9 @@ import { main } from '../src/cli/main.js';
 import { setSummaryLimits } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
-import { safeComponents, type ManifestEntry } from '../src/ftp/extract.js';
+import { analyseCapture } from './analysis.js';
+import type { ManifestEntry } from '../src/model/ftp-model.js';
+import { safeComponents } from '../src/output/extract.js';
 import { TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -24,8 +23,7 @@ const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/zeek/', i
 
 async function extract(source: string | Buffer, dir: string, listings = false): Promise<ManifestEntry[]> {
   const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  const ftp = new FtpAnalyzer({ ports: new Set([21]), sniff: true, limits: (await import('../src/ftp/session.js')).DEFAULT_FTP_LIMITS, extract: { dir, listings } });
-  await analyze(await openCapture('capture', stream), ftp, DEFAULT_ANALYZE_OPTIONS);
+  const { ftp } = await analyseCapture('capture', stream, { extract: dir, extractListings: listings });
   ftp.result();
   const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
   const manifest = JSON.parse(text) as ManifestEntry[];

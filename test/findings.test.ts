@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
-import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
+import type { Settings } from '../src/config.js';
+import { analyseCapture } from './analysis.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
 import { TcpConversation, framesToPcap, type Endpoint } from '../src/testing/capture-writer.js';
 
@@ -18,11 +17,9 @@ const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const ZEEK = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));
 const noZeek = existsSync(ZEEK) ? false : '../shared/conformance not found';
 
-async function run(source: string | Buffer, options: Partial<FtpOptions> = {}): Promise<FtpAnalysis> {
+async function run(source: string | Buffer, changes: Partial<Settings> = {}): Promise<FtpAnalysis> {
   const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, ...options, limits: { ...DEFAULT_FTP_OPTIONS.limits, ...options.limits } });
-  await analyze(await openCapture('capture', stream), ftp, DEFAULT_ANALYZE_OPTIONS);
-  return ftp.result();
+  return (await analyseCapture('capture', stream, changes)).ftp.result();
 }
 
 const kinds = (a: FtpAnalysis) => a.findings.map((f) => f.kind);
@@ -62,8 +59,8 @@ test('brute force: Zeek\'s 30 failed logins raise one alert counting all of them
   assert.equal(bf[0]!.count, 30);
   assert.match(bf[0]!.message, /20 failed logins from 192\.168\.56\.1/);
   // The threshold and the window are options.
-  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { limits: { ...DEFAULT_FTP_OPTIONS.limits, bruteForceThreshold: 31 } })).includes('brute-force'));
-  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { limits: { ...DEFAULT_FTP_OPTIONS.limits, bruteForceWindowSec: 10 } })).includes('brute-force'));
+  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { bruteForceThreshold: 31 })).includes('brute-force'));
+  assert.ok(!kinds(await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`, { bruteForceWindow: 10 })).includes('brute-force'));
 });
 
 test('FTP bounce: a PORT to a third host and a privileged port', async () => {
@@ -97,9 +94,7 @@ test('TLS: AUTH TLS, and PROT P', async () => {
 });
 
 test('protocol violations: SITE EXEC, overlong commands, invalid replies', async () => {
-  const a = await run(dialogue(['SITE EXEC /bin/sh -c id', '200 ran', `CWD ${'a'.repeat(5000)}`, '250 ok', 'SYST', '2XX what']), {
-    limits: { ...DEFAULT_FTP_OPTIONS.limits, maxLineLength: 1000 },
-  });
+  const a = await run(dialogue(['SITE EXEC /bin/sh -c id', '200 ran', `CWD ${'a'.repeat(5000)}`, '250 ok', 'SYST', '2XX what']), { maxLineLength: 1000 });
   assert.equal(a.findings.find((f) => f.kind === 'site-exec')?.severity, 'alert');
   assert.ok(kinds(a).includes('overlong-command'));
   assert.ok(kinds(a).includes('invalid-reply'));

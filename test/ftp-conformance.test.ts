@@ -20,12 +20,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../src/analyze.js';
+import { settings } from '../src/config.js';
+import { createAnalysis } from '../src/pipeline.js';
+import { WHOLE } from './analysis.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import type { Connection, Stamp, TcpListener } from '../src/flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../src/flow/stream-sink.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
-import { HIDDEN } from '../src/ftp/policy.js';
+import type { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { HIDDEN, maskPasswords } from '../src/ftp/policy.js';
 import type { Exchange, FtpAnalysis, FtpSession, Prediction, Reply, Transfer } from '../src/model/ftp-model.js';
 import { url, zeekRows, type ZeekRow } from '../src/render/zeek.js';
 
@@ -49,14 +51,17 @@ function captureOf(folder: string): string {
   return join(folderPath(folder), found[0]!);
 }
 
-async function run(capture: string, listener: TcpListener): Promise<void> {
+/** The capture through the one pipeline, its FTP analyzer wrapped as `wrap` says; the analyzer. */
+async function run(capture: string, wrap?: (ftp: FtpAnalyzer) => TcpListener): Promise<FtpAnalyzer> {
   const reader = await openCapture(capture, createReadStream(capture));
+  const analysis = createAnalysis(settings(), WHOLE, wrap === undefined ? {} : { wrap });
   try {
-    await analyze(reader, listener);
+    await analysis.run(reader);
   } finally {
     reader.close();
   }
   assert.deepEqual(reader.faults, [], `${capture} could not be read to its end`);
+  return analysis.ftp;
 }
 
 const analyses = new Map<string, Promise<FtpAnalysis>>();
@@ -66,9 +71,7 @@ function analysis(capture: string): Promise<FtpAnalysis> {
   let a = analyses.get(capture);
   if (a === undefined) {
     a = (async () => {
-      const ftp = new FtpAnalyzer();
-      await run(capture, ftp);
-      return ftp.result();
+      return (await run(capture)).result();
     })();
     analyses.set(capture, a);
   }
@@ -585,7 +588,7 @@ for (const folder of ftpLogFolders) {
     const a = await analysis(captureOf(folder));
     // The commands to log: Zeek's defaults plus what the folder's setup adds, i.e. those its ftp.log shows.
     const commands = new Set(zeek.map((z) => z.command));
-    const ours = zeekRows(a, commands, c.showPasswords ?? false).map(fromFtpscope);
+    const ours = zeekRows(c.showPasswords ? a : maskPasswords(a), commands).map(fromFtpscope);
 
     const used = (c.deviations ?? []).map(() => 0);
     const expected = zeek.map((z): Expected => {
@@ -612,9 +615,9 @@ for (const folder of ftpLogFolders) {
 const FILE_ANALYSIS = 'scripts.base.frameworks.file-analysis.ftp';
 
 test('retr.pcap: the data connection is the RETR /README\'s, and carries `thefile`', { skip: present ? false : SKIP }, async () => {
-  const ftp = new FtpAnalyzer();
-  const listener = new HashingListener(ftp);
-  await run(captureOf(FILE_ANALYSIS), listener);
+  const hashing: HashingListener[] = [];
+  const ftp = await run(captureOf(FILE_ANALYSIS), (inner) => hashing[hashing.push(new HashingListener(inner)) - 1]!);
+  const listener = hashing[0]!;
   const a = ftp.result();
   const s = onlySession(a);
 
@@ -985,7 +988,7 @@ test('ftp-get-file-size: transfers announce ftp.log\'s file sizes', { skip: pres
 // user is anonymous. Checked apart from the rows, to say plainly what leaks.
 test('ftp.log: a PASS row\'s argument is hidden like its password', { skip: present ? false : SKIP }, async () => {
   const a = await analysis(captureOf('scripts.base.protocols.ftp.ftp-password-pass-command-hidden'));
-  const pass = zeekRows(a, new Set(['PASS']), false);
+  const pass = zeekRows(maskPasswords(a), new Set(['PASS']));
   assert.equal(pass.length, 1);
   assert.equal(pass[0]!.password, HIDDEN);
   assert.equal(pass[0]!.arg, HIDDEN, 'the password must not appear in the argument column');

@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
-import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
+import type { Settings } from '../src/config.js';
+import { analyseCapture } from './analysis.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
 import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
 import { parse257, resolvePath } from '../src/ftp/paths.js';
@@ -56,11 +55,8 @@ class Script {
   }
 }
 
-async function analyseFrames(frames: Frame[], options: FtpOptions = DEFAULT_FTP_OPTIONS): Promise<FtpAnalysis> {
-  const reader = await openCapture('test.pcap', Readable.from([framesToPcap(frames, 'ethernet')]));
-  const ftp = new FtpAnalyzer(options);
-  await analyze(reader, ftp, { ...DEFAULT_ANALYZE_OPTIONS, serverPorts: options.ports });
-  return ftp.result();
+async function analyseFrames(frames: Frame[], changes: Partial<Settings> = {}): Promise<FtpAnalysis> {
+  return (await analyseCapture('test.pcap', Readable.from([framesToPcap(frames, 'ethernet')]), changes)).ftp.result();
 }
 
 /** An exchange without its frames and times, to compare runs whose segmentation differs. */
@@ -169,7 +165,7 @@ test('control parser: lines that are not replies are findings, and the session g
 });
 
 test('control parser: an overlong line is cut, reported, and the next line is read', async () => {
-  const options = { ...DEFAULT_FTP_OPTIONS, limits: { ...DEFAULT_FTP_OPTIONS.limits, maxLineLength: 64 } };
+  const options = { maxLineLength: 64 };
   const s = new Script().reply('220 Hi').cmd(`CWD ${'x'.repeat(500)}`).reply('250 ok').cmd('PWD').reply('257 "/"');
   const a = await analyseFrames(s.build(), options);
   assert.ok(a.findings.some((f) => f.kind === 'overlong-command'));
@@ -237,9 +233,7 @@ test('the predictions kept in arrival order are those still awaited, not all the
     s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 20000 + i }, { ip: SERVER.ip, port }, 'x').frames);
     s.reply('226 done');
   }
-  const reader = await openCapture('test.pcap', Readable.from([framesToPcap(s.build(), 'ethernet')]));
-  const ftp = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
-  await analyze(reader, ftp, { ...DEFAULT_ANALYZE_OPTIONS, serverPorts: DEFAULT_FTP_OPTIONS.ports });
+  const { ftp } = await analyseCapture('test.pcap', Readable.from([framesToPcap(s.build(), 'ethernet')]));
   const a = ftp.result();
   assert.equal(a.transfers.filter((t) => t.status === 'complete' && t.rule === 'advertised').length, n);
   const order = (ftp as unknown as { liveOrder: unknown[]; liveOrderHead: number });
@@ -394,9 +388,9 @@ test('FTP on another port is recognised by its first lines, or named with --port
   const sniffed = await analyseFrames(s.build());
   assert.equal(sniffed.sessions.length, 1);
   assert.equal(sniffed.sessions[0]!.login, 'success');
-  const off = await analyseFrames(s.build(), { ...DEFAULT_FTP_OPTIONS, sniff: false });
+  const off = await analyseFrames(s.build(), { sniff: false });
   assert.equal(off.sessions.length, 0);
-  const named = await analyseFrames(s.build(), { ...DEFAULT_FTP_OPTIONS, sniff: false, ports: new Set([21, 2121]) });
+  const named = await analyseFrames(s.build(), { sniff: false, ports: [2121] });
   assert.equal(named.sessions.length, 1);
 });
 
@@ -504,8 +498,7 @@ test('without the full connection log, other traffic leaves nothing behind in th
   }
   const bytes = framesToPcap(frames.map((f, i) => ({ tsSec: 1_700_000_000, tsNsec: i * 1000, data: f.data })), 'ethernet');
   for (const logEveryConnection of [true, false]) {
-    const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, logEveryConnection });
-    await analyze(await openCapture('http.pcap', Readable.from([bytes])), ftp, DEFAULT_ANALYZE_OPTIONS);
+    const { ftp } = await analyseCapture('http.pcap', Readable.from([bytes]), {}, { everyConnection: logEveryConnection });
     const log = ftp.log as unknown as { gapsByConn: Map<number, unknown> };
     assert.equal(ftp.log.sorted().length, logEveryConnection ? 50 : 0);
     assert.equal(log.gapsByConn.size, 0, 'what was gathered for each connection went with it');
@@ -514,12 +507,9 @@ test('without the full connection log, other traffic leaves nothing behind in th
 
 test('a released session is told with its own timeline, whatever its number (live views of session 2 crashed)', async () => {
   const path = new URL('../../fixtures/multi-session.pcap', import.meta.url).pathname;
-  const whole = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
-  await analyze(await openCapture(path, path), whole);
-  const all = whole.result();
+  const all = (await analyseCapture(path, path)).ftp.result();
   const told: FtpAnalysis[] = [];
-  const live = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, release: 'live', onSessionDone: (a) => told.push(a) });
-  await analyze(await openCapture(path, path), live);
+  await analyseCapture(path, path, {}, { release: 'live' }, { onSessionDone: (a) => told.push(a) });
   assert.equal(told.length, all.sessions.length);
   assert.ok(told.some((a) => a.sessions[0]!.id > 1 && a.predictions.length > 0), 'a later session that set up a data connection');
   for (const a of told) {

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listCaptures } from '../src/testing/captures.js';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { analyseCapture } from './analysis.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
@@ -24,8 +22,7 @@ test('there are captures to check', (t) => {
 
 for (const path of all) {
   test(`every connection is attributed or explained: ${path.split('/').slice(-2).join('/')}`, async () => {
-    const ftp = new FtpAnalyzer();
-    await analyze(await openCapture(path, createReadStream(path)), ftp, DEFAULT_ANALYZE_OPTIONS);
+    const { ftp } = await analyseCapture(path, createReadStream(path));
     const m = ftp.result();
     const control = new Set(m.sessions.map((s) => s.connection));
     const data = new Set(m.transfers.map((t) => t.connection));

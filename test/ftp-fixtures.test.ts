@@ -7,21 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync } from 'node:fs';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
 import type { Connection, TcpListener } from '../src/flow/connections.js';
 import { teeSinks, type StreamSink } from '../src/flow/stream-sink.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import type { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { analyseCapture } from './analysis.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
 
 /** The FTP analysis, plus the SHA-256 of each direction of every connection. */
 async function analyseFixture(name: string): Promise<{ model: FtpAnalysis; hashes: Map<number, [string, string]> }> {
-  const ftp = new FtpAnalyzer();
   const live = new Map<number, [Hash, Hash]>();
   const hashes = new Map<number, [string, string]>();
-  const listener: TcpListener = {
+  const wrap = (ftp: FtpAnalyzer): TcpListener => ({
     bind: (clock) => ftp.bind(clock),
     opened(conn: Connection) {
       const h: [Hash, Hash] = [createHash('sha256'), createHash('sha256')];
@@ -34,10 +32,9 @@ async function analyseFixture(name: string): Promise<{ model: FtpAnalysis; hashe
       hashes.set(conn.id, [a.digest('hex'), b.digest('hex')]);
       ftp.closed(conn);
     },
-  };
-  const reader = await openCapture(name, createReadStream(new URL(name, FIXTURES)));
-  const summary = await analyze(reader, listener, DEFAULT_ANALYZE_OPTIONS);
-  assert.deepEqual(summary.faults, []);
+  });
+  const { ftp, capture } = await analyseCapture(name, createReadStream(new URL(name, FIXTURES)), {}, {}, { wrap });
+  assert.deepEqual(capture.faults, []);
   return { model: ftp.result(), hashes };
 }
 

@@ -7,10 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
-import { FtpAnalyzer } from '../src/ftp/analyzer.js';
-import { PacketLog } from '../src/flow/packet-log.js';
+import { analyseCapture } from './analysis.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext } from '../src/render/context.js';
 import { en, type CommandDetail, type Messages, type ReplyDetail } from '../src/render/messages.js';
 import { zh } from '../src/render/messages-zh.js';
@@ -227,9 +224,7 @@ test('every reply code en explains specially has its own Chinese text, not the g
 
 test('the Chinese walkthrough of fixtures/active-ls-pwd.pcap', async () => {
   const path = fileURLToPath(new URL('../../fixtures/active-ls-pwd.pcap', import.meta.url));
-  const ftp = new FtpAnalyzer();
-  const log = new PacketLog(ftp);
-  const capture = await analyze(await openCapture(path, createReadStream(path)), log);
+  const { ftp, packets: log, capture } = await analyseCapture(path, createReadStream(path), {}, { packets: true });
   const model = maskPasswords(ftp.result());
   const ctx = new ViewContext(model, capture, log, { ...DEFAULT_VIEW_OPTIONS });
   const out = renderWalkthrough(ctx, zh);

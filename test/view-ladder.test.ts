@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../src/analyze.js';
-import { openCapture } from '../src/capture/open-capture.js';
+import { analyseCapture } from './analysis.js';
 import { PacketLog } from '../src/flow/packet-log.js';
 import { FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/render/context.js';
@@ -25,13 +24,11 @@ interface Analysed {
 }
 
 async function analyseStream(name: string, stream: Readable): Promise<Analysed> {
-  const ftp = new FtpAnalyzer();
-  const log = new PacketLog(ftp);
-  const capture = await analyze(await openCapture(name, stream), log);
+  const { ftp, packets: log, capture } = await analyseCapture(name, stream, {}, { packets: true });
   const model = ftp.result();
   return {
     ftp,
-    log,
+    log: log!,
     ctx: (options = {}, withLog = true) => new ViewContext(model, capture, withLog ? log : null, { ...DEFAULT_VIEW_OPTIONS, width: 80, ...options }),
   };
 }
@@ -329,9 +326,7 @@ test('no session: says so', async () => {
 
 test('when the packet log filled up, the timeline tells the rest', async () => {
   const path = FIXTURES + 'active-ls-pwd.pcap';
-  const ftp = new FtpAnalyzer();
-  const log = new PacketLog(ftp, { maxPackets: 20 });
-  const capture = await analyze(await openCapture(path, createReadStream(path)), log);
+  const { ftp, packets: log, capture } = await analyseCapture(path, createReadStream(path), { maxPacketLog: 20 }, { packets: true });
   const ctx = new ViewContext(ftp.result(), capture, log, { ...DEFAULT_VIEW_OPTIONS, width: 80 });
   const out = renderLadder(ctx);
   assert.match(out, /packet log full from frame 21/);

@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { main } from '../src/cli/main.js';
-import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
+import type { PacketLog } from '../src/flow/packet-log.js';
+import type { FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { analyseCapture, WHOLE } from './analysis.js';
 import { openCapture } from '../src/capture/open-capture.js';
-import { PacketLog } from '../src/flow/packet-log.js';
-import { DEFAULT_FTP_OPTIONS, FtpAnalyzer } from '../src/ftp/analyzer.js';
+import { settings } from '../src/config.js';
+import { createAnalysis } from '../src/pipeline.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/render/context.js';
 import { renderLadder } from '../src/render/ladder.js';
 import { renderPackets } from '../src/render/packets.js';
@@ -58,11 +60,9 @@ function fixture(name: string): Promise<Analysed> {
 }
 
 async function analyseStream(name: string, stream: () => Readable): Promise<Analysed> {
-  const ftp = new FtpAnalyzer();
-  const log = new PacketLog(ftp);
-  const capture = await analyze(await openCapture(name, stream()), log);
+  const { ftp, packets: log, capture } = await analyseCapture(name, stream(), {}, { packets: true });
   const model = ftp.result();
-  return { log, context: (options = {}) => new ViewContext(model, capture, log, { ...DEFAULT_VIEW_OPTIONS, ...options }) };
+  return { log: log!, context: (options = {}) => new ViewContext(model, capture, log, { ...DEFAULT_VIEW_OPTIONS, ...options }) };
 }
 
 /** Lines of a view, without the final newline. */
@@ -390,8 +390,7 @@ function everyCapture(): string[] {
 }
 
 async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: string; model: ReturnType<FtpAnalyzer['result']>; quiet: number }> {
-  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges });
-  const capture = await analyze(await openCapture(path, path), ftp);
+  const { ftp, capture } = await analyseCapture(path, path, {}, { exchanges: keepExchanges });
   const model = ftp.result();
   const text = await renderSummary(new ViewContext(model, capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
   return { text, model, quiet: ftp.quietLines };
@@ -487,9 +486,7 @@ test('a session of 140,000 packets is drawn in the packet list, the ladder and t
   const frames = conv.close(true).frames;
   assert.ok(frames.length > 140_000, `${frames.length} frames`);
   const bytes = framesToPcap(frames.map((fr, i) => ({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000, data: fr.data })), 'ethernet');
-  const ftp = new FtpAnalyzer(DEFAULT_FTP_OPTIONS);
-  const log = new PacketLog(ftp);
-  const capture = await analyze(await openCapture('many.pcap', Readable.from([bytes])), log);
+  const { ftp, packets: log, capture } = await analyseCapture('many.pcap', Readable.from([bytes]), {}, { packets: true });
   const ctx = new ViewContext(ftp.result(), capture, log, DEFAULT_VIEW_OPTIONS);
   const last = String(frames.length);
   assert.match(renderPackets(ctx), new RegExp(`^ *${last} `, 'm'), 'packets: the last frame listed');
@@ -499,8 +496,7 @@ test('a session of 140,000 packets is drawn in the packet list, the ladder and t
 
 test('a summary of 150,000 sessions is drawn (no spread of every row into one call, which overflowed the stack)', async () => {
   const path = fileURLToPath(new URL('active-ls-pwd.pcap', FIXTURES));
-  const ftp = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
-  const capture = await analyze(await openCapture(path, path), ftp);
+  const { ftp, capture } = await analyseCapture(path, path, {}, { exchanges: false });
   const model = ftp.result();
   const one = model.sessions[0]!;
   model.sessions = Array.from({ length: 150_000 }, (_, i) => ({ ...one, id: i + 1, transfers: [], predictions: [] }));
@@ -554,27 +550,23 @@ test('the quick width of table text is string-width\'s, for every character it a
 
 test('a report lets each session go once it is over: 3,000 sessions, held only while their connections are, rows spilled and merged in order', async () => {
   const bytes = loginSessions(3000, (i) => ({ client: { ip: `10.1.0.${i % 50}`, port: 40000 + i }, server: { ip: '10.0.0.2', port: 21 }, user: i % 7 === 0 ? 'anonymous' : `user${i % 13}`, noops: 1 }));
-  const whole = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
-  const capture = await analyze(await openCapture('sessions.pcap', Readable.from([bytes])), whole);
+  const { ftp: whole, capture } = await analyseCapture('sessions.pcap', Readable.from([bytes]), {}, { exchanges: false });
   const expected = await renderSummary(new ViewContext(whole.result(), capture, null, DEFAULT_VIEW_OPTIONS));
 
   const book = new SummaryBook(100);
   let released = 0;
   let mostHeld = 0;
-  const ftp: FtpAnalyzer = new FtpAnalyzer({
-    ...DEFAULT_FTP_OPTIONS,
-    keepExchanges: false,
-    release: 'report',
+  // Closed connections linger 30 s of capture time for late packets; without, a session goes at the next capture second.
+  const analysis = createAnalysis(settings({ closedLinger: 0 }), { ...WHOLE, exchanges: false, release: 'report' }, {
     onSessionDone: (a) => {
-      mostHeld = Math.max(mostHeld, ftp.sessionCount - released);
+      mostHeld = Math.max(mostHeld, analysis.ftp.sessionCount - released);
       released++;
       book.addSession(a);
     },
     onFindingDone: (f, order) => book.addFinding(f, order),
   });
-  // Closed connections linger 30 s of capture time for late packets; without, a session goes at the next capture second.
-  const options = { ...DEFAULT_ANALYZE_OPTIONS, connections: { ...DEFAULT_ANALYZE_OPTIONS.connections, closedLingerSec: 0 } };
-  await analyze(await openCapture('sessions.pcap', Readable.from([bytes])), ftp, options);
+  await analysis.run(await openCapture('sessions.pcap', Readable.from([bytes])));
+  const ftp = analysis.ftp;
   const left = ftp.result();
   const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
   book.add(ctx, left.sessions, left.transfers, left.connections);
@@ -624,15 +616,13 @@ test('a report holds a session while its predictions are awaited, and binds a co
     early: framesToPcap([...at(early.frames.slice(0, 7), 1_700_000_000), ...at(earlyData.frames, 1_700_000_001), ...at(early.frames.slice(7), 1_700_000_002)], 'ethernet'),
   };
   for (const [name, bytes] of Object.entries(captures)) {
-    const whole = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false });
-    const capture = await analyze(await openCapture(name, Readable.from([bytes])), whole);
+    const { ftp: whole, capture } = await analyseCapture(name, Readable.from([bytes]), {}, { exchanges: false });
     const model = whole.result();
     assert.equal(model.transfers.length, 1, name);
     assert.equal(model.transfers[0]!.bytes, 12, `${name}: the data connection's bytes`);
     const expected = await renderSummary(new ViewContext(model, capture, null, DEFAULT_VIEW_OPTIONS));
     const book = new SummaryBook(1);
-    const ftp: FtpAnalyzer = new FtpAnalyzer({ ...DEFAULT_FTP_OPTIONS, keepExchanges: false, release: 'report', onSessionDone: (a) => book.addSession(a), onFindingDone: (f, order) => book.addFinding(f, order) });
-    await analyze(await openCapture(name, Readable.from([bytes])), ftp);
+    const { ftp } = await analyseCapture(name, Readable.from([bytes]), {}, { exchanges: false, release: 'report' }, { onSessionDone: (a) => book.addSession(a), onFindingDone: (f, order) => book.addFinding(f, order) });
     const left = ftp.result();
     const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);
     book.add(ctx, left.sessions, left.transfers, left.connections);

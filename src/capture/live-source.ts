@@ -84,10 +84,9 @@ export interface LiveOptions {
   count: number;
   /** Also save every packet here. */
   writer: ((linktype: number) => PcapFileWriter) | null;
+  /** Bytes of packets held for the analysis at most (beyond, they are dropped and counted: the analysis fell behind). */
+  maxHeldBytes: number;
 }
-
-/** Packets held for the analysis at most (beyond, they are dropped and counted: the analysis fell behind). */
-const MAX_HELD_BYTES = 64 << 20;
 
 /**
  * A live capture through cap (libpcap) as a RecordReader, so the file pipeline analyses it unchanged.
@@ -187,7 +186,7 @@ export class LiveReader implements RecordReader {
     this.packets++;
     this.bytesRead += n;
     this.writer?.write(sec, nsec, this.buffer, 0, n, orig);
-    if (this.held + n > MAX_HELD_BYTES) {
+    if (this.held + n > this.options.maxHeldBytes) {
       this.dropped++;
     } else {
       if (this.chunkUsed + n > this.chunk.length) {

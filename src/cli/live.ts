@@ -1,28 +1,68 @@
 import type { Writable } from 'node:stream';
-import { DEFAULT_ANALYZE_OPTIONS, analyze, type AnalyzeOptions, type CaptureSummary } from '../analyze.js';
+import type { CaptureSummary } from '../analyze.js';
 import { LiveError, LiveReader, listInterfaces } from '../capture/live-source.js';
 import { PcapFileWriter } from '../capture/pcap-writer.js';
-import { PacketLog } from '../flow/packet-log.js';
-import { FtpAnalyzer, type FtpOptions } from '../ftp/analyzer.js';
-import { HIDDEN, maskPasswords, passwordIsPublic } from '../ftp/policy.js';
+import type { RecordReader } from '../capture/record-batch.js';
+import type { Settings } from '../config.js';
+import type { PacketLog } from '../flow/packet-log.js';
+import type { FtpAnalyzer } from '../ftp/analyzer.js';
+import { Masker } from '../ftp/policy.js';
 import type { FtpAnalysis, LiveEvent } from '../model/ftp-model.js';
+import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, type ViewOptions } from '../render/context.js';
 import { cut, group, sanitize } from '../render/text.js';
-import { safeJson } from './main.js';
+import { safeJson, writeManifest, type Io } from './main.js';
 
-export interface LiveArgs {
-  device: string;
-  filter: string | null;
-  bufferSizeMiB: number;
-  durationSec: number | null;
-  count: number;
-  write: string | null;
-  format: 'text' | 'json' | 'ndjson' | 'zeek';
-  views: string[];
-  showPasswords: boolean;
-  view: ViewOptions;
-  analyze: AnalyzeOptions;
-  ftp: FtpOptions;
+/** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
+export interface LiveSource {
+  /** Opens the source; a LiveError says why it cannot be (no permission, no such device, a bad filter). */
+  open(): RecordReader;
+  /** Stops it: the reader then ends after what it holds. Safe to call more than once. */
+  stop(): void;
+  /** What the stderr line says is being captured. */
+  readonly describe: string;
+  /** What the end says of the packets: seen, dropped by ftpscope, cut by the snap length. */
+  notes(): LiveNotes;
+}
+
+export interface LiveNotes {
+  packets: number;
+  dropped: number;
+  cutBySnapLength: number;
+  kernelDrops: string;
+}
+
+/** An interface, sniffed through cap (libpcap). */
+export class LiveCaptureSource implements LiveSource {
+  private reader: LiveReader | null = null;
+  readonly describe: string;
+
+  constructor(private readonly s: Settings) {
+    this.describe = `${s.interface} (${s.filter === null ? 'tcp' : `tcp and (${s.filter})`})`;
+  }
+
+  open(): RecordReader {
+    const s = this.s;
+    const file = s.write;
+    this.reader = new LiveReader({
+      device: s.interface!,
+      filter: s.filter,
+      bufferSize: Math.floor(s.bufferSize * 2 ** 20),
+      count: s.count ?? 0,
+      writer: file === null ? null : (linktype) => new PcapFileWriter(file, linktype),
+      maxHeldBytes: Math.floor(s.maxBacklog * 2 ** 20),
+    });
+    return this.reader;
+  }
+
+  stop(): void {
+    this.reader?.stop();
+  }
+
+  notes(): LiveNotes {
+    const r = this.reader;
+    return { packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, cutBySnapLength: r?.cut ?? 0, kernelDrops: 'unknown (cap gives no drop counter)' };
+  }
 }
 
 /** `ftpscope interfaces`: the capture devices, their addresses, and which is the loopback. */
@@ -42,96 +82,88 @@ export function runInterfaces(json: boolean, out: Writable, err: Writable): numb
 }
 
 /**
- * `ftpscope live`: sniffs an interface and follows FTP as it happens. The timeline (or NDJSON) is printed
- * event by event; the walkthrough, ladder and packet list of a session when it ends; the summary when the
- * capture stops (--duration, --count, Ctrl-C or SIGTERM), every open session being closed out first.
- * Sessions are released once reported, so memory stays bounded however long it runs (except with
- * --format json, which keeps everything to print the whole model at the end).
+ * `ftpscope live`: follows FTP as it happens, through the same pipeline as a file (createAnalysis), with
+ * every option that applies. The timeline (or NDJSON) is printed event by event; the walkthrough, ladder
+ * and packet list of a session when it ends; the summary when the capture stops (--duration, --count,
+ * Ctrl-C or SIGTERM), every open session being closed out first. Sessions are released once reported, so
+ * memory stays bounded however long it runs (except with --format json or zeek, which print the whole
+ * model at the end).
  */
-export async function runLive(a: LiveArgs, out: Writable, err: Writable): Promise<number> {
-  const keepAll = a.format === 'json' || a.format === 'zeek';
-  const perSession = a.format === 'text' ? a.views.filter((v) => v === 'walkthrough' || v === 'ladder' || v === 'packets') : [];
+export async function runLive(s: Settings, view: ViewOptions, source: LiveSource, io: Io): Promise<number> {
+  const { stdout: out, stderr: err } = io;
+  const masker = new Masker(s.showPasswords);
+  const plan = planFor(s, 'live');
+  const perSession = s.format === 'text' ? s.view.filter((v) => PACKET_VIEWS.has(v)) : [];
+  await loadRenderers(perSession, s.lang);
+  const timeline = s.format === 'text' && s.view.includes('timeline');
   let log: PacketLog | null = null;
-  const users = new Map<number, string>();
-  const emit = (e: LiveEvent) => {
-    if (a.format === 'ndjson') out.write(`${safeJson(maskEvent(e, users, a.showPasswords))}\n`);
-    else if (a.format === 'text' && a.views.includes('timeline')) {
-      const line = timelineLine(maskEvent(e, users, a.showPasswords) as LiveEvent, a.view.width);
-      if (line !== null) out.write(`${line}\n`);
-    }
-  };
-  const ftp = new FtpAnalyzer({
-    ...a.ftp,
-    release: keepAll ? false : 'live',
-    onEvent: emit,
-    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(snap, perSession, log, a)),
+  const analysis = createAnalysis(s, plan, {
+    onEvent: (e: LiveEvent) => {
+      if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);
+      else if (timeline) {
+        const line = timelineLine(masker.event(e), view.width);
+        if (line !== null) out.write(`${line}\n`);
+      }
+    },
+    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(snap), perSession, log, view)),
   });
-  if (perSession.length > 0) {
-    log = new PacketLog(ftp);
-    ftp.onRelease = (conns) => log!.forget(conns);
-  }
-  let reader: LiveReader;
+  log = analysis.packets;
+  const ftp = analysis.ftp;
+  let reader: RecordReader;
   try {
-    reader = new LiveReader({
-      device: a.device,
-      filter: a.filter,
-      bufferSize: Math.floor(a.bufferSizeMiB * 2 ** 20),
-      count: a.count,
-      writer: a.write === null ? null : (linktype) => new PcapFileWriter(a.write!, linktype),
-    });
+    reader = source.open();
   } catch (e) {
     err.write(`ftpscope: ${e instanceof LiveError ? e.message : e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  err.write(`ftpscope: capturing on ${a.device} (${a.filter === null ? 'tcp' : `tcp and (${a.filter})`}); Ctrl-C to stop\n`);
-  const stop = () => reader.stop();
+  err.write(`ftpscope: capturing on ${source.describe}; Ctrl-C to stop\n`);
+  const stop = () => source.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const timer = a.durationSec === null ? null : setTimeout(stop, a.durationSec * 1000);
+  const timer = s.duration === null ? null : setTimeout(stop, s.duration * 1000);
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 500);
   sampler.unref();
   let summary: CaptureSummary;
   try {
-    summary = await analyze(reader, log ?? ftp, { ...DEFAULT_ANALYZE_OPTIONS, ...a.analyze });
+    summary = await analysis.run(reader);
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     if (timer !== null) clearTimeout(timer);
     clearInterval(sampler);
-    reader.stop();
+    source.stop();
   }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  const notes = {
-    packets: reader.packets,
-    dropped: reader.dropped,
-    cutBySnapLength: reader.cut,
-    written: a.write,
-    kernelDrops: 'unknown (cap gives no drop counter)',
-  };
-  if (a.format === 'ndjson') {
+  const notes = { ...source.notes(), written: s.write };
+  // What is still held (all of it with JSON and Zeek); result() also finishes the manifest of --extract.
+  const left = s.format === 'json' || s.format === 'zeek' || s.extract !== null ? masker.analysis(ftp.result()) : null;
+  if (s.format === 'ndjson') {
     out.write(`${safeJson({ type: 'end', capture: summary, ...ftp.totals, live: notes, memory: { peakRss } })}\n`);
-  } else if (a.format === 'json') {
-    const model = ftp.result();
-    out.write(`${safeJson({ capture: summary, live: notes, memory: { peakRss }, ...(a.showPasswords ? model : maskPasswords(model)) }, 2)}\n`);
-  } else if (a.format === 'zeek') {
+  } else if (s.format === 'json') {
+    out.write(`${safeJson({ capture: summary, live: notes, memory: { peakRss }, ...left! }, 2)}\n`);
+  } else if (s.format === 'zeek') {
     const { renderZeek } = await import('../render/zeek.js');
-    out.write(renderZeek(ftp.result(), a.showPasswords));
-  } else {
-    out.write(endSummary(ftp, notes, peakRss, a.view.width));
+    out.write(renderZeek(left!));
+  } else if (s.view.includes('summary')) {
+    out.write(endSummary(ftp, notes, peakRss, view.width));
   }
+  await writeManifest(ftp, s, io);
   return 0;
 }
 
-/** Hides passwords in events, as every other output does. */
-function maskEvent(e: LiveEvent, users: Map<number, string>, show: boolean): LiveEvent {
-  if (e.type === 'command' || e.type === 'reply') {
-    if (e.exchange.command === 'USER') users.set(e.session, e.exchange.argument);
-    if (e.exchange.command === 'PASS' && !show && !passwordIsPublic(users.get(e.session) ?? null)) return { ...e, exchange: { ...e.exchange, argument: HIDDEN } };
-  } else if (e.type === 'session-end' && !show) {
-    return { ...e, session: maskPasswords({ sessions: [e.session], predictions: [], transfers: [], findings: [], connections: [], timeline: [] }).sessions[0]! };
-  }
-  return e;
+/** The per-session views, for a session that just ended (its passwords already masked). */
+function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | null, view: ViewOptions): string {
+  const s = model.sessions[0]!;
+  // The views read only the capture's first moment: the session's start, here.
+  const capture: CaptureSummary = {
+    files: 'live', format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0,
+    first: { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
+    fragments: { reassembled: 0, incomplete: 0, refused: 0, conflicting: 0 },
+    connections: { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 }, faults: [],
+  };
+  const ctx = new ViewContext(model, capture, log, view);
+  return views.map((v) => renderLazy(v, ctx)).join('\n');
 }
 
 /** One timeline line for an event, or null for events the timeline does not show. */
@@ -172,21 +204,6 @@ function timelineLine(e: LiveEvent, width: number): string | null {
     }
   }
   return cut(`${head}${text}`, width);
-}
-
-/** The per-session views, for a session that just ended. */
-function renderSession(snap: FtpAnalysis, views: string[], log: PacketLog | null, a: LiveArgs): string {
-  const model = a.showPasswords ? snap : maskPasswords(snap);
-  const s = snap.sessions[0]!;
-  // The views read only the capture's first moment: the session's start, here.
-  const capture: CaptureSummary = {
-    files: `live ${a.device}`, format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0,
-    first: { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
-    fragments: { reassembled: 0, incomplete: 0, refused: 0, conflicting: 0 },
-    connections: { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 }, faults: [],
-  };
-  const ctx = new ViewContext(model, capture, log, a.view);
-  return views.map((v) => renderLazy(v, ctx)).join('\n');
 }
 
 /** The per-session renderers are loaded at start (a live run needs them at once when a session ends). */

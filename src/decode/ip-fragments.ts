@@ -1,3 +1,8 @@
+import { DEFAULTS, type Settings } from '../config.js';
+import type { FragmentStats } from '../model/capture.js';
+
+export type { FragmentStats };
+
 /** Bounds on IP fragment reassembly; every one has a default and is an option. */
 export interface FragmentLimits {
   /** Datagrams being reassembled at once (default 4096). */
@@ -8,17 +13,13 @@ export interface FragmentLimits {
   timeoutSec: number;
 }
 
-export const DEFAULT_FRAGMENT_LIMITS: FragmentLimits = { maxDatagrams: 4096, maxBytes: 16 << 20, timeoutSec: 60 };
-
-export interface FragmentStats {
-  reassembled: number;
-  /** Incomplete datagrams given up when their time ran out, or at the end of the capture. */
-  incomplete: number;
-  /** Fragments refused: a datagram over 65,535 bytes, a fragment cut by the snap length, limits hit. */
-  refused: number;
-  /** Fragments overlapping earlier ones (the first copy wins) with different bytes. */
-  conflicting: number;
+/** The fragment reassembler's limits from the options (src/config.ts; bytes are given in MiB). */
+export function fragmentLimits(s: Pick<Settings, 'maxFragmentDatagrams' | 'maxFragmentBytes' | 'fragmentTimeout'>): FragmentLimits {
+  return { maxDatagrams: s.maxFragmentDatagrams, maxBytes: Math.floor(s.maxFragmentBytes * 2 ** 20), timeoutSec: s.fragmentTimeout };
 }
+
+export const DEFAULT_FRAGMENT_LIMITS: FragmentLimits = fragmentLimits(DEFAULTS);
+
 
 interface Piece {
   off: number;

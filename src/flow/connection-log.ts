@@ -1,55 +1,9 @@
-import type { Connection, Stamp, TcpListener } from './connections.js';
-import type { Dir, EndReason, GapReason, StreamSink } from './stream-sink.js';
+import type { ConnectionSummary, DirectionSummary, GapRecord } from '../model/capture.js';
+import type { Connection, TcpListener } from './connections.js';
+import type { Dir, GapReason, StreamSink } from './stream-sink.js';
 
-/** One gap in a direction's byte stream. */
-export interface GapRecord {
-  dir: 'client->server' | 'server->client';
-  offset: number;
-  /** -1 when unknown (the start of the stream was not captured). */
-  length: number;
-  reason: GapReason;
-}
+export type { ConnectionSummary, DirectionSummary, GapRecord };
 
-/** Per-direction figures of a connection. */
-export interface DirectionSummary {
-  packets: number;
-  /** Payload bytes on the wire, retransmissions included. */
-  wireBytes: number;
-  /** Stream bytes delivered in order, each byte once. */
-  deliveredBytes: number;
-  /** Length of the stream as far as it was seen: delivered plus missing bytes. */
-  streamLength: number;
-  gapCount: number;
-  gapBytes: number;
-  startUnseen: boolean;
-  retransmittedBytes: number;
-  conflictBytes: number;
-  firstConflictFrame: number | null;
-  lateBytes: number;
-  cutBytes: number;
-  end: EndReason | null;
-}
-
-/** A finished TCP connection, as plain JSON-able data. */
-export interface ConnectionSummary {
-  id: number;
-  ipVersion: number;
-  client: { address: string; port: number };
-  server: { address: string; port: number };
-  /** How the client side was told: by the SYN, the SYN+ACK, a well-known port, or a guess. */
-  origin: Connection['origin'];
-  first: Stamp;
-  last: Stamp;
-  handshake: { syn: Stamp | null; synAck: Stamp | null; ack: Stamp | null };
-  teardown: { clientFin: Stamp | null; serverFin: Stamp | null; rst: (Stamp & { by: 'client' | 'server' }) | null };
-  closeReason: EndReason | null;
-  packetsAfterClose: number;
-  toServer: DirectionSummary;
-  toClient: DirectionSummary;
-  /** The first gaps of both directions, in the order they were found (at most `maxGaps`). */
-  gaps: GapRecord[];
-  gapsOmitted: number;
-}
 
 /**
  * Collects a summary of every TCP connection, with its gaps. It asks for the streams' bytes (to see the

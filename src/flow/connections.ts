@@ -1,12 +1,12 @@
+import { DEFAULTS, type Settings } from '../config.js';
 import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
+import type { Origin, TableStats } from '../model/capture.js';
 import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
 
-export type { Stamp };
+export type { Origin, Stamp, TableStats };
 
 
-/** How the table learned which side is the client. */
-export type Origin = 'syn' | 'syn-ack' | 'port' | 'guess';
 
 export interface ConnectionLimits {
   /** Capture-time seconds without a packet after which a connection is closed as idle (default 900). */
@@ -17,11 +17,12 @@ export interface ConnectionLimits {
   maxConnections: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  idleTimeoutSec: 900,
-  closedLingerSec: 30,
-  maxConnections: 1_000_000,
-};
+/** The connection table's limits from the options (src/config.ts). */
+export function connectionLimits(s: Pick<Settings, 'idleTimeout' | 'closedLinger' | 'maxConnections'>): ConnectionLimits {
+  return { idleTimeoutSec: s.idleTimeout, closedLingerSec: s.closedLinger, maxConnections: s.maxConnections };
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = connectionLimits(DEFAULTS);
 
 /** Told about connections as they come and go. Calls happen in capture order. */
 export interface TcpListener {
@@ -36,6 +37,12 @@ export interface TcpListener {
   segment?(conn: Connection, dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): void;
   /** The connection is done and leaves the table (both directions have ended by now). */
   closed(conn: Connection): void;
+  /**
+   * Capture time has moved on: called at most once a capture second, after the table has closed what went
+   * idle, with the capture's time in seconds. What waits on capture time is let go here (gopacket's
+   * FlushOlderThan), never as a side effect of some other connection's packet.
+   */
+  tick?(nowSec: number): void;
 }
 
 /**
@@ -213,22 +220,6 @@ export class Connection {
   }
 }
 
-export interface TableStats {
-  /** Connections seen. */
-  connections: number;
-  /**
-   * The most connections held in the table at once: those open, and those finished less than
-   * closedLingerSec (30 s) of capture time before, kept for their late packets. Not the most open at once:
-   * a capture shorter than the linger holds every connection it saw.
-   */
-  maxConcurrent: number;
-  /** Closed after idleTimeoutSec of capture time without a packet. */
-  idleClosed: number;
-  /** Closed to stay within maxConnections (the least recently active first). */
-  evicted: number;
-  /** A new connection (a SYN) on the four-tuple of an earlier one. */
-  reused: number;
-}
 
 /**
  * All TCP connections of a capture: finds a packet's connection without allocating (a numeric hash of
@@ -407,6 +398,7 @@ export class ConnectionTable {
       this.finishedQueue = q.slice(this.finishedHead);
       this.finishedHead = 0;
     }
+    this.listener.tick?.(this.nowSec);
   }
 
   /** Finishes the connection, tells the listener, and forgets it. */

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config.js';
 import type { PacketView } from '../decode/packet.js';
 import type { Connection, Stamp, TcpListener } from './connections.js';
 import type { Dir, StreamSink } from './stream-sink.js';
@@ -8,7 +9,7 @@ export interface PacketLogLimits {
   maxPackets: number;
 }
 
-export const DEFAULT_PACKET_LOG_LIMITS: PacketLogLimits = { maxPackets: 1_000_000 };
+export const DEFAULT_PACKET_LOG_LIMITS: PacketLogLimits = { maxPackets: DEFAULTS.maxPacketLog };
 
 /** One recorded TCP segment, as views read it (made on demand from the columns). */
 export interface PacketRecord {
@@ -66,6 +67,10 @@ export class PacketLog implements TcpListener {
 
   closed(conn: Connection): void {
     this.inner.closed(conn);
+  }
+
+  tick(nowSec: number): void {
+    this.inner.tick?.(nowSec);
   }
 
   segment(conn: Connection, dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): void {

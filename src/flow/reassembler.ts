@@ -1,3 +1,4 @@
+import { DEFAULTS, type Settings } from '../config.js';
 import type { Dir, EndReason, GapReason, Stamp, StreamSink } from './stream-sink.js';
 
 /** Bounds on reassembly buffers. Each has a default and is an option. */
@@ -12,12 +13,17 @@ export interface ReassemblyLimits {
   retransmitWindow: number;
 }
 
-export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
-  maxBufferedPerDirection: 4 << 20,
-  maxBufferedTotal: 128 << 20,
-  maxSegmentsPerDirection: 4096,
-  retransmitWindow: 2048,
-};
+/** The reassembler's limits from the options (src/config.ts; buffers are given in MiB). */
+export function reassemblyLimits(s: Pick<Settings, 'maxBuffer' | 'maxBufferTotal' | 'maxBufferSegments' | 'retransmitWindow'>): ReassemblyLimits {
+  return {
+    maxBufferedPerDirection: Math.floor(s.maxBuffer * 2 ** 20),
+    maxBufferedTotal: Math.floor(s.maxBufferTotal * 2 ** 20),
+    maxSegmentsPerDirection: s.maxBufferSegments,
+    retransmitWindow: s.retransmitWindow,
+  };
+}
+
+export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = reassemblyLimits(DEFAULTS);
 
 /** Out-of-order bytes held by all connections together; shared by every HalfStream of a table. */
 export class BufferBudget {

@@ -1,26 +1,6 @@
-/** Direction of a byte stream within a connection: 0 from the client (the SYN sender), 1 from the server. */
-export type Dir = 0 | 1;
+import type { Dir, EndReason, GapReason, Stamp } from '../model/capture.js';
 
-/** A moment in the capture: frame number (1-based, in reading order) and exact time. */
-export interface Stamp {
-  frame: number;
-  sec: number;
-  nsec: number;
-}
-
-/** Why bytes of a stream will never be delivered. */
-export type GapReason =
-  /** The connection was picked up mid-stream: what came before the first byte seen is unknown (len -1). */
-  | 'start-unseen'
-  /** Sent (the peer acknowledged them, or later bytes arrived) but not in the capture. */
-  | 'missing'
-  /** Cut off by the capture's snap length. */
-  | 'cut'
-  /** Given up to keep buffered out-of-order data within its bound. */
-  | 'buffer-limit';
-
-/** Why a direction of a stream ended. */
-export type EndReason = 'fin' | 'rst' | 'idle' | 'end-of-capture' | 'reused' | 'evicted';
+export type { Dir, EndReason, GapReason, Stamp };
 
 /**
  * Receives one connection's reassembled byte streams, both directions, in capture order.

@@ -1,9 +1,9 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Severity, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
+import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Severity, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
-import { Extractor, type ExtractOptions, type FileSink, type ManifestEntry } from './extract.js';
+import type { TransferFile, TransferFiles } from './extraction.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
 
@@ -18,7 +18,7 @@ class DataObserver implements StreamSink {
   /** Both directions have ended (FIN, RST, ...): the figures are final. */
   done = false;
   /** Extraction: the file of its transfer, and the TCP direction that carries the transfer's data. */
-  file: FileSink | null = null;
+  file: TransferFile | null = null;
   fileDir: Dir = 0;
   /** Extraction: bytes that came before the command they serve was known (bounded), replayed then. */
   early: Array<{ dir: Dir; at: number; bytes: Buffer | null; len: number }> | null = null;
@@ -29,13 +29,15 @@ class DataObserver implements StreamSink {
     private readonly onDone: (o: DataObserver) => void,
     /** Counting needs no check of retransmitted bytes; extracting a file does. */
     readonly checkRetransmissions: boolean,
+    /** Bytes held until the command the connection serves is known (FtpLimits.maxEarlyDataBytes). */
+    private readonly earlyLimit: number,
   ) {}
 
   data(dir: Dir, buf: Buffer, off: number, len: number, at: number, c: Readonly<Stamp>): void {
     this.bytes[dir]! += len;
     if (this.file !== null) {
       if (dir === this.fileDir) this.file.write(buf, off, len, at);
-    } else if (this.early !== null && this.earlyBytes + len <= 256 << 10) {
+    } else if (this.early !== null && this.earlyBytes + len <= this.earlyLimit) {
       this.early.push({ dir, at, bytes: Buffer.from(buf.subarray(off, off + len)), len });
       this.earlyBytes += len;
     }
@@ -58,7 +60,7 @@ class DataObserver implements StreamSink {
   }
 
   /** Starts writing the transfer's data to its file: what came early first. */
-  startFile(file: FileSink, dir: Dir): void {
+  startFile(file: TransferFile, dir: Dir): void {
     this.file = file;
     this.fileDir = dir;
     for (const e of this.early ?? []) {
@@ -95,15 +97,16 @@ class Sniffer implements StreamSink {
   data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
     if (this.session !== null) return this.session.data(dir, buf, off, len, at, when);
     if (this.done) return;
-    if (this.sizes[dir]! < 2048) {
-      const bytes = Buffer.from(buf.subarray(off, off + Math.min(len, 2048)));
+    const limit = this.analyzer.limits.sniffBytes;
+    if (this.sizes[dir]! < limit) {
+      const bytes = Buffer.from(buf.subarray(off, off + Math.min(len, limit)));
       this.seen[dir].push(bytes);
       this.arrivals.push({ dir, bytes, at, when: { frame: when.frame, sec: when.sec, nsec: when.nsec } });
       this.sizes[dir]! += len;
     }
     const verdict = this.decide();
     if (verdict === null) {
-      if (this.sizes[0]! >= 2048 || this.sizes[1]! >= 2048) this.done = true;
+      if (this.sizes[0]! >= limit || this.sizes[1]! >= limit) this.done = true;
       return;
     }
     if (verdict < 0) {
@@ -155,8 +158,8 @@ export interface FtpOptions {
    * hosts whose commands are hidden (reportUnclaimed names it), and findings a series still counts on.
    */
   release?: false | 'live' | 'report';
-  /** Write every transferred file under a folder (--extract). */
-  extract?: ExtractOptions;
+  /** Where every transferred file goes (--extract); plugged in by the caller. */
+  extract?: TransferFiles;
   /** Put the password in the cleartext-credentials finding (--show-passwords). */
   showPasswords?: boolean;
   /**
@@ -187,9 +190,6 @@ export interface FtpOptions {
 
 export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: true, limits: DEFAULT_FTP_LIMITS };
 
-/** A prediction still awaiting its connection, in the index by address and port. */
-/** Transfers kept waiting for a connection no prediction announced (made within 5 s of it, in practice a few). */
-const MAX_AWAITING_UNPREDICTED = 1024;
 
 interface LivePrediction {
   p: Prediction;
@@ -255,13 +255,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Matched connections waiting for the command that will use their prediction, by prediction id. */
   private readonly waiting = new Map<number, DataObserver>();
 
-  private readonly extractor: Extractor | null;
+  private readonly extractor: TransferFiles | null;
 
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
     this.keepExchanges = options.keepExchanges ?? true;
     this.streaming = options.onEvent !== undefined;
-    this.extractor = options.extract === undefined ? null : new Extractor(options.extract);
+    this.extractor = options.extract ?? null;
   }
 
   bind(clock: Readonly<Stamp>): void {
@@ -279,14 +279,17 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   // ---- TcpListener
 
+  tick(nowSec: number): void {
+    if (this.heldHead < this.heldUntil.length) this.releaseExpired(nowSec);
+  }
+
   opened(conn: Connection): StreamSink | null {
-    if (this.heldHead < this.heldUntil.length) this.releaseExpired();
     const logSink = this.log.opened(conn);
     const ports = this.options.ports;
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
       return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
     }
-    const observer = new DataObserver(conn, (o) => this.dataDone(o), this.extractor !== null);
+    const observer = new DataObserver(conn, (o) => this.dataDone(o), this.extractor !== null, this.limits.maxEarlyDataBytes);
     const match = this.matchPrediction(conn);
     if (match !== null) {
       if (this.extractor !== null) observer.early = [];
@@ -298,7 +301,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (this.hosts.has(conn.clientAddress) || this.hosts.has(conn.serverAddress)) {
       this.observers.set(conn.id, observer);
       this.unclaimed.push(observer);
-      if (this.unclaimed.length > 256) this.unclaimed.shift();
+      if (this.unclaimed.length > this.limits.maxUnannounced) this.unclaimed.shift();
       if (this.claimUnpredicted(observer)) this.ftpConnections.add(conn.id);
       return teeSinks(logSink, observer);
     }
@@ -357,8 +360,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private heldHead = 0;
 
   /** Lets go the sessions whose predictions have expired. */
-  private releaseExpired(): void {
-    const now = seconds(this.clock);
+  private releaseExpired(now: number): void {
     while (this.heldHead < this.heldUntil.length && this.heldUntil[this.heldHead]!.until < now) this.maybeRelease(this.heldUntil[this.heldHead++]!.id);
     if (this.heldHead > 1024 && this.heldHead * 2 > this.heldUntil.length) {
       this.heldUntil = this.heldUntil.slice(this.heldHead);
@@ -411,7 +413,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const now = seconds(this.clock);
     let f = this.failures.get(s.client.address);
     if (f === undefined) {
-      if (this.failures.size >= 10_000) {
+      if (this.failures.size >= limits.maxTrackedClients) {
         const [oldest, gone] = this.failures.entries().next().value!;
         this.failures.delete(oldest);
         if (gone.finding !== null) this.closeFinding(gone.finding);
@@ -651,7 +653,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** A connection that opened shortly before its prediction was captured. */
   private withinReach(conn: Connection, p: Prediction): boolean {
-    return seconds(conn.first) >= seconds(p.setup) - 10;
+    return seconds(conn.first) >= seconds(p.setup) - this.limits.earlyConnectionSec;
   }
 
   /** Binds a data connection to a prediction, and to the transfer that used the prediction, if there is one yet. */
@@ -720,7 +722,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     } else {
       // No prediction captured for it: take a connection between the session's hosts that opened around now.
       const now = seconds(this.clock);
-      const o = this.unclaimed.find((u) => u.transfer === null && involves(u.conn, s) && Math.abs(seconds(u.conn.first) - now) < 5);
+      const o = this.unclaimed.find((u) => u.transfer === null && involves(u.conn, s) && Math.abs(seconds(u.conn.first) - now) < this.limits.unannouncedWindowSec);
       if (o !== undefined) {
         this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
         this.ftpConnections.add(o.conn.id);
@@ -728,7 +730,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       } else {
         this.awaitingUnpredicted.add(t);
         // Bounded whatever the capture holds: the oldest go first (they are the least likely to be answered).
-        if (this.awaitingUnpredicted.size > MAX_AWAITING_UNPREDICTED) this.awaitingUnpredicted.delete(this.awaitingUnpredicted.values().next().value!);
+        if (this.awaitingUnpredicted.size > this.limits.maxAwaitingUnannounced) this.awaitingUnpredicted.delete(this.awaitingUnpredicted.values().next().value!);
       }
     }
   }
@@ -767,7 +769,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         continue;
       }
       const s = this.sessions.get(t.session)!;
-      if (!involves(o.conn, s) || t.request === null || now - seconds(t.request) > 5) continue;
+      if (!involves(o.conn, s) || t.request === null || now - seconds(t.request) > this.limits.unannouncedWindowSec) continue;
       this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
       this.awaitingUnpredicted.delete(t);
       this.bindTransfer(t, o, 'unpredicted');
@@ -891,7 +893,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       transfers: m.transfers.length, bytes: m.transfers.reduce((n, t) => n + (this.transfers.get(t)?.bytes ?? 0), 0),
       start: m.start, end: m.end, findings: findings.reduce((n, f) => n + f.count, 0),
     });
-    if (this.digests.length > 1000) this.digests.shift();
+    if (this.digests.length > this.limits.maxSessionDigests) this.digests.shift();
     const conns = new Set<number>([m.connection]);
     for (const tid of m.transfers) {
       const t = this.transfers.get(tid);
@@ -1109,7 +1111,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
         const f = this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
         f.count = clear.length;
-        if (this.credentialFindings.size >= 10_000) {
+        if (this.credentialFindings.size >= this.limits.maxTrackedClients) {
           for (const old of this.credentialFindings.values()) this.closeFinding(old);
           this.credentialFindings.clear();
         }

@@ -1,37 +1,73 @@
-import { lazyTimeline, type FtpAnalysis } from '../model/ftp-model.js';
+import { lazyTimeline, type FtpAnalysis, type LiveEvent } from '../model/ftp-model.js';
 
-/** Users whose password is by convention an e-mail address, shown as it is (Zeek's list). */
-const OPEN_USERS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
+/**
+ * User names that by convention log in with an e-mail address for a password (Zeek's guest_ids): the
+ * session calls such a login anonymous, and their passwords are shown. The one list of them.
+ */
+const GUEST_USERS: ReadonlySet<string> = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
 
 export const HIDDEN = '<hidden>';
 
+export function isGuestUser(user: string): boolean {
+  return GUEST_USERS.has(user.toLowerCase());
+}
+
 export function passwordIsPublic(user: string | null): boolean {
-  return user !== null && OPEN_USERS.has(user.toLowerCase());
+  return user !== null && isGuestUser(user);
 }
 
 /**
- * The analysis with passwords replaced by "<hidden>", except those of anonymous users (e-mail addresses).
- * The PASS commands' arguments are hidden too. A copy: the model itself keeps what was sent.
+ * The one place passwords are hidden, for every output: the model (text views, JSON, Zeek) and the events
+ * streamed as the analysis goes (NDJSON, live). With `show` (--show-passwords) it changes nothing. Passwords
+ * of guest users (e-mail addresses) are shown. It returns copies: the model itself keeps what was sent.
  */
+export class Masker {
+  /** The user each session's last USER named, for its PASS events; forgotten when the session ends. */
+  private readonly users = new Map<number, string>();
+
+  constructor(readonly show: boolean) {}
+
+  event(e: LiveEvent): LiveEvent {
+    if (this.show) return e;
+    if (e.type === 'command' || e.type === 'reply') {
+      if (e.exchange.command === 'USER') this.users.set(e.session, e.exchange.argument);
+      if (e.exchange.command === 'PASS' && e.exchange.argument !== '' && !passwordIsPublic(this.users.get(e.session) ?? null)) {
+        return { ...e, exchange: { ...e.exchange, argument: HIDDEN } };
+      }
+    } else if (e.type === 'session-end') {
+      this.users.delete(e.session.id);
+      return { ...e, session: this.analysis({ sessions: [e.session], predictions: [], transfers: [], findings: [], connections: [], timeline: [] }).sessions[0]! };
+    }
+    return e;
+  }
+
+  /** The analysis with passwords hidden, and the PASS commands' arguments. */
+  analysis(a: FtpAnalysis): FtpAnalysis {
+    if (this.show) return a;
+    return lazyTimeline({
+      sessions: a.sessions.map((s) => {
+        let user: string | null = null;
+        const exchanges = s.exchanges.map((ex) => {
+          if (ex.command === 'USER') user = ex.argument;
+          if (ex.command !== 'PASS' || passwordIsPublic(user) || ex.argument === '') return ex;
+          return { ...ex, argument: HIDDEN };
+        });
+        return {
+          ...s,
+          password: s.password === null || passwordIsPublic(s.user) ? s.password : HIDDEN,
+          loginAttempts: s.loginAttempts.map((l) => (l.password === null || passwordIsPublic(l.user) ? l : { ...l, password: HIDDEN })),
+          exchanges,
+        };
+      }),
+      predictions: a.predictions,
+      transfers: a.transfers,
+      findings: a.findings,
+      connections: a.connections,
+    }, () => a.timeline);
+  }
+}
+
+/** The analysis with passwords hidden (Masker.analysis). */
 export function maskPasswords(a: FtpAnalysis): FtpAnalysis {
-  return lazyTimeline({
-    sessions: a.sessions.map((s) => {
-      let user: string | null = null;
-      const exchanges = s.exchanges.map((ex) => {
-        if (ex.command === 'USER') user = ex.argument;
-        if (ex.command !== 'PASS' || passwordIsPublic(user) || ex.argument === '') return ex;
-        return { ...ex, argument: HIDDEN };
-      });
-      return {
-        ...s,
-        password: s.password === null || passwordIsPublic(s.user) ? s.password : HIDDEN,
-        loginAttempts: s.loginAttempts.map((l) => (l.password === null || passwordIsPublic(l.user) ? l : { ...l, password: HIDDEN })),
-        exchanges,
-      };
-    }),
-    predictions: a.predictions,
-    transfers: a.transfers,
-    findings: a.findings,
-    connections: a.connections,
-  }, () => a.timeline);
+  return new Masker(false).analysis(a);
 }

@@ -1,3 +1,4 @@
+import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
@@ -5,6 +6,7 @@ import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvRe
 import { commandAt, commandAtBytes, isValidReply, type DataUse } from './commands.js';
 import { LineReader } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
+import { isGuestUser } from './policy.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
 export interface FtpLimits {
@@ -24,19 +26,48 @@ export interface FtpLimits {
   /** Failed logins from one client within the window that make a brute-force finding (default 20 in 1,800 s). */
   bruteForceThreshold: number;
   bruteForceWindowSec: number;
+  /** Clients whose failed and cleartext logins are counted as one series (default 10,000). */
+  maxTrackedClients: number;
+  /** Capture-time seconds before its prediction that a data connection may open and still match it (default 10). */
+  earlyConnectionSec: number;
+  /** Capture-time seconds between a data command and a connection nothing announced that serves it (default 5). */
+  unannouncedWindowSec: number;
+  /** Connections between FTP hosts that nothing announced, held for a command to claim (default 256). */
+  maxUnannounced: number;
+  /** Data commands without a prediction held for a connection nothing announced (default 1024). */
+  maxAwaitingUnannounced: number;
+  /** Extraction: bytes of a data connection held until the command it serves is known (default 256 KiB). */
+  maxEarlyDataBytes: number;
+  /** Bytes of each direction read to recognise FTP on another port (default 2048). */
+  sniffBytes: number;
+  /** Digests of released sessions kept (live capture; default 1000). */
+  maxSessionDigests: number;
 }
 
-export const DEFAULT_FTP_LIMITS: FtpLimits = {
-  maxLineLength: 4096,
-  maxPendingCommands: 20,
-  maxReplyLines: 1000,
-  maxPredictionsPerSession: 100,
-  maxPredictions: 10_000,
-  predictionTimeoutSec: 300,
-  maxExchanges: 100_000,
-  bruteForceThreshold: 20,
-  bruteForceWindowSec: 1800,
-};
+/** The FTP stage's limits from the options (src/config.ts). */
+export function ftpLimits(s: Settings): FtpLimits {
+  return {
+    maxLineLength: s.maxLineLength,
+    maxPendingCommands: s.maxPendingCommands,
+    maxReplyLines: s.maxReplyLines,
+    maxPredictionsPerSession: s.maxPredictionsPerSession,
+    maxPredictions: s.maxPredictions,
+    predictionTimeoutSec: s.predictionTimeout,
+    maxExchanges: s.maxExchanges,
+    bruteForceThreshold: s.bruteForceThreshold,
+    bruteForceWindowSec: s.bruteForceWindow,
+    maxTrackedClients: s.maxTrackedClients,
+    earlyConnectionSec: s.earlyConnectionWindow,
+    unannouncedWindowSec: s.unannouncedWindow,
+    maxUnannounced: s.maxUnannounced,
+    maxAwaitingUnannounced: s.maxAwaitingUnannounced,
+    maxEarlyDataBytes: s.maxEarlyData * 1024,
+    sniffBytes: s.sniffBytes,
+    maxSessionDigests: s.maxSessionDigests,
+  };
+}
+
+export const DEFAULT_FTP_LIMITS: FtpLimits = ftpLimits(DEFAULTS);
 
 /** What a control session needs from the analysis around it. */
 export interface SessionEngine {
@@ -75,7 +106,6 @@ const SPACE = 0x20;
 const DASH = 0x2d;
 /** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
 const MAX_VERB = 12;
-const ANONYMOUS = new Set(['anonymous', 'ftp', 'ftpuser', 'guest']);
 
 /**
  * One FTP control connection: frames both directions into lines, pairs replies with pipelined commands
@@ -264,7 +294,7 @@ export class ControlSession implements StreamSink {
       case 'USER':
         this.pendingUser = arg;
         this.model.user = arg;
-        this.model.anonymous = ANONYMOUS.has(arg.toLowerCase());
+        this.model.anonymous = isGuestUser(arg);
         break;
       case 'PASS':
         this.pendingPassword = arg;
@@ -574,7 +604,7 @@ export class ControlSession implements StreamSink {
     if (this.model.login !== 'success') this.model.login = result;
     if (result === 'success') {
       this.model.user = user;
-      this.model.anonymous = ANONYMOUS.has(user.toLowerCase());
+      this.model.anonymous = isGuestUser(user);
     }
   }
 

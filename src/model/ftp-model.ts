@@ -5,8 +5,7 @@
  * connection list), session ids, exchange indexes (within their session), prediction and transfer ids
  * (within the whole analysis). Times are exact: whole seconds since the epoch plus nanoseconds.
  */
-import type { ConnectionSummary } from '../flow/connection-log.js';
-import type { Stamp } from '../flow/connections.js';
+import type { ConnectionSummary, Stamp } from './capture.js';
 
 export type { Stamp };
 
@@ -299,4 +298,36 @@ export function lazyTimeline<T extends Omit<FtpAnalysis, 'timeline'>>(a: T, buil
     set: (v: TimelineEvent[]) => (timeline = v),
   });
   return a as T & FtpAnalysis;
+}
+
+/** One extracted (or not extractable) file, as the manifest lists it. */
+export interface ManifestEntry {
+  session: number;
+  transfer: number;
+  command: string;
+  /** The full FTP path (or the listed directory, for a listing). */
+  path: string;
+  direction: Transfer['direction'];
+  /** Where it was written, relative to the extraction folder; null when nothing was written. */
+  file: string | null;
+  /** Bytes of the file: the data seen and the holes between, up to the last byte known. */
+  size: number;
+  sha256: string | null;
+  md5: string | null;
+  /** Size announced by SIZE or the 150 reply. */
+  announcedSize: number | null;
+  restOffset: number | null;
+  type: string | null;
+  /** Bytes the capture does not have: kept as holes at their offsets. */
+  missingBytes: number;
+  holes: Array<{ offset: number; length: number }>;
+  holesOmitted: number;
+  /** Whole: no hole, and the size announced (when there was one) reached. */
+  complete: boolean;
+  /** The transfer's status and final reply ('complete', 'failed' 426, cut off by the end of the capture ...). */
+  result: string;
+  finalReply: number | null;
+  /** The data connection was TLS-protected (PROT P): only ciphertext is in the capture. */
+  protected: boolean;
+  note: string | null;
 }

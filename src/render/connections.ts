@@ -1,6 +1,6 @@
 import { loadTable } from './table.js';
-import type { CaptureSummary } from '../analyze.js';
-import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { CaptureSummary } from '../model/capture.js';
+import type { ConnectionSummary } from '../model/capture.js';
 import { formatTime, group, sanitize } from './text.js';
 
 /** The connection list: one row per TCP connection, then what the capture held besides. */

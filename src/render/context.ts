@@ -1,5 +1,5 @@
-import type { CaptureSummary } from '../analyze.js';
-import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { CaptureSummary } from '../model/capture.js';
+import type { ConnectionSummary } from '../model/capture.js';
 import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
 import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';

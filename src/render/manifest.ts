@@ -1,4 +1,4 @@
-import type { ManifestEntry } from '../ftp/extract.js';
+import type { ManifestEntry } from '../model/ftp-model.js';
 import { TableBook, table, type Layout, type Look } from './summary.js';
 import { ansi, group, sanitize } from './text.js';
 

@@ -1,6 +1,6 @@
 import { drawGrid } from './grid.js';
 import { loadTable, loadWidth, textWidth } from './table.js';
-import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { ConnectionSummary } from '../model/capture.js';
 import type { Finding, FtpAnalysis, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';

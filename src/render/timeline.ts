@@ -1,4 +1,4 @@
-import type { ConnectionSummary } from '../flow/connection-log.js';
+import type { ConnectionSummary } from '../model/capture.js';
 import type { Exchange, FtpSession, Stamp, Transfer } from '../model/ftp-model.js';
 import { hostPort, type ViewContext } from './context.js';
 import { group, sanitize, wrap } from './text.js';

@@ -1,7 +1,6 @@
 import type { FtpAnalysis, FtpSession, Prediction } from '../model/ftp-model.js';
 import { indexModel } from '../model/lookup.js';
 import { UNKNOWN_DIR, resolvePath } from '../ftp/paths.js';
-import { HIDDEN, passwordIsPublic } from '../ftp/policy.js';
 
 /** The commands whose argument Zeek writes as an ftp:// URL built from the working directory. */
 const ZEEK_FILE_COMMANDS = new Set(['APPE', 'CWD', 'DELE', 'MKD', 'RETR', 'RMD', 'RNFR', 'RNTO', 'STOR', 'STOU', 'REST', 'SIZE', 'MDTM']);
@@ -35,11 +34,11 @@ export interface ZeekRow {
 }
 
 /**
- * The rows Zeek's ftp.log would have: user and password as known when the command was sent (the password
- * "<hidden>" unless the user is anonymous, unless showPasswords), file arguments as ftp://host/path URLs,
+ * The rows Zeek's ftp.log would have: user and password as known when the command was sent (as the model
+ * has them: the caller masks passwords, see Masker), file arguments as ftp://host/path URLs,
  * the size from SIZE or the 150 reply, the final reply, and the data channel for PORT/EPRT/PASV/EPSV.
  */
-export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DEFAULT_COMMANDS, showPasswords = false): ZeekRow[] {
+export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DEFAULT_COMMANDS): ZeekRow[] {
   const rows: ZeekRow[] = [];
   const by = indexModel(a);
   for (const s of a.sessions) {
@@ -53,10 +52,8 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
       const t = ex.transfer !== null ? by.transfer(ex.transfer)! : null;
       const p = ex.prediction !== null ? by.prediction(ex.prediction)! : null;
       const when = ex.request ?? final?.start ?? s.start;
-      const shown = showPasswords || passwordIsPublic(user);
       let arg = ex.command === '<init>' ? '' : ex.argument;
       if (ZEEK_FILE_COMMANDS.has(ex.command)) arg = url(s, ex.path ?? resolvePath(ex.cwd ?? UNKNOWN_DIR, ex.argument));
-      else if (ex.command === 'PASS' && !shown) arg = HIDDEN;
       rows.push({
         ts: `${when.sec}.${String(Math.floor(when.nsec / 1000)).padStart(6, '0')}`,
         uid: `C${s.connection}`,
@@ -65,7 +62,7 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
         respH: s.server.address,
         respP: s.server.port,
         user,
-        password: password === '' ? '' : shown ? password : HIDDEN,
+        password,
         command: ex.command,
         arg,
         fileSize: t?.announcedSize ?? null,
@@ -88,11 +85,11 @@ export function url(s: FtpSession, path: string): string {
   return `ftp://${host}${path.startsWith('/') ? '' : '/'}${path}`;
 }
 
-/** The rows as Zeek's TSV log, header included. */
-export function renderZeek(a: FtpAnalysis, showPasswords: boolean): string {
+/** The rows as Zeek's TSV log, header included; `a` with its passwords masked as they are to be shown. */
+export function renderZeek(a: FtpAnalysis): string {
   const esc = (v: string) => (v === '' ? '-' : v.replace(/\\/g, '\\\\').replace(/[\t\n\r\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   const lines = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tftp', `#fields\t${FIELDS.join('\t')}`, `#types\t${TYPES.join('\t')}`];
-  for (const r of zeekRows(a, ZEEK_DEFAULT_COMMANDS, showPasswords)) {
+  for (const r of zeekRows(a)) {
     const dc = r.dataChannel;
     lines.push([
       r.ts, r.uid, r.origH, String(r.origP), r.respH, String(r.respP), esc(r.user), esc(r.password), esc(r.command), esc(r.arg), '-',

@@ -1527,7 +1527,7 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
           if (text !== undefined) check(`view-${view}`, text);
         }
       }
-      const zeek = await stage('zeek', () => renderZeek(model, cfg.view.showPasswords));
+      const zeek = await stage('zeek', () => renderZeek(shown));
       if (zeek !== undefined) check('zeek', zeek, true);
       const json = await stage('json', () => `${toJson({ ftpscope: 'fuzz', capture: summary, ...shown }, 2)}\n`);
       if (json !== undefined) check('json', json);
@@ -1560,7 +1560,7 @@ export async function referenceOutput(path: string): Promise<string> {
   const ctx = new ViewContext(shown, summary, log, { color: false, width: 80, lang: 'en', detail: 'summary', showPasswords: false });
   return [
     JSON.stringify({ capture: summary, ...shown }, null, 2),
-    renderTimeline(ctx), renderWalkthrough(ctx, en), renderLadder(ctx), renderPackets(ctx), await renderSummary(ctx), renderZeek(model, false),
+    renderTimeline(ctx), renderWalkthrough(ctx, en), renderLadder(ctx), renderPackets(ctx), await renderSummary(ctx), renderZeek(shown),
   ].join('\n----\n');
 }
 

@@ -1,40 +1,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import type { FtpSession, Transfer } from '../model/ftp-model.js';
+import type { TransferFile, TransferFiles } from '../ftp/extraction.js';
+import type { FtpSession, ManifestEntry, Transfer } from '../model/ftp-model.js';
 import { SortedSpill, writeText } from '../spill.js';
 
-/** One extracted (or not extractable) file, as the manifest lists it. */
-export interface ManifestEntry {
-  session: number;
-  transfer: number;
-  command: string;
-  /** The full FTP path (or the listed directory, for a listing). */
-  path: string;
-  direction: Transfer['direction'];
-  /** Where it was written, relative to the extraction folder; null when nothing was written. */
-  file: string | null;
-  /** Bytes of the file: the data seen and the holes between, up to the last byte known. */
-  size: number;
-  sha256: string | null;
-  md5: string | null;
-  /** Size announced by SIZE or the 150 reply. */
-  announcedSize: number | null;
-  restOffset: number | null;
-  type: string | null;
-  /** Bytes the capture does not have: kept as holes at their offsets. */
-  missingBytes: number;
-  holes: Array<{ offset: number; length: number }>;
-  holesOmitted: number;
-  /** Whole: no hole, and the size announced (when there was one) reached. */
-  complete: boolean;
-  /** The transfer's status and final reply ('complete', 'failed' 426, cut off by the end of the capture ...). */
-  result: string;
-  finalReply: number | null;
-  /** The data connection was TLS-protected (PROT P): only ciphertext is in the capture. */
-  protected: boolean;
-  note: string | null;
-}
 
 export interface ExtractOptions {
   dir: string;
@@ -51,7 +21,7 @@ const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
  * Writes what transfers carried into a folder, streamed: each byte is written at its offset as it is
  * delivered, so nothing is held in memory and missing bytes stay holes at their offsets.
  */
-export class Extractor {
+export class Extractor implements TransferFiles {
   /** Entries whose result is known, by their order (a file of any number of them is not held in memory). */
   private readonly settled = new SortedSpill<ManifestEntry>();
   /** Entries whose result is not known yet, by transfer, with their order. */
@@ -186,7 +156,7 @@ export class Extractor {
 }
 
 /** Streams one transfer's bytes into its file, at their offsets, hashing them in order. */
-export class FileSink {
+export class FileSink implements TransferFile {
   private readonly sha = createHash('sha256');
   private readonly md5 = createHash('md5');
   private hashable = true;

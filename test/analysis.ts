@@ -1,0 +1,24 @@
+import { openCapture } from '../src/capture/open-capture.js';
+import type { Readable } from 'node:stream';
+import type { CaptureSummary } from '../src/analyze.js';
+import { settings, type Settings } from '../src/config.js';
+import { createAnalysis, type Analysis, type Hooks, type Plan } from '../src/pipeline.js';
+
+/** What a whole analysis keeps: every command, every connection, no release; packets when asked. */
+export const WHOLE: Plan = { exchanges: true, packets: false, everyConnection: true, release: false };
+
+/**
+ * A capture analysed through the one pipeline (createAnalysis), with the options changed as given: what
+ * tests call instead of wiring the stages themselves.
+ */
+export async function analyseCapture(
+  name: string,
+  source: string | Readable,
+  changes: Partial<Settings> = {},
+  plan: Partial<Plan> = {},
+  hooks: Hooks = {},
+): Promise<Analysis & { capture: CaptureSummary }> {
+  const analysis = createAnalysis(settings(changes), { ...WHOLE, ...plan }, hooks);
+  const capture = await analysis.run(await openCapture(name, source));
+  return { ...analysis, capture };
+}

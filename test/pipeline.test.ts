@@ -1,0 +1,108 @@
+/**
+ * One pipeline: the file CLI and `ftpscope live` build their analysis with createAnalysis (src/pipeline.ts),
+ * so the same packets give the same model whichever way they come in. Each fixture's records are fed
+ * through the live code path (runLive with a file as its source) and compared with the file analysis.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCapture } from '../src/capture/open-capture.js';
+import type { RecordReader } from '../src/capture/record-batch.js';
+import { settings, type Settings } from '../src/config.js';
+import { main, viewOptions } from '../src/cli/main.js';
+import { runLive, type LiveSource } from '../src/cli/live.js';
+import { createAnalysis, planFor } from '../src/pipeline.js';
+import { collect } from './cli-io.js';
+
+const FIXTURES = new URL('../../fixtures/', import.meta.url);
+const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap')).map((f) => new URL(f, FIXTURES).pathname);
+
+/** A capture file as a live source: its records go through runLive exactly as an interface's would. */
+class FileSource implements LiveSource {
+  constructor(readonly describe: string, private readonly opened: RecordReader) {}
+  open(): RecordReader {
+    return this.opened;
+  }
+  stop(): void {}
+  notes() {
+    return { packets: 0, dropped: 0, cutBySnapLength: 0, kernelDrops: 'none (a file)' };
+  }
+}
+
+async function live(path: string, s: Settings): Promise<string> {
+  const io = collect();
+  const source = new FileSource(path, await openCapture(path, path));
+  assert.equal(await runLive(s, viewOptions(s, io.io), source, io.io), 0, io.stderr());
+  return io.stdout();
+}
+
+async function file(path: string, args: string[]): Promise<string> {
+  const io = collect();
+  assert.equal(await main([...args, path], io.io), 0, io.stderr());
+  return io.stdout();
+}
+
+const MODEL = ['sessions', 'predictions', 'transfers', 'findings', 'connections', 'timeline'] as const;
+
+test('live and file analysis of the same packets give the same model, on every fixture', async () => {
+  assert.ok(captures.length >= 10);
+  for (const path of captures) {
+    const fromFile = JSON.parse(await file(path, ['--format', 'json'])) as Record<string, unknown>;
+    const fromLive = JSON.parse(await live(path, settings({ format: 'json' }))) as Record<string, unknown>;
+    for (const k of MODEL) assert.deepEqual(fromLive[k], fromFile[k], `${path}: ${k}`);
+    assert.ok((fromFile.sessions as unknown[]).length > 0, `${path}: no session`);
+  }
+});
+
+test('live and file analysis stream the same events (NDJSON), on every fixture', async () => {
+  for (const path of captures) {
+    const a = (await file(path, ['--format', 'ndjson'])).trimEnd().split('\n');
+    const b = (await live(path, settings({ format: 'ndjson' }))).trimEnd().split('\n');
+    // The last line is each one's end: what the capture held, and (live) what the interface gave.
+    assert.deepEqual(b.slice(0, -1), a.slice(0, -1), path);
+    assert.ok(a.length > 5, `${path}: ${a.length} lines`);
+  }
+});
+
+test('live honours the limits: --max-exchanges and --max-line-length reach the FTP stage', async () => {
+  const path = new URL('active-list-retr-stor.pcap', FIXTURES).pathname;
+  const whole = JSON.parse(await live(path, settings({ format: 'json' }))) as { sessions: Array<{ exchanges: unknown[]; commands: number }> };
+  const cut = JSON.parse(await live(path, settings({ format: 'json', maxExchanges: 3, maxLineLength: 8 }))) as typeof whole;
+  assert.ok(whole.sessions[0]!.exchanges.length > 3);
+  assert.ok(cut.sessions[0]!.exchanges.length <= 3, `kept ${cut.sessions[0]!.exchanges.length}`);
+  assert.equal(cut.sessions[0]!.commands, whole.sessions[0]!.commands, 'the commands beyond the limit are still counted');
+  const findings = (JSON.parse(await live(path, settings({ format: 'json', maxLineLength: 8 }))) as { findings: Array<{ kind: string }> }).findings;
+  assert.ok(findings.some((f) => f.kind === 'overlong-command' || f.kind === 'long-reply' || f.kind.includes('overlong')), JSON.stringify(findings.map((f) => f.kind)));
+});
+
+test('live --extract writes the same files and manifest as a file analysis', async () => {
+  const path = new URL('active-list-retr-stor.pcap', FIXTURES).pathname;
+  const a = mkdtempSync(join(tmpdir(), 'ftpscope-extract-file-'));
+  const b = mkdtempSync(join(tmpdir(), 'ftpscope-extract-live-'));
+  try {
+    await file(path, ['-v', 'summary', '--extract', a]);
+    const out = await live(path, settings({ extract: b, view: ['summary'] }));
+    const ma = JSON.parse(readFileSync(join(a, 'manifest.json'), 'utf8')) as Array<{ file: string | null; sha256: string | null }>;
+    const mb = JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as typeof ma;
+    assert.ok(ma.length > 0 && ma.some((e) => e.sha256 !== null));
+    assert.deepEqual(mb, ma);
+    assert.match(out, /manifest\.json/);
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
+test('the plan keeps what the outputs read and no more', () => {
+  assert.deepEqual(planFor(settings({ view: ['summary'] }), 'file'), { exchanges: false, packets: false, everyConnection: false, release: 'report' });
+  assert.deepEqual(planFor(settings({ view: ['summary'], host: ['10.0.0.1'] }), 'file').release, false);
+  assert.equal(planFor(settings({ view: ['walkthrough'] }), 'file').packets, true);
+  assert.equal(planFor(settings({ view: ['walkthrough'], format: 'json' }), 'file').packets, false);
+  assert.equal(planFor(settings({ view: ['connections'] }), 'file').everyConnection, true);
+  assert.equal(planFor(settings(), 'live').release, 'live');
+  assert.equal(planFor(settings({ format: 'json' }), 'live').release, false);
+  const a = createAnalysis(settings({ view: ['ladder'] }), planFor(settings({ view: ['ladder'] }), 'live'));
+  assert.notEqual(a.packets, null);
+});
