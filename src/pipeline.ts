@@ -88,7 +88,6 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
     ports: new Set([21, ...s.ports]),
     sniff: s.sniff,
     limits: ftpLimits(s),
-    showPasswords: s.showPasswords,
     extract: s.extract === null ? undefined : new Extractor({ dir: s.extract, listings: s.extractListings }),
     keepExchanges: plan.exchanges,
     logEveryConnection: plan.everyConnection,

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../src/config.js';
 import { analyseCapture } from './analysis.js';
+import { Masker } from '../src/ftp/policy.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
 import { TcpConversation, framesToPcap, type Endpoint } from '../src/testing/capture-writer.js';
 
@@ -19,7 +20,8 @@ const noZeek = existsSync(ZEEK) ? false : '../shared/conformance not found';
 
 async function run(source: string | Buffer, changes: Partial<Settings> = {}): Promise<FtpAnalysis> {
   const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  return (await analyseCapture('capture', stream, changes)).ftp.result();
+  // As every output shows it: passwords masked unless --show-passwords (the model itself keeps what was sent).
+  return new Masker(changes.showPasswords ?? false).analysis((await analyseCapture('capture', stream, changes)).ftp.result());
 }
 
 const kinds = (a: FtpAnalysis) => a.findings.map((f) => f.kind);

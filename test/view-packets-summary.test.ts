@@ -15,6 +15,7 @@ import { main } from '../src/cli/main.js';
 import type { PacketLog } from '../src/flow/packet-log.js';
 import type { FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { analyseCapture, WHOLE } from './analysis.js';
+import { maskPasswords } from '../src/ftp/policy.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { settings } from '../src/config.js';
 import { createAnalysis } from '../src/pipeline.js';
@@ -392,7 +393,8 @@ function everyCapture(): string[] {
 async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: string; model: ReturnType<FtpAnalyzer['result']>; quiet: number }> {
   const { ftp, capture } = await analyseCapture(path, path, {}, { exchanges: keepExchanges });
   const model = ftp.result();
-  const text = await renderSummary(new ViewContext(model, capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
+  // Masked as the CLI shows it (the model keeps what was sent).
+  const text = await renderSummary(new ViewContext(maskPasswords(model), capture, null, { ...DEFAULT_VIEW_OPTIONS, width: 120 }));
   return { text, model, quiet: ftp.quietLines };
 }
 

@@ -198,8 +198,8 @@ async function run(p: Parsed, io: Io): Promise<number> {
   const progress = progressReporter(io, p.captures, () => sessions);
   const analysis = createAnalysis(s, plan, {
     onEvent: s.format === 'ndjson' ? (e) => void io.stdout.write(`${safeJson(masker.event(e))}\n`) : undefined,
-    onSessionDone: book === null ? undefined : (a) => book.addSession(a),
-    onFindingDone: book === null ? undefined : (f, order) => book.addFinding(f, order),
+    onSessionDone: book === null ? undefined : (a) => book.addSession(masker.analysis(a)),
+    onFindingDone: book === null ? undefined : (f, order) => book.addFinding(masker.finding(f), order),
     onProgress: progress === null ? undefined : (bytes, records) => {
       sessions = analysis.ftp.sessionCount;
       progress.update(bytes, records);
@@ -211,7 +211,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   reader.close();
   if (book !== null) {
     try {
-      await writeReport(ftp, book, summary, s, io);
+      await writeReport(ftp, book, summary, s, masker, io);
     } finally {
       book.close();
     }
@@ -245,13 +245,13 @@ async function run(p: Parsed, io: Io): Promise<number> {
 }
 
 /** The summary of a run that let its sessions go (see run): the rows kept, and those of what is still held. */
-async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js').SummaryBook, summary: CaptureSummary, p: Settings, io: Io): Promise<void> {
+async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js').SummaryBook, summary: CaptureSummary, p: Settings, masker: Masker, io: Io): Promise<void> {
   const { summaryText } = await import('../render/summary.js');
   const { ViewContext } = await import('../render/context.js');
   const left = ftp.result();
-  const ctx = new ViewContext(left, summary, null, viewOptions(p, io));
-  book.add(ctx, left.sessions, left.transfers, left.connections);
-  for (const f of left.findings) book.addFinding(f, ftp.findingOrder(f));
+  const ctx = new ViewContext(masker.analysis(left), summary, null, viewOptions(p, io));
+  book.add(ctx, ctx.analysis.sessions, left.transfers, left.connections);
+  for (const f of left.findings) book.addFinding(masker.finding(f), ftp.findingOrder(f));
   for await (const text of summaryText(ctx, book)) await write(io.stdout, text);
 }
 

@@ -1,9 +1,10 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Severity, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
+import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFile, TransferFiles } from './extraction.js';
+import { describeFinding, type FindingFacts, type FindingKind } from './findings.js';
 import { isKnownCommand, type DataUse } from './commands.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
 
@@ -160,8 +161,6 @@ export interface FtpOptions {
   release?: false | 'live' | 'report';
   /** Where every transferred file goes (--extract); plugged in by the caller. */
   extract?: TransferFiles;
-  /** Put the password in the cleartext-credentials finding (--show-passwords). */
-  showPasswords?: boolean;
   /**
    * With release: told each session, as a whole analysis, when it and its transfers are over (before it is
    * released). Its findings are all those of the session, final or not (see onFindingDone).
@@ -438,7 +437,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     if (f.times.length >= limits.bruteForceThreshold) {
       const span = now - f.times[0]!;
-      f.finding = this.finding('brute-force', 'alert', s.id, f.frames.slice(0, 20), `${f.times.length} failed logins from ${s.client.address} to ${s.server.address} within ${span.toFixed(0)} s (threshold ${limits.bruteForceThreshold} in ${limits.bruteForceWindowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`);
+      f.finding = this.finding('brute-force', s.id, f.frames.slice(0, 20), { failures: f.times.length, client: s.client.address, server: s.server.address, spanSec: span, threshold: limits.bruteForceThreshold, windowSec: limits.bruteForceWindowSec });
       f.finding.count = f.times.length;
       this.openFindings.add(f.finding);
     }
@@ -451,7 +450,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** A connection on another port turned out to be FTP (see Sniffer). */
   promote(conn: Connection, commandDir: Dir): ControlSession {
-    this.finding('ftp-on-other-port', 'info', null, [this.clock.frame], `FTP recognised on port ${commandDir === 0 ? conn.sPort : conn.cPort} by its first lines`);
+    this.finding('ftp-on-other-port', null, [this.clock.frame], { port: commandDir === 0 ? conn.sPort : conn.cPort });
     return this.startSession(conn, commandDir);
   }
 
@@ -483,7 +482,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   predict(s: ControlSession, ex: Exchange, source: PredictionSource, parsed: Parsed | { valid: true; port: number }, setup: Stamp): void {
     const frame = setup.frame;
     if (!parsed.valid) {
-      this.finding('bad-address', 'warning', s.id, [frame], `${source} ${source.endsWith('RT') ? 'argument' : 'reply'} cannot be used: ${parsed.reason}`);
+      this.finding('bad-address', s.id, [frame], { source, reason: parsed.reason });
       return;
     }
     const active = source === 'PORT' || source === 'EPRT' || source === 'LPRT';
@@ -517,13 +516,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     ex.prediction = p.id;
     s.keep(ex);
     if (p.thirdParty) {
-      this.finding('third-party', 'alert', s.id, [frame], `${source} asks the server to connect to ${advertised}:${p.to.port}, not to the client ${s.client.address}: a third-party transfer or an FTP bounce`);
+      this.finding('third-party', s.id, [frame], { source, address: advertised, port: p.to.port, client: s.client.address });
     }
     if (active && p.to.port < 1024) {
-      this.finding('privileged-port', 'warning', s.id, [frame], `${source} names port ${p.to.port}, a privileged port where services listen (25 mail, 80 web ...): FTP bounce attacks use this to make the server talk to them`);
+      this.finding('privileged-port', s.id, [frame], { source, port: p.to.port });
     }
     if (active && isPrivate(advertised) && isPublic(s.server.address)) {
-      this.finding('private-port-address', 'warning', s.id, [frame], `${source} advertises ${advertised}, a private address, to a server on a public address (${s.server.address}): the client is behind NAT and the server cannot connect back unless the NAT rewrites PORT; passive mode avoids the problem`);
+      this.finding('private-port-address', s.id, [frame], { source, address: advertised, server: s.server.address });
     }
     const lp: LivePrediction = { p, session: s };
     this.addLive(lp);
@@ -576,7 +575,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const old = mine.shift()!;
       if (!this.capWarned.has(p.session)) {
         this.capWarned.add(p.session);
-        this.finding('prediction-cap', 'notice', p.session, [p.setup.frame], `more than ${cap} data connections announced and still awaited in one session: the oldest are no longer matched (a limit against memory exhaustion; see --max-predictions-per-session)`);
+        this.finding('prediction-cap', p.session, [p.setup.frame], { scope: 'session', limit: cap });
       }
       if (old.p.status === 'unused') old.p.status = 'dropped';
       this.dropLive(old.p);
@@ -586,7 +585,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (!this.isLive(old.p)) continue;
       if (!this.capWarned.has(0)) {
         this.capWarned.add(0);
-        this.finding('prediction-cap', 'notice', null, [p.setup.frame], `more than ${this.limits.maxPredictions} data connections awaited in all: the oldest are no longer matched`);
+        this.finding('prediction-cap', null, [p.setup.frame], { scope: 'all', limit: this.limits.maxPredictions });
       }
       if (old.p.status === 'unused') old.p.status = 'dropped';
       this.dropLive(old.p);
@@ -985,12 +984,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    * Records a finding. Repeats of a kind within a session are folded into its first report (a count and
    * their first frames), so a flood of one anomaly stays one readable line.
    */
-  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): Finding {
+  finding<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): Finding {
     const key = `${session ?? 0}\u0000${kind}`;
     const first = this.firstOfKind.get(key);
     if (first === undefined) {
       this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
-      const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1 };
+      const { severity, message, messageZh } = describeFinding(kind, facts);
+      const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1, messageZh, facts: facts as Record<string, unknown> };
       this.firstOfKind.set(key, f);
       this.findings.set(f, this.findingCount++);
       if (this.options.release && session !== null) {
@@ -1064,8 +1064,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private conclude(t: Transfer, final: boolean): void {
     if (final && t.wrongDirectionBytes > 0) {
       const frame = t.request?.frame ?? 0;
-      const expected = t.direction === 'upload' ? 'from the client to the server' : 'from the server to the client';
-      this.finding('wrong-direction', 'warning', t.session, [frame], `${t.command} ${t.path}: its data should flow ${expected}, but ${t.wrongDirectionBytes} bytes went the other way on its data connection`);
+      this.finding('wrong-direction', t.session, [frame], { command: t.command, path: t.path, upload: t.direction === 'upload', bytes: t.wrongDirectionBytes });
     }
     const code = t.final;
     const ok = code !== null && code >= 200 && code < 300;
@@ -1108,8 +1107,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         earlier.count += clear.length;
         for (const x of clear) if (earlier.frames.length < 20) earlier.frames.push(x.frame);
       } else {
-        const pw = this.options.showPasswords ? ` ("${a.password}")` : ' (--show-passwords shows it)';
-        const f = this.finding('cleartext-credentials', 'notice', s.id, clear.map((x) => x.frame).slice(0, 20), `user "${a.user}" sent a password in clear text${pw}; the login ${a.result === 'success' ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`);
+        const f = this.finding('cleartext-credentials', s.id, clear.map((x) => x.frame).slice(0, 20), { user: a.user, password: a.password, success: a.result === 'success' });
         f.count = clear.length;
         if (this.credentialFindings.size >= this.limits.maxTrackedClients) {
           for (const old of this.credentialFindings.values()) this.closeFinding(old);
@@ -1120,11 +1118,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       }
     }
     if (m.anonymous && m.login === 'success') {
-      this.finding('anonymous-login', 'info', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], `anonymous login as "${m.user}"`);
+      this.finding('anonymous-login', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], { user: m.user ?? '' });
       const writes = s.writes;
       if (writes.length > 0) {
         const uploads = transfers.filter((t) => t.direction === 'upload' && t.status === 'complete').length;
-        this.finding('anonymous-write', 'warning', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), `an anonymous user changed the server: ${writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`).join(', ')}${s.writeCount > 5 ? ` and ${s.writeCount - 5} more` : ''}${uploads > 0 ? ` (${uploads} upload${uploads === 1 ? '' : 's'})` : ''}: anonymous write access lets anyone store files there`);
+        this.finding('anonymous-write', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), { changes: writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`), more: Math.max(0, s.writeCount - 5), uploads });
       }
     }
   }
@@ -1142,8 +1140,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const g of groups.values()) {
       const t = g[0]!;
       const frames = g.slice(0, 10).map((x) => x.request?.frame ?? 0);
-      const what = g.length === 1 ? `${t.command} ${t.path}` : `${g.length} transfers (the first: ${t.command} ${t.path})`;
-      this.finding(`transfer-${t.status}`, t.status === 'failed' ? 'warning' : 'notice', t.session, frames, `${what}: ${t.status}: ${t.cause}`);
+      this.finding(`transfer-${t.status as 'failed' | 'incomplete' | 'unfinished'}`, t.session, frames, { command: t.command, path: t.path, transfers: g.length, cause: t.cause ?? '' });
     }
   }
 
@@ -1153,18 +1150,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const c = p.connection === null ? undefined : this.log.get(p.connection);
       if (c === undefined || c.handshake.synAck !== null || c.handshake.syn === null) continue;
       const refused = c.teardown.rst !== null;
-      const tries = c.toServer.packets;
-      const who = p.connector === 'client' ? 'the client' : 'the server';
-      let why: string;
-      if (p.mode === 'passive' && p.addressDiffers) {
-        why = `the 227 advertised ${p.to.address}, but the server on the control connection is ${p.controlPeer.address}: the server's passive address setting is wrong, or a NAT does not translate it; ${p.to.address} does not answer. Fix the server's passive address (vsftpd pasv_address, proftpd MasqueradeAddress), or let the client use the control connection's address (curl --ftp-skip-pasv-ip), or use active mode`;
-      } else if (p.mode === 'passive') {
-        why = `nothing listens on ${p.to.address}:${p.to.port} for the client, or a firewall in between drops it; passive ports must be open on the server's firewall`;
-      } else {
-        why = `${p.to.address}:${p.to.port} is not reachable from the server: a firewall or NAT in front of the client blocks active mode; passive mode avoids it`;
-      }
-      this.finding(refused ? 'data-connection-refused' : 'data-connection-unanswered', 'warning', p.session, [c.handshake.syn.frame, p.setup.frame],
-        `${who} tried to open the data connection to ${p.to.address}:${p.to.port} (announced by ${p.source} in frame ${p.setup.frame}) ${refused ? 'and was refused (RST)' : `${tries} time${tries === 1 ? '' : 's'} and got no answer`}: ${why}`);
+      const why = p.mode === 'passive' ? (p.addressDiffers ? 'nat' : 'passive') : 'active';
+      this.finding(refused ? 'data-connection-refused' : 'data-connection-unanswered', p.session, [c.handshake.syn.frame, p.setup.frame], {
+        connector: p.connector, address: p.to.address, port: p.to.port, source: p.source, setupFrame: p.setup.frame, tries: c.toServer.packets, why, server: p.controlPeer.address,
+      });
     }
   }
 
@@ -1175,10 +1164,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // The first session between these hosts whose commands are hidden: indexed by the pair (going through
     // every session for every such connection was quadratic on a busy FTPS server's capture).
     const s = this.hiddenByPair.get(pairKey(c.clientAddress, c.serverAddress));
-    const why = s !== undefined
-      ? `probably a data connection of session ${s.id}, whose commands are encrypted (its PASV or PORT cannot be read)`
-      : 'no PORT, EPRT, 227 or 229 in the capture announced it';
-    this.finding('unpredicted-connection', 'info', s?.id ?? null, [c.first.frame], `connection ${c.clientAddress}:${c.cPort} -> ${c.serverAddress}:${c.sPort} between FTP hosts carried ${o.bytes[0]! + o.bytes[1]!} bytes: ${why}`);
+    this.finding('unpredicted-connection', s?.id ?? null, [c.first.frame], {
+      client: c.clientAddress, clientPort: c.cPort, server: c.serverAddress, serverPort: c.sPort, bytes: o.bytes[0]! + o.bytes[1]!, encryptedSession: s?.id ?? null,
+    });
     if (s !== undefined) this.ftpConnections.add(c.id);
   }
 
@@ -1195,12 +1183,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     for (const [session, list] of bySession) {
       const nat = list.filter((p) => p.addressDiffers && p.mode === 'passive');
-      let why = 'the data connections may have been filtered out of the capture, or never opened';
-      if (nat.length > 0) {
-        const p = nat[0]!;
-        why = `${nat.length} of them advertise ${p.to.address}, but the server on the control connection is ${p.controlPeer.address}: a NAT, or a wrong passive address setting on the server; the client may not reach ${p.to.address}`;
-      }
-      this.finding('unused-prediction', nat.length > 0 ? 'warning' : 'notice', session, list.slice(0, 10).map((p) => p.setup.frame), `${list.length} announced data connection${list.length === 1 ? ' was' : 's were'} never seen: ${why}`);
+      const first = nat[0];
+      this.finding('unused-prediction', session, list.slice(0, 10).map((p) => p.setup.frame), {
+        count: list.length, nat: first === undefined ? null : { count: nat.length, advertised: first.to.address, server: first.controlPeer.address },
+      });
     }
   }
 }

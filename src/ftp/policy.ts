@@ -1,4 +1,5 @@
-import { lazyTimeline, type FtpAnalysis, type LiveEvent } from '../model/ftp-model.js';
+import { lazyTimeline, type Finding, type FtpAnalysis, type LiveEvent } from '../model/ftp-model.js';
+import { describeFinding, type FindingFacts } from './findings.js';
 
 /**
  * User names that by convention log in with an e-mail address for a password (Zeek's guest_ids): the
@@ -17,9 +18,10 @@ export function passwordIsPublic(user: string | null): boolean {
 }
 
 /**
- * The one place passwords are hidden, for every output: the model (text views, JSON, Zeek) and the events
- * streamed as the analysis goes (NDJSON, live). With `show` (--show-passwords) it changes nothing. Passwords
- * of guest users (e-mail addresses) are shown. It returns copies: the model itself keeps what was sent.
+ * The one place passwords are hidden, for every output: the model (text views, JSON, Zeek), the events
+ * streamed as the analysis goes (NDJSON, live) and the findings (a cleartext login's password). With `show`
+ * (--show-passwords) it changes nothing. Passwords of guest users (e-mail addresses) are shown. It returns
+ * copies: the model itself keeps what was sent.
  */
 export class Masker {
   /** The user each session's last USER named, for its PASS events; forgotten when the session ends. */
@@ -34,11 +36,23 @@ export class Masker {
       if (e.exchange.command === 'PASS' && e.exchange.argument !== '' && !passwordIsPublic(this.users.get(e.session) ?? null)) {
         return { ...e, exchange: { ...e.exchange, argument: HIDDEN } };
       }
+    } else if (e.type === 'finding') {
+      return { ...e, finding: this.finding(e.finding) };
     } else if (e.type === 'session-end') {
       this.users.delete(e.session.id);
       return { ...e, session: this.analysis({ sessions: [e.session], predictions: [], transfers: [], findings: [], connections: [], timeline: [] }).sessions[0]! };
     }
     return e;
+  }
+
+  /** A finding with the password it may carry hidden (its words made again without it). */
+  finding(f: Finding): Finding {
+    if (this.show || f.kind !== 'cleartext-credentials') return f;
+    const facts = f.facts as FindingFacts['cleartext-credentials'];
+    if (facts.password === null || passwordIsPublic(facts.user)) return f;
+    const hidden = { ...facts, password: null };
+    const { message, messageZh } = describeFinding('cleartext-credentials', hidden);
+    return { ...f, message, messageZh, facts: hidden };
   }
 
   /** The analysis with passwords hidden, and the PASS commands' arguments. */
@@ -61,7 +75,7 @@ export class Masker {
       }),
       predictions: a.predictions,
       transfers: a.transfers,
-      findings: a.findings,
+      findings: a.findings.map((f) => this.finding(f)),
       connections: a.connections,
     }, () => a.timeline);
   }

@@ -1,11 +1,12 @@
 import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply, Severity } from '../model/ftp-model.js';
+import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAt, commandAtBytes, isValidReply, type DataUse } from './commands.js';
 import { LineReader } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
+import type { FindingFacts, FindingKind } from './findings.js';
 import { isGuestUser } from './policy.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
@@ -83,7 +84,8 @@ export interface SessionEngine {
   startTransfer(s: ControlSession, ex: Exchange, use: DataUse): void;
   /** A reply to a data-bearing command. */
   transferReply(s: ControlSession, ex: Exchange, reply: Reply): void;
-  finding(kind: string, severity: Severity, session: number | null, frames: number[], message: string): void;
+  /** Something worth saying: its kind and what was seen (the catalogue, ftp/findings.ts, has the words). */
+  finding<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): void;
   /** Someone listens to emit() (streaming outputs): without one, events are not even made. */
   readonly streaming: boolean;
   /** Tells what just became known (for streaming outputs). */
@@ -217,12 +219,12 @@ export class ControlSession implements StreamSink {
     }
     const side = dir === this.commandDir ? 'commands' : 'replies';
     if (dir === this.commandDir) this.model.cwdUncertainFrom ??= this.engine.clock.frame;
-    this.engine.finding('control-gap', 'warning', this.id, [this.engine.clock.frame], `${len} bytes of the ${side} (from offset ${at}) are not in the capture (${reason}): a ${side === 'commands' ? 'command' : 'reply'} may be missing or cut`);
+    this.engine.finding('control-gap', this.id, [this.engine.clock.frame], { bytes: len, commands: side === 'commands', offset: at, reason });
   }
 
   end(dir: Dir, _reason: EndReason): void {
     if (!this.encrypted) this.readers?.[dir].end(this.engine.clock);
-    if (dir !== this.commandDir && this.multi !== null) this.closeMulti(this.engine.clock, 'the connection ended inside a multi-line reply');
+    if (dir !== this.commandDir && this.multi !== null) this.closeMulti(this.engine.clock, true);
   }
 
   /**
@@ -260,19 +262,19 @@ export class ControlSession implements StreamSink {
     const arg = sp < 0 ? '' : text.slice(sp + 1);
     // A verb of the table is letters; another one is checked.
     if (info === undefined && !onlyLetters(verb)) {
-      this.engine.finding('not-ftp-command', 'warning', this.id, [first.frame], `the client sent a line that is not an FTP command: ${quote(text)}`);
+      this.engine.finding('not-ftp-command', this.id, [first.frame], { line: text });
       return;
     }
     if (truncated) {
-      this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a ${verb.slice(0, 16)} command of ${length} bytes was cut to ${this.engine.limits.maxLineLength}`);
+      this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     } else if (verb.length > MAX_VERB) {
-      this.engine.finding('overlong-command', 'warning', this.id, [first.frame], `a command word of ${verb.length} letters: ${quote(verb)}`);
+      this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: null, limit: this.engine.limits.maxLineLength });
     }
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
     if ((verb === 'MIC' || verb === 'CONF' || verb === 'ENC') && this.model.protectedFrom === null) {
       this.model.protectedFrom = first.frame;
       this.engine.commandsHidden(this);
-      this.engine.finding('protected-commands', 'info', this.id, [first.frame], `from here on the commands are sent ${verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${verb}): what they ask cannot be read, nor the addresses of their data connections`);
+      this.engine.finding('protected-commands', this.id, [first.frame], { verb });
     }
     this.model.commands++;
     const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
@@ -310,7 +312,7 @@ export class ControlSession implements StreamSink {
         this.engine.predict(this, ex, 'LPRT', parseLprtArg(arg), first);
         break;
       case 'SITE':
-        if (/^\s*exec\b/i.test(arg)) this.engine.finding('site-exec', 'alert', this.id, [first.frame], `SITE EXEC asks the server to run a program: ${quote(arg)}`);
+        if (/^\s*exec\b/i.test(arg)) this.engine.finding('site-exec', this.id, [first.frame], { argument: arg });
         break;
     }
     if (info?.data !== undefined) this.engine.startTransfer(this, ex, info.data);
@@ -321,7 +323,7 @@ export class ControlSession implements StreamSink {
     if (this.pending.length >= this.engine.limits.maxPendingCommands) {
       const old = this.pending.shift()!;
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
-      this.engine.finding('too-many-pending-commands', 'notice', this.id, [at.frame], `more than ${this.engine.limits.maxPendingCommands} commands waiting for a reply: the oldest (${old.command}) is no longer paired`);
+      this.engine.finding('too-many-pending-commands', this.id, [at.frame], { limit: this.engine.limits.maxPendingCommands, oldest: old.command });
     }
     this.pending.push(ex);
   }
@@ -387,11 +389,11 @@ export class ControlSession implements StreamSink {
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
       // sent after the multi-line reply began closes it.
       if (code >= 0 && sep === SPACE && this.model.commands > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
-        this.closeMulti(first, `a ${multi.code}- multi-line reply was never closed`);
+        this.closeMulti(first, false);
       } else {
         if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
         else if (multi.lines.length === this.engine.limits.maxReplyLines) {
-          this.engine.finding('long-reply', 'notice', this.id, [first.frame], `a ${multi.code} reply runs over ${this.engine.limits.maxReplyLines} lines: the rest is not kept`);
+          this.engine.finding('long-reply', this.id, [first.frame], { code: multi.code, limit: this.engine.limits.maxReplyLines });
           multi.lines.push('...');
         }
         return;
@@ -401,14 +403,14 @@ export class ControlSession implements StreamSink {
     if (code < 0) {
       const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
       if (other !== null) {
-        this.engine.finding('not-ftp', 'alert', this.id, [first.frame], `the server on port ${this.server.port} speaks ${other}, not FTP: ${quote(text)} — a service hidden behind the FTP port, or a port redirected elsewhere`);
+        this.engine.finding('not-ftp', this.id, [first.frame], { port: this.server.port, protocol: other, line: text });
       } else {
-        this.engine.finding('invalid-reply', 'warning', this.id, [first.frame], `the server sent a line that is not an FTP reply: ${quote(text)}`);
+        this.engine.finding('invalid-reply', this.id, [first.frame], { line: text, code: null });
       }
       return;
     }
     if (code < 100 || code > 699) {
-      this.engine.finding('invalid-reply', 'warning', this.id, [first.frame], `reply code ${text.slice(0, 3)} is outside 100-699: ${quote(text)}`);
+      this.engine.finding('invalid-reply', this.id, [first.frame], { line: text, code: text.slice(0, 3) });
       return;
     }
     if (separator(text) === DASH) {
@@ -418,10 +420,11 @@ export class ControlSession implements StreamSink {
     this.reply(code, [text], replyText(text), first, last);
   }
 
-  private closeMulti(at: Readonly<Stamp>, why: string): void {
+  /** Ends a multi-line reply that was never closed: a later plain reply closes it, or the connection `ended`. */
+  private closeMulti(at: Readonly<Stamp>, ended: boolean): void {
     const multi = this.multi!;
     this.multi = null;
-    this.engine.finding('unterminated-reply', 'notice', this.id, [multi.start.frame], why);
+    this.engine.finding('unterminated-reply', this.id, [multi.start.frame], { code: multi.code, ended });
     const last = multi.lines[multi.lines.length - 1]!;
     this.reply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, { frame: at.frame, sec: at.sec, nsec: at.nsec });
   }
@@ -575,12 +578,12 @@ export class ControlSession implements StreamSink {
           this.encrypted = true;
           this.model.tls = { command: `AUTH ${ex.argument}`.trim(), frame };
           this.engine.commandsHidden(this);
-          this.engine.finding('tls', 'info', this.id, [frame], `AUTH ${ex.argument} accepted: from here on the control channel is encrypted; its commands and replies cannot be seen`);
+          this.engine.finding('tls', this.id, [frame], { command: `AUTH ${ex.argument}` });
         }
         break;
       case 'PROT':
         if (ok) this.model.dataProtected = ex.argument.trim().toUpperCase() === 'P';
-        if (ok && this.model.dataProtected) this.engine.finding('protected-data', 'info', this.id, [frame], 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted');
+        if (ok && this.model.dataProtected) this.engine.finding('protected-data', this.id, [frame], {});
         break;
       case 'QUIT':
         if (code === 221) this.model.quit = true;
@@ -746,7 +749,3 @@ export function seconds(s: { sec: number; nsec: number }): number {
   return s.sec + s.nsec / 1e9;
 }
 
-/** A line from the wire, shortened for a message. */
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
-}

@@ -154,6 +154,10 @@ export interface Finding {
   /** Says the first occurrence; `count` tells how many times it happened in the session. */
   message: string;
   count: number;
+  /** The same in Chinese (the findings catalogue, src/ftp/findings.ts, says both). */
+  messageZh: string;
+  /** What was seen, by name, as the catalogue lists it for the kind: the words are made from these. */
+  facts: Record<string, unknown>;
 }
 
 export interface LoginAttempt {

@@ -1,0 +1,296 @@
+import type { PredictionSource, Severity } from '../model/ftp-model.js';
+
+/**
+ * The findings catalogue: every kind of finding ftpscope makes, the facts the FTP stage observed for it,
+ * its severity, and its words in English and Chinese with the advice that goes with them. It is the only
+ * place a finding's words live: the analyzer and the session say what they saw (kind and facts), never
+ * prose. Each entry cites what it checks where a standard says so.
+ */
+export interface FindingFacts {
+  /** Failed logins from one client within the window (counted across sessions). */
+  'brute-force': { failures: number; client: string; server: string; spanSec: number; threshold: number; windowSec: number };
+  /** A connection on a port not named as FTP's turned out to be FTP by its first lines. */
+  'ftp-on-other-port': { port: number };
+  /** A PORT, EPRT, LPRT argument or a 227, 228, 229 reply that does not parse (ftp/address.ts says why). */
+  'bad-address': { source: PredictionSource; reason: string };
+  /** An active-mode address other than the client's (RFC 2577 section 3: FTP bounce). */
+  'third-party': { source: PredictionSource; address: string; port: number; client: string };
+  /** An active-mode port below 1024 (RFC 2577 section 3). */
+  'privileged-port': { source: PredictionSource; port: number };
+  /** A private PORT address sent to a public server. */
+  'private-port-address': { source: PredictionSource; address: string; server: string };
+  /** Predictions dropped for a cap (--max-predictions-per-session, --max-predictions). */
+  'prediction-cap': { scope: 'session' | 'all'; limit: number };
+  /** Data that flowed against the command's direction on its data connection. */
+  'wrong-direction': { command: string; path: string; upload: boolean; bytes: number };
+  /** A password sent in clear; `password` only when it may be shown (--show-passwords). */
+  'cleartext-credentials': { user: string; password: string | null; success: boolean };
+  'anonymous-login': { user: string };
+  /** Accepted commands of an anonymous user that changed the server (the first five shown). */
+  'anonymous-write': { changes: string[]; more: number; uploads: number };
+  'transfer-failed': TransferFacts;
+  'transfer-incomplete': TransferFacts;
+  'transfer-unfinished': TransferFacts;
+  /** A connection between FTP hosts that nothing announced carried data. */
+  'unpredicted-connection': { client: string; clientPort: number; server: string; serverPort: number; bytes: number; encryptedSession: number | null };
+  /** Announced data connections never seen; `nat` when passive ones advertised another address than the server's. */
+  'unused-prediction': { count: number; nat: { count: number; advertised: string; server: string } | null };
+  'data-connection-unanswered': DataConnectionFacts;
+  'data-connection-refused': DataConnectionFacts;
+  /** Bytes of the control connection missing from the capture. */
+  'control-gap': { bytes: number; commands: boolean; offset: number; reason: string };
+  'not-ftp-command': { line: string };
+  /** A command line cut to --max-line-length (`bytes`), or a verb too long to be one (`bytes` null). */
+  'overlong-command': { verb: string; bytes: number | null; limit: number };
+  /** RFC 2228 MIC, CONF or ENC: the commands are wrapped from here on. */
+  'protected-commands': { verb: string };
+  'site-exec': { argument: string };
+  'too-many-pending-commands': { limit: number; oldest: string };
+  'long-reply': { code: number; limit: number };
+  /** Another protocol's banner on the FTP port. */
+  'not-ftp': { port: number; protocol: string; line: string };
+  /** A line that is not a reply, or (`code`) a code outside 100-699. */
+  'invalid-reply': { line: string; code: string | null };
+  /** A multi-line reply never closed: a later plain reply closed it, or the connection ended inside it. */
+  'unterminated-reply': { code: number; ended: boolean };
+  /** AUTH accepted (RFC 4217): the control channel is encrypted from here on. */
+  tls: { command: string };
+  /** PROT P accepted (RFC 4217 section 9). */
+  'protected-data': Record<string, never>;
+}
+
+export type FindingKind = keyof FindingFacts;
+
+/** A transfer that did not complete, or several of one session with the same status and cause. */
+export interface TransferFacts {
+  command: string;
+  path: string;
+  /** How many transfers share the status and cause (1: the one named). */
+  transfers: number;
+  cause: string;
+}
+
+/** A predicted data connection tried but never established. */
+export interface DataConnectionFacts {
+  connector: 'client' | 'server';
+  address: string;
+  port: number;
+  source: PredictionSource;
+  setupFrame: number;
+  /** SYNs sent (unanswered only). */
+  tries: number;
+  /** Why, as the capture shows it: NAT (advertised another address than the server's), passive, or active. */
+  why: 'nat' | 'passive' | 'active';
+  /** The server's address on the control connection. */
+  server: string;
+}
+
+interface Entry<K extends FindingKind> {
+  severity: Severity | ((f: FindingFacts[K]) => Severity);
+  en: (f: FindingFacts[K]) => string;
+  zh: (f: FindingFacts[K]) => string;
+}
+
+/** A line from the wire, quoted and cut to 80 characters. */
+function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
+}
+
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
+
+function transferEn(f: TransferFacts, status: string): string {
+  const what = f.transfers === 1 ? `${f.command} ${f.path}` : `${f.transfers} transfers (the first: ${f.command} ${f.path})`;
+  return `${what}: ${status}: ${f.cause}`;
+}
+
+function transferZh(f: TransferFacts, status: string): string {
+  const what = f.transfers === 1 ? `${f.command} ${f.path}` : `${f.transfers} 次传输（第一次：${f.command} ${f.path}）`;
+  return `${what}：${status}：${f.cause}`;
+}
+
+const STATUS_ZH: Record<string, string> = { failed: '失败', incomplete: '不完整', unfinished: '未结束' };
+
+function dataConnectionEn(f: DataConnectionFacts, refused: boolean): string {
+  const who = f.connector === 'client' ? 'the client' : 'the server';
+  let why: string;
+  if (f.why === 'nat') {
+    why = `the 227 advertised ${f.address}, but the server on the control connection is ${f.server}: the server's passive address setting is wrong, or a NAT does not translate it; ${f.address} does not answer. Fix the server's passive address (vsftpd pasv_address, proftpd MasqueradeAddress), or let the client use the control connection's address (curl --ftp-skip-pasv-ip), or use active mode`;
+  } else if (f.why === 'passive') {
+    why = `nothing listens on ${f.address}:${f.port} for the client, or a firewall in between drops it; passive ports must be open on the server's firewall`;
+  } else {
+    why = `${f.address}:${f.port} is not reachable from the server: a firewall or NAT in front of the client blocks active mode; passive mode avoids it`;
+  }
+  return `${who} tried to open the data connection to ${f.address}:${f.port} (announced by ${f.source} in frame ${f.setupFrame}) ${refused ? 'and was refused (RST)' : `${f.tries} ${plural(f.tries, 'time', 'times')} and got no answer`}: ${why}`;
+}
+
+function dataConnectionZh(f: DataConnectionFacts, refused: boolean): string {
+  const who = f.connector === 'client' ? '客户端' : '服务器';
+  let why: string;
+  if (f.why === 'nat') {
+    why = `227 通告的地址是 ${f.address}，但控制连接上的服务器是 ${f.server}：服务器的被动模式地址设置错了，或者 NAT 没有改写它；${f.address} 没有应答。请改正服务器的被动地址（vsftpd 的 pasv_address，proftpd 的 MasqueradeAddress），或者让客户端使用控制连接的地址（curl --ftp-skip-pasv-ip），或者改用主动模式`;
+  } else if (f.why === 'passive') {
+    why = `${f.address}:${f.port} 上没有为客户端监听的程序，或者中间的防火墙丢弃了连接；服务器的防火墙必须放行被动模式的端口`;
+  } else {
+    why = `服务器连不到 ${f.address}:${f.port}：客户端前面的防火墙或 NAT 挡住了主动模式；改用被动模式可以避开`;
+  }
+  return `${who}试图建立到 ${f.address}:${f.port} 的数据连接（由第 ${f.setupFrame} 帧的 ${f.source} 通告），${refused ? '被拒绝（RST）' : `发了 ${f.tries} 次都没有应答`}：${why}`;
+}
+
+/** Every kind's severity and words. */
+const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
+  'brute-force': {
+    severity: 'alert',
+    en: (f) => `${f.failures} failed logins from ${f.client} to ${f.server} within ${f.spanSec.toFixed(0)} s (threshold ${f.threshold} in ${f.windowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`,
+    zh: (f) => `${f.client} 到 ${f.server} 在 ${f.spanSec.toFixed(0)} 秒内登录失败 ${f.failures} 次（阈值：${f.windowSec} 秒内 ${f.threshold} 次，见 --brute-force-threshold 和 --brute-force-window）：有人在猜密码（计数包括这个客户端的每一次失败）`,
+  },
+  'ftp-on-other-port': {
+    severity: 'info',
+    en: (f) => `FTP recognised on port ${f.port} by its first lines`,
+    zh: (f) => `从开头几行认出了 ${f.port} 端口上的 FTP`,
+  },
+  'bad-address': {
+    severity: 'warning',
+    en: (f) => `${f.source} ${f.source.endsWith('RT') ? 'argument' : 'reply'} cannot be used: ${f.reason}`,
+    zh: (f) => `${f.source} ${f.source.endsWith('RT') ? '命令的参数' : '应答'}无法使用：${f.reason}`,
+  },
+  'third-party': {
+    severity: 'alert',
+    en: (f) => `${f.source} asks the server to connect to ${f.address}:${f.port}, not to the client ${f.client}: a third-party transfer or an FTP bounce`,
+    zh: (f) => `${f.source} 要服务器连接 ${f.address}:${f.port}，而不是客户端 ${f.client}：这是第三方传输，或者 FTP 跳板攻击（bounce）`,
+  },
+  'privileged-port': {
+    severity: 'warning',
+    en: (f) => `${f.source} names port ${f.port}, a privileged port where services listen (25 mail, 80 web ...): FTP bounce attacks use this to make the server talk to them`,
+    zh: (f) => `${f.source} 指定了端口 ${f.port}，这是服务监听的特权端口（25 邮件、80 网页……）：FTP 跳板攻击就是借此让服务器去和这些服务对话`,
+  },
+  'private-port-address': {
+    severity: 'warning',
+    en: (f) => `${f.source} advertises ${f.address}, a private address, to a server on a public address (${f.server}): the client is behind NAT and the server cannot connect back unless the NAT rewrites PORT; passive mode avoids the problem`,
+    zh: (f) => `${f.source} 向公网地址上的服务器（${f.server}）通告了私有地址 ${f.address}：客户端在 NAT 后面，除非 NAT 改写 PORT，服务器连不回来；被动模式可以避开这个问题`,
+  },
+  'prediction-cap': {
+    severity: 'notice',
+    en: (f) => f.scope === 'session'
+      ? `more than ${f.limit} data connections announced and still awaited in one session: the oldest are no longer matched (a limit against memory exhaustion; see --max-predictions-per-session)`
+      : `more than ${f.limit} data connections awaited in all: the oldest are no longer matched`,
+    zh: (f) => f.scope === 'session'
+      ? `一个会话中通告后仍在等待的数据连接超过 ${f.limit} 个：最早的不再匹配（这是防止耗尽内存的上限；见 --max-predictions-per-session）`
+      : `总共在等待的数据连接超过 ${f.limit} 个：最早的不再匹配`,
+  },
+  'wrong-direction': {
+    severity: 'warning',
+    en: (f) => `${f.command} ${f.path}: its data should flow ${f.upload ? 'from the client to the server' : 'from the server to the client'}, but ${f.bytes} bytes went the other way on its data connection`,
+    zh: (f) => `${f.command} ${f.path}：数据应当${f.upload ? '从客户端流向服务器' : '从服务器流向客户端'}，但它的数据连接上有 ${f.bytes} 字节走了相反的方向`,
+  },
+  'cleartext-credentials': {
+    severity: 'notice',
+    en: (f) => `user "${f.user}" sent a password in clear text${f.password === null ? ' (--show-passwords shows it)' : ` ("${f.password}")`}; the login ${f.success ? 'succeeded' : 'failed'}: anyone on the path can read it; FTPS (AUTH TLS) or SFTP would protect it`,
+    zh: (f) => `用户“${f.user}”以明文发送了密码${f.password === null ? '（加 --show-passwords 可以显示）' : `（“${f.password}”）`}；登录${f.success ? '成功' : '失败'}：传输路径上的任何人都能读到它；FTPS（AUTH TLS）或 SFTP 可以保护它`,
+  },
+  'anonymous-login': {
+    severity: 'info',
+    en: (f) => `anonymous login as "${f.user}"`,
+    zh: (f) => `以“${f.user}”匿名登录`,
+  },
+  'anonymous-write': {
+    severity: 'warning',
+    en: (f) => `an anonymous user changed the server: ${f.changes.join(', ')}${f.more > 0 ? ` and ${f.more} more` : ''}${f.uploads > 0 ? ` (${f.uploads} ${plural(f.uploads, 'upload', 'uploads')})` : ''}: anonymous write access lets anyone store files there`,
+    zh: (f) => `匿名用户修改了服务器：${f.changes.join('、')}${f.more > 0 ? `，另外还有 ${f.more} 条` : ''}${f.uploads > 0 ? `（上传 ${f.uploads} 个文件）` : ''}：匿名写权限让任何人都能往那里存文件`,
+  },
+  'transfer-failed': { severity: 'warning', en: (f) => transferEn(f, 'failed'), zh: (f) => transferZh(f, STATUS_ZH.failed!) },
+  'transfer-incomplete': { severity: 'notice', en: (f) => transferEn(f, 'incomplete'), zh: (f) => transferZh(f, STATUS_ZH.incomplete!) },
+  'transfer-unfinished': { severity: 'notice', en: (f) => transferEn(f, 'unfinished'), zh: (f) => transferZh(f, STATUS_ZH.unfinished!) },
+  'unpredicted-connection': {
+    severity: 'info',
+    en: (f) => `connection ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} between FTP hosts carried ${f.bytes} bytes: ${f.encryptedSession !== null
+      ? `probably a data connection of session ${f.encryptedSession}, whose commands are encrypted (its PASV or PORT cannot be read)`
+      : 'no PORT, EPRT, 227 or 229 in the capture announced it'}`,
+    zh: (f) => `FTP 主机之间的连接 ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} 传了 ${f.bytes} 字节：${f.encryptedSession !== null
+      ? `很可能是会话 ${f.encryptedSession} 的数据连接，它的命令是加密的（读不到它的 PASV 或 PORT）`
+      : '抓包里没有任何 PORT、EPRT、227 或 229 通告过它'}`,
+  },
+  'unused-prediction': {
+    severity: (f) => (f.nat !== null ? 'warning' : 'notice'),
+    en: (f) => `${f.count} announced data ${plural(f.count, 'connection was', 'connections were')} never seen: ${f.nat !== null
+      ? `${f.nat.count} of them advertise ${f.nat.advertised}, but the server on the control connection is ${f.nat.server}: a NAT, or a wrong passive address setting on the server; the client may not reach ${f.nat.advertised}`
+      : 'the data connections may have been filtered out of the capture, or never opened'}`,
+    zh: (f) => `通告过的 ${f.count} 个数据连接一直没有出现：${f.nat !== null
+      ? `其中 ${f.nat.count} 个通告的地址是 ${f.nat.advertised}，但控制连接上的服务器是 ${f.nat.server}：有 NAT，或者服务器的被动地址设置错了；客户端可能到不了 ${f.nat.advertised}`
+      : '数据连接可能被抓包过滤掉了，或者根本没有建立'}`,
+  },
+  'data-connection-unanswered': { severity: 'warning', en: (f) => dataConnectionEn(f, false), zh: (f) => dataConnectionZh(f, false) },
+  'data-connection-refused': { severity: 'warning', en: (f) => dataConnectionEn(f, true), zh: (f) => dataConnectionZh(f, true) },
+  'control-gap': {
+    severity: 'warning',
+    en: (f) => `${f.bytes} bytes of the ${f.commands ? 'commands' : 'replies'} (from offset ${f.offset}) are not in the capture (${f.reason}): a ${f.commands ? 'command' : 'reply'} may be missing or cut`,
+    zh: (f) => `${f.commands ? '命令' : '应答'}中有 ${f.bytes} 字节（从偏移 ${f.offset} 起）不在抓包里（${f.reason}）：可能少了或截断了一条${f.commands ? '命令' : '应答'}`,
+  },
+  'not-ftp-command': {
+    severity: 'warning',
+    en: (f) => `the client sent a line that is not an FTP command: ${quote(f.line)}`,
+    zh: (f) => `客户端发来的一行不是 FTP 命令：${quote(f.line)}`,
+  },
+  'overlong-command': {
+    severity: 'warning',
+    en: (f) => (f.bytes !== null ? `a ${f.verb.slice(0, 16)} command of ${f.bytes} bytes was cut to ${f.limit}` : `a command word of ${f.verb.length} letters: ${quote(f.verb)}`),
+    zh: (f) => (f.bytes !== null ? `一条 ${f.bytes} 字节的 ${f.verb.slice(0, 16)} 命令被截到 ${f.limit} 字节` : `一个 ${f.verb.length} 个字母的命令词：${quote(f.verb)}`),
+  },
+  'protected-commands': {
+    severity: 'info',
+    en: (f) => `from here on the commands are sent ${f.verb === 'MIC' ? 'integrity-protected' : 'encrypted'} (RFC 2228 ${f.verb}): what they ask cannot be read, nor the addresses of their data connections`,
+    zh: (f) => `从这里起命令以${f.verb === 'MIC' ? '完整性保护' : '加密'}的形式发送（RFC 2228 ${f.verb}）：读不到它们的内容，也读不到数据连接的地址`,
+  },
+  'site-exec': {
+    severity: 'alert',
+    en: (f) => `SITE EXEC asks the server to run a program: ${quote(f.argument)}`,
+    zh: (f) => `SITE EXEC 要服务器运行一个程序：${quote(f.argument)}`,
+  },
+  'too-many-pending-commands': {
+    severity: 'notice',
+    en: (f) => `more than ${f.limit} commands waiting for a reply: the oldest (${f.oldest}) is no longer paired`,
+    zh: (f) => `等待应答的命令超过 ${f.limit} 条：最早的一条（${f.oldest}）不再配对`,
+  },
+  'long-reply': {
+    severity: 'notice',
+    en: (f) => `a ${f.code} reply runs over ${f.limit} lines: the rest is not kept`,
+    zh: (f) => `一个 ${f.code} 应答超过了 ${f.limit} 行：其余的行没有保留`,
+  },
+  'not-ftp': {
+    severity: 'alert',
+    en: (f) => `the server on port ${f.port} speaks ${f.protocol}, not FTP: ${quote(f.line)} — a service hidden behind the FTP port, or a port redirected elsewhere`,
+    zh: (f) => `${f.port} 端口上的服务器说的是 ${f.protocol}，不是 FTP：${quote(f.line)}——FTP 端口后面藏着别的服务，或者端口被转发到了别处`,
+  },
+  'invalid-reply': {
+    severity: 'warning',
+    en: (f) => (f.code !== null ? `reply code ${f.code} is outside 100-699: ${quote(f.line)}` : `the server sent a line that is not an FTP reply: ${quote(f.line)}`),
+    zh: (f) => (f.code !== null ? `应答码 ${f.code} 不在 100-699 之间：${quote(f.line)}` : `服务器发来的一行不是 FTP 应答：${quote(f.line)}`),
+  },
+  'unterminated-reply': {
+    severity: 'notice',
+    en: (f) => (f.ended ? 'the connection ended inside a multi-line reply' : `a ${f.code}- multi-line reply was never closed`),
+    zh: (f) => (f.ended ? '连接在一个多行应答的中间结束了' : `一个 ${f.code}- 多行应答一直没有结束`),
+  },
+  tls: {
+    severity: 'info',
+    en: (f) => `${f.command} accepted: from here on the control channel is encrypted; its commands and replies cannot be seen`,
+    zh: (f) => `${f.command} 被接受：从这里起控制通道是加密的；看不到它的命令和应答`,
+  },
+  'protected-data': {
+    severity: 'info',
+    en: () => 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted',
+    zh: () => 'PROT P 被接受：数据连接受 TLS 保护；看不到、也提取不了它们的内容',
+  },
+};
+
+/** What a finding says, in both languages, and how severe it is. */
+export function describeFinding<K extends FindingKind>(kind: K, facts: FindingFacts[K]): { severity: Severity; message: string; messageZh: string } {
+  const e = CATALOGUE[kind] as Entry<K>;
+  return {
+    severity: typeof e.severity === 'function' ? e.severity(facts) : e.severity,
+    message: e.en(facts),
+    messageZh: e.zh(facts),
+  };
+}
+
+/** Every kind of finding, in the catalogue's order. */
+export const FINDING_KINDS = Object.keys(CATALOGUE) as FindingKind[];
