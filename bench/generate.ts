@@ -28,7 +28,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { prng } from '../src/testing/random.js';
+import { prng } from '../test/support/random.js';
 
 /** Bumped whenever the bytes generated for a seed change, so that cached captures are made again. */
 export const GENERATOR_VERSION = 1;

@@ -17,7 +17,7 @@ import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { safeComponents, type ManifestEntry } from '../src/ftp/extract.js';
-import { TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));

@@ -12,7 +12,7 @@ import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { DEFAULT_FTP_OPTIONS, FtpAnalyzer, type FtpOptions } from '../src/ftp/analyzer.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
-import { TcpConversation, framesToPcap, type Endpoint } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Endpoint } from './support/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const ZEEK = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listCaptures } from '../src/testing/captures.js';
+import { listCaptures } from './support/captures.js';
 import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { FtpAnalyzer } from '../src/ftp/analyzer.js';
