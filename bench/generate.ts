@@ -28,7 +28,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { prng } from '../src/testing/random.js';
+import { PCAP_HEADER_BYTES, PCAP_RECORD_HEADER_BYTES, writePcapHeader, writePcapRecordHeader } from '../src/capture/pcap-encoding.js';
+import { prng } from '../test/support/random.js';
 
 /** Bumped whenever the bytes generated for a seed change, so that cached captures are made again. */
 export const GENERATOR_VERSION = 1;
@@ -116,7 +117,7 @@ const IPV4 = 20;
 /** TCP header with the timestamp option (NOP, NOP, TS); a SYN carries MSS, SACK-permitted, TS, NOP, WS. */
 const TCP_TS = 32;
 const TCP_SYN = 40;
-const RECORD_HEADER = 16;
+const RECORD_HEADER = PCAP_RECORD_HEADER_BYTES;
 /** Frame of a full data segment: 1514 bytes. */
 const FULL_FRAME = ETH + IPV4 + TCP_TS + MSS;
 /** A bare ACK's record in the file. */
@@ -160,27 +161,16 @@ class PcapFile {
 
   constructor(path: string) {
     this.fd = openSync(path, 'w');
-    const b = this.buf;
-    b.writeUInt32LE(0xa1b2c3d4, 0); // microsecond timestamps, little-endian
-    b.writeUInt16LE(2, 4);
-    b.writeUInt16LE(4, 6);
-    b.writeInt32LE(0, 8); // time zone
-    b.writeUInt32LE(0, 12); // accuracy
-    b.writeUInt32LE(262_144, 16); // snap length
-    b.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-    this.pos = 24;
-    this.bytes = 24;
+    // Microsecond timestamps, little-endian, Ethernet.
+    this.pos = writePcapHeader(this.buf, 0, { linktype: 1, snaplen: 262_144, nanosecond: false });
+    this.bytes = PCAP_HEADER_BYTES;
   }
 
   /** Starts a record of `frameLen` bytes at capture time `t` (seconds); returns where its frame goes. */
   begin(t: number, frameLen: number): number {
     if (this.pos + RECORD_HEADER + frameLen > FLUSH_BYTES) this.flush();
-    const b = this.buf;
     const whole = Math.floor(t);
-    b.writeUInt32LE(EPOCH + whole, this.pos);
-    b.writeUInt32LE(Math.floor((t - whole) * 1e6), this.pos + 4);
-    b.writeUInt32LE(frameLen, this.pos + 8);
-    b.writeUInt32LE(frameLen, this.pos + 12);
+    writePcapRecordHeader(this.buf, this.pos, EPOCH + whole, Math.floor((t - whole) * 1e6), frameLen, frameLen);
     this.pos += RECORD_HEADER + frameLen;
     this.bytes += RECORD_HEADER + frameLen;
     this.records++;

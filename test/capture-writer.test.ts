@@ -16,7 +16,7 @@ import {
   LINKTYPE_IPV6, LINKTYPE_NULL, LINKTYPE_RAW, PSH, PcapWriter, PcapngWriter, SYN, TcpConversation, URG, ethernet,
   framesToPcap, ipv4Fragments, ipv6Fragments, nullLink, parseIpv6, sll2, tcp, tcpPacket,
   type FrameLink, type TcpOpts,
-} from '../src/testing/capture-writer.js';
+} from './support/capture-writer.js';
 
 // ---------------------------------------------------------------------------
 // Oracle plumbing

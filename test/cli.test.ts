@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../src/cli/main.js';
 import type { ConnectionSummary } from '../src/flow/connection-log.js';
-import { TcpConversation, framesToPcap, type Frame } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
 
 // ---------------------------------------------------------------------------
 // Plumbing

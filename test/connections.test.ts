@@ -10,7 +10,7 @@ import { openCapture } from '../src/capture/open-capture.js';
 import { ConnectionLog, type ConnectionSummary } from '../src/flow/connection-log.js';
 import type { Connection, TcpListener } from '../src/flow/connections.js';
 import type { StreamSink } from '../src/flow/stream-sink.js';
-import { ACK, FIN, PSH, SYN, TcpConversation, framesToPcap, ipv4Fragments, tcp, type Frame } from '../src/testing/capture-writer.js';
+import { ACK, FIN, PSH, SYN, TcpConversation, framesToPcap, ipv4Fragments, tcp, type Frame } from './support/capture-writer.js';
 
 interface Streams {
   data: [Buffer[], Buffer[]];

@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DECODED_NAMES, Decoded, Decoder, PacketView, formatAddress, LINK } from '../src/decode/packet.js';
-import { prng } from '../src/testing/random.js';
+import { prng } from './support/random.js';
 import {
   ACK,
   AF_INET,
@@ -34,7 +34,7 @@ import {
   type Endian,
   type Ipv6Ext,
   type TcpOpts,
-} from '../src/testing/capture-writer.js';
+} from './support/capture-writer.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

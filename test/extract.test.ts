@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { analyseCapture } from './analysis.js';
 import type { ManifestEntry } from '../src/model/ftp-model.js';
 import { safeComponents } from '../src/output/extract.js';
-import { TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));

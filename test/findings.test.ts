@@ -12,7 +12,7 @@ import type { Settings } from '../src/config.js';
 import { analyseCapture } from './analysis.js';
 import { Masker } from '../src/ftp/policy.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
-import { TcpConversation, framesToPcap, type Endpoint } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Endpoint } from './support/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const ZEEK = fileURLToPath(new URL('../../../shared/conformance/zeek/', import.meta.url));

@@ -17,7 +17,7 @@ import {
   portArithmetic,
   type Parsed,
 } from '../src/ftp/address.js';
-import { prng, randomInt } from '../src/testing/random.js';
+import { prng, randomInt } from './support/random.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -8,9 +8,9 @@ import { Readable } from 'node:stream';
 import type { Settings } from '../src/config.js';
 import { analyseCapture } from './analysis.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
-import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from '../src/testing/capture-writer.js';
+import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
 import { parse257, resolvePath } from '../src/ftp/paths.js';
-import { prng } from '../src/testing/random.js';
+import { prng } from './support/random.js';
 
 const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
 const SERVER: Endpoint = { ip: '10.0.0.2', port: 21 };

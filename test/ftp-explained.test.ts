@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listCaptures } from '../src/testing/captures.js';
+import { listCaptures } from './support/captures.js';
 import { analyseCapture } from './analysis.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -1,22 +1,25 @@
 /**
  * Fuzzing in CI: a bounded, seeded, deterministic number of hostile captures per level (file bytes,
- * packets, FTP streams; see src/testing/fuzz.ts), then every input kept in test/fuzz-regressions/. Each
+ * packets, FTP streams; see tools/fuzz/cases.ts), then every input kept in test/fuzz-regressions/. Each
  * case is analysed and every output rendered in a worker thread, under a time bound (5 s) and a memory
  * bound (512 MiB of heap and buffers after the case; a 1 GiB heap cap): it must not throw, hang, blow the
  * memory bound, or print a raw control character. Then the analyser must still be usable: the fixture
  * active-ls-pwd.pcap gives the same output (JSON and views) in every worker as before the bad input.
  *
  * FTPSCOPE_FUZZ_CASES sets the cases per level (default 150), FTPSCOPE_FUZZ_SEED the seed. A failure names
- * its level and seed: `node dist/src/testing/fuzz-main.js --replay LEVEL:SEED` shows it in full, and
+ * its level and seed: `node dist/tools/fuzz/main.js --replay LEVEL:SEED` shows it in full, and
  * `npm run fuzz` saves such inputs into test/fuzz-regressions/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  FuzzPool, LEVELS, caseSeed, generateCase, loadCorpus, referenceOutput, seedOfName, signature, type Corpus, type Failure,
-} from '../src/testing/fuzz.js';
+import { LEVELS, generateCase } from '../tools/fuzz/cases.js';
+import { loadCorpus, type Corpus } from '../tools/fuzz/corpus.js';
+import { seedOfName, signature, type Failure } from '../tools/fuzz/failures.js';
+import { FuzzPool } from '../tools/fuzz/pool.js';
+import { caseSeed } from '../tools/fuzz/random.js';
+import { referenceOutput } from '../tools/fuzz/runner.js';
 
 const CASES = Number(process.env.FTPSCOPE_FUZZ_CASES ?? 150);
 const SEED = Number(process.env.FTPSCOPE_FUZZ_SEED ?? 20240611);
@@ -52,7 +55,7 @@ function report(failures: Array<{ at: string; f: Failure }>): string {
   const lines: string[] = [`${failures.length} failure(s), ${groups.size} distinct:`];
   for (const g of groups.values()) {
     const { f } = g[0]!;
-    const frame = (f.stack ?? '').split('\n').find((l) => l.includes('/src/') && !l.includes('/testing/'))?.trim() ?? '';
+    const frame = (f.stack ?? '').split('\n').find((l) => l.includes('/src/'))?.trim() ?? '';
     lines.push(`- ${f.kind} in ${f.where}: ${f.message} — ${g.length} case(s): ${g.slice(0, 3).map((x) => x.at).join(', ')}${g.length > 3 ? ', …' : ''}`);
     if (f.detail) lines.push(`    ${f.detail.slice(0, 200)}`);
     if (frame) lines.push(`    ${frame}`);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { listCaptures } from '../src/testing/captures.js';
+import { listCaptures } from './support/captures.js';
 import { main } from '../src/cli/main.js';
 import { displayWidth } from '../src/render/text.js';
 

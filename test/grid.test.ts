@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { drawGrid, type GridSpec } from '../src/render/grid.js';
 import { loadTable, textWidth } from '../src/render/table.js';
-import { prng } from '../src/testing/random.js';
+import { prng } from './support/random.js';
 
 const WORDS = ['10.21.0.1:50174', 'anonymous', 'success', 'passive', '(EPSV)', '4,096 B', '49.9 ms', 'µs', 'é', '', 'x', '1 (notice)', '―', 'RETR', '/pub/a b'];
 const TONES = ['\u001b[36m', '\u001b[2m', '\u001b[1m', '\u001b[31m', '\u001b[33m'];

@@ -9,7 +9,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as pcapParser from 'pcap-parser';
 import { openCapture } from '../src/capture/open-capture.js';
-import { listCaptures } from '../src/testing/captures.js';
+import { listCaptures } from './support/captures.js';
 
 interface Rec {
   sec: number;

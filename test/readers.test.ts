@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { constants, createGzip, gzipSync } from 'node:zlib';
 import { MergedReader, openCapture } from '../src/capture/open-capture.js';
 import { MAX_RECORD_BYTES, type CaptureFault, type RecordReader } from '../src/capture/record-batch.js';
-import { prng } from '../src/testing/random.js';
+import { prng } from './support/random.js';
 import { syncGunzipWorks, zlibHandle } from '../src/capture/zlib-handle.js';
 import {
   ACK,
@@ -35,7 +35,7 @@ import {
   ethernet,
   tcpPacket,
   type Endian,
-} from '../src/testing/capture-writer.js';
+} from './support/capture-writer.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

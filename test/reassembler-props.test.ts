@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from '../src/flow/reassembler.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../src/flow/stream-sink.js';
-import { prng as rng, randomInt as int, shuffle } from '../src/testing/random.js';
+import { prng as rng, randomInt as int, shuffle } from './support/random.js';
 
 const CASES = Number(process.env.FTPSCOPE_PROPERTY_CASES ?? 1000);
 

@@ -13,7 +13,7 @@ import { PacketLog } from '../src/flow/packet-log.js';
 import { FtpAnalyzer } from '../src/ftp/analyzer.js';
 import { DEFAULT_VIEW_OPTIONS, ViewContext, type ViewOptions } from '../src/render/context.js';
 import { renderLadder } from '../src/render/ladder.js';
-import { TcpConversation, framesToPcap } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap } from './support/capture-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 

@@ -26,7 +26,7 @@ import { renderWalkthrough } from '../src/render/walkthrough.js';
 import { SummaryBook, renderSummary, setSummaryLimits, summaryText } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
 import { asciiWidth } from '../src/render/table.js';
-import { TcpConversation, framesToPcap, type Frame } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
-import { TcpConversation, framesToPcap } from '../src/testing/capture-writer.js';
+import { TcpConversation, framesToPcap } from './support/capture-writer.js';
 
 const CLASSIC = fileURLToPath(new URL('../../fixtures/active-ls-pwd.pcap', import.meta.url));
 

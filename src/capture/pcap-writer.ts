@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { PCAP_HEADER_BYTES, PCAP_RECORD_HEADER_BYTES, writePcapHeader, writePcapRecordHeader } from './pcap-encoding.js';
 
 /**
  * Writes a classic pcap file (nanosecond timestamps) as packets come, for `ftpscope live --write`.
@@ -21,12 +22,8 @@ export class PcapFileWriter {
     snaplen = 262_144,
   ) {
     this.fd = openSync(path, 'w');
-    const header = Buffer.alloc(24);
-    header.writeUInt32LE(0xa1b23c4d, 0); // nanosecond pcap
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeUInt32LE(snaplen, 16);
-    header.writeUInt32LE(linktype, 20);
+    const header = Buffer.alloc(PCAP_HEADER_BYTES);
+    writePcapHeader(header, 0, { linktype, snaplen, nanosecond: true });
     writeSync(this.fd, header);
     // A quiet network still gets its last packets onto the disk within a second.
     this.timer = setInterval(() => this.flush(), 1000);
@@ -36,12 +33,8 @@ export class PcapFileWriter {
   /** One record: `data[off, off + len)` captured, `orig` bytes on the wire. */
   write(sec: number, nsec: number, data: Buffer, off: number, len: number, orig: number): void {
     if (this.closed) return;
-    const rec = Buffer.allocUnsafe(16 + len);
-    rec.writeUInt32LE(sec >>> 0, 0);
-    rec.writeUInt32LE(nsec, 4);
-    rec.writeUInt32LE(len, 8);
-    rec.writeUInt32LE(Math.max(orig, len), 12);
-    data.copy(rec, 16, off, off + len);
+    const rec = Buffer.allocUnsafe(PCAP_RECORD_HEADER_BYTES + len);
+    data.copy(rec, writePcapRecordHeader(rec, 0, sec >>> 0, nsec, len, Math.max(orig, len)), off, off + len);
     this.pending.push(rec);
     this.pendingBytes += rec.length;
     this.packets++;

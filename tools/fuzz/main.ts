@@ -1,7 +1,7 @@
 /**
  * The long fuzzing run: `npm run fuzz -- --cases 20000 --seed 1 --level all --time 600`.
  *
- * Generates cases (see fuzz.ts) at the levels asked, runs them in worker threads under a time bound and a
+ * Generates cases (see cases.ts) at the levels asked, runs them in worker threads under a time bound and a
  * memory bound, prints progress and a summary, and saves each new failure (one input per distinct
  * failure: kind, place, error, first frame in src/) into test/fuzz-regressions/, named after what failed
  * and the case's seed, made smaller first when it fails quickly. Failures the files already there show are
@@ -17,9 +17,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  FuzzPool, LEVELS, caseSeed, generateCase, loadCorpus, minimise, regressionName, seedOfName, signature, type Failure, type Level,
-} from './fuzz.js';
+import { LEVELS, generateCase, type Level } from './cases.js';
+import { loadCorpus } from './corpus.js';
+import { regressionName, seedOfName, signature, type Failure } from './failures.js';
+import { minimise } from './minimise.js';
+import { FuzzPool } from './pool.js';
+import { caseSeed } from './random.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -1,13 +1,14 @@
 /**
- * A worker thread of the fuzzer (see FuzzPool in fuzz.ts): runs the cases its parent sends, one at a time,
+ * A worker thread of the fuzzer (see FuzzPool in pool.ts): runs the cases its parent sends, one at a time,
  * and answers with their failures and figures. The parent bounds each case's time (it terminates this
  * worker on a hang) and checks the memory figure (heapUsed + external of this worker's isolate after the
  * case, measured with everything the case made still alive, after a full GC before it started).
  */
 import { parentPort } from 'node:worker_threads';
-import { ensureGc, referenceOutput, runCase, type WorkerRequest, type WorkerResponse } from './fuzz.js';
+import { ensureGc, type WorkerRequest, type WorkerResponse } from './pool.js';
+import { referenceOutput, runCase } from './runner.js';
 
-if (parentPort === null) throw new Error('fuzz-worker.js runs as a worker thread (see FuzzPool)');
+if (parentPort === null) throw new Error('worker.js runs as a worker thread (see FuzzPool)');
 const port = parentPort;
 const gc = ensureGc();
 

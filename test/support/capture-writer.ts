@@ -17,6 +17,7 @@
  */
 
 import { Buffer } from 'node:buffer';
+import { PCAP_HEADER_BYTES, PCAP_RECORD_HEADER_BYTES, writePcapHeader, writePcapRecordHeader } from '../../src/capture/pcap-encoding.js';
 
 /** Byte order of a capture file or of a field written in host order. */
 export type Endian = 'le' | 'be';
@@ -205,16 +206,16 @@ export class PcapWriter {
    */
   add(tsSec: number, frac: number, data: Uint8Array, origLen?: number): this {
     const captured = data.subarray(0, Math.min(data.length, this.snaplen));
-    const e = this.endian;
-    this.records.push(concat([u32(tsSec, e), u32(frac, e), u32(captured.length, e), u32(origLen ?? data.length, e), captured]));
+    const record = Buffer.allocUnsafe(PCAP_RECORD_HEADER_BYTES + captured.length);
+    record.set(captured, writePcapRecordHeader(record, 0, tsSec, frac, captured.length, origLen ?? data.length, this.endian === 'be'));
+    this.records.push(record);
     return this;
   }
 
   /** The whole file: global header followed by the records. */
   toBuffer(): Buffer {
-    const e = this.endian;
-    const magic = this.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4;
-    const header = concat([u32(magic, e), u16(2, e), u16(4, e), u32(0, e), u32(0, e), u32(this.snaplen, e), u32(this.linktype, e)]);
+    const header = Buffer.alloc(PCAP_HEADER_BYTES);
+    writePcapHeader(header, 0, { linktype: this.linktype, snaplen: this.snaplen, nanosecond: this.nanosecond, bigEndian: this.endian === 'be' });
     return concat([header, ...this.records]);
   }
 }
