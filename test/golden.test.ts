@@ -1,7 +1,8 @@
 /**
  * Golden files: every view of every fixture, and of Zeek's conformance captures when ../shared is there,
- * rendered at 80 columns without colour, compared with test/golden/. The files are never edited by hand:
- * `npm run golden` writes them again, and the diff is reviewed like code.
+ * rendered at 80 columns without colour, and the machine outputs of the same captures (`--format json`,
+ * `ndjson`, `zeek`), compared with test/golden/. The files are never edited by hand: `npm run golden`
+ * writes them again, and the diff is reviewed like code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,27 @@ const UPDATE = process.env.FTPSCOPE_UPDATE_GOLDEN === '1';
 /** Views that promise to stay within the width. */
 const NARROW = new Set(['timeline', 'walkthrough', 'ladder', 'packets']);
 const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'];
+/** The machine outputs, each with the extension of its golden file (not .log: the repository ignores *.log). */
+const FORMATS = [
+  ['json', 'json'],
+  ['ndjson', 'ndjson'],
+  ['zeek', 'zeek.tsv'],
+] as const;
+
+/**
+ * The one place where output is normalised before it is compared with or written to a golden file.
+ * Capture paths need nothing: the CLI runs from the repository root on a relative path (see render), so
+ * `capture.files` is the same on every machine. A file run prints no memory figure (only `ftpscope live`
+ * does). What is left is the version in the JSON document's `"ftpscope"` field, which would otherwise
+ * change every golden at each release; it becomes `<version>`. Nothing else is touched.
+ */
+function normalise(out: string, format: string): string {
+  if (format !== 'json') return out;
+  const lines = out.split('\n');
+  assert.match(lines[1] ?? '', /^  "ftpscope": "[^"]+",$/, 'the JSON document no longer starts with its "ftpscope" version field');
+  lines[1] = '  "ftpscope": "<version>",';
+  return lines.join('\n');
+}
 
 /** Runs the CLI in-process, from the repository root so that file names in the output are relative. */
 async function render(args: string[]): Promise<string> {
@@ -60,6 +82,23 @@ for (const path of all) {
         const wide = out.split('\n').filter((l) => displayWidth(l) > 80);
         assert.deepEqual(wide, [], `${view} goes past 80 columns`);
       }
+    });
+  }
+  for (const [format, ext] of FORMATS) {
+    test(`golden: --format ${format} of ${rel}`, async () => {
+      const out = normalise(await render(['--format', format, rel]), format);
+      const file = join(GOLDEN, `${name}.${ext}`);
+      if (UPDATE) {
+        mkdirSync(GOLDEN, { recursive: true });
+        writeFileSync(file, out);
+      } else {
+        assert.ok(existsSync(file), `no golden file ${relative(ROOT, file)}: run npm run golden and review the diff`);
+        assert.equal(out, readFileSync(file, 'utf8'), `${relative(ROOT, file)} differs: if the change is right, run npm run golden and review the diff`);
+      }
+      // Machine readers are given what they were promised: one JSON document, one JSON value a line.
+      if (format === 'json') JSON.parse(out);
+      if (format === 'ndjson') for (const line of out.split('\n').filter((l) => l !== '')) JSON.parse(line);
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), 'raw control characters in the output');
     });
   }
 }

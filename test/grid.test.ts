@@ -50,7 +50,7 @@ function randomSpec(rnd: () => number): GridSpec {
   };
 }
 
-test('the table drawer draws what cli-table3 draws (2,000 random tables)', async () => {
+test('the table drawer draws what cli-table3 draws (2,000 random tables)', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (2,000 random tables); npm test runs it' }, async () => {
   await loadTable();
   // cli-table3 colours through @colors/colors, which an environment (FORCE_COLOR=0, --no-color) can turn off.
   const colors = createRequire(createRequire(import.meta.url).resolve('cli-table3/src/cell.js'))('@colors/colors/safe') as { enable(): void };

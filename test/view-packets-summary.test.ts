@@ -482,7 +482,7 @@ test('narrowed to 80 columns, the sessions table keeps words whole when it can: 
   assert.ok(/│1,202 /.test(text), text);
 });
 
-test('a session of 140,000 packets is drawn in the packet list, the ladder and the walkthrough (lists of any length, no spread into one call)', async () => {
+test('a session of 140,000 packets is drawn in the packet list, the ladder and the walkthrough (lists of any length, no spread into one call)', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (140,000 packets); npm test runs it' }, async () => {
   const conv = new TcpConversation({ client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 21 } }).handshake().send(false, '220 ready\r\n');
   for (let k = 0; k < 35_000; k++) conv.send(true, 'NOOP\r\n').send(false, '200 ok\r\n');
   const frames = conv.close(true).frames;
@@ -496,7 +496,7 @@ test('a session of 140,000 packets is drawn in the packet list, the ladder and t
   assert.match(renderWalkthrough(ctx), /four-step teardown/, 'walkthrough: it reaches the teardown');
 });
 
-test('a summary of 150,000 sessions is drawn (no spread of every row into one call, which overflowed the stack)', async () => {
+test('a summary of 150,000 sessions is drawn (no spread of every row into one call, which overflowed the stack)', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (150,000 sessions); npm test runs it' }, async () => {
   const path = fileURLToPath(new URL('active-ls-pwd.pcap', FIXTURES));
   const { ftp, capture } = await analyseCapture(path, path, {}, { exchanges: false });
   const model = ftp.result();
@@ -550,7 +550,7 @@ test('the quick width of table text is string-width\'s, for every character it a
   assert.equal(asciiWidth('中'), undefined, 'wide characters go to string-width');
 });
 
-test('a report lets each session go once it is over: 3,000 sessions, held only while their connections are, rows spilled and merged in order', async () => {
+test('a report lets each session go once it is over: 3,000 sessions, held only while their connections are, rows spilled and merged in order', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (3,000 sessions); npm test runs it' }, async () => {
   const bytes = loginSessions(3000, (i) => ({ client: { ip: `10.1.0.${i % 50}`, port: 40000 + i }, server: { ip: '10.0.0.2', port: 21 }, user: i % 7 === 0 ? 'anonymous' : `user${i % 13}`, noops: 1 }));
   const { ftp: whole, capture } = await analyseCapture('sessions.pcap', Readable.from([bytes]), {}, { exchanges: false });
   const expected = await renderSummary(new ViewContext(whole.result(), capture, null, DEFAULT_VIEW_OPTIONS));
