@@ -1,149 +1,18 @@
 import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
-import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
+import { teeSinks, type Dir, type StreamSink } from '../flow/stream-sink.js';
+import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
-import type { TransferFile, TransferFiles } from './extraction.js';
-import { describeFinding, type FindingFacts, type FindingKind } from './findings.js';
-import { isKnownCommand, type DataUse } from './commands.js';
+import type { TransferFiles } from './extraction.js';
+import { FindingBook } from './finding-book.js';
+import type { FindingFacts, FindingKind } from './findings.js';
+import type { DataUse } from './commands.js';
+import { isPrivate, isPublic } from './address-scope.js';
+import { DataObserver } from './data-channel.js';
+import { Expectations, ruleFor, withinReach, type MatchRule } from './expectations.js';
+import { Sniffer } from './sniffer.js';
+import { buildTimeline } from './timeline.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
-
-/** What a data connection carried, per TCP direction. */
-class DataObserver implements StreamSink {
-  readonly bytes = [0, 0];
-  readonly missing = [0, 0];
-  readonly first: [Stamp | null, Stamp | null] = [null, null];
-  readonly last: [Stamp | null, Stamp | null] = [null, null];
-  readonly ends: [EndReason | null, EndReason | null] = [null, null];
-  transfer: Transfer | null = null;
-  /** Both directions have ended (FIN, RST, ...): the figures are final. */
-  done = false;
-  /** Extraction: the file of its transfer, and the TCP direction that carries the transfer's data. */
-  file: TransferFile | null = null;
-  fileDir: Dir = 0;
-  /** Extraction: bytes that came before the command they serve was known (bounded), replayed then. */
-  early: Array<{ dir: Dir; at: number; bytes: Buffer | null; len: number }> | null = null;
-  private earlyBytes = 0;
-
-  constructor(
-    readonly conn: Connection,
-    private readonly onDone: (o: DataObserver) => void,
-    /** Counting needs no check of retransmitted bytes; extracting a file does. */
-    readonly checkRetransmissions: boolean,
-    /** Bytes held until the command the connection serves is known (FtpLimits.maxEarlyDataBytes). */
-    private readonly earlyLimit: number,
-  ) {}
-
-  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, c: Readonly<Stamp>): void {
-    this.bytes[dir]! += len;
-    if (this.file !== null) {
-      if (dir === this.fileDir) this.file.write(buf, off, len, at);
-    } else if (this.early !== null && this.earlyBytes + len <= this.earlyLimit) {
-      this.early.push({ dir, at, bytes: Buffer.from(buf.subarray(off, off + len)), len });
-      this.earlyBytes += len;
-    }
-    if (this.first[dir] === null) this.first[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
-    const last = this.last[dir];
-    if (last === null) this.last[dir] = { frame: c.frame, sec: c.sec, nsec: c.nsec };
-    else {
-      last.frame = c.frame;
-      last.sec = c.sec;
-      last.nsec = c.nsec;
-    }
-  }
-
-  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
-    if (reason === 'start-unseen' || len <= 0) return;
-    this.missing[dir]! += len;
-    if (this.file !== null) {
-      if (dir === this.fileDir) this.file.gap(at, len);
-    } else this.early?.push({ dir, at, bytes: null, len });
-  }
-
-  /** Starts writing the transfer's data to its file: what came early first. */
-  startFile(file: TransferFile, dir: Dir): void {
-    this.file = file;
-    this.fileDir = dir;
-    for (const e of this.early ?? []) {
-      if (e.dir !== dir) continue;
-      if (e.bytes !== null) file.write(e.bytes, 0, e.len, e.at);
-      else file.gap(e.at, e.len);
-    }
-    this.early = null;
-  }
-
-  end(dir: Dir, reason: EndReason): void {
-    this.ends[dir] = reason;
-    if (this.ends[0] !== null && this.ends[1] !== null && !this.done) {
-      this.done = true;
-      this.onDone(this);
-    }
-  }
-}
-
-/** Looks at the first lines of a connection on a port nobody named, to recognise FTP there. */
-class Sniffer implements StreamSink {
-  private readonly seen: [Buffer[], Buffer[]] = [[], []];
-  /** Everything seen, in arrival order, to replay into the session. */
-  private readonly arrivals: Array<{ dir: Dir; bytes: Buffer; at: number; when: Stamp }> = [];
-  private readonly sizes = [0, 0];
-  private session: ControlSession | null = null;
-  private done = false;
-
-  constructor(
-    private readonly conn: Connection,
-    private readonly analyzer: FtpAnalyzer,
-  ) {}
-
-  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
-    if (this.session !== null) return this.session.data(dir, buf, off, len, at, when);
-    if (this.done) return;
-    const limit = this.analyzer.limits.sniffBytes;
-    if (this.sizes[dir]! < limit) {
-      const bytes = Buffer.from(buf.subarray(off, off + Math.min(len, limit)));
-      this.seen[dir].push(bytes);
-      this.arrivals.push({ dir, bytes, at, when: { frame: when.frame, sec: when.sec, nsec: when.nsec } });
-      this.sizes[dir]! += len;
-    }
-    const verdict = this.decide();
-    if (verdict === null) {
-      if (this.sizes[0]! >= limit || this.sizes[1]! >= limit) this.done = true;
-      return;
-    }
-    if (verdict < 0) {
-      this.done = true;
-      return;
-    }
-    this.session = this.analyzer.promote(this.conn, verdict as Dir);
-    for (const a of this.arrivals) this.session.data(a.dir, a.bytes, 0, a.bytes.length, a.at, a.when);
-    this.arrivals.length = 0;
-  }
-
-  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
-    if (this.session !== null) this.session.gap(dir, at, len, reason);
-  }
-
-  end(dir: Dir, reason: EndReason): void {
-    if (this.session !== null) this.session.end(dir, reason);
-  }
-
-  /** The direction carrying commands once FTP is recognised; -1 when it is not FTP; null: not yet known. */
-  private decide(): number | null {
-    const first = (d: Dir) => {
-      const b = Buffer.concat(this.seen[d]);
-      const lf = b.indexOf(0x0a);
-      return lf < 0 ? null : b.subarray(0, lf).toString('latin1').replace(/\r$/, '');
-    };
-    const a = first(0);
-    const b = first(1);
-    const reply = (s: string | null) => s !== null && /^\d{3}[ -]/.test(s);
-    const command = (s: string | null) => s !== null && isKnownCommand(s.split(' ')[0]!);
-    if ((a !== null && !reply(a) && !command(a)) || (b !== null && !reply(b) && !command(b))) return -1;
-    if (reply(b) && command(a)) return 0;
-    if (reply(a) && command(b)) return 1;
-    return null;
-  }
-}
 
 /** Options of the FTP analysis. */
 export interface FtpOptions {
@@ -190,13 +59,6 @@ export interface FtpOptions {
 export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: true, limits: DEFAULT_FTP_LIMITS };
 
 
-interface LivePrediction {
-  p: Prediction;
-  session: ControlSession;
-  /** No longer awaited (matched, expired or dropped): see dropLive. */
-  gone?: boolean;
-}
-
 /**
  * Follows every FTP control connection and attaches data connections to the commands they serve.
  *
@@ -219,30 +81,20 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private predictionIds = 0;
   private transferIds = 0;
   private readonly byConn = new Map<number, ControlSession>();
-  /** Every finding held, in the order made, with that order's number (findingOrder). */
-  private readonly findings = new Map<Finding, number>();
-  private findingCount = 0;
-  /** With release: the findings of each held session. */
-  private readonly findingsBySession = new Map<number, Finding[]>();
-  /** Findings a later session may still count on (credentialFindings, failures): a release keeps them. */
-  private readonly openFindings = new Set<Finding>();
-  private readonly firstOfKind = new Map<string, Finding>();
-  private readonly live = new Map<string, LivePrediction[]>();
-  private liveCount = 0;
+  /** Every finding, folded and counted in series (ftp/finding-book.ts). */
+  private readonly book: FindingBook;
+  /** The data connections announced and still awaited. */
+  private readonly expected: Expectations;
   /** The first session between two hosts whose commands are hidden (see commandsHidden), by pairKey. */
   private readonly hiddenByPair = new Map<string, ControlSession>();
   /** Transfers made without a prediction that may still take a connection nothing announced (claimUnpredicted). */
   private readonly awaitingUnpredicted = new Set<Transfer>();
-  private readonly liveOrder: LivePrediction[] = [];
-  private liveOrderHead = 0;
-  private readonly sessionPredictions = new Map<number, LivePrediction[]>();
   private readonly observers = new Map<number, DataObserver>();
   /** Connections involving an FTP host that no prediction claimed (yet). */
   private readonly unclaimed: DataObserver[] = [];
   /** Addresses of FTP hosts, with how many sessions or predictions name them. */
   private readonly hosts = new Map<string, number>();
   private readonly ftpConnections = new Set<number>();
-  private readonly capWarned = new Set<number>();
   /** Running totals, and digests of released sessions (live capture). */
   readonly totals: Totals = { sessions: 0, transfers: 0, bytes: 0, findings: {} };
   readonly digests: SessionDigest[] = [];
@@ -261,6 +113,18 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.keepExchanges = options.keepExchanges ?? true;
     this.streaming = options.onEvent !== undefined;
     this.extractor = options.extract ?? null;
+    this.book = new FindingBook(this.limits, options.release !== undefined && options.release !== false, {
+      counted: (f, isNew) => {
+        this.totals.findings[f.kind] = (this.totals.findings[f.kind] ?? 0) + 1;
+        if (isNew) this.emit({ type: 'finding', at: this.now(), finding: f });
+      },
+      done: options.onFindingDone,
+      holds: (session) => this.sessions.has(session),
+    });
+    this.expected = new Expectations(this.limits, {
+      capped: (p, scope, limit) => void this.finding('prediction-cap', scope === 'session' ? p.session : null, [p.setup.frame], { scope, limit }),
+      host: (address, n) => this.addHost(address, n),
+    });
   }
 
   bind(clock: Readonly<Stamp>): void {
@@ -289,12 +153,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
     }
     const observer = new DataObserver(conn, (o) => this.dataDone(o), this.extractor !== null, this.limits.maxEarlyDataBytes);
-    const match = this.matchPrediction(conn);
+    const match = this.expected.match(conn, seconds(this.clock));
     if (match !== null) {
       if (this.extractor !== null) observer.early = [];
       this.observers.set(conn.id, observer);
       this.ftpConnections.add(conn.id);
-      this.attach(match.live, observer, match.rule);
+      this.attach(match.p, observer, match.rule);
       return teeSinks(logSink, observer);
     }
     if (this.hosts.has(conn.clientAddress) || this.hosts.has(conn.serverAddress)) {
@@ -390,11 +254,6 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.sessionIds;
   }
 
-  /** The cleartext-credentials finding of each client, server, user and result, to count a series once. */
-  private readonly credentialFindings = new Map<string, Finding>();
-  /** Failed logins per client address: their times (the last `threshold` only), and the finding once made. */
-  private readonly failures = new Map<string, { times: number[]; frames: number[]; finding: Finding | null }>();
-
   commandsHidden(s: ControlSession): void {
     // The first such session between the two hosts, by id (as reportUnclaimed names it); maybeRelease
     // replaces one it lets go.
@@ -408,39 +267,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   loginFailed(s: ControlSession, frame: number): void {
-    const limits = this.limits;
-    const now = seconds(this.clock);
-    let f = this.failures.get(s.client.address);
-    if (f === undefined) {
-      if (this.failures.size >= limits.maxTrackedClients) {
-        const [oldest, gone] = this.failures.entries().next().value!;
-        this.failures.delete(oldest);
-        if (gone.finding !== null) this.closeFinding(gone.finding);
-      }
-      this.failures.set(s.client.address, (f = { times: [], frames: [], finding: null }));
-    }
-    if (f.finding !== null) {
-      // Already reported: the report counts on.
-      f.finding.count++;
-      if (f.finding.frames.length < 20) f.finding.frames.push(frame);
-      return;
-    }
-    f.times.push(now);
-    f.frames.push(frame);
-    while (f.times.length > 0 && f.times[0]! < now - limits.bruteForceWindowSec) {
-      f.times.shift();
-      f.frames.shift();
-    }
-    if (f.times.length > limits.bruteForceThreshold) {
-      f.times.shift();
-      f.frames.shift();
-    }
-    if (f.times.length >= limits.bruteForceThreshold) {
-      const span = now - f.times[0]!;
-      f.finding = this.finding('brute-force', s.id, f.frames.slice(0, 20), { failures: f.times.length, client: s.client.address, server: s.server.address, spanSec: span, threshold: limits.bruteForceThreshold, windowSec: limits.bruteForceWindowSec });
-      f.finding.count = f.times.length;
-      this.openFindings.add(f.finding);
-    }
+    this.book.loginFailed(s.id, s.client.address, s.server.address, frame, seconds(this.clock));
   }
 
   /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
@@ -524,16 +351,15 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (active && isPrivate(advertised) && isPublic(s.server.address)) {
       this.finding('private-port-address', s.id, [frame], { source, address: advertised, server: s.server.address });
     }
-    const lp: LivePrediction = { p, session: s };
-    this.addLive(lp);
+    this.expected.add(p);
     this.emit({ type: 'prediction', at: setup, session: s.id, prediction: p });
     // A connection that opened before this prediction was seen (reordered capture) is bound now.
     for (const o of [...this.unclaimed]) {
-      const rule = this.ruleFor(p, o.conn);
-      if (rule !== null && o.transfer === null && this.withinReach(o.conn, p)) {
+      const rule = ruleFor(p, o.conn);
+      if (rule !== null && o.transfer === null && withinReach(o.conn, p, this.limits.earlyConnectionSec)) {
         this.unclaimed.splice(this.unclaimed.indexOf(o), 1);
         this.ftpConnections.add(o.conn.id);
-        this.attach(lp, o, rule);
+        this.attach(p, o, rule);
         break;
       }
     }
@@ -543,121 +369,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (ex.prediction === null || code < 400) return;
     const p = this.predictions.get(ex.prediction)!;
     if (p.status === 'unused') p.status = 'refused';
-    this.dropLive(p);
-  }
-
-  private addLive(lp: LivePrediction): void {
-    const p = lp.p;
-    for (const key of new Set([keyOf(p.to.address, p.to.port), keyOf(p.controlPeer.address, p.controlPeer.port)])) {
-      let list = this.live.get(key);
-      if (list === undefined) this.live.set(key, (list = []));
-      list.push(lp);
-    }
-    this.addHost(p.to.address, 1);
-    this.liveCount++;
-    this.liveOrder.push(lp);
-    // The order keeps predictions matched or dropped long ago too: rebuilt with the live ones when those
-    // are fewer than half of it, it stays bounded by the live predictions, not by all there ever were.
-    if (this.liveOrder.length - this.liveOrderHead > 2 * this.liveCount + 1024) {
-      // In place (no spread of what may be very many), in the same order.
-      const order = this.liveOrder;
-      let kept = 0;
-      for (let i = this.liveOrderHead; i < order.length; i++) if (order[i]!.gone !== true) order[kept++] = order[i]!;
-      order.length = kept;
-      this.liveOrderHead = 0;
-    }
-    let mine = this.sessionPredictions.get(p.session);
-    if (mine === undefined) this.sessionPredictions.set(p.session, (mine = []));
-    mine.push(lp);
-    // Caps: per session, then in all. The oldest unmatched predictions go first.
-    const cap = this.limits.maxPredictionsPerSession;
-    while (mine.length > cap) {
-      const old = mine.shift()!;
-      if (!this.capWarned.has(p.session)) {
-        this.capWarned.add(p.session);
-        this.finding('prediction-cap', p.session, [p.setup.frame], { scope: 'session', limit: cap });
-      }
-      if (old.p.status === 'unused') old.p.status = 'dropped';
-      this.dropLive(old.p);
-    }
-    while (this.liveCount > this.limits.maxPredictions && this.liveOrderHead < this.liveOrder.length) {
-      const old = this.liveOrder[this.liveOrderHead++]!;
-      if (!this.isLive(old.p)) continue;
-      if (!this.capWarned.has(0)) {
-        this.capWarned.add(0);
-        this.finding('prediction-cap', null, [p.setup.frame], { scope: 'all', limit: this.limits.maxPredictions });
-      }
-      if (old.p.status === 'unused') old.p.status = 'dropped';
-      this.dropLive(old.p);
-    }
-  }
-
-  private isLive(p: Prediction): boolean {
-    return this.live.get(keyOf(p.to.address, p.to.port))?.some((lp) => lp.p === p) ?? false;
-  }
-
-  private dropLive(p: Prediction, keepHost = false): void {
-    let removed = false;
-    for (const key of new Set([keyOf(p.to.address, p.to.port), keyOf(p.controlPeer.address, p.controlPeer.port)])) {
-      const list = this.live.get(key);
-      if (list === undefined) continue;
-      const i = list.findIndex((lp) => lp.p === p);
-      if (i < 0) continue;
-      list[i]!.gone = true;
-      list.splice(i, 1);
-      removed = true;
-      if (list.length === 0) this.live.delete(key);
-    }
-    if (!removed) return;
-    this.liveCount--;
-    if (!keepHost) this.addHost(p.to.address, -1);
-    const mine = this.sessionPredictions.get(p.session);
-    if (mine !== undefined) {
-      const i = mine.findIndex((lp) => lp.p === p);
-      if (i >= 0) mine.splice(i, 1);
-    }
-  }
-
-  /** The prediction a new connection answers, newest first, not expired; the advertised address before the control peer. */
-  private matchPrediction(conn: Connection): { live: LivePrediction; rule: 'advertised' | 'control-peer' } | null {
-    const now = seconds(this.clock);
-    const sides: Array<[string, number]> = [[conn.serverAddress, conn.sPort]];
-    if (conn.origin !== 'syn') sides.push([conn.clientAddress, conn.cPort]);
-    for (const [address, port] of sides) {
-      const list = this.live.get(keyOf(address, port));
-      if (list === undefined) continue;
-      let best: LivePrediction | null = null;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const lp = list[i]!;
-        if (lp.p.expires < now) continue;
-        if (lp.p.connection === null) {
-          best = lp;
-          break;
-        }
-        best ??= lp;
-      }
-      if (best !== null) return { live: best, rule: this.ruleFor(best.p, conn)! };
-    }
-    return null;
-  }
-
-  private ruleFor(p: Prediction, conn: Connection): 'advertised' | 'control-peer' | null {
-    for (const [address, port] of [[conn.serverAddress, conn.sPort], [conn.clientAddress, conn.cPort]] as Array<[string, number]>) {
-      if (port !== p.to.port) continue;
-      if (address === p.to.address) return 'advertised';
-      if (address === p.controlPeer.address) return 'control-peer';
-    }
-    return null;
-  }
-
-  /** A connection that opened shortly before its prediction was captured. */
-  private withinReach(conn: Connection, p: Prediction): boolean {
-    return seconds(conn.first) >= seconds(p.setup) - this.limits.earlyConnectionSec;
+    this.expected.drop(p);
   }
 
   /** Binds a data connection to a prediction, and to the transfer that used the prediction, if there is one yet. */
-  private attach(lp: LivePrediction, o: DataObserver, rule: 'advertised' | 'control-peer'): void {
-    const p = lp.p;
+  private attach(p: Prediction, o: DataObserver, rule: MatchRule): void {
     const first = p.connection === null;
     if (first) {
       p.connection = o.conn.id;
@@ -667,7 +383,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const t = p.transfers.map((id) => this.transfers.get(id)).find((x) => x !== undefined && x.connection === null);
     if (t !== undefined) this.bindTransfer(t, o, rule);
     else if (!this.waiting.has(p.id)) this.waiting.set(p.id, o);
-    if (p.mode === 'passive' || !first) this.dropLive(p); // a passive port is used once; active mode may reuse its PORT
+    if (p.mode === 'passive' || !first) this.expected.drop(p); // a passive port is used once; active mode may reuse its PORT
   }
 
   // ---- SessionEngine: transfers
@@ -839,7 +555,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const t of transfers) if (t.connection !== null) ids.add(t.connection);
     for (const p of predictions) if (p.connection !== null) ids.add(p.connection);
     const connections = [...ids].sort((x, y) => x - y).map((c) => this.log.get(c)).filter((c): c is ConnectionSummary => c !== undefined);
-    const findings = this.options.release ? [...(this.findingsBySession.get(id) ?? [])] : [...this.findings.keys()].filter((f) => f.session === id);
+    const findings = this.book.ofSession(id);
     const a = { sessions: [s], predictions, transfers, findings, connections };
     return lazyTimeline(a, () => buildTimeline([s], predictions, transfers, connections));
   }
@@ -869,8 +585,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       // A prediction still awaited may yet bind a connection to one of its transfers (an active-mode server
       // connecting late): the session waits until the last one expires.
       const now = seconds(this.clock);
-      let until = -Infinity;
-      for (const lp of this.sessionPredictions.get(id) ?? []) if (lp.p.expires >= now && lp.p.expires > until) until = lp.p.expires;
+      const until = this.expected.awaitedUntil(id, now);
       if (until > -Infinity) {
         this.heldUntil.push({ id, until });
         return;
@@ -885,8 +600,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     this.options.onSessionDone?.(this.snapshot(id));
     const m = s.model;
-    const findings = this.findingsBySession.get(id) ?? [];
-    this.findingsBySession.delete(id);
+    const findings = this.book.ofSession(id);
     this.digests.push({
       id, client: m.client, server: m.server, user: m.user, login: m.login, commands: m.commands,
       transfers: m.transfers.length, bytes: m.transfers.reduce((n, t) => n + (this.transfers.get(t)?.bytes ?? 0), 0),
@@ -907,11 +621,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (p === undefined) continue;
       if (p.connection !== null) conns.add(p.connection);
       // A report keeps the host counted, as the whole analysis (which lets no session go) does.
-      this.dropLive(p, this.options.release === 'report');
+      this.expected.drop(p, this.options.release === 'report');
       this.waiting.delete(pid);
       this.predictions.delete(pid);
     }
-    this.sessionPredictions.delete(id);
+    this.expected.forgetSession(id);
     this.sessions.delete(id);
     const hiddenKey = pairKey(s.client.address, s.server.address);
     if (this.hiddenByPair.get(hiddenKey) === s) {
@@ -925,11 +639,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.endedSessions.delete(id);
     this.sessionEndTold.delete(id);
     this.reported.delete(id);
-    for (const f of findings) {
-      this.firstOfKind.delete(`${id}\u0000${f.kind}`);
-      // One a series still counts on stays until it no longer can (closeFinding).
-      if (!this.openFindings.has(f)) this.dropFinding(f);
-    }
+    this.book.releaseSession(id);
     for (const c of conns) this.ftpConnections.delete(c);
     this.log.forget(conns);
     this.onRelease?.(conns);
@@ -948,7 +658,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.transferDone(t, 'reply');
     // A passive port serves one transfer: once it is over, its prediction waits no more.
     const p = t.prediction !== null ? (this.predictions.get(t.prediction) ?? null) : null;
-    if (p !== null && p.mode === 'passive') this.dropLive(p);
+    if (p !== null && p.mode === 'passive') this.expected.drop(p);
   }
 
   /** The TCP direction of a data connection that carries the transfer's data. */
@@ -980,50 +690,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   // ---- findings
 
-  /**
-   * Records a finding. Repeats of a kind within a session are folded into its first report (a count and
-   * their first frames), so a flood of one anomaly stays one readable line.
-   */
+  /** Records a finding (folded into the first of its kind in the session): see FindingBook. */
   finding<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): Finding {
-    const key = `${session ?? 0}\u0000${kind}`;
-    const first = this.firstOfKind.get(key);
-    if (first === undefined) {
-      this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
-      const { severity, message, messageZh } = describeFinding(kind, facts);
-      const f: Finding = { kind, severity, session, frames: [...frames], message, count: 1, messageZh, facts: facts as Record<string, unknown> };
-      this.firstOfKind.set(key, f);
-      this.findings.set(f, this.findingCount++);
-      if (this.options.release && session !== null) {
-        const list = this.findingsBySession.get(session);
-        if (list === undefined) this.findingsBySession.set(session, [f]);
-        else list.push(f);
-      }
-      this.emit({ type: 'finding', at: this.now(), finding: f });
-      return f;
-    }
-    first.count++;
-    this.totals.findings[kind] = (this.totals.findings[kind] ?? 0) + 1;
-    for (const fr of frames) if (first.frames.length < 20) first.frames.push(fr);
-    return first;
+    return this.book.make(kind, session, frames, facts);
   }
 
   /** Where a finding stands in the order findings were made (result().findings is in that order). */
   findingOrder(f: Finding): number {
-    return this.findings.get(f) ?? -1;
-  }
-
-  /** A finding no later session can count on any more: once its session is released, it is told and let go. */
-  private closeFinding(f: Finding): void {
-    this.openFindings.delete(f);
-    if (this.options.release && f.session !== null && !this.sessions.has(f.session)) this.dropFinding(f);
-  }
-
-  /** With release: a finding of a released session is told (onFindingDone) and let go. */
-  private dropFinding(f: Finding): void {
-    const order = this.findings.get(f);
-    if (order === undefined) return;
-    this.findings.delete(f);
-    this.options.onFindingDone?.(f, order);
+    return this.book.order(f);
   }
 
   // ---- the result
@@ -1038,7 +712,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
-    const a = { sessions, predictions, transfers, findings: [...this.findings.keys()], connections };
+    const a = { sessions, predictions, transfers, findings: this.book.all(), connections };
     return lazyTimeline(a, () => buildTimeline(sessions, predictions, transfers, connections));
   }
 
@@ -1099,23 +773,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const m = s.model;
     const clear = m.loginAttempts.filter((a) => a.password !== null);
     if (clear.length > 0 && !m.anonymous) {
-      const a = clear.find((x) => x.result === 'success') ?? clear[0]!;
-      // One finding per client, server and user: a series of sessions (password guessing) is counted, not repeated.
-      const key = `${m.client.address}|${m.server.address}|${a.user}|${a.result}`;
-      const earlier = this.credentialFindings.get(key);
-      if (earlier !== undefined && this.findings.has(earlier)) {
-        earlier.count += clear.length;
-        for (const x of clear) if (earlier.frames.length < 20) earlier.frames.push(x.frame);
-      } else {
-        const f = this.finding('cleartext-credentials', s.id, clear.map((x) => x.frame).slice(0, 20), { user: a.user, password: a.password, success: a.result === 'success' });
-        f.count = clear.length;
-        if (this.credentialFindings.size >= this.limits.maxTrackedClients) {
-          for (const old of this.credentialFindings.values()) this.closeFinding(old);
-          this.credentialFindings.clear();
-        }
-        this.credentialFindings.set(key, f);
-        this.openFindings.add(f);
-      }
+      this.book.cleartext(s.id, m.client.address, m.server.address, clear);
     }
     if (m.anonymous && m.login === 'success') {
       this.finding('anonymous-login', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], { user: m.user ?? '' });
@@ -1191,10 +849,6 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 }
 
-function keyOf(address: string, port: number): string {
-  return `${address}|${port}`;
-}
-
 /** Two addresses as one key, whichever comes first. */
 function pairKey(a: string, b: string): string {
   return a < b ? `${a} ${b}` : `${b} ${a}`;
@@ -1222,69 +876,4 @@ function failureCause(t: Transfer, p: Prediction | null): string {
     default:
       return `the server answered ${t.final}${t.finalMessage ? `: ${t.finalMessage}` : ''}`;
   }
-}
-
-/** The events of the analysis in time order (frame order; a frame's events in the order they happened). */
-function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transfers: Transfer[], connections: ConnectionSummary[]): TimelineEvent[] {
-  const events: TimelineEvent[] = [];
-  const event = (at: Stamp, e: Omit<TimelineEvent, 'at' | 'exchange' | 'prediction' | 'transfer'> & Partial<TimelineEvent>) =>
-    events.push({ at, exchange: null, prediction: null, transfer: null, ...e });
-  const byId = new Map(connections.map((c) => [c.id, c]));
-  // By id: the sessions given need not be all of them, from 1 (one session's snapshot, those a report still holds).
-  const sessionById = new Map(sessions.map((s) => [s.id, s]));
-  /** TCP steps of a connection, with the FTP role of whoever opened it. */
-  const tcp = (c: ConnectionSummary, session: number, role: 'control' | 'data', openerIsClient: boolean, transfer: number | null) => {
-    const opener = openerIsClient ? 'client' : 'server';
-    const other = openerIsClient ? 'server' : 'client';
-    const base = { session, connection: c.id, role, transfer };
-    if (c.handshake.syn) event(c.handshake.syn, { ...base, kind: 'syn', from: opener });
-    if (c.handshake.synAck) event(c.handshake.synAck, { ...base, kind: 'syn-ack', from: other });
-    if (c.handshake.ack) event(c.handshake.ack, { ...base, kind: 'handshake-ack', from: opener });
-    if (c.teardown.clientFin) event(c.teardown.clientFin, { ...base, kind: 'fin', from: opener });
-    if (c.teardown.serverFin) event(c.teardown.serverFin, { ...base, kind: 'fin', from: other });
-    if (c.teardown.rst) event(c.teardown.rst, { ...base, kind: 'rst', from: c.teardown.rst.by === 'client' ? opener : other });
-  };
-  for (const s of sessions) {
-    const c = byId.get(s.connection);
-    if (c !== undefined) tcp(c, s.id, 'control', c.client.address === s.client.address && c.client.port === s.client.port, null);
-    for (const ex of s.exchanges) {
-      const base = { session: s.id, connection: s.connection, role: 'control' as const, exchange: ex.index };
-      if (ex.request !== null) event(ex.request, { ...base, kind: 'command', from: 'client' });
-      for (const r of ex.replies) event(r.start, { ...base, kind: 'reply', from: 'server' });
-    }
-  }
-  for (const p of predictions) {
-    const s = sessionById.get(p.session);
-    if (s === undefined) continue;
-    event(p.setup, { session: p.session, connection: s.connection, role: 'control', kind: 'prediction', from: p.mode === 'active' ? 'client' : 'server', prediction: p.id, exchange: p.exchange });
-  }
-  for (const t of transfers) {
-    const c = t.connection === null ? undefined : byId.get(t.connection);
-    const s = sessionById.get(t.session);
-    if (c === undefined || s === undefined) continue;
-    const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
-    tcp(c, t.session, 'data', openerIsClient, t.id);
-    const from = t.direction === 'upload' ? 'client' : 'server';
-    const base = { session: t.session, connection: c.id, role: 'data' as const, from, transfer: t.id } as const;
-    if (t.firstData) event(t.firstData, { ...base, kind: 'data-first' });
-    if (t.lastData) event(t.lastData, { ...base, kind: 'data-last' });
-  }
-  // Array.prototype.sort is stable (ES2019): within a frame, events keep the order they were added in.
-  return events.sort((a, b) => a.at.frame - b.at.frame);
-}
-
-
-/** RFC 1918, RFC 4193 (fc00::/7), and the shared NAT range (RFC 6598). */
-export function isPrivate(address: string): boolean {
-  if (address.includes(':')) return /^f[cd][0-9a-f]{2}:/i.test(address);
-  const [a, b] = address.split('.').map(Number) as [number, number];
-  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-}
-
-/** Neither private, loopback, link-local nor documentation: an address on the Internet. */
-export function isPublic(address: string): boolean {
-  if (isPrivate(address)) return false;
-  if (address.includes(':')) return !/^(::1?$|fe[89ab][0-9a-f]:|2001:db8:)/i.test(address);
-  const [a, b, c] = address.split('.').map(Number) as [number, number, number];
-  return !(a === 127 || a === 0 || (a === 169 && b === 254) || (a === 192 && b === 0 && c === 2) || (a === 198 && (b === 18 || b === 19 || (b === 51 && c === 100))) || (a === 203 && b === 0 && c === 113) || a >= 224);
 }
