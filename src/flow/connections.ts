@@ -1,5 +1,6 @@
 import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
+import type { SegmentAnalysis } from './segment-analysis.js';
 import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
 
 export type { Stamp };
@@ -79,6 +80,8 @@ export class Connection {
 
   readonly half: [HalfStream, HalfStream];
   sink: StreamSink | null = null;
+  /** The classification of its segments, for those who want it (the packet log sets it up). */
+  analysis: SegmentAnalysis | null = null;
 
   // Table bookkeeping
   hashKey = 0;

@@ -19,6 +19,14 @@ export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
   retransmitWindow: 2048,
 };
 
+/**
+ * The signed distance from sequence number b to a, modulo 2^32: positive when a is after b. The one
+ * place where 32-bit wrap-around is handled; valid while the two are less than 2^31 apart.
+ */
+export function seqDelta(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
 /** Out-of-order bytes held by all connections together; shared by every HalfStream of a table. */
 export class BufferBudget {
   held = 0;
@@ -127,7 +135,7 @@ export class HalfStream {
     this.segments++;
     this.wireBytes += wireLen;
     if (!this.started) this.begin(seq, false);
-    let at = this.nextOff + ((seq - this.nextSeq) | 0);
+    let at = this.nextOff + seqDelta(seq, this.nextSeq);
     if (fin && this.finOff < 0) this.finOff = at + wireLen;
     if (wireLen > 0) {
       if (at < this.nextOff) {
@@ -161,7 +169,7 @@ export class HalfStream {
   /** The peer acknowledged up to `ack`: bytes before it that we never saw are missing from the capture. */
   peerAck(ack: number): void {
     if (!this.started || this.ended) return;
-    const off = this.nextOff + ((ack - this.nextSeq) | 0);
+    const off = this.nextOff + seqDelta(ack, this.nextSeq);
     if (off > this.ackedOff) this.ackedOff = off;
     if (this.ackedOff <= this.nextOff) return;
     if (this.held.length > 0) {
