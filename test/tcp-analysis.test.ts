@@ -13,7 +13,7 @@ import { DEFAULT_ANALYZE_OPTIONS, analyze } from '../src/analyze.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { PacketLog, type PacketRecord } from '../src/flow/packet-log.js';
 import {
-  SEG_ACKED_UNSEEN, SEG_DATA, SEG_DUP_ACK, SEG_FAST_RETRANSMISSION, SEG_FIN, SEG_HANDSHAKE_ACK, SEG_KEEP_ALIVE,
+  SEG_ACK_FROM_ISN, SEG_ACKED_UNSEEN, SEG_ACKS_FIN, SEG_DATA, SEG_DUP_ACK, SEG_FAST_RETRANSMISSION, SEG_FIN, SEG_HANDSHAKE_ACK, SEG_KEEP_ALIVE,
   SEG_KEEP_ALIVE_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMISSION, SEG_RST,
   SEG_SPURIOUS_RETRANSMISSION, SEG_SYN, SEG_SYN_ACK, SEG_WINDOW_FULL, SEG_WINDOW_UPDATE, SEG_ZERO_WINDOW,
   SEG_ZERO_WINDOW_PROBE, SEG_ZERO_WINDOW_PROBE_ACK, SegmentAnalysis,
@@ -169,11 +169,11 @@ const F = 1;
 const R = 4;
 
 /** Feeds segments to one SegmentAnalysis; each is [dir, ms, flags, seq, ack, window, payload]; returns the labels. */
-function run(segments: Array<[0 | 1, number, number, number, number, number, number]>, wscale = 7): Array<{ labels: number; seq: number; ack: number; dup: number; of: number; unseen: number }> {
+function run(segments: Array<[0 | 1, number, number, number, number, number, number]>, keepIsn = false, wscale = 7): Array<{ labels: number; seq: number; ack: number; dup: number; of: number; unseen: number }> {
   const a = new SegmentAnalysis();
   return segments.map(([dir, ms, flags, seq, ack, win, len], i) => {
     a.segment(dir, i + 1, Math.floor(ms / 1000), (ms % 1000) * 1e6, flags, seq >>> 0, ack >>> 0, win, flags & S ? wscale : -1, len);
-    return { labels: a.labels, seq: a.relSeq, ack: a.relAck, dup: a.dupAckCount, of: a.dupAckOf, unseen: a.unseenBefore };
+    return { labels: a.labels & ~(keepIsn ? 0 : SEG_ACK_FROM_ISN), seq: a.relSeq, ack: a.relAck, dup: a.dupAckCount, of: a.dupAckOf, unseen: a.unseenBefore };
   });
 }
 
@@ -190,8 +190,9 @@ test('the handshake, data, ACKs and the teardown; relative numbers across the 2^
     [1, 5, A | F, V + 101, C + 1, 510, 0],
     [0, 6, A | F, C + 1, V + 102, 501, 0],
     [1, 7, A, V + 102, C + 2, 510, 0],
-  ]);
-  assert.deepEqual(r.map((x) => x.labels), [SEG_SYN, SEG_SYN_ACK, SEG_HANDSHAKE_ACK, SEG_DATA, 0, SEG_FIN, SEG_FIN, 0]);
+  ], true);
+  const I = SEG_ACK_FROM_ISN;
+  assert.deepEqual(r.map((x) => x.labels), [SEG_SYN, SEG_SYN_ACK | I, SEG_HANDSHAKE_ACK | I, SEG_DATA | I, I, SEG_FIN | I, SEG_FIN | SEG_ACKS_FIN | I, SEG_ACKS_FIN | I]);
   assert.deepEqual(r.map((x) => x.seq), [0, 0, 1, 1, 1, 101, 1, 102]);
   assert.deepEqual(r.map((x) => x.ack), [0, 1, 1, 1, 101, 1, 102, 2]);
 });

@@ -159,11 +159,13 @@ export class Connection {
     this.lastNsec = nsec;
     if (this.finishedAt >= 0) {
       this.afterClose++;
+      this.half[dir].lastNewBytes = 0;
       return false;
     }
     const flags = pv.flags;
     const h = this.half[dir];
     const other = this.half[dir === 0 ? 1 : 0];
+    h.lastNewBytes = 0;
     let seq = pv.seq;
     if (flags & TCP_SYN) {
       if (flags & TCP_ACK) {

@@ -40,6 +40,8 @@ export interface PacketRecord {
   unseenBefore: number;
   /** Payload bytes on the wire, and the frame's length on the wire. */
   payload: number;
+  /** Of the payload, the bytes the stream had not had before (the reassembler's count; 0 for a copy). */
+  newBytes: number;
   frameLength: number;
 }
 
@@ -68,6 +70,7 @@ export class PacketLog implements TcpListener {
   private dupCounts = new Int32Array(1024);
   private dupOfs = new Float64Array(1024);
   private unseens = new Int32Array(1024);
+  private news = new Int32Array(1024);
   private payloads = new Int32Array(1024);
   private lengths = new Int32Array(1024);
   /** Window scale each direction announced in its SYN, by connection (-1: none). */
@@ -122,6 +125,7 @@ export class PacketLog implements TcpListener {
     this.dupCounts[i] = a.dupAckCount;
     this.dupOfs[i] = a.dupAckOf;
     this.unseens[i] = a.unseenBefore;
+    this.news[i] = conn.half[dir].lastNewBytes;
     this.payloads[i] = pv.payWireLen;
     this.lengths[i] = pv.frameLen;
   }
@@ -146,6 +150,7 @@ export class PacketLog implements TcpListener {
         this.dupCounts[w] = this.dupCounts[r]!;
         this.dupOfs[w] = this.dupOfs[r]!;
         this.unseens[w] = this.unseens[r]!;
+        this.news[w] = this.news[r]!;
         this.payloads[w] = this.payloads[r]!;
         this.lengths[w] = this.lengths[r]!;
       }
@@ -177,6 +182,7 @@ export class PacketLog implements TcpListener {
       dupAckOf: this.dupOfs[i]!,
       unseenBefore: this.unseens[i]!,
       payload: this.payloads[i]!,
+      newBytes: this.news[i]!,
       frameLength: this.lengths[i]!,
     };
   }
@@ -207,6 +213,7 @@ export class PacketLog implements TcpListener {
     this.dupCounts = f(this.dupCounts, Int32Array);
     this.dupOfs = f(this.dupOfs, Float64Array);
     this.unseens = f(this.unseens, Int32Array);
+    this.news = f(this.news, Int32Array);
     this.payloads = f(this.payloads, Int32Array);
     this.lengths = f(this.lengths, Int32Array);
   }

@@ -76,6 +76,8 @@ export class HalfStream {
   gapBytes = 0;
   startUnseen = false;
   retransmittedBytes = 0;
+  /** Of the last segment's payload, the bytes the stream had not had before (0 for a copy; reset per packet by its connection). */
+  lastNewBytes = 0;
   /** Retransmitted or overlapping bytes that differ from the copy seen first. */
   conflictBytes = 0;
   firstConflictFrame = -1;
@@ -155,6 +157,7 @@ export class HalfStream {
         wireLen -= old;
         at += old;
       }
+      const repeated = this.retransmittedBytes;
       if (at === this.nextOff && (this.held.length === 0 || at + wireLen <= this.held[0]!.off)) {
         this.deliver(buf, off, capLen, wireLen, when);
         if (this.held.length > 0) this.drain();
@@ -162,6 +165,7 @@ export class HalfStream {
         this.hold(at, buf, off, capLen, wireLen, when);
         this.drain();
       }
+      this.lastNewBytes = wireLen - (this.retransmittedBytes - repeated);
     }
     this.afterSegment();
   }

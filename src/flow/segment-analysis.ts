@@ -31,6 +31,10 @@ export const SEG_KEEP_ALIVE = 1 << 16;
 export const SEG_KEEP_ALIVE_ACK = 1 << 17;
 export const SEG_FIN = 1 << 18;
 export const SEG_RST = 1 << 19;
+/** Its ACK covers the other side's FIN (not a tshark word: the teardown's steps are told from it). */
+export const SEG_ACKS_FIN = 1 << 20;
+/** Its ACK counts from the other side's SYN (seen), so ack - 1 is every byte that side has sent. */
+export const SEG_ACK_FROM_ISN = 1 << 21;
 
 export const SEG_RETRANSMITTED = SEG_RETRANSMISSION | SEG_FAST_RETRANSMISSION | SEG_SPURIOUS_RETRANSMISSION;
 
@@ -54,6 +58,8 @@ class Side {
   /** Relative numbers count from here (the SYN's sequence number, or one before the first seen). */
   base = 0;
   baseSet = false;
+  /** Its base is its SYN's sequence number. */
+  sawSyn = false;
   /** The window scale its SYN announced: -1 unknown (no SYN seen), -2 none announced. */
   winScale = -1;
   /** Highest relative sequence number sent so far, plus one (0: nothing seen yet). */
@@ -74,6 +80,8 @@ class Side {
   lastNonDupAck = 0;
   /** The labels of its last segment. */
   lastLabels = 0;
+  /** Relative sequence number just after its FIN (0: no FIN yet). */
+  finNext = 0;
   /** Time of its SYN (for the first round trip). */
   synSec = -1;
   synNsec = 0;
@@ -130,6 +138,7 @@ export class SegmentAnalysis {
     if (!fwd.baseSet) {
       fwd.base = flags & SYN ? seq : (seq - 1) >>> 0;
       fwd.baseSet = true;
+      fwd.sawSyn = (flags & SYN) !== 0;
     }
     if (!rev.baseSet && flags & ACK) {
       rev.base = (ack - 1) >>> 0;
@@ -161,8 +170,13 @@ export class SegmentAnalysis {
       if (fwd.synSec >= 0) this.firstRttNs = nsBetween(sec, nsec, fwd.synSec, fwd.synNsec);
       if (seglen === 0 && !(flags & FIN)) labels |= SEG_HANDSHAKE_ACK;
     }
-    if (flags & FIN) labels |= SEG_FIN;
+    if (flags & FIN) {
+      labels |= SEG_FIN;
+      if (fwd.finNext === 0) fwd.finNext = (rseq + seglen + 1) >>> 0;
+    }
     if (flags & RST) labels |= SEG_RST;
+    if (flags & ACK && rev.finNext !== 0 && seqDelta(rack, rev.finNext) >= 0) labels |= SEG_ACKS_FIN;
+    if (flags & ACK && rev.sawSyn) labels |= SEG_ACK_FROM_ISN;
 
     analysis: {
       // Zero window probe: one byte at the next sequence number into a closed window.
