@@ -258,3 +258,37 @@ test('a retransmitted SYN; keep-alive and its ACK; window update; zero window; R
   assert.equal(r[8]!.labels, SEG_ZERO_WINDOW);
   assert.equal(r[9]!.labels, SEG_RST);
 });
+
+test('through the pipeline: a capture built with the capture writer, its packet log, the packet list and the walkthrough', async () => {
+  const { TcpConversation, framesToPcap } = await import('../src/testing/capture-writer.js');
+  const { Readable } = await import('node:stream');
+  const { DEFAULT_VIEW_OPTIONS, ViewContext } = await import('../src/render/context.js');
+  const { renderPackets } = await import('../src/render/packets.js');
+  const { renderWalkthrough } = await import('../src/render/walkthrough.js');
+  // The server's sequence numbers wrap past 2^32 during its greeting.
+  const conv = new TcpConversation({ client: { ip: '10.9.0.1', port: 40000 }, server: { ip: '10.9.0.2', port: 21 }, isnServer: 0xfffffffc });
+  conv.handshake();
+  conv.send(false, '220 ftpscope test\r\n', { noAck: true });
+  const greetingAt = 0xfffffffd;
+  conv.segment(false, A, Buffer.from('220 ftpscope test\r\n'), { advance: false, seq: greetingAt }); // sent again
+  conv.segment(true, A);
+  conv.send(true, 'QUIT\r\n');
+  conv.send(false, '221 bye\r\n');
+  conv.close(true);
+  const pcap = framesToPcap(conv.frames);
+  const ftp = new FtpAnalyzer();
+  const log = new PacketLog(ftp);
+  const capture = await analyze(await openCapture('built.pcap', Readable.from([pcap])), log, DEFAULT_ANALYZE_OPTIONS);
+  const packets = [...log.all()];
+  assert.deepEqual(packets.slice(0, 6).map((p) => p.analysis & ~SEG_ACK_FROM_ISN), [SEG_SYN, SEG_SYN_ACK, SEG_HANDSHAKE_ACK, SEG_DATA, SEG_DATA | SEG_RETRANSMISSION, 0]);
+  assert.deepEqual(packets.slice(3, 6).map((p) => [p.seq, p.ack]), [[1, 1], [1, 1], [1, 20]]);
+  assert.equal(packets[4]!.newBytes, 0);
+  assert.equal(packets[3]!.newBytes, 19);
+  const ctx = new ViewContext(ftp.result(), capture, log, { ...DEFAULT_VIEW_OPTIONS, width: 200 });
+  const line = renderPackets(ctx).split('\n').find((l) => /^\s*5 /.test(l))!;
+  assert.match(line, /\[TCP Retransmission\] Response|\[TCP Retransmission\] .*21 → 40000/);
+  const walk = renderWalkthrough(ctx);
+  const step = walk.split('\n\n').find((s) => /frame 5 /.test(s))!;
+  assert.match(step, /A retransmission: these 19 bytes were sent before/);
+  assert.doesNotMatch(step, /line begun in an earlier segment/);
+});
