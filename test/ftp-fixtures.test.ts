@@ -48,6 +48,7 @@ const EXPECTED: Record<string, { transfers: string[]; login: string; sessions?: 
   'ipv6-epsv-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
   'failed-login.pcap': { transfers: [], login: 'failure' },
   'multi-session.pcap': { transfers: ['RETR passive', 'RETR passive'], login: 'success', sessions: 2 },
+  'lossy-retr.pcap': { transfers: ['RETR passive'], login: 'success' },
 };
 
 const files = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')

@@ -2,11 +2,10 @@ import { DEFAULTS, type Settings } from '../config.js';
 import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
 import type { Origin, TableStats } from '../model/capture.js';
+import type { SegmentAnalysis } from './segment-analysis.js';
 import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
 
 export type { Origin, Stamp, TableStats };
-
-
 
 export interface ConnectionLimits {
   /** Capture-time seconds without a packet after which a connection is closed as idle (default 900). */
@@ -86,6 +85,8 @@ export class Connection {
 
   readonly half: [HalfStream, HalfStream];
   sink: StreamSink | null = null;
+  /** The classification of its segments, for those who want it (the packet log sets it up). */
+  analysis: SegmentAnalysis | null = null;
 
   // Table bookkeeping
   hashKey = 0;
@@ -163,11 +164,13 @@ export class Connection {
     this.lastNsec = nsec;
     if (this.finishedAt >= 0) {
       this.afterClose++;
+      this.half[dir].lastNewBytes = 0;
       return false;
     }
     const flags = pv.flags;
     const h = this.half[dir];
     const other = this.half[dir === 0 ? 1 : 0];
+    h.lastNewBytes = 0;
     let seq = pv.seq;
     if (flags & TCP_SYN) {
       if (flags & TCP_ACK) {

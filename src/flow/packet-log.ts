@@ -2,6 +2,7 @@ import { DEFAULTS } from '../config.js';
 import type { PacketView } from '../decode/packet.js';
 import type { Connection, Stamp, TcpListener } from './connections.js';
 import type { Dir, StreamSink } from './stream-sink.js';
+import { SegmentAnalysis } from './segment-analysis.js';
 
 /** Bounds on the packet log. */
 export interface PacketLogLimits {
@@ -21,11 +22,27 @@ export interface PacketRecord {
   dir: Dir;
   /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128). */
   flags: number;
+  /**
+   * Sequence and acknowledgement numbers relative to each direction's base, as Wireshark shows them: the
+   * SYN is 0 and the first data byte 1; without a SYN, the first segment seen starts at 1 (or, for a
+   * direction that has sent nothing yet, the first ACK of it acknowledges 1). ack is 0 without the ACK flag.
+   */
   seq: number;
   ack: number;
+  /** The window field as sent, and scaled (when both SYNs announced a window scale; a SYN's never is). */
   window: number;
+  scaledWindow: number;
+  /** What the segment is: SEG_* bits of flow/segment-analysis.ts (tshark's tcp.analysis vocabulary). */
+  analysis: number;
+  /** For a duplicate ACK: its number in the run (tshark's #n) and the frame it repeats; else 0. */
+  dupAckCount: number;
+  dupAckOf: number;
+  /** For a segment after a capture loss: the sequence numbers skipped before it; else 0. */
+  unseenBefore: number;
   /** Payload bytes on the wire, and the frame's length on the wire. */
   payload: number;
+  /** Of the payload, the bytes the stream had not had before (the reassembler's count; 0 for a copy). */
+  newBytes: number;
   frameLength: number;
 }
 
@@ -33,6 +50,10 @@ export interface PacketRecord {
  * Every TCP segment of the connections a listener follows (for FTP: control and data connections), for
  * the views that show each packet: the walkthrough, the ladder, the packet list. It wraps the listener
  * and records column-wise in typed arrays that double as they fill (no object per packet), up to a bound.
+ *
+ * Each segment is classified as it passes (a SegmentAnalysis per connection, kept on the connection):
+ * the views read those facts and keep no sequence state of their own. Segments past the bound are still
+ * classified, so that a view that reads counts elsewhere agrees with what the log would have said.
  */
 export class PacketLog implements TcpListener {
   private n = 0;
@@ -42,9 +63,15 @@ export class PacketLog implements TcpListener {
   private conns = new Int32Array(1024);
   private dirs = new Uint8Array(1024);
   private flags = new Uint16Array(1024);
-  private seqs = new Float64Array(1024);
-  private acks = new Float64Array(1024);
+  private seqs = new Uint32Array(1024);
+  private acks = new Uint32Array(1024);
   private windows = new Int32Array(1024);
+  private scaled = new Float64Array(1024);
+  private labels = new Uint32Array(1024);
+  private dupCounts = new Int32Array(1024);
+  private dupOfs = new Float64Array(1024);
+  private unseens = new Int32Array(1024);
+  private news = new Int32Array(1024);
   private payloads = new Int32Array(1024);
   private lengths = new Int32Array(1024);
   /** Window scale each direction announced in its SYN, by connection (-1: none). */
@@ -81,6 +108,8 @@ export class PacketLog implements TcpListener {
       if (ws === undefined) this.windowScale.set(conn.id, (ws = [-1, -1]));
       ws[dir] = pv.wscale;
     }
+    const a = (conn.analysis ??= new SegmentAnalysis());
+    a.segment(dir, frame, sec, nsec, pv.flags, pv.seq, pv.ack, pv.window, pv.wscale, pv.payWireLen);
     if (this.n >= this.limits.maxPackets) {
       this.fullAt ??= frame;
       return;
@@ -93,9 +122,15 @@ export class PacketLog implements TcpListener {
     this.conns[i] = conn.id;
     this.dirs[i] = dir;
     this.flags[i] = pv.flags;
-    this.seqs[i] = pv.seq;
-    this.acks[i] = pv.ack;
+    this.seqs[i] = a.relSeq;
+    this.acks[i] = a.relAck;
     this.windows[i] = pv.window;
+    this.scaled[i] = a.window;
+    this.labels[i] = a.labels;
+    this.dupCounts[i] = a.dupAckCount;
+    this.dupOfs[i] = a.dupAckOf;
+    this.unseens[i] = a.unseenBefore;
+    this.news[i] = conn.half[dir].lastNewBytes;
     this.payloads[i] = pv.payWireLen;
     this.lengths[i] = pv.frameLen;
   }
@@ -115,6 +150,12 @@ export class PacketLog implements TcpListener {
         this.seqs[w] = this.seqs[r]!;
         this.acks[w] = this.acks[r]!;
         this.windows[w] = this.windows[r]!;
+        this.scaled[w] = this.scaled[r]!;
+        this.labels[w] = this.labels[r]!;
+        this.dupCounts[w] = this.dupCounts[r]!;
+        this.dupOfs[w] = this.dupOfs[r]!;
+        this.unseens[w] = this.unseens[r]!;
+        this.news[w] = this.news[r]!;
         this.payloads[w] = this.payloads[r]!;
         this.lengths[w] = this.lengths[r]!;
       }
@@ -140,7 +181,13 @@ export class PacketLog implements TcpListener {
       seq: this.seqs[i]!,
       ack: this.acks[i]!,
       window: this.windows[i]!,
+      scaledWindow: this.scaled[i]!,
+      analysis: this.labels[i]!,
+      dupAckCount: this.dupCounts[i]!,
+      dupAckOf: this.dupOfs[i]!,
+      unseenBefore: this.unseens[i]!,
       payload: this.payloads[i]!,
+      newBytes: this.news[i]!,
       frameLength: this.lengths[i]!,
     };
   }
@@ -163,9 +210,15 @@ export class PacketLog implements TcpListener {
     this.conns = f(this.conns, Int32Array);
     this.dirs = f(this.dirs, Uint8Array);
     this.flags = f(this.flags, Uint16Array);
-    this.seqs = f(this.seqs, Float64Array);
-    this.acks = f(this.acks, Float64Array);
+    this.seqs = f(this.seqs, Uint32Array);
+    this.acks = f(this.acks, Uint32Array);
     this.windows = f(this.windows, Int32Array);
+    this.scaled = f(this.scaled, Float64Array);
+    this.labels = f(this.labels, Uint32Array);
+    this.dupCounts = f(this.dupCounts, Int32Array);
+    this.dupOfs = f(this.dupOfs, Float64Array);
+    this.unseens = f(this.unseens, Int32Array);
+    this.news = f(this.news, Int32Array);
     this.payloads = f(this.payloads, Int32Array);
     this.lengths = f(this.lengths, Int32Array);
   }

@@ -25,6 +25,14 @@ export function reassemblyLimits(s: Pick<Settings, 'maxBuffer' | 'maxBufferTotal
 
 export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = reassemblyLimits(DEFAULTS);
 
+/**
+ * The signed distance from sequence number b to a, modulo 2^32: positive when a is after b. The one
+ * place where 32-bit wrap-around is handled; valid while the two are less than 2^31 apart.
+ */
+export function seqDelta(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
 /** Out-of-order bytes held by all connections together; shared by every HalfStream of a table. */
 export class BufferBudget {
   held = 0;
@@ -74,6 +82,8 @@ export class HalfStream {
   gapBytes = 0;
   startUnseen = false;
   retransmittedBytes = 0;
+  /** Of the last segment's payload, the bytes the stream had not had before (0 for a copy; reset per packet by its connection). */
+  lastNewBytes = 0;
   /** Retransmitted or overlapping bytes that differ from the copy seen first. */
   conflictBytes = 0;
   firstConflictFrame = -1;
@@ -133,7 +143,7 @@ export class HalfStream {
     this.segments++;
     this.wireBytes += wireLen;
     if (!this.started) this.begin(seq, false);
-    let at = this.nextOff + ((seq - this.nextSeq) | 0);
+    let at = this.nextOff + seqDelta(seq, this.nextSeq);
     if (fin && this.finOff < 0) this.finOff = at + wireLen;
     if (wireLen > 0) {
       if (at < this.nextOff) {
@@ -153,6 +163,7 @@ export class HalfStream {
         wireLen -= old;
         at += old;
       }
+      const repeated = this.retransmittedBytes;
       if (at === this.nextOff && (this.held.length === 0 || at + wireLen <= this.held[0]!.off)) {
         this.deliver(buf, off, capLen, wireLen, when);
         if (this.held.length > 0) this.drain();
@@ -160,6 +171,7 @@ export class HalfStream {
         this.hold(at, buf, off, capLen, wireLen, when);
         this.drain();
       }
+      this.lastNewBytes = wireLen - (this.retransmittedBytes - repeated);
     }
     this.afterSegment();
   }
@@ -167,7 +179,7 @@ export class HalfStream {
   /** The peer acknowledged up to `ack`: bytes before it that we never saw are missing from the capture. */
   peerAck(ack: number): void {
     if (!this.started || this.ended) return;
-    const off = this.nextOff + ((ack - this.nextSeq) | 0);
+    const off = this.nextOff + seqDelta(ack, this.nextSeq);
     if (off > this.ackedOff) this.ackedOff = off;
     if (this.ackedOff <= this.nextOff) return;
     if (this.held.length > 0) {

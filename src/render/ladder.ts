@@ -20,6 +20,7 @@
  */
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { PacketRecord } from '../flow/packet-log.js';
+import { SEG_OUT_OF_ORDER, SEG_RETRANSMITTED, analysisTags } from '../flow/segment-analysis.js';
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { hostPort, type Lang, type LineAt, type ViewContext } from './context.js';
 import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
@@ -78,7 +79,11 @@ interface Words {
   segments(n: number): string;
   frames(first: number, last: number): string;
   acks(n: number): string;
-  retransmitted(bytes: number): string;
+  /** Data segments sent again (tshark's retransmissions, fast and spurious included) and their bytes. */
+  retransmitted(segments: number, bytes: number): string;
+  outOfOrder(segments: number): string;
+  /** The shortest way to say segments were sent again (retransmitted or out of order). */
+  resent(segments: number): string;
   continued(what: string, bytes: number): string;
   bytes(n: number): string;
   tls(n: number): string;
@@ -115,7 +120,9 @@ const WORDS: Record<Lang, Words> = {
     segments: (n) => `${group(n)} segment${n === 1 ? '' : 's'}`,
     frames: (a, b) => `frames ${a}-${b}`,
     acks: (n) => `${group(n)} ACK${n === 1 ? '' : 's'}`,
-    retransmitted: (n) => `${group(n)} bytes retransmitted`,
+    retransmitted: (n, b) => `${group(n)} retransmitted (${group(b)} bytes)`,
+    outOfOrder: (n) => `${group(n)} out of order`,
+    resent: (n) => `${group(n)} sent again`,
     continued: (what, n) => `${what} continued (${group(n)} byte${n === 1 ? '' : 's'})`,
     bytes: (n) => `${group(n)} byte${n === 1 ? '' : 's'}`,
     tls: (n) => `TLS ${group(n)} byte${n === 1 ? '' : 's'}`,
@@ -150,7 +157,9 @@ const WORDS: Record<Lang, Words> = {
     segments: (n) => `${group(n)} 个报文段`,
     frames: (a, b) => `帧 ${a}-${b}`,
     acks: (n) => `${group(n)} 个 ACK`,
-    retransmitted: (n) => `重传 ${group(n)} 字节`,
+    retransmitted: (n, b) => `重传 ${group(n)} 个（${group(b)} 字节）`,
+    outOfOrder: (n) => `乱序 ${group(n)} 个`,
+    resent: (n) => `重发 ${group(n)} 个`,
     continued: (what, n) => `${what} 续（${group(n)} 字节）`,
     bytes: (n) => `${group(n)} 字节`,
     tls: (n) => `TLS ${group(n)} 字节`,
@@ -202,6 +211,10 @@ type Row = Arrow | Caption;
 interface DataSummary {
   bytes: number;
   segments: number;
+  /** Of those, retransmissions (tshark's three kinds), their bytes, and out-of-order segments. */
+  retransmitted: number;
+  retransmittedBytes: number;
+  outOfOrder: number;
   acks: number;
   first: number;
   last: number;
@@ -209,7 +222,6 @@ interface DataSummary {
 
 /** Per-connection state while reading its packets. */
 interface ConnState {
-  synSeq: number | null;
   synAck: boolean;
   established: boolean;
   closing: boolean;
@@ -329,7 +341,7 @@ function stepsFromPackets(
     const info = infos.get(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
-      states.set(p.connection, (st = { synSeq: null, synAck: false, established: false, closing: false, summaries: [null, null], lastLine: [null, null] }));
+      states.set(p.connection, (st = { synAck: false, established: false, closing: false, summaries: [null, null], lastLine: [null, null] }));
     }
     const toServer = (p.dir === 0) === info.openerIsClient;
     const arrow = (labels: () => string[], tone: Tone): void => {
@@ -340,8 +352,7 @@ function stepsFromPackets(
     const handshakeAck = bare && p.dir === 0 && st.synAck && !st.established;
     if (p.flags & SYN) {
       if (p.flags & ACK) st.synAck = true;
-      const again = !(p.flags & ACK) && st.synSeq === p.seq;
-      if (!(p.flags & ACK)) st.synSeq = p.seq;
+      const again = !(p.flags & ACK) && (p.analysis & SEG_RETRANSMITTED) !== 0;
       const label = again ? words.synAgain : flagNames(p.flags);
       arrow(() => [label], 'syn');
       continue;
@@ -378,7 +389,8 @@ function stepsFromPackets(
     if (packetMode) {
       if (p.payload > 0) {
         const extra = p.flags & (FIN | RST) ? `[${flagNames(p.flags)}] ` : '';
-        arrow(() => [extra + words.data(p.payload, tls)], p.flags & RST ? 'rst' : 'data');
+        const again = p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER) ? `[${analysisTags(p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER), 0, 0)[0]}] ` : '';
+        arrow(() => [again + extra + words.data(p.payload, tls), extra + words.data(p.payload, tls)], p.flags & RST ? 'rst' : 'data');
       } else {
         arrow(() => [flagNames(p.flags)], flagTone(p.flags));
       }
@@ -388,12 +400,16 @@ function stepsFromPackets(
       const d = p.dir;
       let sum = st.summaries[d];
       if (sum === null) {
-        const summary = (st.summaries[d] = sum = { bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame });
+        const summary = (st.summaries[d] = sum = { bytes: 0, segments: 0, retransmitted: 0, retransmittedBytes: 0, outOfOrder: 0, acks: 0, first: p.frame, last: p.frame });
         const delivered = d === 0 ? info.summary.toServer : info.summary.toClient;
-        arrow(() => dataLabels(words, summary, delivered.deliveredBytes, delivered.retransmittedBytes, tls), 'data');
+        arrow(() => dataLabels(words, summary, delivered.deliveredBytes, tls), 'data');
       }
       sum.bytes += p.payload;
       sum.segments++;
+      if (p.analysis & SEG_RETRANSMITTED) {
+        sum.retransmitted++;
+        sum.retransmittedBytes += p.payload;
+      } else if (p.analysis & SEG_OUT_OF_ORDER) sum.outOfOrder++;
       sum.last = p.frame;
       if (p.flags & (FIN | RST)) {
         const label = `${flagNames(p.flags)} ${words.withData(p.payload)}`;
@@ -411,17 +427,25 @@ function stepsFromPackets(
   }
 }
 
-function dataLabels(words: Words, d: DataSummary, delivered: number, retransmitted: number, tls: boolean): string[] {
+/** The data arrow's label, longest first: every alternative that names more than the bytes says what was sent again. */
+function dataLabels(words: Words, d: DataSummary, delivered: number, tls: boolean): string[] {
   const bytes = delivered > 0 ? delivered : d.bytes;
   const head = words.data(bytes, tls);
   const seg = words.segments(d.segments);
+  const again: string[] = [];
+  if (d.retransmitted > 0) again.push(words.retransmitted(d.retransmitted, d.retransmittedBytes));
+  if (d.outOfOrder > 0) again.push(words.outOfOrder(d.outOfOrder));
   const details = [seg];
   if (d.first !== d.last) details.push(words.frames(d.first, d.last));
-  if (retransmitted > 0) details.push(words.retransmitted(retransmitted));
+  details.push(...again);
   const out: string[] = [];
   if (d.acks > 0) out.push(`${head} (${[...details, words.acks(d.acks)].join(', ')})`);
   out.push(`${head} (${details.join(', ')})`);
-  if (details.length > 1) out.push(`${head} (${seg})`);
+  if (details.length > 1 + again.length) out.push(`${head} (${[seg, ...again].join(', ')})`);
+  if (again.length > 0) {
+    out.push(`${head} (${[seg, again[0]!].join(', ')})`);
+    out.push(`${head} (${words.resent(d.retransmitted + d.outOfOrder)})`);
+  } else if (details.length > 1) out.push(`${head} (${seg})`);
   out.push(head);
   return out;
 }

@@ -5,7 +5,15 @@
  * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
  * technical tokens, and a space between Chinese and an ASCII token.
  */
-import { isSequential, type Announcement, type CommandDetail, type Messages, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
+import { isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
+
+function repeatedZh(r: Repeated | undefined): string {
+  if (r === undefined) return '';
+  const parts: string[] = [];
+  if (r.retransmitted > 0) parts.push(`其中 ${r.retransmitted} 个是重传（重发了 ${r.retransmittedBytes} 字节）`);
+  if (r.outOfOrder > 0) parts.push(`${r.outOfOrder} 个乱序`);
+  return parts.length > 0 ? `，${parts.join('，')}` : '';
+}
 
 const side = (s: Side) => (s === 'client' ? '客户端' : '服务器');
 const otherSide = (s: Side) => (s === 'client' ? '服务器' : '客户端');
@@ -47,7 +55,10 @@ export const zh: Messages = {
   reset: (conn, from) => `${side(from)}发送 RST 复位${conn}：连接立即终止，不经过四次断开。`,
 
   bareAck: (from, bytes) => `${side(from)}确认已收到的数据（只有 ACK，不带数据）：到目前为止共收到${otherSide(from)}发来的 ${bytes} 字节。`,
-  retransmission: (bytes) => `这是一次重传：这 ${bytes} 字节之前已经发送过（第一次发送的报文段或对它的确认丢失了，或者迟到了）。`,
+  retransmission: (bytes, kind = 'plain') =>
+    kind === 'out-of-order'
+      ? `乱序：这 ${bytes} 字节排在后面的数据之后到达（丢失后重发的副本，或者在路上被超过了）。`
+      : `这是一次${kind === 'fast' ? '快速重传（由重复 ACK 触发）' : kind === 'spurious' ? '虚假重传（对方早已确认过这些字节）' : '重传'}：这 ${bytes} 字节之前已经发送过（第一次发送的报文段或对它的确认丢失了，或者迟到了）。`,
   missingBefore: (bytes) => `抓包中缺少在这个报文段之前发送的 ${bytes} 字节。`,
   continuation: (from, bytes) => `${side(from)}继续发送前一个报文段中没有发完的那一行，本段 ${bytes} 字节。`,
   moreReplyLines: (code, bytes) =>
@@ -56,8 +67,8 @@ export const zh: Messages = {
   command: (verb, arg, d) => commandZh(verb, arg, d),
   reply: (code, command, d) => replyZh(code, command, d),
 
-  dataSummary: (from, what, bytes, segments, acks, first, last) =>
-    `${side(from)}发送${sp(whatZh(what))}：共 ${bytes} 字节，分 ${segments} 个报文段（第 ${first}-${last} 帧）${acks > 0 ? `；对方用 ${acks} 个 ACK 进行确认` : ''}。（使用 --detail packets 可以逐个查看。）`,
+  dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
+    `${side(from)}发送${sp(whatZh(what))}：共 ${bytes} 字节，分 ${segments} 个报文段（第 ${first}-${last} 帧）${repeatedZh(repeated)}${acks > 0 ? `；对方用 ${acks} 个 ACK 进行确认` : ''}。（使用 --detail packets 可以逐个查看。）`,
   dataSegment: (from, bytes) => `${side(from)}发送 ${bytes} 字节数据。`,
 
   conclusionsTitle: () => '从本次会话可以看出以下几点',

@@ -32,6 +32,24 @@ export interface HeaderWords {
   logFull(frame: number): string;
 }
 
+/** How tshark names a segment sent again. */
+export type RetransmissionKind = 'plain' | 'fast' | 'spurious' | 'out-of-order';
+
+/** Data segments of a summed-up transfer that were sent again: retransmissions (their bytes) and out of order. */
+export interface Repeated {
+  retransmitted: number;
+  retransmittedBytes: number;
+  outOfOrder: number;
+}
+
+function repeatedEn(r: Repeated | undefined): string {
+  if (r === undefined) return '';
+  const parts: string[] = [];
+  if (r.retransmitted > 0) parts.push(`${plural(r.retransmitted, 'retransmission')} (${plural(r.retransmittedBytes, 'byte')} sent again)`);
+  if (r.outOfOrder > 0) parts.push(`${plural(r.outOfOrder, 'segment')} out of order`);
+  return parts.length > 0 ? `, of which ${parts.join(' and ')}` : '';
+}
+
 export interface Messages {
   words: HeaderWords;
   title(session: number, client: string, server: string): string;
@@ -53,8 +71,8 @@ export interface Messages {
   reset(conn: string, from: Side): string;
 
   bareAck(from: Side, bytes: number): string;
-  /** A segment whose bytes were sent before. */
-  retransmission(bytes: number): string;
+  /** A segment whose bytes were sent before (as tshark names it: plain, fast, spurious, or out of order). */
+  retransmission(bytes: number, kind?: RetransmissionKind): string;
   /** Bytes missing from the capture before this segment. */
   missingBefore(bytes: number): string;
   /** A segment carrying the continuation of a line begun earlier. */
@@ -65,7 +83,8 @@ export interface Messages {
   command(verb: string, argument: string, detail: CommandDetail): string;
   reply(code: number, command: string, detail: ReplyDetail): string;
 
-  dataSummary(from: Side, what: TransferWhat, bytes: number, segments: number, acks: number, firstFrame: number, lastFrame: number): string;
+  /** `bytes`: the stream's bytes, each once; `segments` counts every data segment, `repeated` those sent again. */
+  dataSummary(from: Side, what: TransferWhat, bytes: number, segments: number, acks: number, firstFrame: number, lastFrame: number, repeated?: Repeated): string;
   dataSegment(from: Side, bytes: number): string;
 
   conclusionsTitle(): string;
@@ -136,7 +155,10 @@ export const en: Messages = {
   reset: (conn, from) => `${Side(from)} resets ${conn} (RST): it ends at once, without the four-step teardown.`,
 
   bareAck: (from, bytes) => `${Side(from)} acknowledges what it received (ACK, no data): ${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')} so far.`,
-  retransmission: (bytes) => `A retransmission: these ${plural(bytes, 'byte')} were sent before (the first copy or its ACK was lost, or late).`,
+  retransmission: (bytes, kind = 'plain') =>
+    kind === 'out-of-order'
+      ? `Out of order: these ${plural(bytes, 'byte')} come after later ones (a copy sent again after a loss, or overtaken on the way).`
+      : `A ${kind === 'fast' ? 'fast retransmission (asked for by duplicate ACKs)' : kind === 'spurious' ? 'spurious retransmission (the other side had acknowledged them already)' : 'retransmission'}: these ${plural(bytes, 'byte')} were sent before (the first copy or its ACK was lost, or late).`,
   missingBefore: (bytes) => `${plural(bytes, 'byte')} sent before this segment are not in the capture.`,
   continuation: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'more byte')} of a line begun in an earlier segment.`,
   moreReplyLines: (code, bytes) => `The server sends more lines of its multi-line ${code} reply (${plural(bytes, 'byte')}): each ${code}- line continues it, the line starting "${code} " ends it.`,
@@ -144,8 +166,8 @@ export const en: Messages = {
   command: (verb, arg, d) => commandEn(verb, arg, d),
   reply: (code, command, d) => replyEn(code, command, d),
 
-  dataSummary: (from, what, bytes, segments, acks, first, last) =>
-    `${Side(from)} sends ${what.listing ? `the listing for ${what.command}` : `the file ${what.path} (${what.command})`}: ${plural(bytes, 'byte')} in ${plural(segments, 'segment')} (frames ${first}-${last})${acks > 0 ? `; the other side acknowledges with ${plural(acks, 'ACK')}` : ''}. (--detail packets shows each.)`,
+  dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
+    `${Side(from)} sends ${what.listing ? `the listing for ${what.command}` : `the file ${what.path} (${what.command})`}: ${plural(bytes, 'byte')} in ${plural(segments, 'segment')} (frames ${first}-${last})${repeatedEn(repeated)}${acks > 0 ? `; the other side acknowledges with ${plural(acks, 'ACK')}` : ''}. (--detail packets shows each.)`,
   dataSegment: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'byte')} of data.`,
 
   conclusionsTitle: () => 'What this session shows',

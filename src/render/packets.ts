@@ -1,5 +1,8 @@
 import type { ConnectionSummary } from '../flow/connection-log.js';
 import type { PacketRecord } from '../flow/packet-log.js';
+import {
+  SEG_DUP_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMITTED, SEG_ZERO_WINDOW, analysisTags,
+} from '../flow/segment-analysis.js';
 import type { FtpSession } from '../model/ftp-model.js';
 import type { ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
@@ -24,6 +27,9 @@ export function tcpFlags(flags: number): string {
   return `[${names.length > 0 ? names.join(', ') : '<None>'}]`;
 }
 
+/** Analysis that Wireshark colours as a problem (its "Bad TCP" rule): shown in the warning tone. */
+const WARN = SEG_RETRANSMITTED | SEG_OUT_OF_ORDER | SEG_PREVIOUS_NOT_CAPTURED | SEG_DUP_ACK | SEG_ZERO_WINDOW;
+
 /** Info narrower than this is not worth showing: the line gets longer than the width instead. */
 const MIN_INFO = 12;
 
@@ -42,23 +48,13 @@ interface Row {
   tone: Tone;
 }
 
-/** Per connection and direction: the base of relative sequence numbers, and what was seen so far. */
-interface DirState {
-  base: number | null;
-  fromSyn: boolean;
-  /** Relative end of the highest byte (or SYN/FIN) sent so far, for retransmissions. */
-  highest: number | null;
-  synSeq: number | null;
-  finSeq: number | null;
-}
-
 /**
  * A packet list in Wireshark's style: one line per packet the packet log recorded, with No., Time (from the
  * capture's first packet), Source, Destination, Protocol, Length, Info and Where (session, connection, role).
- * Sequence and acknowledgement numbers are relative to each direction's initial sequence number (its SYN's,
- * so the SYN is Seq=0 and the first data byte Seq=1; when no SYN was captured the first segment seen is
- * taken to start at 1). Windows are scaled when both SYNs announced a window scale. Everything from the
- * wire goes through sanitize. Lines keep within ctx.options.width when they can: Info is cut with "…".
+ * Sequence and acknowledgement numbers, windows and the TCP analysis (retransmissions, duplicate ACKs,
+ * ...) are the packet log's, shown as Wireshark does: relative numbers, the window scaled, and the
+ * analysis in brackets before Info ("[TCP Dup ACK 12#1] ..."). Everything from the wire goes through
+ * sanitize. Lines keep within ctx.options.width when they can: Info is cut with "…".
  */
 export function renderPackets(ctx: ViewContext): string {
   const log = ctx.packets;
@@ -66,7 +62,6 @@ export function renderPackets(ctx: ViewContext): string {
 
   const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
   const chosen = selectedSessions(ctx);
-  const states = sequenceBases(log.all());
   const first = ctx.capture.first ?? { sec: 0, nsec: 0 };
   const rows: Row[] = [];
   const whereOf = new Map<number, { where: string; session: FtpSession | null }>();
@@ -75,7 +70,7 @@ export function renderPackets(ctx: ViewContext): string {
     let w = whereOf.get(p.connection);
     if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection)));
     if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
-    rows.push(row(ctx, p, conns.get(p.connection), states, first, w.where));
+    rows.push(row(ctx, p, conns.get(p.connection), first, w.where));
   }
 
   const out: string[] = [];
@@ -112,57 +107,10 @@ function where(ctx: ViewContext, connection: number): { where: string; session: 
   return { where: '-', session: null };
 }
 
-function key(connection: number, dir: number): number {
-  return connection * 2 + dir;
-}
-
-/**
- * The base of each direction's relative sequence numbers: the sequence number of its SYN when one was
- * captured, else one before the first sequence number seen in that direction, else (nothing sent in that
- * direction was captured) one before the first acknowledgement of it.
- */
-function sequenceBases(packets: Iterable<PacketRecord>): Map<number, DirState> {
-  const states = new Map<number, DirState>();
-  const get = (k: number): DirState => {
-    let s = states.get(k);
-    if (s === undefined) states.set(k, (s = { base: null, fromSyn: false, highest: null, synSeq: null, finSeq: null }));
-    return s;
-  };
-  const ackBase = new Map<number, number>();
-  for (const p of packets) {
-    const s = get(key(p.connection, p.dir));
-    if (p.flags & 2) {
-      if (!s.fromSyn) {
-        s.base = p.seq;
-        s.fromSyn = true;
-      }
-    } else if (s.base === null) {
-      s.base = (p.seq - 1) >>> 0;
-    }
-    const peer = key(p.connection, 1 - p.dir);
-    if (p.flags & 16 && !ackBase.has(peer)) ackBase.set(peer, (p.ack - 1) >>> 0);
-  }
-  for (const [k, base] of ackBase) {
-    const s = get(k);
-    if (s.base === null) s.base = base;
-  }
-  return states;
-}
-
-function relative(value: number, base: number | null): number {
-  return base === null ? value : (value - base) >>> 0;
-}
-
-/** True when a is after b in sequence space (serial arithmetic). */
-function after(a: number, b: number): boolean {
-  return ((a - b) | 0) > 0;
-}
-
 function row(
   ctx: ViewContext,
   p: PacketRecord,
   c: ConnectionSummary | undefined,
-  states: Map<number, DirState>,
   first: { sec: number; nsec: number },
   whereText: string,
 ): Row {
@@ -170,29 +118,9 @@ function row(
   const src = c === undefined ? null : fromClient ? c.client : c.server;
   const dst = c === undefined ? null : fromClient ? c.server : c.client;
   const role = ctx.role(p.connection);
-
-  const own = states.get(key(p.connection, p.dir))!;
-  const peer = states.get(key(p.connection, 1 - p.dir));
-  const seq = relative(p.seq, own.base);
-  const ack = relative(p.ack, peer?.base ?? null);
-
-  // Retransmissions: data, SYN or FIN sent again.
-  let retransmission = false;
-  const end = (seq + p.payload + (p.flags & 2 ? 1 : 0) + (p.flags & 1 ? 1 : 0)) >>> 0;
-  if (p.payload > 0) {
-    retransmission = own.highest !== null && !after(end, own.highest);
-  } else if (p.flags & 2) {
-    retransmission = own.synSeq === p.seq;
-    own.synSeq = p.seq;
-  } else if (p.flags & 1) {
-    retransmission = own.finSeq === p.seq;
-    own.finSeq = p.seq;
-  }
-  if (end !== seq && (own.highest === null || after(end, own.highest))) own.highest = end;
-
-  let window = p.window;
-  const ws = ctx.packets?.windowScale.get(p.connection);
-  if (!(p.flags & 2) && ws !== undefined && ws[0] >= 0 && ws[1] >= 0) window = p.window * 2 ** Math.min(ws[p.dir]!, 14);
+  const seq = p.seq;
+  const ack = p.ack;
+  const window = p.scaledWindow;
 
   const ports = src !== null && dst !== null ? `${src.port} → ${dst.port}` : `? → ?`;
   const tcpInfo = `${ports} ${tcpFlags(p.flags)} Seq=${seq}${p.flags & 16 ? ` Ack=${ack}` : ''} Win=${window} Len=${p.payload}`;
@@ -224,9 +152,10 @@ function row(
   } else if (p.payload > 0) {
     tone = 'plain';
   }
-  if (retransmission) {
-    info = `[TCP Retransmission] ${info}`;
-    tone = 'warn';
+  const tags = analysisTags(p.analysis, p.dupAckCount, p.dupAckOf);
+  if (tags.length > 0) {
+    info = `${tags.map((t) => `[${t}]`).join(' ')} ${info}`;
+    if (p.analysis & WARN) tone = 'warn';
   }
 
   return {

@@ -1,4 +1,8 @@
 import type { PacketRecord } from '../flow/packet-log.js';
+import {
+  SEG_ACK_FROM_ISN, SEG_ACKS_FIN, SEG_FAST_RETRANSMISSION, SEG_HANDSHAKE_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED,
+  SEG_RETRANSMITTED, SEG_SPURIOUS_RETRANSMISSION,
+} from '../flow/segment-analysis.js';
 import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
 import { en, type Messages, type Side } from './messages.js';
@@ -21,19 +25,31 @@ interface Step {
   text: string[];
 }
 
-/** What the walkthrough tracks per connection to tell the TCP steps apart. */
+/**
+ * What the walkthrough remembers per connection of what it has told (the TCP facts themselves, handshake,
+ * retransmissions, FIN acknowledged, come from the packet log's analysis).
+ */
 interface ConnState {
   role: ConnectionRole;
-  /** Initial sequence number per direction (from its SYN), or null. */
-  isn: [number | null, number | null];
-  /** Highest sequence number reached per direction (absolute, 32-bit), or null before any. */
-  next: [number | null, number | null];
-  /** Sequence number just after each direction's FIN, once sent. */
-  finEnd: [number | null, number | null];
+  /** Each direction has sent its FIN; the FIN's acknowledgement has been told. */
+  finSent: [boolean, boolean];
   finAcked: [boolean, boolean];
   handshakeDone: boolean;
   /** The data of a transfer summed up in one step (detail 'summary'). */
-  group: { stepIndex: number; from: Side; bytes: number; segments: number; acks: number; first: number; last: number } | null;
+  group: {
+    stepIndex: number;
+    from: Side;
+    /** Bytes of the stream carried for the first time (a copy sent again counts once). */
+    bytes: number;
+    segments: number;
+    acks: number;
+    first: number;
+    last: number;
+    /** Segments tshark would call retransmissions (fast and spurious included), their bytes, and those out of order. */
+    retransmitted: number;
+    retransmittedBytes: number;
+    outOfOrder: number;
+  } | null;
 }
 
 /**
@@ -63,30 +79,32 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
     const role = ctx.role(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
-      st = { role, isn: [null, null], next: [null, null], finEnd: [null, null], finAcked: [false, false], handshakeDone: false, group: null };
+      st = { role, finSent: [false, false], finAcked: [false, false], handshakeDone: false, group: null };
       states.set(p.connection, st);
     }
     const from: Side = (p.dir === 0) === role.openerIsClient ? 'client' : 'server';
-    const other = (p.dir === 0 ? 1 : 0) as 0 | 1;
     const conn = M.connection(role.role, role.transfer?.command);
     const isData = role.role === 'data';
     const plain = (p.flags & (SYN | FIN | RST)) === 0;
 
     // A transfer's data and its ACKs, summed up in one step.
-    const tearingDown = st.finEnd[0] !== null || st.finEnd[1] !== null;
+    const tearingDown = st.finSent[0] || st.finSent[1];
     if (isData && plain && st.handshakeDone && !tearingDown && ctx.options.detail === 'summary') {
       if (st.group === null) {
-        st.group = { stepIndex: steps.length, from, bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame };
+        st.group = { stepIndex: steps.length, from, bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame, retransmitted: 0, retransmittedBytes: 0, outOfOrder: 0 };
         steps.push({ header: '', quoted: [], text: [] });
       }
       const g = st.group;
       if (p.payload > 0) {
-        g.bytes += p.payload;
+        g.bytes += p.newBytes;
         g.segments++;
         g.from = from;
+        if (p.analysis & SEG_RETRANSMITTED) {
+          g.retransmitted++;
+          g.retransmittedBytes += p.payload;
+        } else if (p.analysis & SEG_OUT_OF_ORDER) g.outOfOrder++;
       } else g.acks++;
       g.last = p.frame;
-      advance(st, p);
       continue;
     }
     if (st.group !== null) flushGroup(ctx, st, steps, M, s, base);
@@ -96,23 +114,20 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
     if (p.flags & RST) {
       text.push(M.reset(conn, from));
     } else if ((p.flags & SYN) && !(p.flags & ACK)) {
-      st.isn[p.dir] = p.seq;
       text.push(handshake1(ctx, role, M));
     } else if (p.flags & SYN) {
-      st.isn[p.dir] = p.seq;
       text.push(M.handshake2(conn, from));
     } else {
-      if (!st.handshakeDone && st.isn[other] !== null && p.payload === 0 && !(p.flags & FIN) && p.ack === ((st.isn[other]! + 1) >>> 0)) {
+      if (!st.handshakeDone && p.analysis & SEG_HANDSHAKE_ACK) {
         st.handshakeDone = true;
         text.push(M.handshake3(conn, from));
       } else {
         st.handshakeDone = true;
-        if (p.payload > 0) explainPayload(ctx, s, p, st, from, quoted, text, M, isData);
+        if (p.payload > 0) explainPayload(ctx, s, p, from, quoted, text, M, isData);
         explainTeardown(st, p, from, conn, text, M);
-        if (text.length === 0 && p.payload === 0) text.push(M.bareAck(from, ackedBytes(st, p, other)));
+        if (text.length === 0 && p.payload === 0) text.push(M.bareAck(from, ackedBytes(p)));
       }
     }
-    advance(st, p);
     steps.push({ header: header(ctx, p, role, from, base, M), quoted, text });
   }
   for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, steps, M, s, base);
@@ -140,20 +155,20 @@ function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string
   return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20);
 }
 
-function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, st: ConnState, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean): void {
-  const next = st.next[p.dir];
-  if (next !== null) {
-    const end = (p.seq + p.payload) >>> 0;
-    const ahead = (p.seq - next) | 0;
-    if (((end - next) | 0) <= 0) text.push(M.retransmission(p.payload));
-    else if (ahead > 0) text.push(M.missingBefore(ahead));
-  }
+function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean): void {
+  const lines = isData ? [] : ctx.linesAt(p.frame).filter((l: LineAt) => l.session === s && (l.reply === null) === (from === 'client'));
+  if (p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER)) {
+    const kind = p.analysis & SEG_FAST_RETRANSMISSION ? 'fast' : p.analysis & SEG_SPURIOUS_RETRANSMISSION ? 'spurious' : p.analysis & SEG_OUT_OF_ORDER ? 'out-of-order' : 'plain';
+    text.push(M.retransmission(p.payload, kind));
+    // Its bytes were told with their first copy: nothing more to say, unless this is the capture's only copy.
+    if (lines.length === 0 && kind !== 'out-of-order') return;
+  } else if (p.analysis & SEG_PREVIOUS_NOT_CAPTURED) text.push(M.missingBefore(p.unseenBefore));
   if (isData) {
     text.push(M.dataSegment(from, p.payload));
     return;
   }
-  const lines = ctx.linesAt(p.frame).filter((l: LineAt) => l.session === s && (l.reply === null) === (from === 'client'));
   if (lines.length === 0) {
+    if (p.analysis & SEG_OUT_OF_ORDER) return;
     const open = from === 'server' ? ctx.replySpanning(s, p.frame) : null;
     text.push(open !== null ? M.moreReplyLines(open.code, p.payload) : M.continuation(from, p.payload));
     return;
@@ -186,10 +201,10 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, st: Co
 /** Counts the teardown steps of a connection from its FINs and the ACKs that cover them. */
 function explainTeardown(st: ConnState, p: PacketRecord, from: Side, conn: string, text: string[], M: Messages): void {
   const other = (p.dir === 0 ? 1 : 0) as 0 | 1;
-  const acksOtherFin = st.finEnd[other] !== null && !st.finAcked[other] && (p.flags & ACK) !== 0 && ((p.ack - st.finEnd[other]!) | 0) >= 0;
+  const acksOtherFin = st.finSent[other] && !st.finAcked[other] && (p.analysis & SEG_ACKS_FIN) !== 0;
   if (p.flags & FIN) {
-    const firstFin = st.finEnd[0] === null && st.finEnd[1] === null;
-    st.finEnd[p.dir] = (p.seq + p.payload + 1) >>> 0;
+    const firstFin = !st.finSent[0] && !st.finSent[1];
+    st.finSent[p.dir] = true;
     if (firstFin) text.push(M.teardown1(conn, from));
     else if (acksOtherFin) text.push(M.teardown2and3(conn, from));
     else text.push(M.teardown3(conn, from));
@@ -198,23 +213,17 @@ function explainTeardown(st: ConnState, p: PacketRecord, from: Side, conn: strin
   }
   if (acksOtherFin) {
     st.finAcked[other] = true;
-    const bothSent = st.finEnd[p.dir] !== null;
-    text.push(bothSent ? M.teardown4(conn, from) : M.teardown2(conn, from));
+    text.push(st.finSent[p.dir] ? M.teardown4(conn, from) : M.teardown2(conn, from));
   }
 }
 
-function ackedBytes(st: ConnState, p: PacketRecord, other: 0 | 1): number {
-  const isn = st.isn[other];
-  if (isn === null) return 0;
-  let n = (p.ack - isn - 1) >>> 0;
-  if (st.finEnd[other] !== null && ((p.ack - st.finEnd[other]!) | 0) >= 0) n -= 1; // the FIN counts one
-  return n;
-}
-
-function advance(st: ConnState, p: PacketRecord): void {
-  const end = (p.seq + p.payload + ((p.flags & (SYN | FIN)) !== 0 ? 1 : 0)) >>> 0;
-  const cur = st.next[p.dir];
-  if (cur === null || ((end - cur) | 0) > 0) st.next[p.dir] = end;
+/**
+ * The bytes the other side sent that this segment acknowledges: its relative ACK less the SYN and a FIN,
+ * when the other side's SYN was seen (else how much came before is unknown: 0).
+ */
+function ackedBytes(p: PacketRecord): number {
+  if (!(p.analysis & SEG_ACK_FROM_ISN)) return 0;
+  return p.ack - 1 - (p.analysis & SEG_ACKS_FIN ? 1 : 0);
 }
 
 function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages, s: FtpSession, base: PacketRecord | null): void {
@@ -230,7 +239,7 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
   steps[g.stepIndex] = {
     header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[g.from === 'client' ? 'server' : 'client']}  ${M.words.data}`,
     quoted: [],
-    text: [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last)],
+    text: [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })],
   };
   void s;
 }
