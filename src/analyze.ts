@@ -15,6 +15,8 @@ export interface AnalyzeOptions {
   fragments: FragmentLimits;
   /** Called about every 64 Ki records with the bytes read so far. */
   onProgress?: (bytesRead: number, records: number) => void;
+  /** Called once, with the first record's time (a live capture's views count time from it). */
+  onFirst?: (sec: number, nsec: number) => void;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -65,6 +67,7 @@ export async function analyze(
       if (firstSec < 0) {
         firstSec = sec;
         firstNsec = nsec;
+        options.onFirst?.(sec, nsec);
       } else if (sec < lastSec || (sec === lastSec && nsec < lastNsec)) {
         backwards++;
       }

@@ -33,6 +33,8 @@ export interface Hooks {
   onFindingDone?: FtpOptions['onFindingDone'];
   /** About every 64 Ki records, with the bytes read so far. */
   onProgress?: (bytesRead: number, records: number) => void;
+  /** Once, with the first record's time. */
+  onFirst?: (sec: number, nsec: number) => void;
   /** Wraps the listener the connection table tells (a test's oracle that also hashes every byte); it must pass every call on. */
   wrap?: (inner: FtpAnalyzer) => TcpListener;
 }
@@ -100,7 +102,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
   const listener: TcpListener = hooks.wrap?.(ftp) ?? packets ?? ftp;
   // A live capture forgets the packets of the sessions it let go.
   if (packets !== null && plan.release === 'live') ftp.onRelease = (conns) => packets.forget(conns);
-  const options = { ...analyzeOptions(s), onProgress: hooks.onProgress };
+  const options = { ...analyzeOptions(s), onProgress: hooks.onProgress, onFirst: hooks.onFirst };
   return {
     ftp,
     packets,

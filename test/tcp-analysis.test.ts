@@ -15,8 +15,9 @@ import {
   SEG_ACK_FROM_ISN, SEG_ACKED_UNSEEN, SEG_ACKS_FIN, SEG_DATA, SEG_DUP_ACK, SEG_FAST_RETRANSMISSION, SEG_FIN, SEG_HANDSHAKE_ACK, SEG_KEEP_ALIVE,
   SEG_KEEP_ALIVE_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMISSION, SEG_RST,
   SEG_SPURIOUS_RETRANSMISSION, SEG_SYN, SEG_SYN_ACK, SEG_WINDOW_FULL, SEG_WINDOW_UPDATE, SEG_ZERO_WINDOW,
-  SEG_ZERO_WINDOW_PROBE, SEG_ZERO_WINDOW_PROBE_ACK, SegmentAnalysis,
-} from '../src/flow/segment-analysis.js';
+  SEG_ZERO_WINDOW_PROBE, SEG_ZERO_WINDOW_PROBE_ACK,
+} from '../src/model/segment.js';
+import { SegmentAnalysis } from '../src/flow/segment-analysis.js';
 import { analyseCapture } from './analysis.js';
 import { listCaptures } from './support/captures.js';
 

@@ -53,7 +53,7 @@ interface Arrow {
   label: string;
 }
 
-const ARROW = /^\s*(\d+) +(?:[+-]\d+\.\d+ +)?(\d+) (◀)?([─┄])[─┄]* (.+?) [─┄]+(▶)? (\d+)$/u;
+const ARROW = /^\s*(\d+) +(?:[+-]?\d+\.\d+ +)?(\d+) (◀)?([─┄])[─┄]* (.+?) [─┄]+(▶)? (\d+)$/u;
 
 function arrows(text: string): Arrow[] {
   const out: Arrow[] = [];

@@ -10,6 +10,7 @@ import { Masker } from '../ftp/policy.js';
 import type { FtpAnalysis, LiveEvent } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, type ViewOptions } from '../render/context.js';
+import { findingText, predictionText } from '../render/timeline.js';
 import { cut, group, sanitize } from '../render/text.js';
 import { safeJson, writeManifest, type Io } from './main.js';
 
@@ -97,7 +98,9 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   await loadRenderers(perSession, s.lang);
   const timeline = s.format === 'text' && s.view.includes('timeline');
   let log: PacketLog | null = null;
+  let first: { sec: number; nsec: number } | null = null;
   const analysis = createAnalysis(s, plan, {
+    onFirst: (sec, nsec) => (first = { sec, nsec }),
     onEvent: (e: LiveEvent) => {
       if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);
       else if (timeline) {
@@ -105,7 +108,7 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
         if (line !== null) out.write(`${line}\n`);
       }
     },
-    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(snap), perSession, log, view)),
+    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(snap), perSession, log, first, view)),
   });
   log = analysis.packets;
   const ftp = analysis.ftp;
@@ -153,12 +156,12 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
 }
 
 /** The per-session views, for a session that just ended (its passwords already masked). */
-function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | null, view: ViewOptions): string {
+function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | null, first: { sec: number; nsec: number } | null, view: ViewOptions): string {
   const s = model.sessions[0]!;
-  // The views read only the capture's first moment: the session's start, here.
+  // The views read only the capture's first moment (their times count from it); the totals come at the end.
   const capture: CaptureSummary = {
     files: 'live', format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0,
-    first: { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
+    first: first ?? { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
     fragments: { reassembled: 0, incomplete: 0, refused: 0, conflicting: 0 },
     connections: { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 }, faults: [],
   };
@@ -182,8 +185,7 @@ function timelineLine(e: LiveEvent, width: number): string | null {
       text = `  s${e.session} < ${sanitize(e.reply.lines.length > 1 ? `${e.reply.code} (${e.reply.lines.length} lines)` : e.reply.lines[0]!)}`;
       break;
     case 'prediction': {
-      const p = e.prediction;
-      text = `  s${e.session}   expecting ${p.from} -> ${hostPort(p.to.address, p.to.port)} (${p.mode}, ${p.source})${p.addressDiffers && p.mode === 'passive' ? ' [not the server\'s address]' : ''}`;
+      text = `  s${e.session}   ${predictionText(e.prediction)}`;
       break;
     }
     case 'data-connection':
@@ -195,7 +197,7 @@ function timelineLine(e: LiveEvent, width: number): string | null {
       break;
     }
     case 'finding':
-      text = `  ! ${e.finding.severity} ${e.finding.kind}: ${sanitize(e.finding.message)}`;
+      text = `  ${findingText(e.finding)}`;
       break;
     case 'session-end': {
       const s = e.session;

@@ -345,7 +345,7 @@ export function color(s: Settings, io: Io): boolean {
 }
 
 export function viewOptions(s: Settings, io: Io): import('../render/context.js').ViewOptions {
-  return { color: color(s, io), width: s.width ?? (io.stdoutIsTTY && io.columns ? io.columns : 80), lang: s.lang, detail: s.detail, showPasswords: s.showPasswords };
+  return { color: color(s, io), width: s.width ?? (io.stdoutIsTTY && io.columns ? io.columns : 80), lang: s.lang, detail: s.detail, showPasswords: s.showPasswords, timeFormat: s.timeFormat };
 }
 
 /** One view, its module loaded only when asked for. */

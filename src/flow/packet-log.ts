@@ -1,7 +1,10 @@
 import { DEFAULTS } from '../config.js';
 import type { PacketView } from '../decode/packet.js';
 import type { Connection, Stamp, TcpListener } from './connections.js';
+import type { PacketRecord, PacketSource } from '../model/capture.js';
 import type { Dir, StreamSink } from './stream-sink.js';
+
+export type { PacketRecord };
 import { SegmentAnalysis } from './segment-analysis.js';
 
 /** Bounds on the packet log. */
@@ -12,39 +15,6 @@ export interface PacketLogLimits {
 
 export const DEFAULT_PACKET_LOG_LIMITS: PacketLogLimits = { maxPackets: DEFAULTS.maxPacketLog };
 
-/** One recorded TCP segment, as views read it (made on demand from the columns). */
-export interface PacketRecord {
-  frame: number;
-  sec: number;
-  nsec: number;
-  /** Connection id (as in the connection list) and direction (0: from the TCP client). */
-  connection: number;
-  dir: Dir;
-  /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128). */
-  flags: number;
-  /**
-   * Sequence and acknowledgement numbers relative to each direction's base, as Wireshark shows them: the
-   * SYN is 0 and the first data byte 1; without a SYN, the first segment seen starts at 1 (or, for a
-   * direction that has sent nothing yet, the first ACK of it acknowledges 1). ack is 0 without the ACK flag.
-   */
-  seq: number;
-  ack: number;
-  /** The window field as sent, and scaled (when both SYNs announced a window scale; a SYN's never is). */
-  window: number;
-  scaledWindow: number;
-  /** What the segment is: SEG_* bits of flow/segment-analysis.ts (tshark's tcp.analysis vocabulary). */
-  analysis: number;
-  /** For a duplicate ACK: its number in the run (tshark's #n) and the frame it repeats; else 0. */
-  dupAckCount: number;
-  dupAckOf: number;
-  /** For a segment after a capture loss: the sequence numbers skipped before it; else 0. */
-  unseenBefore: number;
-  /** Payload bytes on the wire, and the frame's length on the wire. */
-  payload: number;
-  /** Of the payload, the bytes the stream had not had before (the reassembler's count; 0 for a copy). */
-  newBytes: number;
-  frameLength: number;
-}
 
 /**
  * Every TCP segment of the connections a listener follows (for FTP: control and data connections), for
@@ -55,7 +25,7 @@ export interface PacketRecord {
  * the views read those facts and keep no sequence state of their own. Segments past the bound are still
  * classified, so that a view that reads counts elsewhere agrees with what the log would have said.
  */
-export class PacketLog implements TcpListener {
+export class PacketLog implements TcpListener, PacketSource {
   private n = 0;
   private frames = new Float64Array(1024);
   private secs = new Float64Array(1024);

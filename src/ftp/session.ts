@@ -277,7 +277,8 @@ export class ControlSession implements StreamSink {
       this.engine.finding('protected-commands', this.id, [first.frame], { verb });
     }
     this.model.commands++;
-    const path = info?.pathArg ? (arg === '' ? null : resolvePath(this.cwd, arg)) : null;
+    // Without an argument a path command means the working directory (LIST, NLST, STAT, CWD with nothing).
+    const path = info?.pathArg ? resolvePath(this.cwd, arg) : null;
     const ex = this.addExchange({
       index: 0,
       command: verb,

@@ -131,3 +131,49 @@ export interface CaptureSummary {
   connections: TableStats;
   faults: Array<{ file: string; offset: number; reason: string; message: string }>;
 }
+
+/** One recorded TCP segment, as views read it (made on demand from the columns). */
+export interface PacketRecord {
+  frame: number;
+  sec: number;
+  nsec: number;
+  /** Connection id (as in the connection list) and direction (0: from the TCP client). */
+  connection: number;
+  dir: Dir;
+  /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128). */
+  flags: number;
+  /**
+   * Sequence and acknowledgement numbers relative to each direction's base, as Wireshark shows them: the
+   * SYN is 0 and the first data byte 1; without a SYN, the first segment seen starts at 1 (or, for a
+   * direction that has sent nothing yet, the first ACK of it acknowledges 1). ack is 0 without the ACK flag.
+   */
+  seq: number;
+  ack: number;
+  /** The window field as sent, and scaled (when both SYNs announced a window scale; a SYN's never is). */
+  window: number;
+  scaledWindow: number;
+  /** What the segment is: SEG_* bits of model/segment.ts (tshark's tcp.analysis vocabulary). */
+  analysis: number;
+  /** For a duplicate ACK: its number in the run (tshark's #n) and the frame it repeats; else 0. */
+  dupAckCount: number;
+  dupAckOf: number;
+  /** For a segment after a capture loss: the sequence numbers skipped before it; else 0. */
+  unseenBefore: number;
+  /** Payload bytes on the wire, and the frame's length on the wire. */
+  payload: number;
+  /** Of the payload, the bytes the stream had not had before (the reassembler's count; 0 for a copy). */
+  newBytes: number;
+  frameLength: number;
+}
+
+/** The packets a run recorded, as the views read them (flow/packet-log.ts keeps them). */
+export interface PacketSource {
+  /** Packets recorded. */
+  readonly size: number;
+  /** Packet i (0-based, in capture order). */
+  get(i: number): PacketRecord;
+  /** All recorded packets, in capture order. */
+  all(): IterableIterator<PacketRecord>;
+  /** The frame at which recording stopped (the bound was reached), or null. */
+  readonly fullAt: number | null;
+}

@@ -1,11 +1,18 @@
 import type { CaptureSummary } from '../model/capture.js';
 import type { ConnectionSummary } from '../model/capture.js';
-import type { PacketLog, PacketRecord } from '../flow/packet-log.js';
+import type { PacketRecord, PacketSource } from '../model/capture.js';
 import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { ansi, sanitize } from './text.js';
 
 export type Lang = 'en' | 'zh';
+
+/**
+ * How times are written, in every view alike (--time-format, as tshark's -t): seconds since the capture's
+ * first packet ("12.345678"), since the session's start ("+0.002049"), the time of day in UTC
+ * ("10:12:13.123456"), or since the line before ("+0.000056").
+ */
+export type TimeFormat = 'capture' | 'session' | 'absolute' | 'delta';
 
 export interface ViewOptions {
   /** ANSI colour in the output. */
@@ -16,9 +23,11 @@ export interface ViewOptions {
   /** 'packets': every data segment in the walkthrough and ladder; 'summary': a transfer's data in one step. */
   detail: 'summary' | 'packets';
   showPasswords: boolean;
+  /** Default 'capture'. */
+  timeFormat?: TimeFormat;
 }
 
-export const DEFAULT_VIEW_OPTIONS: ViewOptions = { color: false, width: 80, lang: 'en', detail: 'summary', showPasswords: false };
+export const DEFAULT_VIEW_OPTIONS: ViewOptions = { color: false, width: 80, lang: 'en', detail: 'summary', showPasswords: false, timeFormat: 'capture' };
 
 /** What a connection is to FTP. */
 export interface ConnectionRole {
@@ -57,7 +66,7 @@ export class ViewContext {
   constructor(
     readonly analysis: FtpAnalysis,
     readonly capture: CaptureSummary,
-    readonly packets: PacketLog | null,
+    readonly packets: PacketSource | null,
     readonly options: ViewOptions,
   ) {
     this.by = indexModel(analysis);
@@ -131,10 +140,29 @@ export class ViewContext {
     return out;
   }
 
-  /** Seconds from `base` to `t`, as "+1.234567". */
-  relative(t: { sec: number; nsec: number }, base: { sec: number; nsec: number }): string {
-    const d = t.sec - base.sec + (t.nsec - base.nsec) / 1e9;
-    return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
+  /**
+   * A clock for one view: it writes each time as --time-format says, given the session the line belongs to
+   * (for 'session'). Delta times count from the time it wrote before, so a view makes one clock per list.
+   */
+  timer(): (t: Moment, session: FtpSession | null) => string {
+    const format = this.options.timeFormat ?? 'capture';
+    const first = this.capture.first ?? { sec: 0, nsec: 0 };
+    let previous: Moment | null = null;
+    return (t, session) => {
+      switch (format) {
+        case 'absolute':
+          return `${new Date(t.sec * 1000).toISOString().slice(11, 19)}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}`;
+        case 'session':
+          return signed(seconds(t, session?.start ?? first));
+        case 'delta': {
+          const d = previous === null ? 0 : seconds(t, previous);
+          previous = t;
+          return signed(d);
+        }
+        default:
+          return seconds(t, first).toFixed(6);
+      }
+    };
   }
 
   /** ANSI styling, when colour is on. */
@@ -166,4 +194,15 @@ export function hostPort(address: string, port: number): string {
 /** Time of a stamp in seconds (float), for arithmetic. */
 export function secondsOf(s: Stamp): number {
   return s.sec + s.nsec / 1e9;
+}
+
+/** A moment of the capture: whole seconds and nanoseconds. */
+type Moment = { sec: number; nsec: number };
+
+function seconds(t: Moment, base: Moment): number {
+  return t.sec - base.sec + (t.nsec - base.nsec) / 1e9;
+}
+
+function signed(d: number): string {
+  return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
 }

@@ -18,11 +18,11 @@
  * first and last data of transfers, teardowns); when the log filled up, the timeline takes over from the
  * frame where it stopped.
  */
-import type { ConnectionSummary } from '../flow/connection-log.js';
-import type { PacketRecord } from '../flow/packet-log.js';
-import { SEG_OUT_OF_ORDER, SEG_RETRANSMITTED, analysisTags } from '../flow/segment-analysis.js';
+import type { ConnectionSummary } from '../model/capture.js';
+import type { PacketRecord } from '../model/capture.js';
+import { SEG_OUT_OF_ORDER, SEG_RETRANSMITTED, analysisTags } from '../model/segment.js';
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
-import { hostPort, type Lang, type LineAt, type ViewContext } from './context.js';
+import { hostPort, type Lang, type LineAt, type TimeFormat, type ViewContext } from './context.js';
 import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
 import { maxOf, pushAll } from '../arrays.js';
 
@@ -66,6 +66,8 @@ interface Words {
   comma: string;
   midStream: string;
   legend: string[];
+  /** The legend's word for the time column, by --time-format. */
+  timeLegend: Record<TimeFormat, string>;
   frame: string;
   time: string;
   client: string;
@@ -106,7 +108,13 @@ const WORDS: Record<Lang, Words> = {
     colon: ': ',
     comma: ', ',
     midStream: 'the capture began after the session did',
-    legend: ['── control connection', '┄┄ data connection', '▶ ◀ the way the packet went', "time: seconds from the capture's start"],
+    legend: ['── control connection', '┄┄ data connection', '▶ ◀ the way the packet went'],
+    timeLegend: {
+      capture: "time: seconds from the capture's start",
+      session: "time: seconds from the session's start",
+      absolute: 'time: time of day (UTC)',
+      delta: 'time: seconds since the arrow before',
+    },
     frame: 'frame',
     time: 'time',
     client: 'FTP client',
@@ -143,7 +151,8 @@ const WORDS: Record<Lang, Words> = {
     colon: '：',
     comma: '，',
     midStream: '抓包开始时会话已经开始',
-    legend: ['── 控制连接', '┄┄ 数据连接', '▶ ◀ 报文方向', '时间：自抓包开始的秒数'],
+    legend: ['── 控制连接', '┄┄ 数据连接', '▶ ◀ 报文方向'],
+    timeLegend: { capture: '时间：自抓包开始的秒数', session: '时间：自会话开始的秒数', absolute: '时间：当天时刻（UTC）', delta: '时间：距上一个箭头的秒数' },
     frame: '帧',
     time: '时间',
     client: 'FTP 客户端',
@@ -554,13 +563,13 @@ type Part = [string, StyleKind | null];
 
 function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes: string[]): string[] {
   const width = Math.max(20, Math.floor(ctx.options.width) || 80);
-  const base = ctx.capture.first ?? s.start;
+  const clock = ctx.timer();
   const arrows = rows.filter((r): r is Arrow => r.type === 'arrow');
   const portOf = (a: Arrow, left: boolean): number => {
     const c = a.conn.summary;
     return left === a.conn.openerIsClient ? c.client.port : c.server.port;
   };
-  const times = new Map<Arrow, string>(arrows.map((a) => [a, ctx.relative(a.at, base)]));
+  const times = new Map<Arrow, string>(arrows.map((a) => [a, clock(a.at, s)]));
   const fw = maxOf(arrows, (a) => String(a.frame).length, displayWidth(words.frame));
   let tw = maxOf(arrows, (a) => times.get(a)!.length, displayWidth(words.time));
   const lpw = maxOf(arrows, (a) => String(portOf(a, true)).length, 1);
@@ -596,7 +605,7 @@ function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes:
     emit([[`  ${words.serverIs(server)}`, null]]);
     if (user !== '') emit([[`  ${user}`, null]]);
   }
-  for (const line of pack(words.legend, width)) emit([[line, 'dim']]);
+  for (const line of pack([...words.legend, words.timeLegend[ctx.options.timeFormat ?? 'capture']], width)) emit([[line, 'dim']]);
   for (const n of notes) emit([[n, 'yellow']]);
   const head = tw > 0 ? `${padStart(words.frame, fw)} ${padEnd(words.time, tw)} ` : `${padStart(words.frame, fw)} `;
   const ends = (left: string, right: string, withHead: boolean): void => {

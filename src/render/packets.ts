@@ -1,8 +1,8 @@
-import type { ConnectionSummary } from '../flow/connection-log.js';
-import type { PacketRecord } from '../flow/packet-log.js';
+import type { ConnectionSummary } from '../model/capture.js';
+import type { PacketRecord } from '../model/capture.js';
 import {
   SEG_DUP_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMITTED, SEG_ZERO_WINDOW, analysisTags,
-} from '../flow/segment-analysis.js';
+} from '../model/segment.js';
 import type { FtpSession } from '../model/ftp-model.js';
 import type { ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
@@ -49,8 +49,8 @@ interface Row {
 }
 
 /**
- * A packet list in Wireshark's style: one line per packet the packet log recorded, with No., Time (from the
- * capture's first packet), Source, Destination, Protocol, Length, Info and Where (session, connection, role).
+ * A packet list in Wireshark's style: one line per packet the packet log recorded, with No., Time (as
+ * --time-format says: from the capture's first packet by default), Source, Destination, Protocol, Length, Info and Where (session, connection, role).
  * Sequence and acknowledgement numbers, windows and the TCP analysis (retransmissions, duplicate ACKs,
  * ...) are the packet log's, shown as Wireshark does: relative numbers, the window scaled, and the
  * analysis in brackets before Info ("[TCP Dup ACK 12#1] ..."). Everything from the wire goes through
@@ -62,7 +62,7 @@ export function renderPackets(ctx: ViewContext): string {
 
   const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
   const chosen = selectedSessions(ctx);
-  const first = ctx.capture.first ?? { sec: 0, nsec: 0 };
+  const clock = ctx.timer();
   const rows: Row[] = [];
   const whereOf = new Map<number, { where: string; session: FtpSession | null }>();
 
@@ -70,7 +70,7 @@ export function renderPackets(ctx: ViewContext): string {
     let w = whereOf.get(p.connection);
     if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection)));
     if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
-    rows.push(row(ctx, p, conns.get(p.connection), first, w.where));
+    rows.push(row(ctx, p, conns.get(p.connection), clock(p, w.session), w.where));
   }
 
   const out: string[] = [];
@@ -89,20 +89,23 @@ function selectedSessions(ctx: ViewContext): Set<FtpSession> | null {
   return new Set(chosen);
 }
 
-/** Which session, connection and role a connection is: "s1 ctl", "s1 data#2 LIST", "s1 data PASV", or "-". */
+/**
+ * Which session, connection and role a connection is: "s1 ctl c1", "s1 data c2 LIST", "s1 data c3 PASV", or
+ * "-". The connection's number is its id, as in the connection list and the ladder ("data connection 2").
+ */
 function where(ctx: ViewContext, connection: number): { where: string; session: FtpSession | null } {
   const role = ctx.role(connection);
   if (role !== undefined) {
     const s = role.session;
-    if (role.role === 'control') return { where: `s${s.id} ctl`, session: s };
+    if (role.role === 'control') return { where: `s${s.id} ctl c${connection}`, session: s };
     const t = role.transfer;
-    return { where: t === null ? `s${s.id} data` : `s${s.id} data#${t.id} ${sanitize(t.command)}`, session: s };
+    return { where: `s${s.id} data c${connection}${t === null ? '' : ` ${sanitize(t.command)}`}`, session: s };
   }
   // A data connection that matched an announcement but served no command.
   const p = ctx.analysis.predictions.find((x) => x.connection === connection);
   if (p !== undefined) {
     const s = ctx.by.session(p.session) ?? null;
-    return { where: `s${p.session} data ${p.source}`, session: s };
+    return { where: `s${p.session} data c${connection} ${p.source}`, session: s };
   }
   return { where: '-', session: null };
 }
@@ -111,7 +114,7 @@ function row(
   ctx: ViewContext,
   p: PacketRecord,
   c: ConnectionSummary | undefined,
-  first: { sec: number; nsec: number },
+  time: string,
   whereText: string,
 ): Row {
   const fromClient = p.dir === 0;
@@ -160,7 +163,7 @@ function row(
 
   return {
     no: String(p.frame),
-    time: seconds(p, first),
+    time,
     source: src === null ? '?' : sanitize(src.address),
     destination: dst === null ? '?' : sanitize(dst.address),
     protocol,
@@ -169,12 +172,6 @@ function row(
     where: whereText,
     tone,
   };
-}
-
-/** Seconds from the capture's first packet, 6 decimals. */
-function seconds(t: { sec: number; nsec: number }, base: { sec: number; nsec: number }): string {
-  const d = t.sec - base.sec + (t.nsec - base.nsec) / 1e9;
-  return d.toFixed(6);
 }
 
 /** Column widths: every column as wide as its widest cell; Info gets what is left of the width. */

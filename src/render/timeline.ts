@@ -1,5 +1,5 @@
 import type { ConnectionSummary } from '../model/capture.js';
-import type { Exchange, FtpSession, Stamp, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpSession, Prediction, Stamp, Transfer } from '../model/ftp-model.js';
 import { hostPort, type ViewContext } from './context.js';
 import { group, sanitize, wrap } from './text.js';
 import { pushAll } from '../arrays.js';
@@ -14,7 +14,8 @@ interface Line {
  * The annotated timeline: per session, in time order, one line per event that matters — connections
  * opened and closed (control and data), each command with its reply and response time, each prediction,
  * each data connection with the command it serves, its bytes, duration and throughput, and each finding,
- * flagged — with times relative to the session's start and frame numbers to cross-reference.
+ * flagged — with times as --time-format says (from the capture's first packet by default) and frame numbers
+ * to cross-reference.
  */
 export function renderTimeline(ctx: ViewContext): string {
   const out: string[] = [];
@@ -35,28 +36,27 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
   for (const ex of s.exchanges) lines.push(exchangeLine(ex));
   for (const id of s.predictions) {
     const p = ctx.by.prediction(id)!;
-    const who = p.connector === 'client' ? s.client.address : s.server.address;
-    const flags = [p.addressDiffers && p.mode === 'passive' ? 'NAT? advertised address is not the server\'s' : '', p.thirdParty ? 'THIRD PARTY' : ''].filter(Boolean).join(', ');
-    lines.push({ at: p.setup, text: `    expecting ${who} -> ${hostPort(p.to.address, p.to.port)} (${p.mode}), set up by ${p.source} in frame ${p.setup.frame}${p.arithmetic ? `: ${p.arithmetic}` : ''}${flags ? `  [${flags}]` : ''}`, style: flags ? 'yellow' : 'dim' });
+    const text = predictionText(p);
+    lines.push({ at: p.setup, text: `    ${text}`, style: text.endsWith(']') ? 'yellow' : 'dim' });
   }
   for (const id of s.transfers) {
     const t = ctx.by.transfer(id)!;
     const c = t.connection === null ? undefined : conns.get(t.connection);
     const what = t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`;
-    if (c !== undefined) lines.push(...connectionLines(c, `data connection for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));
+    if (c !== undefined) lines.push(...connectionLines(c, `data connection ${c.id} for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));
     else lines.push({ at: s.exchanges[t.exchange]?.request ?? s.start, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
   }
   for (const f of ctx.findingsOf(s.id)) {
     const frame = f.frames[0] ?? 0;
-    lines.push({ at: { frame, sec: -1, nsec: 0 }, text: `  ! ${f.severity} ${f.kind}: ${sanitize(f.message)}${f.count > 1 ? ` (${f.count} times)` : ''}`, style: f.severity === 'warning' || f.severity === 'alert' ? 'red' : 'yellow' });
+    lines.push({ at: { frame, sec: -1, nsec: 0 }, text: `  ${findingText(f)}`, style: f.severity === 'warning' || f.severity === 'alert' ? 'red' : 'yellow' });
   }
   lines.sort((x, y) => x.at.frame - y.at.frame);
-  const base = s.start;
+  const clock = ctx.timer();
   const head = `Session ${s.id}: ${hostPort(s.client.address, s.client.port)} -> ${hostPort(s.server.address, s.server.port)}  ${loginText(s)}${s.midStream ? '  (capture began mid-session)' : ''}`;
   const width = ctx.options.width;
   const out = wrap(sanitize(head), width, '', '    ').map((x) => ctx.style('bold', x));
   for (const l of lines) {
-    const time = l.at.sec < 0 ? ''.padEnd(11) : ctx.relative(l.at, base).padStart(11);
+    const time = l.at.sec < 0 ? ''.padEnd(11) : clock(l.at, s).padStart(11);
     // One event, one entry: what does not fit goes on indented lines under it, nothing is cut.
     const first = `${time} ${`#${l.at.frame}`.padEnd(6)}`;
     const indent = ' '.repeat(first.length + 4);
@@ -65,6 +65,21 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
     }
   }
   return out;
+}
+
+/**
+ * What the timeline says of a prediction, file and live alike: "expecting 10.0.0.1 -> 10.0.0.2:50009
+ * (passive), set up by PASV in frame 14: 195*256+89 = 50009", flagged when its address is not the
+ * listener's (NAT) or names a third party.
+ */
+export function predictionText(p: Prediction): string {
+  const flags = [p.addressDiffers && p.mode === 'passive' ? 'NAT? advertised address is not the server\'s' : '', p.thirdParty ? 'THIRD PARTY' : ''].filter(Boolean).join(', ');
+  return `expecting ${p.from} -> ${hostPort(p.to.address, p.to.port)} (${p.mode}), set up by ${p.source} in frame ${p.setup.frame}${p.arithmetic ? `: ${p.arithmetic}` : ''}${flags ? `  [${flags}]` : ''}`;
+}
+
+/** What the timeline says of a finding, file and live alike. */
+export function findingText(f: Finding): string {
+  return `! ${f.severity} ${f.kind}: ${sanitize(f.message)}${f.count > 1 ? ` (${f.count} times)` : ''}`;
 }
 
 function loginText(s: FtpSession): string {

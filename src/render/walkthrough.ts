@@ -1,8 +1,8 @@
-import type { PacketRecord } from '../flow/packet-log.js';
+import type { PacketRecord } from '../model/capture.js';
 import {
   SEG_ACK_FROM_ISN, SEG_ACKS_FIN, SEG_FAST_RETRANSMISSION, SEG_HANDSHAKE_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED,
   SEG_RETRANSMITTED, SEG_SPURIOUS_RETRANSMISSION,
-} from '../flow/segment-analysis.js';
+} from '../model/segment.js';
 import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
 import { en, type Messages, type Side } from './messages.js';
@@ -73,7 +73,8 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
   const width = Math.max(40, ctx.options.width);
   const steps: Step[] = [];
   const states = new Map<number, ConnState>();
-  const base = ctx.sessionPackets(s)[0] ?? null;
+  const clock = ctx.timer();
+  const time = (t: PacketRecord): string => clock(t, s);
 
   for (const p of ctx.sessionPackets(s)) {
     const role = ctx.role(p.connection)!;
@@ -107,7 +108,7 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
       g.last = p.frame;
       continue;
     }
-    if (st.group !== null) flushGroup(ctx, st, steps, M, s, base);
+    if (st.group !== null) flushGroup(ctx, st, steps, M, s, time);
 
     const text: string[] = [];
     const quoted: string[] = [];
@@ -128,9 +129,9 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
         if (text.length === 0 && p.payload === 0) text.push(M.bareAck(from, ackedBytes(p)));
       }
     }
-    steps.push({ header: header(ctx, p, role, from, base, M), quoted, text });
+    steps.push({ header: header(ctx, p, role, from, time, M), quoted, text });
   }
-  for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, steps, M, s, base);
+  for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, steps, M, s, time);
 
   const lines: string[] = wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   steps.forEach((step, i) => {
@@ -226,7 +227,7 @@ function ackedBytes(p: PacketRecord): number {
   return p.ack - 1 - (p.analysis & SEG_ACKS_FIN ? 1 : 0);
 }
 
-function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages, s: FtpSession, base: PacketRecord | null): void {
+function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages, s: FtpSession, time: (t: PacketRecord) => string): void {
   const g = st.group!;
   st.group = null;
   const t = st.role.transfer!;
@@ -235,7 +236,7 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
   const fromPort = (g.from === 'client') === st.role.openerIsClient ? c.client.port : c.server.port;
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
   const first = ctx.packets !== null ? findFrame(ctx, g.first) : null;
-  const when = first !== null && base !== null ? ctx.relative(first, base) : '';
+  const when = first !== null ? time(first) : '';
   steps[g.stepIndex] = {
     header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[g.from === 'client' ? 'server' : 'client']}  ${M.words.data}`,
     quoted: [],
@@ -250,14 +251,14 @@ function findFrame(ctx: ViewContext, frame: number): PacketRecord | null {
 }
 
 /** "frame 29  +0.012345  client 33198 ──▶ 21 server  PSH,ACK  29 bytes" */
-function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: Side, base: PacketRecord | null, M: Messages): string {
+function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: Side, time: (t: PacketRecord) => string, M: Messages): string {
   const c = role.summary;
   const tcpClientSends = p.dir === 0;
   const srcPort = tcpClientSends ? c.client.port : c.server.port;
   const dstPort = tcpClientSends ? c.server.port : c.client.port;
   const arrow = role.role === 'data' ? '┄┄▶' : '──▶';
   const to: Side = from === 'client' ? 'server' : 'client';
-  const when = base !== null ? ctx.relative(p, base) : '';
+  const when = time(p);
   const len = p.payload > 0 ? `  ${M.words.bytes(p.payload)}` : '';
   return `${ctx.style('dim', `${M.words.frame} ${p.frame} ${when}`)}  ${M.words[from]} ${srcPort} ${arrow} ${dstPort} ${M.words[to]}  ${flagNames(p.flags)}${len}`;
 }

@@ -1,6 +1,5 @@
 import type { FtpAnalysis, FtpSession, Prediction } from '../model/ftp-model.js';
 import { indexModel } from '../model/lookup.js';
-import { UNKNOWN_DIR, resolvePath } from '../ftp/paths.js';
 
 /** The commands whose argument Zeek writes as an ftp:// URL built from the working directory. */
 const ZEEK_FILE_COMMANDS = new Set(['APPE', 'CWD', 'DELE', 'MKD', 'RETR', 'RMD', 'RNFR', 'RNTO', 'STOR', 'STOU', 'REST', 'SIZE', 'MDTM']);
@@ -53,7 +52,7 @@ export function zeekRows(a: FtpAnalysis, commands: ReadonlySet<string> = ZEEK_DE
       const p = ex.prediction !== null ? by.prediction(ex.prediction)! : null;
       const when = ex.request ?? final?.start ?? s.start;
       let arg = ex.command === '<init>' ? '' : ex.argument;
-      if (ZEEK_FILE_COMMANDS.has(ex.command)) arg = url(s, ex.path ?? resolvePath(ex.cwd ?? UNKNOWN_DIR, ex.argument));
+      if (ZEEK_FILE_COMMANDS.has(ex.command)) arg = url(s, ex.path ?? ex.argument);
       rows.push({
         ts: `${when.sec}.${String(Math.floor(when.nsec / 1000)).padStart(6, '0')}`,
         uid: `C${s.connection}`,
