@@ -12,13 +12,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateCapture, type CaptureTruth } from '../bench/generate.js';
+import { main } from '../src/cli/main.js';
 import type { ConnectionSummary } from '../src/flow/connection-log.js';
 import type { FtpAnalysis } from '../src/model/ftp-model.js';
+import { collect } from './cli-io.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(repoRoot, 'bin', 'ftpscope.js');
 const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-generate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +29,10 @@ const capture = join(dir, 'mixed.pcap');
 const truth: CaptureTruth = generateCapture({
   path: capture, kind: 'mixed', sizeMB: 5, seed: 11, maxFileBytes: 256 << 10, lossRate: 0.003, reorderRate: 0.003, duplicateRate: 0.003,
 });
-const analysis = JSON.parse(execFileSync(process.execPath, [bin, '--format', 'json', capture], { maxBuffer: 1 << 28, encoding: 'utf8' })) as Analysis;
+// `ftpscope --format json CAPTURE`, in-process through main() (the process itself is cli.test.ts's matter).
+const run = collect();
+assert.equal(await main(['--format', 'json', capture], run.io), 0, run.stderr());
+const analysis = JSON.parse(run.stdout()) as Analysis;
 const connections = new Map<number, ConnectionSummary>(analysis.connections.map((c) => [c.id, c]));
 const endpoint = (h: { address: string; port: number }) => `${h.address}:${h.port}`;
 const truthTransfers = truth.sessions.flatMap((s) => s.transfers);
@@ -143,9 +145,11 @@ test('rounds: the same traffic again, later, from other clients', () => {
   );
 });
 
-const tshark = spawnSync('tshark', ['--version']).status === 0;
+const FAST = process.env.FTPSCOPE_FAST === '1';
+const tshark = !FAST && spawnSync('tshark', ['--version']).status === 0;
+const tsharkSkip = FAST ? 'skipped in test:fast: tshark reads the 5 MB capture (about a second); npm test runs it' : tshark ? false : 'tshark is not installed';
 
-test('tshark finds every IP and TCP checksum right', { skip: tshark ? false : 'tshark is not installed' }, () => {
+test('tshark finds every IP and TCP checksum right', { skip: tsharkSkip }, () => {
   const fields = (filter: string) =>
     execFileSync('tshark', ['-r', capture, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
       encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'],

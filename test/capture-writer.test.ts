@@ -46,7 +46,9 @@ function missing(tool: string): string | undefined {
   return r.error || r.status !== 0 ? `${tool} not installed: ${r.error?.message ?? r.stderr.trim()}` : undefined;
 }
 
-const unavailable = { tcpdump: missing('tcpdump'), tshark: missing('tshark') };
+/** Under FTPSCOPE_FAST=1 (npm run test:fast) the tshark checks, about half a second each, are left out. */
+const FAST_SKIP = 'skipped in test:fast: tshark starts slowly (about 0.5 s a run); npm test runs it';
+const unavailable = { tcpdump: missing('tcpdump'), tshark: process.env.FTPSCOPE_FAST === '1' ? FAST_SKIP : missing('tshark') };
 
 /** Skips the test when tcpdump is missing; returns whether it is available. */
 function hasTcpdump(t: TestContext): boolean {

@@ -1,6 +1,7 @@
 /**
- * Conformance with Zeek: ftpscope run as a user would (`node bin/ftpscope.js --format json FILE`) on every
- * capture of Zeek's FTP tests, then compared with what Zeek's expected logs say about TCP.
+ * Conformance with Zeek: ftpscope's command line (`ftpscope --format json FILE`, run in-process through
+ * main() with a fake Io: nothing here is about the process itself) on every capture of Zeek's FTP tests,
+ * then compared with what Zeek's expected logs say about TCP. cli.test.ts covers the real process.
  *
  * The captures live outside the repository, in ../shared/conformance/zeek/<test>/ (see its README.md);
  * they are read in place, never copied. When that folder is absent every test here is skipped, saying so.
@@ -24,15 +25,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureSummary } from '../src/analyze.js';
+import { main } from '../src/cli/main.js';
 import type { ConnectionSummary, DirectionSummary } from '../src/flow/connection-log.js';
+import { collect } from './cli-io.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(repoRoot, 'bin', 'ftpscope.js');
 /** ../shared/conformance from the repository root (dist/test/conformance.test.js -> ../../../shared). */
 const conformanceDir = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
 const zeekDir = join(conformanceDir, 'zeek');
@@ -44,7 +44,6 @@ const SKIP = '../shared/conformance not found: conformance tests skipped';
 
 interface Run {
   code: number | null;
-  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -54,20 +53,12 @@ interface JsonOutput {
   connections: ConnectionSummary[];
 }
 
-function runFtpscope(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.FTPSCOPE_DEBUG;
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-  });
+/** `ftpscope ARGS` in-process: main() with a fake Io (no colour, stdin empty); what it wrote and its exit code. */
+async function runFtpscope(args: string[]): Promise<Run> {
+  const f = collect();
+  f.io.env = { NO_COLOR: '1' };
+  const code = await main(args, f.io);
+  return { code, stdout: f.stdout(), stderr: f.stderr() };
 }
 
 const runs = new Map<string, Promise<Run>>();

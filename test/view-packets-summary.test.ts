@@ -398,13 +398,22 @@ async function summaryOf(path: string, keepExchanges: boolean): Promise<{ text: 
   return { text, model, quiet: ftp.quietLines };
 }
 
+const keptSummaries = new Map<string, ReturnType<typeof summaryOf>>();
+
+/** summaryOf(path, true), worked out once per capture and shared by the two tests below that need it. */
+function keptSummaryOf(path: string): ReturnType<typeof summaryOf> {
+  let p = keptSummaries.get(path);
+  if (p === undefined) keptSummaries.set(path, (p = summaryOf(path, true)));
+  return p;
+}
+
 test('the summary is the same whether the analysis keeps the commands or only counts them', async () => {
   const captures = everyCapture();
   assert.ok(captures.length >= 10);
   let commands = 0;
   let quiet = 0;
   for (const path of captures) {
-    const full = await summaryOf(path, true);
+    const full = await keptSummaryOf(path);
     const lean = await summaryOf(path, false);
     assert.equal(full.quiet, 0, `${path}: with the commands kept, every line is read as text`);
     quiet += lean.quiet;
@@ -437,7 +446,7 @@ async function cliSummary(path: string): Promise<string> {
 test('-v summary, told session by session as each is let go (its rows spilled to a file and merged), is the summary of the whole analysis', async () => {
   const captures = everyCapture();
   const whole = new Map<string, string>();
-  for (const path of captures) whole.set(path, (await summaryOf(path, true)).text);
+  for (const path of captures) whole.set(path, (await keptSummaryOf(path)).text);
   let rows = 0;
   for (const limits of [{}, { spill: 1, slice: 1 }, { spill: 3, slice: 2 }]) {
     setSummaryLimits(limits);
