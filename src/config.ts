@@ -93,6 +93,10 @@ export const OPTIONS = [
   { flag: 'extract', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,
     doc: 'write every transferred file under this folder, with manifest.json (SHA-256, MD5, sizes, holes, results)' },
   { flag: 'extract-listings', group: 'output', applies: 'both', kind: 'boolean', default: false, doc: 'with --extract: also write the output of LIST, NLST and MLSD' },
+  { flag: 'max-hashed-holes', group: 'limits', applies: 'both', kind: 'number', unit: MiB, min: 0, integer: false, default: 256,
+    doc: 'with --extract: missing bytes of one file hashed as zeros; beyond, its hashes are not computed (said in the manifest)' },
+  { flag: 'max-holes-listed', group: 'limits', applies: 'both', kind: 'number', unit: 'holes', min: 0, integer: true, default: 1000,
+    doc: 'with --extract: holes listed per file in manifest.json (the rest are counted)' },
   { flag: 'show-passwords', group: 'output', applies: 'both', kind: 'boolean', default: false,
     doc: "show passwords (by default only anonymous users' e-mail addresses are shown)" },
   // ---- what to follow

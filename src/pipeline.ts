@@ -90,7 +90,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
     ports: new Set([21, ...s.ports]),
     sniff: s.sniff,
     limits: ftpLimits(s),
-    extract: s.extract === null ? undefined : new Extractor({ dir: s.extract, listings: s.extractListings }),
+    extract: s.extract === null ? undefined : new Extractor({ dir: s.extract, listings: s.extractListings, maxHashedHoles: s.maxHashedHoles * 2 ** 20, maxHolesListed: s.maxHolesListed }),
     keepExchanges: plan.exchanges,
     logEveryConnection: plan.everyConnection,
     release: plan.release,

@@ -60,6 +60,21 @@ export const DEFAULT_FTP_OPTIONS: FtpOptions = { ports: new Set([21]), sniff: tr
 
 
 /**
+ * A session's place in its life, for retention: 'open' while its control connection is; 'closing' while its
+ * end is being told (its transfers, its findings, the session-end event); 'over' once told, when a release
+ * may let it go (with its transfers told, its awaited predictions expired, its data connections closed).
+ * `reported`: its findings about transfers and predictions have been made (at its end, or at the end of
+ * the capture for one still open).
+ */
+interface SessionLife {
+  stage: 'open' | 'closing' | 'over';
+  reported: boolean;
+}
+
+/** A transfer's way to being told: half done (its final reply, or its data connection's close), or told. */
+type TransferStage = 'reply' | 'connection' | 'told';
+
+/**
  * Follows every FTP control connection and attaches data connections to the commands they serve.
  *
  * A data connection is matched to a prediction (PORT, EPRT, LPRT, 227, 228, 229) first on the advertised
@@ -98,11 +113,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Running totals, and digests of released sessions (live capture). */
   readonly totals: Totals = { sessions: 0, transfers: 0, bytes: 0, findings: {} };
   readonly digests: SessionDigest[] = [];
-  private readonly endedSessions = new Set<number>();
-  private readonly sessionEndTold = new Set<number>();
-  /** Sessions whose findings (transfers, predictions) have been made. */
-  private readonly reported = new Set<number>();
-  private readonly toldTransfers = new Set<number>();
+  /** Where each held session is in its life (see SessionLife), by id: the one record of retention. */
+  private readonly lives = new Map<number, SessionLife>();
+  /** Where each transfer is on its way to being told (see TransferStage), by id. */
+  private readonly transferStages = new Map<number, TransferStage>();
   /** Matched connections waiting for the command that will use their prediction, by prediction id. */
   private readonly waiting = new Map<number, DataObserver>();
 
@@ -183,15 +197,17 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       session.finish();
       this.quietLines += session.quietLines;
       this.retireSession(session);
-      this.endedSessions.add(session.id);
+      const life = this.lives.get(session.id)!;
+      life.stage = 'closing';
       // Transfers whose data is over (or never came) will get no more: they are told now.
       for (const id of session.model.transfers) {
         const t = this.transfers.get(id);
-        if (t !== undefined && !this.toldTransfers.has(id) && (t.connection === null || this.halfDone.get(id) === 'connection')) this.tell(t);
+        const stage = this.transferStages.get(id);
+        if (t !== undefined && stage !== 'told' && (t.connection === null || stage === 'connection')) this.tell(t);
       }
       this.reportSession(session.id);
       this.emit({ type: 'session-end', at: this.now(), session: session.model });
-      this.sessionEndTold.add(session.id);
+      life.stage = 'over';
       this.maybeRelease(session.id);
     }
     const observer = this.observers.get(conn.id);
@@ -284,6 +300,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private startSession(conn: Connection, commandDir: Dir): ControlSession {
     const s = new ControlSession(conn, ++this.sessionIds, this, commandDir);
     this.sessions.set(s.id, s);
+    this.lives.set(s.id, { stage: 'open', reported: false });
     this.totals.sessions++;
     this.byConn.set(conn.id, s);
     this.ftpConnections.add(conn.id);
@@ -519,22 +536,20 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    * Half of what ends a transfer: its final reply, or its data connection's close. Both done, it is told;
    * also when its session is over (a capture that stops mid-transfer: no final reply will come).
    */
-  private readonly halfDone = new Map<number, 'reply' | 'connection'>();
   private transferDone(t: Transfer, what: 'reply' | 'connection'): void {
-    if (this.toldTransfers.has(t.id)) return;
-    const other = this.halfDone.get(t.id);
+    const other = this.transferStages.get(t.id);
+    if (other === 'told') return;
     const over =
       (t.connection === null && what === 'reply') ||
       (other !== undefined && other !== what) ||
-      (what === 'connection' && this.endedSessions.has(t.session));
+      (what === 'connection' && (this.lives.get(t.session)?.stage ?? 'open') !== 'open');
     if (over) this.tell(t);
-    else this.halfDone.set(t.id, what);
+    else this.transferStages.set(t.id, what);
   }
 
   private tell(t: Transfer): void {
-    this.halfDone.delete(t.id);
     this.conclude(t, false);
-    this.toldTransfers.add(t.id);
+    this.transferStages.set(t.id, 'told');
     this.totals.bytes += t.bytes;
     this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
     this.maybeRelease(t.session);
@@ -576,9 +591,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** With release: lets a session go once it and all its transfers have been told. */
   private maybeRelease(id: number): void {
-    if (!this.options.release || !this.endedSessions.has(id) || !this.sessionEndTold.has(id)) return;
+    if (!this.options.release || this.lives.get(id)?.stage !== 'over') return;
     const s = this.sessions.get(id);
-    if (s === undefined || !s.model.transfers.every((t) => this.toldTransfers.has(t) || this.transfers.get(t)?.connection === null)) return;
+    if (s === undefined || !s.model.transfers.every((t) => this.transferStages.get(t) === 'told' || this.transfers.get(t)?.connection === null)) return;
     // A report holds the first hidden session between two hosts: a connection between them, unclaimed, may still be named its.
     if (this.options.release === 'report' && this.hiddenByPair.get(pairKey(s.client.address, s.server.address)) === s) return;
     if (this.options.release === 'report') {
@@ -613,8 +628,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (t?.connection != null) conns.add(t.connection);
       if (t !== undefined) this.extractor?.settle(t);
       this.transfers.delete(tid);
-      this.toldTransfers.delete(tid);
-      this.halfDone.delete(tid);
+      this.transferStages.delete(tid);
     }
     for (const pid of m.predictions) {
       const p = this.predictions.get(pid);
@@ -636,9 +650,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       else this.hiddenByPair.set(hiddenKey, next);
     }
     this.byConn.delete(m.connection);
-    this.endedSessions.delete(id);
-    this.sessionEndTold.delete(id);
-    this.reported.delete(id);
+    this.lives.delete(id);
     this.book.releaseSession(id);
     for (const c of conns) this.ftpConnections.delete(c);
     this.log.forget(conns);
@@ -723,8 +735,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    */
   private reportSession(id: number): void {
     const s = this.sessions.get(id);
-    if (s === undefined || this.reported.has(id)) return;
-    this.reported.add(id);
+    const life = this.lives.get(id);
+    if (s === undefined || life === undefined || life.reported) return;
+    life.reported = true;
     const transfers = s.model.transfers.map((t) => this.transfers.get(t)).filter((t): t is Transfer => t !== undefined);
     const predictions = s.model.predictions.map((p) => this.predictions.get(p)).filter((p): p is Prediction => p !== undefined);
     for (const t of transfers) this.conclude(t, true);

@@ -10,11 +10,11 @@ export interface ExtractOptions {
   dir: string;
   /** Also write the output of LIST, NLST and MLSD. */
   listings: boolean;
+  /** Holes are hashed as zero bytes, up to this many bytes per file; beyond, the hashes are not computed. */
+  maxHashedHoles: number;
+  /** Holes listed per file in the manifest (the rest are counted). */
+  maxHolesListed: number;
 }
-
-/** Holes are hashed as zero bytes, up to this much in all; beyond, the hashes are not computed. */
-const MAX_HASHED_HOLES = 256 << 20;
-const MAX_HOLES_LISTED = 1000;
 const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
 
 /**
@@ -53,7 +53,7 @@ export class Extractor implements TransferFiles {
       return null;
     }
     entry.file = relative(this.root, target.path);
-    return new FileSink(target.fd, entry);
+    return new FileSink(target.fd, entry, this.options);
   }
 
   /** Fills the entry's result from its transfer, once nothing can change the transfer any more. */
@@ -168,6 +168,7 @@ export class FileSink implements TransferFile {
   constructor(
     private readonly fd: number,
     readonly entry: ManifestEntry,
+    private readonly limits: Pick<ExtractOptions, 'maxHashedHoles' | 'maxHolesListed'>,
   ) {}
 
   write(buf: Buffer, off: number, len: number, at: number): void {
@@ -188,7 +189,7 @@ export class FileSink implements TransferFile {
     if (this.closed || len <= 0) return;
     const e = this.entry;
     e.missingBytes += len;
-    if (e.holes.length < MAX_HOLES_LISTED) e.holes.push({ offset: at, length: len });
+    if (e.holes.length < this.limits.maxHolesListed) e.holes.push({ offset: at, length: len });
     else e.holesOmitted++;
     this.end = Math.max(this.end, at + len);
   }
@@ -213,7 +214,7 @@ export class FileSink implements TransferFile {
     if (!this.hashable || at <= this.hashedTo) return;
     const n = at - this.hashedTo;
     this.holeBytes += n;
-    if (this.holeBytes > MAX_HASHED_HOLES) {
+    if (this.holeBytes > this.limits.maxHashedHoles) {
       this.hashable = false;
       return;
     }
