@@ -41,7 +41,7 @@ test('a password is in no output unless --show-passwords, and in the JSON model 
 
 test('the findings catalogue says every kind in English and in Chinese', () => {
   const facts: Record<string, Record<string, unknown>> = {
-    'transfer-failed': { command: 'RETR', path: '/a', transfers: 2, cause: 'x' },
+    'transfer-failed': { command: 'RETR', path: '/a', transfers: 2, cause: 'x', causeZh: '原因' },
     'data-connection-refused': { connector: 'server', address: '10.0.0.1', port: 2000, source: 'PORT', setupFrame: 9, tries: 1, why: 'active', server: '10.0.0.2' },
   };
   for (const kind of FINDING_KINDS) {

@@ -5,7 +5,7 @@ import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSe
 import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFiles } from './extraction.js';
 import { FindingBook } from './finding-book.js';
-import type { FindingFacts, FindingKind } from './findings.js';
+import { describeCause, type FindingFacts, type FindingKind, type TransferCause } from './findings.js';
 import type { DataUse } from './commands.js';
 import { isPrivate, isPublic } from './address-scope.js';
 import { DataObserver } from './data-channel.js';
@@ -437,6 +437,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       finalMessage: null,
       status: 'unfinished',
       cause: null,
+      causeZh: null,
     };
     s.restOffset = null;
     s.keep(ex);
@@ -755,29 +756,35 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     const code = t.final;
     const ok = code !== null && code >= 200 && code < 300;
+    let cause: TransferCause | null = null;
     if (code === null) {
       t.status = 'unfinished';
-      t.cause = t.connection === null ? 'no final reply and no data connection in the capture' : 'no final reply in the capture';
+      cause = { kind: 'no-final-reply', connection: t.connection !== null };
     } else if (ok) {
       t.status = t.connection !== null && t.missingBytes === 0 ? 'complete' : 'incomplete';
-      if (t.connection === null) t.cause = 'the server reports success, but the data connection is not in the capture (a capture filter on port 21, or another path)';
-      else if (t.missingBytes > 0) t.cause = `${t.missingBytes} bytes of the data are not in the capture`;
+      if (t.connection === null) cause = { kind: 'no-data-connection-seen' };
+      else if (t.missingBytes > 0) cause = { kind: 'bytes-missing', bytes: t.missingBytes };
     } else if (t.connection === null && t.preliminary === null && code !== 425 && code !== 426) {
       // Refused outright (550 and the like); a 425 or 426 means the data connection itself failed.
       t.status = 'refused';
-      t.cause = `refused by the server (${code})`;
+      cause = { kind: 'refused', code };
     } else {
       t.status = 'failed';
-      t.cause = failureCause(t, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
+      cause = failureCause(code, t.finalMessage, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
       if (t.prediction === null) {
         // No usable announcement: was the client's last PORT or EPRT refused?
         const s = this.sessions.get(t.session);
         const refused = s?.model.predictions.map((id) => this.predictions.get(id)).filter((p) => p !== undefined && p.status === 'refused' && p.exchange < t.exchange).at(-1);
         if (refused !== undefined) {
           const reply = s!.exchange(refused.exchange)?.replies.at(-1);
-          t.cause = `the server refused the ${refused.source} to ${refused.to.address}:${refused.to.port}${reply ? ` (${reply.code} ${reply.message})` : ''}, so it had nowhere to connect (${t.final})`;
+          cause = { kind: 'port-refused', source: refused.source, address: refused.to.address, port: refused.to.port, reply: reply ? { code: reply.code, message: reply.message } : null, code };
         }
       }
+    }
+    if (cause !== null) {
+      const words = describeCause(cause);
+      t.cause = words.en;
+      t.causeZh = words.zh;
     }
   }
 
@@ -811,7 +818,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const g of groups.values()) {
       const t = g[0]!;
       const frames = g.slice(0, 10).map((x) => x.request?.frame ?? 0);
-      this.finding(`transfer-${t.status as 'failed' | 'incomplete' | 'unfinished'}`, t.session, frames, { command: t.command, path: t.path, transfers: g.length, cause: t.cause ?? '' });
+      this.finding(`transfer-${t.status as 'failed' | 'incomplete' | 'unfinished'}`, t.session, frames, { command: t.command, path: t.path, transfers: g.length, cause: t.cause ?? '', causeZh: t.causeZh ?? '' });
     }
   }
 
@@ -873,20 +880,20 @@ function involves(conn: Connection, s: ControlSession): boolean {
   return (a === s.client.address && b === s.server.address) || (a === s.server.address && b === s.client.address);
 }
 
-function failureCause(t: Transfer, p: Prediction | null): string {
-  switch (t.final) {
+function failureCause(code: number, message: string | null, p: Prediction | null): TransferCause {
+  switch (code) {
     case 425:
-      if (p?.mode === 'active') return `the server could not connect to ${p.to.address}:${p.to.port} (425): a firewall or NAT in front of the client blocks active mode; passive mode would avoid it`;
-      if (p?.mode === 'passive') return `the data connection to ${p.to.address}:${p.to.port} never came (425)${p.addressDiffers ? `: the server advertised ${p.to.address}, not its own address ${p.controlPeer.address}` : ''}`;
-      return 'the server could not open the data connection (425)';
+      if (p?.mode === 'active') return { kind: 'active-unreachable', address: p.to.address, port: p.to.port };
+      if (p?.mode === 'passive') return { kind: 'passive-never-came', address: p.to.address, port: p.to.port, server: p.addressDiffers ? p.controlPeer.address : null };
+      return { kind: 'no-data-connection', code };
     case 426:
-      return 'the data connection was closed and the transfer aborted (426)';
+      return { kind: 'aborted', code };
     case 451:
-      return 'the server hit a local error (451)';
+      return { kind: 'local-error', code };
     case 452:
     case 552:
-      return `no room on the server (${t.final})`;
+      return { kind: 'no-room', code };
     default:
-      return `the server answered ${t.final}${t.finalMessage ? `: ${t.finalMessage}` : ''}`;
+      return { kind: 'answered', code, message };
   }
 }

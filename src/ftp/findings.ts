@@ -67,7 +67,9 @@ export interface TransferFacts {
   path: string;
   /** How many transfers share the status and cause (1: the one named). */
   transfers: number;
+  /** The transfer's cause in both languages (describeCause). */
   cause: string;
+  causeZh: string;
 }
 
 /** A predicted data connection tried but never established. */
@@ -105,7 +107,7 @@ function transferEn(f: TransferFacts, status: string): string {
 
 function transferZh(f: TransferFacts, status: string): string {
   const what = f.transfers === 1 ? `${f.command} ${f.path}` : `${f.transfers} 次传输（第一次：${f.command} ${f.path}）`;
-  return `${what}：${status}：${f.cause}`;
+  return `${what}：${status}：${f.causeZh}`;
 }
 
 const STATUS_ZH: Record<string, string> = { failed: '失败', incomplete: '不完整', unfinished: '未结束' };
@@ -294,3 +296,64 @@ export function describeFinding<K extends FindingKind>(kind: K, facts: FindingFa
 
 /** Every kind of finding, in the catalogue's order. */
 export const FINDING_KINDS = Object.keys(CATALOGUE) as FindingKind[];
+
+/** Why a transfer did not complete, or why its data is not all there: what the FTP stage saw. */
+export type TransferCause =
+  | { kind: 'no-final-reply'; connection: boolean }
+  | { kind: 'no-data-connection-seen' }
+  | { kind: 'bytes-missing'; bytes: number }
+  | { kind: 'refused'; code: number }
+  | { kind: 'active-unreachable'; address: string; port: number }
+  | { kind: 'passive-never-came'; address: string; port: number; server: string | null }
+  | { kind: 'no-data-connection'; code: number }
+  | { kind: 'aborted'; code: number }
+  | { kind: 'local-error'; code: number }
+  | { kind: 'no-room'; code: number }
+  | { kind: 'answered'; code: number; message: string | null }
+  | { kind: 'port-refused'; source: PredictionSource; address: string; port: number; reply: { code: number; message: string } | null; code: number };
+
+/** A transfer's cause in English and Chinese: the catalogue's words, as for findings. */
+export function describeCause(c: TransferCause): { en: string; zh: string } {
+  switch (c.kind) {
+    case 'no-final-reply':
+      return c.connection
+        ? { en: 'no final reply in the capture', zh: '抓包里没有最终应答' }
+        : { en: 'no final reply and no data connection in the capture', zh: '抓包里既没有最终应答，也没有数据连接' };
+    case 'no-data-connection-seen':
+      return {
+        en: 'the server reports success, but the data connection is not in the capture (a capture filter on port 21, or another path)',
+        zh: '服务器报告成功，但抓包里没有数据连接（抓包过滤只留了 21 端口，或者数据走了别的路径）',
+      };
+    case 'bytes-missing':
+      return { en: `${c.bytes} bytes of the data are not in the capture`, zh: `数据中有 ${c.bytes} 字节不在抓包里` };
+    case 'refused':
+      return { en: `refused by the server (${c.code})`, zh: `被服务器拒绝（${c.code}）` };
+    case 'active-unreachable':
+      return {
+        en: `the server could not connect to ${c.address}:${c.port} (425): a firewall or NAT in front of the client blocks active mode; passive mode would avoid it`,
+        zh: `服务器连不上 ${c.address}:${c.port}（425）：客户端前面的防火墙或 NAT 挡住了主动模式；改用被动模式可以避开`,
+      };
+    case 'passive-never-came':
+      return {
+        en: `the data connection to ${c.address}:${c.port} never came (425)${c.server !== null ? `: the server advertised ${c.address}, not its own address ${c.server}` : ''}`,
+        zh: `到 ${c.address}:${c.port} 的数据连接一直没有来（425）${c.server !== null ? `：服务器通告的是 ${c.address}，而不是它自己的地址 ${c.server}` : ''}`,
+      };
+    case 'no-data-connection':
+      return { en: `the server could not open the data connection (${c.code})`, zh: `服务器无法打开数据连接（${c.code}）` };
+    case 'aborted':
+      return { en: `the data connection was closed and the transfer aborted (${c.code})`, zh: `数据连接被关闭，传输中止（${c.code}）` };
+    case 'local-error':
+      return { en: `the server hit a local error (${c.code})`, zh: `服务器遇到本地错误（${c.code}）` };
+    case 'no-room':
+      return { en: `no room on the server (${c.code})`, zh: `服务器上没有空间了（${c.code}）` };
+    case 'answered':
+      return { en: `the server answered ${c.code}${c.message ? `: ${c.message}` : ''}`, zh: `服务器应答 ${c.code}${c.message ? `：${c.message}` : ''}` };
+    case 'port-refused': {
+      const reply = c.reply ? ` (${c.reply.code} ${c.reply.message})` : '';
+      return {
+        en: `the server refused the ${c.source} to ${c.address}:${c.port}${reply}, so it had nowhere to connect (${c.code})`,
+        zh: `服务器拒绝了到 ${c.address}:${c.port} 的 ${c.source}${c.reply ? `（${c.reply.code} ${c.reply.message}）` : ''}，所以它无处可连（${c.code}）`,
+      };
+    }
+  }
+}

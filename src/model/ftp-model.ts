@@ -141,6 +141,8 @@ export interface Transfer {
   status: TransferStatus;
   /** The likely cause when it failed or no connection was seen. */
   cause: string | null;
+  /** The same in Chinese (the catalogue, src/ftp/findings.ts, says both). */
+  causeZh: string | null;
 }
 
 export type Severity = 'info' | 'notice' | 'warning' | 'alert';
