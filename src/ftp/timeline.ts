@@ -1,7 +1,10 @@
 import type { ConnectionSummary, Stamp } from '../model/capture.js';
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
 
-/** The events of the analysis in time order (frame order; a frame's events in the order they happened). */
+/**
+ * The one timeline of the analysis: its events in time order (frame order; a frame's events in the order
+ * they happened). JSON writes it; the timeline view and the ladder (without a packet log) read it.
+ */
 export function buildTimeline(sessions: FtpSession[], predictions: Prediction[], transfers: Transfer[], connections: ConnectionSummary[]): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   const event = (at: Stamp, e: Omit<TimelineEvent, 'at' | 'exchange' | 'prediction' | 'transfer'> & Partial<TimelineEvent>) =>
@@ -15,11 +18,13 @@ export function buildTimeline(sessions: FtpSession[], predictions: Prediction[],
     const other = openerIsClient ? 'server' : 'client';
     const base = { session, connection: c.id, role, transfer };
     if (c.handshake.syn) event(c.handshake.syn, { ...base, kind: 'syn', from: opener });
+    else event(c.first, { ...base, kind: 'seen', from: opener });
     if (c.handshake.synAck) event(c.handshake.synAck, { ...base, kind: 'syn-ack', from: other });
     if (c.handshake.ack) event(c.handshake.ack, { ...base, kind: 'handshake-ack', from: opener });
     if (c.teardown.clientFin) event(c.teardown.clientFin, { ...base, kind: 'fin', from: opener });
     if (c.teardown.serverFin) event(c.teardown.serverFin, { ...base, kind: 'fin', from: other });
     if (c.teardown.rst) event(c.teardown.rst, { ...base, kind: 'rst', from: c.teardown.rst.by === 'client' ? opener : other });
+    if (!c.teardown.rst && !c.teardown.clientFin && !c.teardown.serverFin) event(c.last, { ...base, kind: 'open-at-end', from: opener });
   };
   for (const s of sessions) {
     const c = byId.get(s.connection);
@@ -38,7 +43,11 @@ export function buildTimeline(sessions: FtpSession[], predictions: Prediction[],
   for (const t of transfers) {
     const c = t.connection === null ? undefined : byId.get(t.connection);
     const s = sessionById.get(t.session);
-    if (c === undefined || s === undefined) continue;
+    if (s === undefined) continue;
+    if (c === undefined) {
+      event(t.request ?? s.start, { session: t.session, connection: null, role: 'data', kind: 'no-data', from: 'client', transfer: t.id, exchange: t.exchange });
+      continue;
+    }
     const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
     tcp(c, t.session, 'data', openerIsClient, t.id);
     const from = t.direction === 'upload' ? 'client' : 'server';

@@ -216,16 +216,22 @@ export type TimelineKind =
   | 'syn'
   | 'syn-ack'
   | 'handshake-ack'
+  /** A connection picked up without its SYN: first seen here. */
+  | 'seen'
   /** TCP teardown: a FIN from one side, or a RST. */
   | 'fin'
   | 'rst'
+  /** A connection neither closed nor reset by the end of the capture: its last packet. */
+  | 'open-at-end'
   | 'command'
   | 'reply'
   /** A data connection was announced (PORT, EPRT, 227, 229, ...). */
   | 'prediction'
   /** The first and the last data byte of a transfer. */
   | 'data-first'
-  | 'data-last';
+  | 'data-last'
+  /** A transfer whose data connection is not in the capture: at its command. */
+  | 'no-data';
 
 /** One thing that happened, for views that tell a session in time order. */
 export interface TimelineEvent {

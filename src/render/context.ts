@@ -1,7 +1,7 @@
 import type { CaptureSummary } from '../model/capture.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import type { PacketRecord, PacketSource } from '../model/capture.js';
-import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { ansi, sanitize } from './text.js';
 
@@ -62,6 +62,8 @@ export class ViewContext {
   private lineIndex: Map<number, LineAt[]> | null = null;
   /** Findings by session, in the model's order: built on first use. */
   private findingIndex: Map<number, Finding[]> | null = null;
+  /** Timeline events by session: built on first use. */
+  private timelineIndex: Map<number, TimelineEvent[]> | null = null;
 
   constructor(
     readonly analysis: FtpAnalysis,
@@ -91,6 +93,20 @@ export class ViewContext {
    * The findings of a session, in the model's order. Indexed once: filtering all the findings for each
    * session made the summary and timeline quadratic in the number of sessions.
    */
+  /** The model's timeline events of a session, in their order: built on first use. */
+  timelineOf(session: number): readonly TimelineEvent[] {
+    if (this.timelineIndex === null) {
+      this.timelineIndex = new Map();
+      for (const e of this.analysis.timeline) {
+        if (e.session === null) continue;
+        const list = this.timelineIndex.get(e.session);
+        if (list === undefined) this.timelineIndex.set(e.session, [e]);
+        else list.push(e);
+      }
+    }
+    return this.timelineIndex.get(session) ?? [];
+  }
+
   findingsOf(session: number): readonly Finding[] {
     if (this.findingIndex === null) {
       this.findingIndex = new Map();

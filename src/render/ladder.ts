@@ -468,7 +468,7 @@ function stepsFromTimeline(
   rows: Row[],
   caption: (info: ConnInfo) => void,
 ): void {
-  const events = ctx.analysis.timeline.filter((e) => e.session === s.id && e.at.frame >= fromFrame);
+  const events = ctx.timelineOf(s.id).filter((e) => e.at.frame >= fromFrame);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     if (e.connection === null) continue;

@@ -28,23 +28,47 @@ export function renderTimeline(ctx: ViewContext): string {
 }
 
 function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
-  const a = ctx.analysis;
-  const conns = new Map(a.connections.map((c) => [c.id, c]));
   const lines: Line[] = [];
-  const control = conns.get(s.connection);
-  if (control !== undefined) lines.push(...connectionLines(control, 'control connection', 'client'));
-  for (const ex of s.exchanges) lines.push(exchangeLine(ex));
-  for (const id of s.predictions) {
-    const p = ctx.by.prediction(id)!;
-    const text = predictionText(p);
-    lines.push({ at: p.setup, text: `    ${text}`, style: text.endsWith(']') ? 'yellow' : 'dim' });
-  }
-  for (const id of s.transfers) {
-    const t = ctx.by.transfer(id)!;
-    const c = t.connection === null ? undefined : conns.get(t.connection);
-    const what = t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`;
-    if (c !== undefined) lines.push(...connectionLines(c, `data connection ${c.id} for ${what}`, t.mode === 'active' ? 'server' : 'client'), transferLine(t));
-    else lines.push({ at: s.exchanges[t.exchange]?.request ?? s.start, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
+  const exchanges = new Map(s.exchanges.map((ex) => [ex.index, ex]));
+  // Each thing is told once, in one entry (a connection's handshake, an exchange's replies): at its first
+  // event of the model's timeline; the entries are then put in frame order.
+  const told = new Set<string>();
+  const once = (key: string) => !told.has(key) && told.add(key) !== undefined;
+  for (const e of ctx.timelineOf(s.id)) {
+    switch (e.kind) {
+      case 'syn': case 'seen': case 'syn-ack': case 'handshake-ack': case 'fin': case 'rst': case 'open-at-end': {
+        const c = e.connection === null ? undefined : ctx.role(e.connection)?.summary;
+        if (c === undefined || !once(`c${c.id}`)) break;
+        const t = e.transfer === null ? null : ctx.by.transfer(e.transfer) ?? null;
+        if (e.role === 'control' || t === null) lines.push(...connectionLines(c, 'control connection', 'client'));
+        else {
+          lines.push(...connectionLines(c, `data connection ${c.id} for ${t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`}`, t.mode === 'active' ? 'server' : 'client'));
+          // No data came over it (a SYN unanswered, an empty listing): what the transfer came to, at its last packet.
+          if (t.firstData === null && t.lastData === null && once(`t${t.id}`)) lines.push(transferLine(t, c.last));
+        }
+        break;
+      }
+      case 'command': case 'reply': {
+        const ex = e.exchange === null ? undefined : exchanges.get(e.exchange);
+        if (ex !== undefined && once(`x${ex.index}`)) lines.push(exchangeLine(ex));
+        break;
+      }
+      case 'prediction': {
+        const text = predictionText(ctx.by.prediction(e.prediction!)!);
+        lines.push({ at: e.at, text: `    ${text}`, style: text.endsWith(']') ? 'yellow' : 'dim' });
+        break;
+      }
+      case 'data-first': case 'data-last': {
+        const t = ctx.by.transfer(e.transfer!)!;
+        if (once(`t${t.id}`)) lines.push(transferLine(t));
+        break;
+      }
+      case 'no-data': {
+        const t = ctx.by.transfer(e.transfer!)!;
+        lines.push({ at: e.at, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
+        break;
+      }
+    }
   }
   for (const f of ctx.findingsOf(s.id)) {
     const frame = f.frames[0] ?? 0;
@@ -118,13 +142,14 @@ function exchangeLine(ex: Exchange): Line {
   return { at: ex.request!, text: `  > ${cmd}${answer}${rt}`, style: bad ? 'red' : undefined };
 }
 
-function transferLine(t: Transfer): Line {
+/** A transfer's figures and result, at its first data (or, without data, at `at`). */
+function transferLine(t: Transfer, at?: Stamp): Line {
   const dur = t.duration === null ? '' : `, ${t.duration.toFixed(3)} s`;
   const rate = t.throughput === null ? '' : `, ${rateText(t.throughput)}`;
   const missing = t.missingBytes > 0 ? `, ${group(t.missingBytes)} bytes missing` : '';
   const status = t.status === 'complete' ? 'complete' : `${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
   return {
-    at: t.firstData ?? t.lastData ?? { frame: 0, sec: 0, nsec: 0 },
+    at: t.firstData ?? t.lastData ?? at!,
     text: `    ${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`,
     style: t.status === 'complete' ? 'green' : 'yellow',
   };
