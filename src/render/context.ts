@@ -95,28 +95,12 @@ export class ViewContext {
    */
   /** The model's timeline events of a session, in their order: built on first use. */
   timelineOf(session: number): readonly TimelineEvent[] {
-    if (this.timelineIndex === null) {
-      this.timelineIndex = new Map();
-      for (const e of this.analysis.timeline) {
-        if (e.session === null) continue;
-        const list = this.timelineIndex.get(e.session);
-        if (list === undefined) this.timelineIndex.set(e.session, [e]);
-        else list.push(e);
-      }
-    }
+    this.timelineIndex ??= bySession(this.analysis.timeline);
     return this.timelineIndex.get(session) ?? [];
   }
 
   findingsOf(session: number): readonly Finding[] {
-    if (this.findingIndex === null) {
-      this.findingIndex = new Map();
-      for (const f of this.analysis.findings) {
-        if (f.session === null) continue;
-        const list = this.findingIndex.get(f.session);
-        if (list === undefined) this.findingIndex.set(f.session, [f]);
-        else list.push(f);
-      }
-    }
+    this.findingIndex ??= bySession(this.analysis.findings);
     return this.findingIndex.get(session) ?? [];
   }
 
@@ -221,4 +205,16 @@ function seconds(t: Moment, base: Moment): number {
 
 function signed(d: number): string {
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(6)}`;
+}
+
+/** Things of the model grouped by their session, in their order (those of no session left out). */
+function bySession<T extends { session: number | null }>(items: readonly T[]): Map<number, T[]> {
+  const index = new Map<number, T[]>();
+  for (const x of items) {
+    if (x.session === null) continue;
+    const list = index.get(x.session);
+    if (list === undefined) index.set(x.session, [x]);
+    else list.push(x);
+  }
+  return index;
 }
