@@ -32,7 +32,7 @@ export interface ControlEvents {
   /**
    * A command line: its verb (upper case; the table's own string when `known`), its argument (after the
    * first space, as sent), the table's entry for the verb, where it began and ended, whether it was cut at
-   * the line limit and its length as sent.
+   * the line limit and its length as sent (its bytes up to the LF).
    */
   command(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
