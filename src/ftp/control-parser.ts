@@ -93,7 +93,7 @@ export class ControlParser {
   ) {
     this.reader = commands
       ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.commandLine(text, first, last, truncated, length), looksLikeCommand, offer)
-      : new LineReader(limits.maxLineLength, (text, first, last) => this.replyLine(text, first, last), looksLikeReply, offer === null ? null : (buf, off, n, at) => this.multi === null && offer(buf, off, n, at));
+      : new LineReader(limits.maxLineLength, (text, first, last) => this.replyLine(text, first, last), looksLikeReply, offer);
   }
 
   /** Bytes of the stream, in order; `clock` is the segment that delivered them (read during the call only). */
@@ -149,7 +149,7 @@ export class ControlParser {
       const sep = separator(text);
       if (code === multi.code && sep !== DASH) {
         multi.lines.push(text);
-        this.multi = null;
+        this.setMulti(null);
         this.events.reply(code, multi.lines, replyText(text), multi.start, last);
         return;
       }
@@ -179,10 +179,16 @@ export class ControlParser {
       return;
     }
     if (separator(text) === DASH) {
-      this.multi = { code, lines: [text], start: first, since: this.events.commandsSent() };
+      this.setMulti({ code, lines: [text], start: first, since: this.events.commandsSent() });
       return;
     }
     this.events.reply(code, [text], replyText(text), first, last);
+  }
+
+  /** Opens or closes the multi-line reply; no line of an open one is offered (see the constructor). */
+  private setMulti(multi: ControlParser['multi']): void {
+    this.multi = multi;
+    this.reader?.offering(multi === null);
   }
 
   /**
@@ -191,7 +197,7 @@ export class ControlParser {
    */
   private closeMulti(at: Readonly<Stamp>, closedBy: 'reply' | 'end', line?: Stamp): void {
     const multi = this.multi!;
-    this.multi = null;
+    this.setMulti(null);
     const end = { frame: at.frame, sec: at.sec, nsec: at.nsec };
     this.events.bad({ reason: 'unterminated-reply', code: multi.code, closedBy, first: multi.start, last: line ?? end });
     const last = multi.lines[multi.lines.length - 1]!;
