@@ -58,7 +58,7 @@ export interface ControlParserLimits {
 const SPACE = 0x20;
 const DASH = 0x2d;
 /** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
-export const MAX_VERB = 12;
+const MAX_VERB = 12;
 
 /**
  * The pure core of one direction of an FTP control connection: bytes in, command, reply and bad-line events
@@ -221,7 +221,7 @@ function looksLikeReply(b: Buffer, off: number, len: number): boolean {
  * A reply line is three digits, then a space, a dash (a multi-line reply goes on) or the end of the line.
  * Its code, or -1 when the line is not one.
  */
-export function replyCode(text: string): number {
+function replyCode(text: string): number {
   if (text.length < 3) return -1;
   const a = text.charCodeAt(0) - 0x30;
   const b = text.charCodeAt(1) - 0x30;

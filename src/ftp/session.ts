@@ -232,8 +232,8 @@ export class ControlSession implements StreamSink {
 
   /**
    * Called when the control connection is done. What only the open connection needed goes: the
-   * connection (its reassembly), the parsers' line buffers, the commands awaiting replies, the SIZE ring. Kept
-   * until the end of the analysis, every ended session held them: about 10 kB a session (and a Buffer
+   * connection (its reassembly), the parsers' line readers, the commands awaiting replies, the SIZE ring.
+   * Kept until the end of the analysis, every ended session held them: about 10 kB a session (and a Buffer
    * pool slab per line reader), which grew the memory of a 10 GB capture's summary by a third.
    */
   finish(): void {
