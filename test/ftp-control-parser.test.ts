@@ -39,16 +39,16 @@ function run(d: Dialogue, cuts: number[], offer: ((buf: Buffer, off: number, n: 
   let sent = 0;
   const later = new Set(d.later ?? []);
   const sink: ControlEvents = {
-    command(verb, argument, known, first, last, truncated, length) {
+    onCommand(verb, argument, known, first, last, truncated, length) {
       events.push({ kind: 'command', verb, argument, known: known?.verb ?? null, truncated, length });
       stamps.push([first.frame, last.frame]);
       sent++;
     },
-    reply(code, lines, message, first, last) {
+    onReply(code, lines, message, first, last) {
       events.push({ kind: 'reply', code, lines: [...lines], message });
       stamps.push([first.frame, last.frame]);
     },
-    bad(line: BadLine) {
+    onBadLine(line: BadLine) {
       const { first, last, ...rest } = line;
       events.push({ kind: 'bad', ...rest });
       stamps.push([first.frame, last.frame]);
@@ -237,9 +237,9 @@ test('stamps: a line in one segment has one stamp; a line over two has the first
   const d: Dialogue = { name: 'two', commands: true, bytes: bytes('USER a\r\nPA', 'SS b\r\n') };
   const events: [number, number, boolean][] = [];
   const sink: ControlEvents = {
-    command: (_v, _a, _k, first, last) => events.push([first.frame, last.frame, first === last]),
-    reply: () => assert.fail('no reply'),
-    bad: () => assert.fail('no bad line'),
+    onCommand: (_v, _a, _k, first, last) => events.push([first.frame, last.frame, first === last]),
+    onReply: () => assert.fail('no reply'),
+    onBadLine: () => assert.fail('no bad line'),
     commandsSent: () => 0,
     answersLater: () => false,
   };
@@ -253,9 +253,9 @@ test('stamps: a line in one segment has one stamp; a line over two has the first
 test('a gap drops the partial line; reading resumes at the next line that starts a command or a reply', () => {
   const got: string[] = [];
   const sink: ControlEvents = {
-    command: (verb) => got.push(verb),
-    reply: (code) => got.push(String(code)),
-    bad: (b) => got.push(b.reason),
+    onCommand: (verb) => got.push(verb),
+    onReply: (code) => got.push(String(code)),
+    onBadLine: (b) => got.push(b.reason),
     commandsSent: () => 0,
     answersLater: () => false,
   };
@@ -293,9 +293,9 @@ test('offer: an ASCII line whole in one segment is offered as bytes first; a rep
 test('release: no more lines are read, but an open multi-line reply is still closed at the end', () => {
   const got: string[] = [];
   const sink: ControlEvents = {
-    command: () => assert.fail('no command'),
-    reply: (code, lines) => got.push(`${code}:${lines.length}`),
-    bad: (b) => got.push(b.reason),
+    onCommand: () => assert.fail('no command'),
+    onReply: (code, lines) => got.push(`${code}:${lines.length}`),
+    onBadLine: (b) => got.push(b.reason),
     commandsSent: () => 0,
     answersLater: () => false,
   };

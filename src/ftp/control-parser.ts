@@ -34,10 +34,10 @@ export interface ControlEvents {
    * first space, as sent), the table's entry for the verb, where it began and ended, whether it was cut at
    * the line limit and its length as sent (its bytes up to the LF).
    */
-  command(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void;
+  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
-  reply(code: number, lines: string[], message: string, first: Stamp, last: Stamp): void;
-  bad(line: BadLine): void;
+  onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp): void;
+  onBadLine(line: BadLine): void;
   /** A mark of how many commands were sent so far, taken when a multi-line reply begins (replies only). */
   commandsSent(): number;
   /**
@@ -49,7 +49,7 @@ export interface ControlEvents {
 
 /** Bounds a ControlParser keeps (each is an option, see FtpLimits). */
 export interface ControlParserLimits {
-  /** Longest line kept; longer ones are cut (commands report it, see ControlEvents.command). */
+  /** Longest line kept; longer ones are cut (commands report it, see ControlEvents.onCommand). */
   maxLineLength: number;
   /** Lines of one multi-line reply kept; one more ('...') marks the rest. */
   maxReplyLines: number;
@@ -132,12 +132,12 @@ export class ControlParser {
     const argument = sp < 0 ? '' : text.slice(sp + 1);
     // A verb of the table is letters; another one is checked.
     if (known === undefined && !onlyLetters(verb)) {
-      this.events.bad({ reason: 'not-a-command', line: text, first, last });
+      this.events.onBadLine({ reason: 'not-a-command', line: text, first, last });
       return;
     }
     // A cut line says so with its length (the command event); a long verb in a line that fits, here.
-    if (!truncated && verb.length > MAX_VERB) this.events.bad({ reason: 'overlong-verb', verb, first, last });
-    this.events.command(verb, argument, known, first, last, truncated, length);
+    if (!truncated && verb.length > MAX_VERB) this.events.onBadLine({ reason: 'overlong-verb', verb, first, last });
+    this.events.onCommand(verb, argument, known, first, last, truncated, length);
   }
 
   // ---- replies
@@ -150,7 +150,7 @@ export class ControlParser {
       if (code === multi.code && sep !== DASH) {
         multi.lines.push(text);
         this.setMulti(null);
-        this.events.reply(code, multi.lines, replyText(text), multi.start, last);
+        this.events.onReply(code, multi.lines, replyText(text), multi.start, last);
         return;
       }
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
@@ -161,7 +161,7 @@ export class ControlParser {
         const max = this.limits.maxReplyLines;
         if (multi.lines.length < max) multi.lines.push(text);
         else if (multi.lines.length === max) {
-          this.events.bad({ reason: 'long-reply', code: multi.code, limit: max, first, last });
+          this.events.onBadLine({ reason: 'long-reply', code: multi.code, limit: max, first, last });
           multi.lines.push('...');
         }
         return;
@@ -170,19 +170,19 @@ export class ControlParser {
     const code = replyCode(text);
     if (code < 0) {
       const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
-      if (other !== null) this.events.bad({ reason: 'other-protocol', protocol: other, line: text, first, last });
-      else this.events.bad({ reason: 'not-a-reply', line: text, first, last });
+      if (other !== null) this.events.onBadLine({ reason: 'other-protocol', protocol: other, line: text, first, last });
+      else this.events.onBadLine({ reason: 'not-a-reply', line: text, first, last });
       return;
     }
     if (code < 100 || code > 699) {
-      this.events.bad({ reason: 'code-out-of-range', line: text, code: text.slice(0, 3), first, last });
+      this.events.onBadLine({ reason: 'code-out-of-range', line: text, code: text.slice(0, 3), first, last });
       return;
     }
     if (separator(text) === DASH) {
       this.setMulti({ code, lines: [text], start: first, since: this.events.commandsSent() });
       return;
     }
-    this.events.reply(code, [text], replyText(text), first, last);
+    this.events.onReply(code, [text], replyText(text), first, last);
   }
 
   /** Opens or closes the multi-line reply; no line of an open one is offered (see the constructor). */
@@ -199,9 +199,9 @@ export class ControlParser {
     const multi = this.multi!;
     this.setMulti(null);
     const end = { frame: at.frame, sec: at.sec, nsec: at.nsec };
-    this.events.bad({ reason: 'unterminated-reply', code: multi.code, closedBy, first: multi.start, last: line ?? end });
+    this.events.onBadLine({ reason: 'unterminated-reply', code: multi.code, closedBy, first: multi.start, last: line ?? end });
     const last = multi.lines[multi.lines.length - 1]!;
-    this.events.reply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, end);
+    this.events.onReply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, end);
   }
 }
 

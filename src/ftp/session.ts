@@ -112,7 +112,7 @@ const SPACE = 0x20;
  * reply for), and tracks login, working directory, TYPE, REST, SIZE, TLS and PROT. Predictions, transfers
  * and findings (as facts) are handed to the engine.
  */
-export class ControlSession implements StreamSink {
+export class ControlSession implements StreamSink, ControlEvents {
   readonly model: FtpSession;
   /** The control connection; null once it is done (see finish). */
   private conn: Connection | null;
@@ -185,15 +185,9 @@ export class ControlSession implements StreamSink {
     // Lines nothing will show are read from their bytes only when exchanges are not all kept and no one
     // streams events (both fixed for the analysis): otherwise every line is read as text.
     const quiet = !engine.keepExchanges && !engine.streaming;
-    const events: ControlEvents = {
-      command: (verb, argument, known, first, last, truncated, length) => this.onCommand(verb, argument, known, first, last, truncated, length),
-      reply: (code, lines, message, first, last) => this.onReply(code, lines, message, first, last),
-      bad: (line) => this.onBadLine(line),
-      commandsSent: () => this.model.commands,
-      answersLater: (code, since) => this.model.commands > since && this.pendingFor(code) >= 0,
-    };
-    const commands = new ControlParser(true, engine.limits, events, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
-    const replies = new ControlParser(false, engine.limits, events, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
+    // The session is the parsers' ControlEvents itself: no closure between a parsed line and what reads it.
+    const commands = new ControlParser(true, engine.limits, this, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
+    const replies = new ControlParser(false, engine.limits, this, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
     this.parsers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
 
@@ -253,10 +247,10 @@ export class ControlSession implements StreamSink {
     this.sizeNext = 0;
   }
 
-  // ---- commands
+  // ---- commands (onCommand, onReply, onBadLine, commandsSent, answersLater: ControlEvents, for the parsers only)
 
-  /** A command line (see ControlEvents.command): the verb is the table's own string when `info` is set. */
-  private onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  /** A command line (see ControlEvents.onCommand): the verb is the table's own string when `info` is set. */
+  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
     this.model.end = last;
     if (truncated) this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
@@ -365,7 +359,7 @@ export class ControlSession implements StreamSink {
   // ---- replies
 
   /** A line the parser could not take as what it should be, or a reply not well formed: a finding with what was seen. */
-  private onBadLine(bad: BadLine): void {
+  onBadLine(bad: BadLine): void {
     const engine = this.engine;
     const at = [bad.first.frame];
     // Every line read moves the session's end; the end of the connection (closing an open reply) does not.
@@ -389,8 +383,8 @@ export class ControlSession implements StreamSink {
     }
   }
 
-  /** A whole reply (see ControlEvents.reply). */
-  private onReply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
+  /** A whole reply (see ControlEvents.onReply). */
+  onReply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
     if (this.closedAtEnd) this.closedAtEnd = false;
     else this.model.end = end;
     this.reply(code, lines, message, start, end);
@@ -412,6 +406,14 @@ export class ControlSession implements StreamSink {
     else ex.replies.push(reply);
     if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
     this.act(ex, reply);
+  }
+
+  commandsSent(): number {
+    return this.model.commands;
+  }
+
+  answersLater(code: number, since: number): boolean {
+    return this.model.commands > since && this.pendingFor(code) >= 0;
   }
 
   /** The exchange a reply belongs to: null for the greeting; an exchange without command when none is pending. */
