@@ -41,14 +41,22 @@ export class LineReader {
   /** After a gap: the next bytes may be a line's middle. */
   private resync = false;
   lines = 0;
+  /** Where ASCII lines are offered now: offerTo, or null while offering is off (see offering). */
+  private onAscii: OnAsciiLine | null;
 
   constructor(
     private readonly maxLine: number,
     private readonly onLine: OnLine,
     private readonly looksLikeStart: (b: Buffer, off: number, len: number) => boolean,
-    private readonly onAscii: OnAsciiLine | null = null,
+    private readonly offerTo: OnAsciiLine | null = null,
   ) {
     this.pending = Buffer.allocUnsafe(Math.min(256, maxLine));
+    this.onAscii = offerTo;
+  }
+
+  /** Turns offering lines to OnAsciiLine off or back on (a switch, not a wrapper around every line's call). */
+  offering(on: boolean): void {
+    this.onAscii = on ? this.offerTo : null;
   }
 
   /** Bytes of the stream, in order. `clock` is the segment that delivered them. */

@@ -3,8 +3,8 @@ import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandAt, commandAtBytes, isValidReply, type DataUse } from './commands.js';
-import { LineReader } from './line-reader.js';
+import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
+import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
 import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
 import { isGuestUser } from './policy.js';
@@ -105,25 +105,23 @@ const QUIET_AT: Stamp = { frame: 0, sec: 0, nsec: 0 };
 const QUIET: Reply = { code: 0, lines: [], message: '', start: QUIET_AT, end: QUIET_AT };
 
 const SPACE = 0x20;
-const DASH = 0x2d;
-/** Real commands are 3 or 4 letters (a few extensions longer); longer verbs are reported. */
-const MAX_VERB = 12;
 
 /**
- * One FTP control connection: frames both directions into lines, pairs replies with pipelined commands
- * (a reply goes to the oldest pending command it is a valid reply for), and tracks login, working
- * directory, TYPE, REST, SIZE, TLS and PROT. Predictions and transfers are handed to the engine.
+ * One FTP control connection: reads the events of a ControlParser per direction (commands, replies, bad
+ * lines), pairs replies with pipelined commands (a reply goes to the oldest pending command it is a valid
+ * reply for), and tracks login, working directory, TYPE, REST, SIZE, TLS and PROT. Predictions, transfers
+ * and findings (as facts) are handed to the engine.
  */
-export class ControlSession implements StreamSink {
+export class ControlSession implements StreamSink, ControlEvents {
   readonly model: FtpSession;
   /** The control connection; null once it is done (see finish). */
   private conn: Connection | null;
-  /** The line readers of the two directions; null once the connection is done (see finish). */
-  private readers: [LineReader, LineReader] | null;
+  /** The parsers of the two directions, by TCP direction (released by finish; see ControlParser.release). */
+  private readonly parsers: [ControlParser, ControlParser];
   private readonly pending: Exchange[] = [];
-  /** The multi-line reply being read: its code, lines and start. */
-  private multi: { code: number; lines: string[]; start: Stamp; commandsBefore: number } | null = null;
   private greetingSeen = false;
+  /** The reply about to come closes a multi-line reply at the connection's end: it does not move the session's end. */
+  private closedAtEnd = false;
   private encrypted = false;
   private pendingUser: string | null = null;
   private pendingPassword: string | null = null;
@@ -184,13 +182,13 @@ export class ControlSession implements StreamSink {
       dropped: { commands: 0, replies: 0 },
       quit: false,
     };
-    const max = engine.limits.maxLineLength;
     // Lines nothing will show are read from their bytes only when exchanges are not all kept and no one
     // streams events (both fixed for the analysis): otherwise every line is read as text.
     const quiet = !engine.keepExchanges && !engine.streaming;
-    const commands = new LineReader(max, (text, first, last, truncated, length) => this.onCommand(text, first, last, truncated, length), looksLikeCommand, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
-    const replies = new LineReader(max, (text, first, last) => this.onReplyLine(text, first, last), looksLikeReply, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
-    this.readers = commandDir === 0 ? [commands, replies] : [replies, commands];
+    // The session is the parsers' ControlEvents itself: no closure between a parsed line and what reads it.
+    const commands = new ControlParser(true, engine.limits, this, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
+    const replies = new ControlParser(false, engine.limits, this, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
+    this.parsers = commandDir === 0 ? [commands, replies] : [replies, commands];
   }
 
   /** The control connection's client (the FTP client) and server, as the model has them. */
@@ -205,14 +203,13 @@ export class ControlSession implements StreamSink {
   // ---- StreamSink
 
   data(dir: Dir, buf: Buffer, off: number, len: number, _at: number, when: Readonly<Stamp>): void {
-    const readers = this.readers;
-    if (this.encrypted || readers === null) return;
-    readers[dir].push(buf, off, len, when);
+    if (this.encrypted || this.conn === null) return;
+    this.parsers[dir].push(buf, off, len, when);
   }
 
   gap(dir: Dir, at: number, len: number, reason: GapReason): void {
-    if (this.encrypted || this.readers === null) return;
-    this.readers[dir].gap();
+    if (this.encrypted || this.conn === null) return;
+    this.parsers[dir].gap();
     if (reason === 'start-unseen') {
       this.model.midStream = true;
       return;
@@ -223,14 +220,14 @@ export class ControlSession implements StreamSink {
   }
 
   end(dir: Dir, _reason: EndReason): void {
-    if (!this.encrypted) this.readers?.[dir].end(this.engine.clock);
-    if (dir !== this.commandDir && this.multi !== null) this.closeMulti(this.engine.clock, true);
+    // Once encrypted, the rest is not read; a multi-line reply left open is still closed.
+    this.parsers[dir].end(this.engine.clock, !this.encrypted);
   }
 
   /**
    * Called when the control connection is done. What only the open connection needed goes: the
-   * connection (its reassembly), the line readers, the commands awaiting replies, the SIZE ring. Kept
-   * until the end of the analysis, every ended session held them: about 10 kB a session (and a Buffer
+   * connection (its reassembly), the parsers' line readers, the commands awaiting replies, the SIZE ring.
+   * Kept until the end of the analysis, every ended session held them: about 10 kB a session (and a Buffer
    * pool slab per line reader), which grew the memory of a 10 GB capture's summary by a third.
    */
   finish(): void {
@@ -242,34 +239,20 @@ export class ControlSession implements StreamSink {
     this.model.dropped.commands += this.droppedExchanges;
     for (const ex of this.pending) ex.note ??= 'no reply in the capture';
     this.conn = null;
-    this.readers = null;
+    this.parsers[0].release();
+    this.parsers[1].release();
     this.pending.length = 0;
     this.sizePaths.length = 0;
     this.sizeValues.length = 0;
     this.sizeNext = 0;
   }
 
-  // ---- commands
+  // ---- commands (onCommand, onReply, onBadLine, commandsSent, answersLater: ControlEvents, for the parsers only)
 
-  private onCommand(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  /** A command line (see ControlEvents.onCommand): the verb is the table's own string when `info` is set. */
+  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
     this.model.end = last;
-    const sp = text.indexOf(' ');
-    const info = commandAt(text, sp < 0 ? text.length : sp);
-    // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
-    // again (the switches below, the reply's pairing and acting) costs nothing.
-    // Upper case of ASCII letters only: a server compares the verb's bytes ("ſtor" is not STOR).
-    const verb = info !== undefined ? info.verb : asciiUpper(sp < 0 ? text : text.slice(0, sp));
-    const arg = sp < 0 ? '' : text.slice(sp + 1);
-    // A verb of the table is letters; another one is checked.
-    if (info === undefined && !onlyLetters(verb)) {
-      this.engine.finding('not-ftp-command', this.id, [first.frame], { line: text });
-      return;
-    }
-    if (truncated) {
-      this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
-    } else if (verb.length > MAX_VERB) {
-      this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: null, limit: this.engine.limits.maxLineLength });
-    }
+    if (truncated) this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
     if ((verb === 'MIC' || verb === 'CONF' || verb === 'ENC') && this.model.protectedFrom === null) {
       this.model.protectedFrom = first.frame;
@@ -375,59 +358,36 @@ export class ControlSession implements StreamSink {
 
   // ---- replies
 
-  private onReplyLine(text: string, first: Stamp, last: Stamp): void {
-    this.model.end = last;
-    const multi = this.multi;
-    if (multi !== null) {
-      const code = replyCode(text);
-      const sep = separator(text);
-      if (code === multi.code && sep !== DASH) {
-        multi.lines.push(text);
-        this.multi = null;
-        this.reply(code, multi.lines, replyText(text), multi.start, last);
-        return;
-      }
-      // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
-      // sent after the multi-line reply began closes it.
-      if (code >= 0 && sep === SPACE && this.model.commands > multi.commandsBefore && this.pending.some((p) => isValidReply(p.command, code))) {
-        this.closeMulti(first, false);
-      } else {
-        if (multi.lines.length < this.engine.limits.maxReplyLines) multi.lines.push(text);
-        else if (multi.lines.length === this.engine.limits.maxReplyLines) {
-          this.engine.finding('long-reply', this.id, [first.frame], { code: multi.code, limit: this.engine.limits.maxReplyLines });
-          multi.lines.push('...');
-        }
-        return;
-      }
+  /** A line the parser could not take as what it should be, or a reply not well formed: a finding with what was seen. */
+  onBadLine(bad: BadLine): void {
+    const engine = this.engine;
+    const at = [bad.first.frame];
+    // Every line read moves the session's end; the end of the connection (closing an open reply) does not.
+    if (bad.reason !== 'unterminated-reply' || bad.closedBy !== 'end') this.model.end = bad.last;
+    switch (bad.reason) {
+      case 'not-a-command':
+        return engine.finding('not-ftp-command', this.id, at, { line: bad.line });
+      case 'overlong-verb':
+        return engine.finding('overlong-command', this.id, at, { verb: bad.verb, bytes: null, limit: engine.limits.maxLineLength });
+      case 'not-a-reply':
+        return engine.finding('invalid-reply', this.id, at, { line: bad.line, code: null });
+      case 'code-out-of-range':
+        return engine.finding('invalid-reply', this.id, at, { line: bad.line, code: bad.code });
+      case 'other-protocol':
+        return engine.finding('not-ftp', this.id, at, { port: this.server.port, protocol: bad.protocol, line: bad.line });
+      case 'unterminated-reply':
+        this.closedAtEnd = bad.closedBy === 'end';
+        return engine.finding('unterminated-reply', this.id, at, { code: bad.code, ended: bad.closedBy === 'end' });
+      case 'long-reply':
+        return engine.finding('long-reply', this.id, at, { code: bad.code, limit: bad.limit });
     }
-    const code = replyCode(text);
-    if (code < 0) {
-      const other = /^SSH-\d/.test(text) ? 'SSH' : /^HTTP\/\d/.test(text) ? 'HTTP' : /^\* OK/.test(text) ? 'IMAP' : /^\+OK/.test(text) ? 'POP3' : null;
-      if (other !== null) {
-        this.engine.finding('not-ftp', this.id, [first.frame], { port: this.server.port, protocol: other, line: text });
-      } else {
-        this.engine.finding('invalid-reply', this.id, [first.frame], { line: text, code: null });
-      }
-      return;
-    }
-    if (code < 100 || code > 699) {
-      this.engine.finding('invalid-reply', this.id, [first.frame], { line: text, code: text.slice(0, 3) });
-      return;
-    }
-    if (separator(text) === DASH) {
-      this.multi = { code, lines: [text], start: first, commandsBefore: this.model.commands };
-      return;
-    }
-    this.reply(code, [text], replyText(text), first, last);
   }
 
-  /** Ends a multi-line reply that was never closed: a later plain reply closes it, or the connection `ended`. */
-  private closeMulti(at: Readonly<Stamp>, ended: boolean): void {
-    const multi = this.multi!;
-    this.multi = null;
-    this.engine.finding('unterminated-reply', this.id, [multi.start.frame], { code: multi.code, ended });
-    const last = multi.lines[multi.lines.length - 1]!;
-    this.reply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, { frame: at.frame, sec: at.sec, nsec: at.nsec });
+  /** A whole reply (see ControlEvents.onReply). */
+  onReply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
+    if (this.closedAtEnd) this.closedAtEnd = false;
+    else this.model.end = end;
+    this.reply(code, lines, message, start, end);
   }
 
   private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
@@ -446,6 +406,14 @@ export class ControlSession implements StreamSink {
     else ex.replies.push(reply);
     if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
     this.act(ex, reply);
+  }
+
+  commandsSent(): number {
+    return this.model.commands;
+  }
+
+  answersLater(code: number, since: number): boolean {
+    return this.model.commands > since && this.pendingFor(code) >= 0;
   }
 
   /** The exchange a reply belongs to: null for the greeting; an exchange without command when none is pending. */
@@ -501,7 +469,7 @@ export class ControlSession implements StreamSink {
    * was a tenth of the analysis.
    */
   private quietReply(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
-    if (this.multi !== null || !this.greetingSeen || n < 3) return false;
+    if (!this.greetingSeen || n < 3) return false; // the parser offers no line of an open multi-line reply
     const a = buf[off]! - 0x30;
     const b = buf[off + 1]! - 0x30;
     const c = buf[off + 2]! - 0x30;
@@ -629,40 +597,6 @@ export class ControlSession implements StreamSink {
 
 }
 
-function looksLikeCommand(b: Buffer, off: number, len: number): boolean {
-  let i = 0;
-  while (i < len && i < 13 && isLetter(b[off + i]!)) i++;
-  return i >= 3 && (i === len || b[off + i] === 0x20 || b[off + i] === 0x0d || b[off + i] === 0x0a);
-}
-
-function looksLikeReply(b: Buffer, off: number, len: number): boolean {
-  return len >= 4 && isDigit(b[off]!) && isDigit(b[off + 1]!) && isDigit(b[off + 2]!) && (b[off + 3] === 0x20 || b[off + 3] === 0x2d);
-}
-
-/**
- * A reply line is three digits, then a space, a dash (a multi-line reply goes on) or the end of the line.
- * Its code, or -1 when the line is not one.
- */
-function replyCode(text: string): number {
-  if (text.length < 3) return -1;
-  const a = text.charCodeAt(0) - 0x30;
-  const b = text.charCodeAt(1) - 0x30;
-  const c = text.charCodeAt(2) - 0x30;
-  if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
-  const sep = separator(text);
-  return sep === -1 || sep === SPACE || sep === DASH ? a * 100 + b * 10 + c : -1;
-}
-
-/** The character after a reply's code (-1 at the end of the line). */
-function separator(text: string): number {
-  return text.length > 3 ? text.charCodeAt(3) : -1;
-}
-
-/** A reply's text: what follows the code and its separator, leading blanks removed. */
-function replyText(text: string): string {
-  return text.length > 4 ? text.slice(4).trimStart() : '';
-}
-
 /**
  * Commands whose argument the analysis never reads, and whose exchange it never keeps on its own (no data
  * connection, no address, no login, no directory change, no file changed): quietCommand may take them.
@@ -726,24 +660,6 @@ function leadingNumber(text: string): number {
     n = n * 10 + (c - 0x30);
   }
   return i > from ? n : NaN;
-}
-
-function asciiUpper(s: string): string {
-  return s.replace(/[a-z]+/g, (x) => x.toUpperCase());
-}
-
-function onlyLetters(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isLetter(s.charCodeAt(i))) return false;
-  return true;
-}
-
-function isLetter(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
 }
 
 export function seconds(s: { sec: number; nsec: number }): number {
