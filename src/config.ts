@@ -159,7 +159,7 @@ export const OPTIONS = [
     doc: 'out-of-order data held across all connections' },
   { flag: 'max-buffer-segments', group: 'limits', applies: 'both', kind: 'number', unit: 'segments', min: 1, integer: true, default: 4096,
     doc: 'out-of-order segments held per direction' },
-  { flag: 'retransmit-window', group: 'limits', applies: 'both', kind: 'number', unit: 'bytes', min: 0, integer: true, default: 2048,
+  { flag: 'retransmit-window', group: 'limits', applies: 'both', kind: 'number', unit: 'bytes', min: 0, max: 1 << 30, integer: true, default: 2048,
     doc: 'bytes of each stream kept to check that retransmissions match (0: do not check)' },
   { flag: 'max-fragment-bytes', group: 'limits', applies: 'both', kind: 'number', unit: MiB, min: 0, above: true, integer: false, default: 16,
     doc: 'IP fragments held awaiting the rest of their datagram' },

@@ -133,3 +133,13 @@ test('real captures made for the findings (fixtures/make-fixtures.sh)', async ()
   const upload = await run(`${FIXTURES}anonymous-upload.pcap`);
   assert.match(upload.findings.find((f) => f.kind === 'anonymous-write')!.message, /STOR \/upload\/note\.txt/);
 });
+
+test('a password stays hidden when a later USER names a guest (the password is the earlier user\'s)', async () => {
+  for (const reply of ['530 no', '230 ok']) {
+    const a = await run(dialogue(['USER admin', '331 pw', 'PASS s3cret', reply, 'USER anonymous', '331 pw', 'NOOP', '200 ok']));
+    const s = a.sessions[0]!;
+    assert.equal(s.user, 'anonymous');
+    assert.equal(s.password, '<hidden>', `after ${reply}`);
+    assert.ok(!JSON.stringify(a).includes('s3cret'), `after ${reply}: the password is somewhere in the model as shown`);
+  }
+});

@@ -171,7 +171,8 @@ function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | nul
 
 /** One timeline line for an event, or null for events the timeline does not show. */
 function timelineLine(e: LiveEvent, width: number): string | null {
-  const when = new Date(e.at.sec * 1000).toISOString().slice(11, 19);
+  const day = new Date(e.at.sec * 1000);
+  const when = Number.isNaN(day.getTime()) ? String(e.at.sec) : day.toISOString().slice(11, 19);
   const head = `${when} #${e.at.frame}`.padEnd(18);
   let text: string;
   switch (e.type) {

@@ -176,6 +176,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
 /** What the registry's bounds cannot say of a file run. */
 function checkFileRun(p: Parsed): string | null {
   if (p.captures.filter((c) => c === '-').length > 1) return 'standard input (-) can be read only once';
+  const extract = checkExtract(p.s);
+  if (extract !== null) return extract;
   for (const [name, v] of [['--time-from', p.s.timeFrom], ['--time-to', p.s.timeTo]] as const) {
     if (v !== null && parseTime(v, 0) === null) return `${name} takes a time: ISO 8601, seconds since 1970, or +SECONDS from the capture's start (not ${JSON.stringify(v)})`;
   }
@@ -327,6 +329,16 @@ function indentLines(json: string, indent: string): string {
   return json.includes('\n') ? json.replaceAll('\n', `\n${indent}`) : json;
 }
 
+/** --extract names a folder (made when missing), not a file. */
+function checkExtract(s: Settings): string | null {
+  if (s.extract === null) return null;
+  try {
+    return statSync(s.extract).isDirectory() ? null : `--extract takes a folder; ${JSON.stringify(s.extract)} is not one`;
+  } catch {
+    return null; // made when it is written to
+  }
+}
+
 /** `ftpscope live` and `ftpscope interfaces`. */
 async function runLiveCommand(command: string, s: Settings, io: Io): Promise<number> {
   const { runInterfaces, runLive, LiveCaptureSource } = await import('./live.js');
@@ -337,6 +349,8 @@ async function runLiveCommand(command: string, s: Settings, io: Io): Promise<num
   if (command === 'interfaces') return runInterfaces(s.format === 'json', io.stdout, io.stderr);
   if (s.interface === null || s.interface === '') return usage('live needs an interface: -i NAME (ftpscope interfaces lists them)');
   if (s.view.includes('connections')) return usage('the connections view lists every TCP connection of a capture file; live capture keeps only FTP\'s');
+  const extract = checkExtract(s);
+  if (extract !== null) return usage(extract);
   return runLive(s, viewOptions(s, io), new LiveCaptureSource(s), io);
 }
 

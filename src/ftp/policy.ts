@@ -61,14 +61,21 @@ export class Masker {
     return lazyTimeline({
       sessions: a.sessions.map((s) => {
         let user: string | null = null;
+        // Whose the session's password is: the user named before the last PASS (a later USER does not make it public).
+        let passUser: string | null | undefined;
         const exchanges = s.exchanges.map((ex) => {
           if (ex.command === 'USER') user = ex.argument;
+          if (ex.command === 'PASS') passUser = user;
           if (ex.command !== 'PASS' || passwordIsPublic(user) || ex.argument === '') return ex;
           return { ...ex, argument: HIDDEN };
         });
+        // Without the exchanges kept: the user of the last login that sent a password, and every such user a guest.
+        const public_ = passUser !== undefined
+          ? passwordIsPublic(passUser)
+          : passwordIsPublic(s.user) && s.loginAttempts.every((l) => l.password === null || passwordIsPublic(l.user));
         return {
           ...s,
-          password: s.password === null || passwordIsPublic(s.user) ? s.password : HIDDEN,
+          password: s.password === null || public_ ? s.password : HIDDEN,
           loginAttempts: s.loginAttempts.map((l) => (l.password === null || passwordIsPublic(l.user) ? l : { ...l, password: HIDDEN })),
           exchanges,
         };

@@ -150,8 +150,12 @@ export class ViewContext {
     let previous: Moment | null = null;
     return (t, session) => {
       switch (format) {
-        case 'absolute':
-          return `${new Date(t.sec * 1000).toISOString().slice(11, 19)}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}`;
+        case 'absolute': {
+          const day = new Date(t.sec * 1000);
+          // A time no Date can hold (a pcapng offset gone wild) is written as its seconds.
+          const clock = Number.isNaN(day.getTime()) ? String(t.sec) : day.toISOString().slice(11, 19);
+          return `${clock}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}`;
+        }
         case 'session':
           return signed(seconds(t, session?.start ?? first));
         case 'delta': {
