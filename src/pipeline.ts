@@ -24,7 +24,12 @@ export interface Plan {
   everyConnection: boolean;
   /** Let sessions go once told (see FtpOptions.release). */
   release: false | 'live' | 'report';
+  /** Keep the timeline in the model: JSON, and the views that read it (timeline, ladder). */
+  timeline: boolean;
 }
+
+/** Views that read the model's timeline. */
+const TIMELINE_VIEWS: ReadonlySet<string> = new Set(['timeline', 'ladder']);
 
 /** Told as the analysis goes; every hook is optional. */
 export interface Hooks {
@@ -57,8 +62,9 @@ export function planFor(s: Settings, source: 'file' | 'live'): Plan {
   const text = s.format === 'text';
   const views = s.view as readonly string[];
   const packets = text && views.some((v) => PACKET_VIEWS.has(v));
+  const timeline = s.format === 'json' || (text && views.some((v) => TIMELINE_VIEWS.has(v)));
   if (source === 'live') {
-    return { exchanges: true, packets, everyConnection: false, release: s.format === 'json' || s.format === 'zeek' ? false : 'live' };
+    return { exchanges: true, packets, everyConnection: false, release: s.format === 'json' || s.format === 'zeek' ? false : 'live', timeline };
   }
   const unfiltered = s.session.length === 0 && s.host.length === 0 && s.timeFrom === null && s.timeTo === null;
   const summaryOnly = text && views.length > 0 && views.every((v) => v === 'summary');
@@ -67,6 +73,7 @@ export function planFor(s: Settings, source: 'file' | 'live'): Plan {
     packets,
     everyConnection: text && views.includes('connections'),
     release: summaryOnly && unfiltered ? 'report' : false,
+    timeline,
   };
 }
 
@@ -93,6 +100,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
     extract: s.extract === null ? undefined : new Extractor({ dir: s.extract, listings: s.extractListings, maxHashedHoles: s.maxHashedHoles * 2 ** 20, maxHolesListed: s.maxHolesListed }),
     keepExchanges: plan.exchanges,
     logEveryConnection: plan.everyConnection,
+    keepTimeline: plan.timeline,
     release: plan.release,
     onEvent: hooks.onEvent,
     onSessionDone: hooks.onSessionDone,

@@ -5,7 +5,7 @@ import { settings, type Settings } from '../src/config.js';
 import { createAnalysis, type Analysis, type Hooks, type Plan } from '../src/pipeline.js';
 
 /** What a whole analysis keeps: every command, every connection, no release; packets when asked. */
-export const WHOLE: Plan = { exchanges: true, packets: false, everyConnection: true, release: false };
+export const WHOLE: Plan = { exchanges: true, packets: false, everyConnection: true, release: false, timeline: true };
 
 /**
  * A capture analysed through the one pipeline (createAnalysis), with the options changed as given: what

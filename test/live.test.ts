@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionSummary } from '../src/flow/connection-log.js';
-import type { FtpSession, Transfer } from '../src/model/ftp-model.js';
+import type { FtpSession, TimelineEvent, Transfer } from '../src/model/ftp-model.js';
 import {
   BIN,
   CLIENT4,
@@ -215,10 +215,13 @@ function readNdjson(stdout: string): NdjsonRun {
   const transfers = new Map<number, Transfer>();
   const dataConnections = new Set<number>();
   for (const e of events) {
-    if (e.type === 'session-start') started.push(e.session as number);
+    // A session starts with its control connection's first event; a transfer's data connection joins with its own.
+    const ev = e.event as TimelineEvent | undefined;
+    const opens = ev !== undefined && (ev.kind === 'syn' || ev.kind === 'seen');
+    if (opens && ev.role === 'control') started.push(ev.session!);
+    else if (opens && ev.role === 'data') dataConnections.add(ev.transfer!);
     else if (e.type === 'session-end') sessions.set((e.session as FtpSession).id, e.session as FtpSession);
     else if (e.type === 'transfer-end') transfers.set((e.transfer as Transfer).id, e.transfer as Transfer);
-    else if (e.type === 'data-connection') dataConnections.add((e.transfer as Transfer).id);
   }
   return { events, end, started, sessions: [...sessions.values()].sort(byStart), transfers, dataConnections };
 }
@@ -315,7 +318,7 @@ describe('ftpscope live', { timeout: 170_000 }, () => {
     const seen = describeSessions(got.sessions, got.transfers);
     t.diagnostic(`${got.events.length} events; sessions: ${got.sessions.map((s) => `${s.id} ${s.user} ${s.login} [${s.transfers.map((id) => { const x = got.transfers.get(id); return x ? `${x.command} ${x.path} ${x.mode} ${x.bytes}` : id; }).join(', ')}]`).join('; ')}`);
 
-    assert.equal(got.started.length, expected.length, `a session-start for each of the ${expected.length} client runs; seen: ${seen}`);
+    assert.equal(got.started.length, expected.length, `a control connection opening for each of the ${expected.length} client runs; seen: ${seen}`);
     assert.equal(got.sessions.length, expected.length, `a session-end for each of the ${expected.length} client runs; seen: ${seen}`);
     const expectedTransfers = expected.reduce((n, e) => n + e.transfers.length, 0);
     assert.equal(got.end.sessions, expected.length, 'the end line counts the sessions');
@@ -325,7 +328,7 @@ describe('ftpscope live', { timeout: 170_000 }, () => {
       const s = got.sessions[i]!;
       assert.deepEqual(sessionView(s, got.transfers), expectedSessionView(e), `session ${i + 1} (${e.label})`);
       assert.equal(s.anonymous, e.user === 'anonymous', `session ${i + 1} (${e.label}): anonymous`);
-      for (const id of s.transfers) assert.ok(got.dataConnections.has(id), `session ${i + 1} (${e.label}): a data-connection event for transfer ${id}`);
+      for (const id of s.transfers) assert.ok(got.dataConnections.has(id), `session ${i + 1} (${e.label}): a data connection opening for transfer ${id}`);
     }
     const failed = got.sessions[expected.length - 1]!;
     assert.ok(failed.loginAttempts.length > 0 && failed.loginAttempts.every((a) => a.result === 'failure'), `the failed login's attempts: ${JSON.stringify(failed.loginAttempts)}`);
@@ -404,7 +407,7 @@ describe('ftpscope live', { timeout: 170_000 }, () => {
       live = await startLive(NS_CLIENT, ['-i', IF_CLIENT, '--format', 'ndjson']);
       const l2 = live;
       slow = backgroundIn(NS_CLIENT, 'curl --limit-rate 20k', curl(), ['-sS', '--limit-rate', '20k', '-o', 'slow.bin', `ftp://${SERVER4_SLOW}/data-200k.bin`], { cwd: l.cli });
-      const flowing = await live.waitFor(() => l2.stdout.includes('"type":"data-connection"'), 10_000, 'the data connection');
+      const flowing = await live.waitFor(() => /"kind":"(syn|seen)","session":\d+,"connection":\d+,"role":"data"/.test(l2.stdout), 10_000, 'the data connection');
       assert.ok(flowing, `ftpscope reported no data connection within 10 s; stdout: ${tail(live.stdout)}; curl: ${tail(slow.stderr)}`);
       await sleep(1200);
       assert.ok(slow.running, `the slow transfer was still going at the interrupt (curl ended: ${tail(slow.stderr)})`);
@@ -427,8 +430,8 @@ describe('ftpscope live', { timeout: 170_000 }, () => {
     assert.equal(s.server.address, SERVER4_SLOW);
     assert.equal(s.transfers.length, 1, 'the session has its transfer');
     const tr = got.transfers.get(s.transfers[0]!);
-    const said = got.events.filter((e) => e.type !== 'command' && e.type !== 'reply' && e.type !== 'session-end')
-      .map((e) => JSON.stringify(e.type === 'data-connection' ? { type: e.type, bytes: (e.transfer as Transfer).bytes, status: (e.transfer as Transfer).status } : e.type === 'finding' ? { type: e.type, message: (e.finding as { message: string }).message } : { type: e.type }));
+    const said = got.events.filter((e) => e.type !== 'session-end' && !['command', 'reply'].includes((e.event as TimelineEvent | undefined)?.kind ?? ''))
+      .map((e) => JSON.stringify(e.type === 'timeline' ? { kind: (e.event as TimelineEvent).kind, role: (e.event as TimelineEvent).role } : e.type === 'finding' ? { type: e.type, message: (e.finding as { message: string }).message } : { type: e.type }));
     assert.ok(tr !== undefined, `no transfer-end event for the interrupted transfer ${s.transfers[0]}: the stream never tells its bytes and final status. What it said besides commands and replies: ${said.join(' ')}`);
     t.diagnostic(`interrupted: ${tr.command} ${tr.path} ${tr.mode}, ${tr.bytes} of ${size} bytes, status ${tr.status}`);
     assert.deepEqual([tr.command, tr.path, tr.mode, tr.direction], ['RETR', '/data-200k.bin', 'passive', 'download']);
@@ -518,7 +521,7 @@ describe('ftpscope live', { timeout: 170_000 }, () => {
     t.diagnostic(`${got.sessions.length} sessions reported of ${N} (${((Date.now() - started) / 1000).toFixed(1)} s); peakRss ${typeof peak === 'number' ? `${(peak / 2 ** 20).toFixed(1)} MiB` : JSON.stringify(peak)}`);
     const odd = got.sessions.filter((s) => !(s.user === 'anonymous' && s.login === 'success' && s.transfers.length === 1 && s.server.address === SERVER4))
       .map((s) => `${s.id}: ${s.client.address}:${s.client.port} -> ${s.server.address}:${s.server.port} user ${s.user} ${s.login}${s.midStream ? ' mid-stream' : ''}, ${s.transfers.length} transfers`);
-    assert.equal(got.started.length, N, `a session-start for every session${odd.length > 0 ? `; sessions that are not one of the loop's: ${odd.join('; ')}` : ''}`);
+    assert.equal(got.started.length, N, `a control connection opening for every session${odd.length > 0 ? `; sessions that are not one of the loop's: ${odd.join('; ')}` : ''}`);
     assert.equal(got.sessions.length, N, 'a session-end for every session');
     assert.equal(got.end.sessions, N, 'the end line counts every session');
     const lists = [...got.transfers.values()].filter((x) => x.command === 'LIST' && x.status === 'complete' && x.path === '/' && x.bytes > 0);

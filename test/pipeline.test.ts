@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../src/capture/open-capture.js';
@@ -15,6 +15,10 @@ import { main, viewOptions } from '../src/cli/main.js';
 import { runLive, type LiveSource } from '../src/cli/live.js';
 import { createAnalysis, planFor } from '../src/pipeline.js';
 import { collect } from './cli-io.js';
+import { analyseCapture } from './analysis.js';
+import { listCaptures } from './support/captures.js';
+import { timelineOrder } from '../src/ftp/timeline.js';
+import type { TimelineEvent } from '../src/model/ftp-model.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
 const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap')).map((f) => new URL(f, FIXTURES).pathname);
@@ -96,7 +100,7 @@ test('live --extract writes the same files and manifest as a file analysis', asy
 });
 
 test('the plan keeps what the outputs read and no more', () => {
-  assert.deepEqual(planFor(settings({ view: ['summary'] }), 'file'), { exchanges: false, packets: false, everyConnection: false, release: 'report' });
+  assert.deepEqual(planFor(settings({ view: ['summary'] }), 'file'), { exchanges: false, packets: false, everyConnection: false, release: 'report', timeline: false });
   assert.deepEqual(planFor(settings({ view: ['summary'], host: ['10.0.0.1'] }), 'file').release, false);
   assert.equal(planFor(settings({ view: ['walkthrough'] }), 'file').packets, true);
   assert.equal(planFor(settings({ view: ['walkthrough'], format: 'json' }), 'file').packets, false);
@@ -105,4 +109,37 @@ test('the plan keeps what the outputs read and no more', () => {
   assert.equal(planFor(settings({ format: 'json' }), 'live').release, false);
   const a = createAnalysis(settings({ view: ['ladder'] }), planFor(settings({ view: ['ladder'] }), 'live'));
   assert.notEqual(a.packets, null);
+});
+
+const CONFORMANCE = new URL('../../../shared/conformance/', import.meta.url).pathname;
+
+test('one timeline: what is streamed as it happens is the model\'s timeline, event for event, on every capture', async (t) => {
+  const all = [...captures, ...(existsSync(CONFORMANCE) ? listCaptures(CONFORMANCE) : [])];
+  if (!existsSync(CONFORMANCE)) t.diagnostic('../shared/conformance not found: only the fixtures are checked');
+  let events = 0;
+  for (const path of all) {
+    const streamed: TimelineEvent[] = [];
+    const { ftp } = await analyseCapture(path, path, {}, {}, { onEvent: (e) => void (e.type === 'timeline' && streamed.push(e.event)) });
+    const model = ftp.result().timeline;
+    // Streamed in the order each became known; the model's is in time order.
+    assert.deepEqual(streamed.slice().sort(timelineOrder), model, path);
+    for (let i = 1; i < model.length; i++) assert.ok(timelineOrder(model[i - 1]!, model[i]!) <= 0, `${path}: the model's timeline is out of order at ${i}`);
+    events += model.length;
+  }
+  assert.ok(events > 500, `${events} events`);
+});
+
+test('live output speaks the timeline view\'s words, with --time-format', async () => {
+  const path = new URL('active-list-retr-stor.pcap', FIXTURES).pathname;
+  const view = await file(path, ['-v', 'timeline', '--width', '200']);
+  const out = await live(path, settings({ view: ['timeline'], width: 200 }));
+  // Each line is "<time> #<frame> s<session> <text>"; the timeline view has the same text for predictions and transfers.
+  const texts = out.split('\n').map((l) => /^ *\S+ #\d+ +s\d+ +(expecting .*|RETR data: .*|LIST data: .*)$/.exec(l)?.[1]).filter((x): x is string => x !== undefined);
+  assert.ok(texts.length >= 2, out);
+  for (const text of texts) assert.ok(view.includes(text), `live says "${text}", the timeline view does not:\n${view}`);
+  assert.match(out, /^ +0\.000000 #1 +s1 control connection opened by the client: .* \(SYN 1\)$/m);
+  assert.match(out, /s1 control connection: FIN from the (client|server)\n.*s1 control connection closed \(FIN both ways\)/);
+  const session = await live(path, settings({ view: ['timeline'], width: 200, timeFormat: 'session' }));
+  assert.match(session, /^ +\+0\.000000 #1 /m);
+  assert.doesNotMatch(session, /^ +\d+\.\d{6} #/m, 'every time counts from its session');
 });

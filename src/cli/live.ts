@@ -7,10 +7,10 @@ import type { Settings } from '../config.js';
 import type { PacketLog } from '../flow/packet-log.js';
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
 import { Masker } from '../ftp/policy.js';
-import type { FtpAnalysis, LiveEvent } from '../model/ftp-model.js';
+import type { FtpAnalysis, LiveEvent, Stamp } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
-import { ViewContext, hostPort, type ViewOptions } from '../render/context.js';
-import { findingText, predictionText } from '../render/timeline.js';
+import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
+import { liveLine } from '../render/timeline.js';
 import { cut, group, sanitize } from '../render/text.js';
 import { safeJson, writeManifest, type Io } from './main.js';
 
@@ -99,14 +99,21 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   const timeline = s.format === 'text' && s.view.includes('timeline');
   let log: PacketLog | null = null;
   let first: { sec: number; nsec: number } | null = null;
+  let clock: Clock | null = null;
+  // For --time-format session: when each open session began (its control connection's first event).
+  const starts = new Map<number, Stamp>();
+  const printLine = (e: LiveEvent) => {
+    if (e.type === 'timeline' && e.event.role === 'control' && (e.event.kind === 'syn' || e.event.kind === 'seen')) starts.set(e.event.session!, e.event.at);
+    clock ??= makeClock(view.timeFormat ?? 'capture', first ?? { sec: 0, nsec: 0 });
+    const line = liveLine(e, clock, (id) => starts.get(id) ?? null, view.width);
+    if (line !== null) out.write(`${line}\n`);
+    if (e.type === 'session-end') starts.delete(e.session.id);
+  };
   const analysis = createAnalysis(s, plan, {
     onFirst: (sec, nsec) => (first = { sec, nsec }),
     onEvent: (e: LiveEvent) => {
       if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);
-      else if (timeline) {
-        const line = timelineLine(masker.event(e), view.width);
-        if (line !== null) out.write(`${line}\n`);
-      }
+      else if (timeline) printLine(masker.event(e));
     },
     onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(snap), perSession, log, first, view)),
   });
@@ -167,46 +174,6 @@ function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | nul
   };
   const ctx = new ViewContext(model, capture, log, view);
   return views.map((v) => renderLazy(v, ctx)).join('\n');
-}
-
-/** One timeline line for an event, or null for events the timeline does not show. */
-function timelineLine(e: LiveEvent, width: number): string | null {
-  const day = new Date(e.at.sec * 1000);
-  const when = Number.isNaN(day.getTime()) ? String(e.at.sec) : day.toISOString().slice(11, 19);
-  const head = `${when} #${e.at.frame}`.padEnd(18);
-  let text: string;
-  switch (e.type) {
-    case 'session-start':
-      text = `session ${e.session}: ${hostPort(e.client.address, e.client.port)} -> ${hostPort(e.server.address, e.server.port)}`;
-      break;
-    case 'command':
-      text = `  s${e.session} > ${sanitize(e.exchange.argument === '' ? e.exchange.command : `${e.exchange.command} ${e.exchange.argument}`)}`;
-      break;
-    case 'reply':
-      text = `  s${e.session} < ${sanitize(e.reply.lines.length > 1 ? `${e.reply.code} (${e.reply.lines.length} lines)` : e.reply.lines[0]!)}`;
-      break;
-    case 'prediction': {
-      text = `  s${e.session}   ${predictionText(e.prediction)}`;
-      break;
-    }
-    case 'data-connection':
-      text = `  s${e.session}   data connection for ${e.transfer.command} ${sanitize(e.transfer.path)} (${e.transfer.rule})`;
-      break;
-    case 'transfer-end': {
-      const t = e.transfer;
-      text = `  s${e.session}   ${t.command} ${sanitize(t.path)}: ${group(t.bytes)} bytes, ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
-      break;
-    }
-    case 'finding':
-      text = `  ${findingText(e.finding)}`;
-      break;
-    case 'session-end': {
-      const s = e.session;
-      text = `session ${s.id} ended: ${s.user === null ? 'no user' : `user ${sanitize(s.user)}`}, ${s.login}, ${s.exchanges.length} exchanges, ${s.transfers.length} transfers`;
-      break;
-    }
-  }
-  return cut(`${head}${text}`, width);
 }
 
 /** The per-session renderers are loaded at start (a live run needs them at once when a session ends). */

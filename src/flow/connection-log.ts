@@ -1,4 +1,4 @@
-import type { ConnectionSummary, DirectionSummary, GapRecord } from '../model/capture.js';
+import type { ConnectionSteps, ConnectionSummary, DirectionSummary, GapRecord } from '../model/capture.js';
 import type { Connection, TcpListener } from './connections.js';
 import type { Dir, GapReason, StreamSink } from './stream-sink.js';
 
@@ -35,20 +35,17 @@ export class ConnectionLog implements TcpListener {
   closed(c: Connection): void {
     const g = this.gapsByConn.get(c.id) ?? { gaps: [], omitted: 0 };
     this.gapsByConn.delete(c.id);
+    const steps = connectionSteps(c);
     const summary: ConnectionSummary = {
       id: c.id,
       ipVersion: c.ipVersion,
-      client: { address: c.clientAddress, port: c.cPort },
-      server: { address: c.serverAddress, port: c.sPort },
+      client: steps.client,
+      server: steps.server,
       origin: c.origin,
-      first: c.first,
-      last: { frame: c.lastFrame, sec: c.lastSec, nsec: c.lastNsec },
-      handshake: { syn: c.syn, synAck: c.synAck, ack: c.handshakeAck },
-      teardown: {
-        clientFin: c.fin[0],
-        serverFin: c.fin[1],
-        rst: c.rst === null ? null : { ...c.rst, by: c.rstDir === 0 ? 'client' : 'server' },
-      },
+      first: steps.first,
+      last: steps.last,
+      handshake: steps.handshake,
+      teardown: steps.teardown,
       closeReason: c.closeReason,
       packetsAfterClose: c.afterClose,
       toServer: direction(c, 0),
@@ -78,6 +75,23 @@ export class ConnectionLog implements TcpListener {
   sorted(): ConnectionSummary[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
+}
+
+/** A connection's ends and TCP steps as they are now (open or closed): its summary's part that timeline events name. */
+export function connectionSteps(c: Connection): ConnectionSteps {
+  return {
+    id: c.id,
+    client: { address: c.clientAddress, port: c.cPort },
+    server: { address: c.serverAddress, port: c.sPort },
+    first: c.first,
+    last: { frame: c.lastFrame, sec: c.lastSec, nsec: c.lastNsec },
+    handshake: { syn: c.syn, synAck: c.synAck, ack: c.handshakeAck },
+    teardown: {
+      clientFin: c.fin[0],
+      serverFin: c.fin[1],
+      rst: c.rst === null ? null : { ...c.rst, by: c.rstDir === 0 ? 'client' : 'server' },
+    },
+  };
 }
 
 function direction(c: Connection, dir: Dir): DirectionSummary {

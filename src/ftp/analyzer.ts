@@ -1,7 +1,7 @@
-import { ConnectionLog, type ConnectionSummary } from '../flow/connection-log.js';
+import { ConnectionLog, connectionSteps, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type StreamSink } from '../flow/stream-sink.js';
-import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type Totals, type Transfer } from '../model/ftp-model.js';
+import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFiles } from './extraction.js';
 import { FindingBook } from './finding-book.js';
@@ -11,7 +11,7 @@ import { isPrivate, isPublic } from './address-scope.js';
 import { DataObserver } from './data-channel.js';
 import { Expectations, ruleFor, withinReach, type MatchRule } from './expectations.js';
 import { Sniffer } from './sniffer.js';
-import { buildTimeline } from './timeline.js';
+import { TimelineRecorder, timelineOrder, type TimelineSink } from './timeline.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
 
 /** Options of the FTP analysis. */
@@ -53,6 +53,8 @@ export interface FtpOptions {
    * FTP's, so that memory does not grow with the capture's other traffic.
    */
   logEveryConnection?: boolean;
+  /** Keep the timeline in the model (JSON, the timeline view, the ladder); default on. */
+  keepTimeline?: boolean;
   limits: FtpLimits;
 }
 
@@ -121,12 +123,18 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly waiting = new Map<number, DataObserver>();
 
   private readonly extractor: TransferFiles | null;
+  /** Makes the timeline's events, when they are kept or streamed. */
+  private readonly recorder: TimelineRecorder | null;
+  /** Each held session's timeline events, in the order they were told (when the model keeps the timeline). */
+  private readonly timelines: Map<number, TimelineEvent[]> | null;
 
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
     this.keepExchanges = options.keepExchanges ?? true;
     this.streaming = options.onEvent !== undefined;
     this.extractor = options.extract ?? null;
+    this.timelines = options.keepTimeline === false ? null : new Map();
+    this.recorder = this.timelines === null && !this.streaming ? null : new TimelineRecorder(this.timelineEvent);
     this.book = new FindingBook(this.limits, options.release !== undefined && options.release !== false, {
       counted: (f, isNew) => {
         this.totals.findings[f.kind] = (this.totals.findings[f.kind] ?? 0) + 1;
@@ -147,6 +155,32 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   emit(event: LiveEvent): void {
     this.options.onEvent?.(event);
+  }
+
+  /** An event of the timeline: kept with its session, and streamed with what it names. */
+  private readonly timelineEvent: TimelineSink = (e, conn, named) => {
+    if (this.timelines !== null) {
+      const list = this.timelines.get(e.session!);
+      if (list === undefined) this.timelines.set(e.session!, [e]);
+      else list.push(e);
+    }
+    if (!this.streaming) return;
+    const k = e.kind;
+    this.emit({
+      type: 'timeline',
+      event: e,
+      connection: conn === null ? null : connectionSteps(conn),
+      exchange: k === 'command' || k === 'reply' ? (named as Exchange) : null,
+      prediction: k === 'prediction' ? (named as Prediction) : null,
+      transfer: e.transfer === null ? null : (named as Transfer | null),
+    });
+  };
+
+  /** Tells the timeline a command (`reply` null) or a reply of a session, when its exchange is in the model. */
+  exchangeEvent(s: ControlSession, ex: Exchange, reply: Reply | null): void {
+    if (this.recorder === null) return;
+    if (reply === null) this.recorder.command(s.id, s.model.connection, ex);
+    else this.recorder.reply(s.id, s.model.connection, ex, reply.start);
   }
 
   /** A copy of the clock, for events. */
@@ -186,6 +220,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   closed(conn: Connection): void {
+    this.recorder?.closed(conn);
     // A live capture logs only FTP's connections (and forgets them with their session). A file's analysis
     // logs them all for the connection list; without it, those of FTP and of FTP's hosts (a transfer may
     // still claim one of these once it is closed).
@@ -306,7 +341,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.ftpConnections.add(conn.id);
     this.addHost(s.client.address, 1);
     this.addHost(s.server.address, 1);
-    this.emit({ type: 'session-start', at: conn.first, session: s.id, client: s.client, server: s.server });
+    this.recorder?.follow(conn, s.id, 'control', conn.clientAddress === s.client.address && conn.cPort === s.client.port, null, false);
     return s;
   }
 
@@ -369,7 +404,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       this.finding('private-port-address', s.id, [frame], { source, address: advertised, server: s.server.address });
     }
     this.expected.add(p);
-    this.emit({ type: 'prediction', at: setup, session: s.id, prediction: p });
+    this.recorder?.prediction(p, s.model.connection);
     // A connection that opened before this prediction was seen (reordered capture) is bound now.
     for (const o of [...this.unclaimed]) {
       const rule = ruleFor(p, o.conn);
@@ -520,7 +555,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       const file = this.extractor.begin(t, this.sessions.get(t.session)!.model);
       if (file !== null) o.startFile(file, this.dataDirection(t, o));
     }
-    this.emit({ type: 'data-connection', at: this.now(), session: t.session, transfer: t, connection: o.conn.id });
+    if (this.recorder !== null) {
+      const s = this.sessions.get(t.session)!;
+      const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && o.conn.clientAddress === s.client.address);
+      // Bound after its close (reordered packets, a late command): all its steps at once.
+      this.recorder.follow(o.conn, t.session, 'data', openerIsClient, t, !this.observers.has(o.conn.id));
+    }
     // A connection over before its command was read (reordered packets): its figures are final now.
     if (o.done) this.dataDone(o);
   }
@@ -552,6 +592,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.conclude(t, false);
     this.transferStages.set(t.id, 'told');
     this.totals.bytes += t.bytes;
+    this.recorder?.transferOver(t, this.sessions.get(t.session)!.model.start);
     this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
     this.maybeRelease(t.session);
   }
@@ -573,7 +614,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const connections = [...ids].sort((x, y) => x - y).map((c) => this.log.get(c)).filter((c): c is ConnectionSummary => c !== undefined);
     const findings = this.book.ofSession(id);
     const a = { sessions: [s], predictions, transfers, findings, connections };
-    return lazyTimeline(a, () => buildTimeline([s], predictions, transfers, connections));
+    // The list now: a release drops it right after.
+    const events = this.timelines?.get(id) ?? [];
+    return lazyTimeline(a, () => events.slice().sort(timelineOrder));
   }
 
   /** The data connections of a session's transfers and predictions. */
@@ -655,6 +698,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.book.releaseSession(id);
     for (const c of conns) this.ftpConnections.delete(c);
     this.log.forget(conns);
+    this.recorder?.forget(conns);
+    this.timelines?.delete(id);
     this.onRelease?.(conns);
   }
 
@@ -726,7 +771,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
     const a = { sessions, predictions, transfers, findings: this.book.all(), connections };
-    return lazyTimeline(a, () => buildTimeline(sessions, predictions, transfers, connections));
+    const timelines = this.timelines;
+    // The sessions' lists as they are now: the capture has been read, nothing more will be told.
+    const held = timelines === null ? [] : sessions.map((x) => timelines.get(x.id) ?? []);
+    return lazyTimeline(a, () => held.flat().sort(timelineOrder));
   }
 
   /**

@@ -31,10 +31,12 @@ export class Masker {
 
   event(e: LiveEvent): LiveEvent {
     if (this.show) return e;
-    if (e.type === 'command' || e.type === 'reply') {
-      if (e.exchange.command === 'USER') this.users.set(e.session, e.exchange.argument);
-      if (e.exchange.command === 'PASS' && e.exchange.argument !== '' && !passwordIsPublic(this.users.get(e.session) ?? null)) {
-        return { ...e, exchange: { ...e.exchange, argument: HIDDEN } };
+    if (e.type === 'timeline' && e.exchange !== null) {
+      const ex = e.exchange;
+      const session = e.event.session!;
+      if (ex.command === 'USER' && e.event.kind === 'command') this.users.set(session, ex.argument);
+      if (ex.command === 'PASS' && ex.argument !== '' && !passwordIsPublic(this.users.get(session) ?? null)) {
+        return { ...e, exchange: { ...ex, argument: HIDDEN } };
       }
     } else if (e.type === 'finding') {
       return { ...e, finding: this.finding(e.finding) };

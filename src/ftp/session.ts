@@ -1,7 +1,7 @@
 import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, FtpSession, LiveEvent, PredictionSource, Reply } from '../model/ftp-model.js';
+import type { Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
@@ -86,10 +86,10 @@ export interface SessionEngine {
   transferReply(s: ControlSession, ex: Exchange, reply: Reply): void;
   /** Something worth saying: its kind and what was seen (the catalogue, ftp/findings.ts, has the words). */
   finding<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): void;
-  /** Someone listens to emit() (streaming outputs): without one, events are not even made. */
+  /** Someone listens to events as they come (streaming outputs): every line is then read as text. */
   readonly streaming: boolean;
-  /** Tells what just became known (for streaming outputs). */
-  emit(event: LiveEvent): void;
+  /** Tells the timeline a command (`reply` null) or a reply, of an exchange the model holds. */
+  exchangeEvent(s: ControlSession, ex: Exchange, reply: Reply | null): void;
   /** A login failed (for brute-force detection across sessions). */
   loginFailed(s: ControlSession, frame: number): void;
   /** The session's commands can no longer be read: AUTH was accepted, or RFC 2228 protection began. */
@@ -275,7 +275,6 @@ export class ControlSession implements StreamSink, ControlEvents {
       transfer: null,
     });
     this.waitForReply(ex, first);
-    if (this.engine.streaming) this.engine.emit({ type: 'command', at: first, session: this.id, exchange: ex });
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
@@ -345,6 +344,7 @@ export class ControlSession implements StreamSink, ControlEvents {
   private addExchange(ex: Exchange): Exchange {
     if (!this.engine.keepExchanges) {
       ex.index = this.exchangeCount++;
+      if (ex.request !== null) this.engine.exchangeEvent(this, ex, null);
       return ex; // paired and acted on; kept only if something refers to it
     }
     if (this.model.exchanges.length >= this.engine.limits.maxExchanges) {
@@ -353,7 +353,13 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     ex.index = this.model.exchanges.length;
     this.model.exchanges.push(ex);
+    if (ex.request !== null) this.engine.exchangeEvent(this, ex, null);
     return ex;
+  }
+
+  /** Whether the model holds an exchange (past maxExchanges it does not), so that the timeline may name it. */
+  private holds(ex: Exchange): boolean {
+    return !this.engine.keepExchanges || this.model.exchanges[ex.index] === ex;
   }
 
   // ---- replies
@@ -397,14 +403,14 @@ export class ControlSession implements StreamSink, ControlEvents {
       this.greetingSeen = true;
       this.model.greeting = reply;
       const greeting = this.addExchange({ index: 0, command: '<init>', argument: '', path: null, cwd: null, request: null, replies: [reply], responseTime: null, prediction: null, transfer: null });
-      if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: greeting, reply });
+      if (this.holds(greeting)) this.engine.exchangeEvent(this, greeting, reply);
       return;
     }
     if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
     // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
     if (ex.replies.length === 0) ex.replies = [reply];
     else ex.replies.push(reply);
-    if (this.engine.streaming) this.engine.emit({ type: 'reply', at: start, session: this.id, exchange: ex, reply });
+    if (this.holds(ex)) this.engine.exchangeEvent(this, ex, reply);
     this.act(ex, reply);
   }
 

@@ -81,6 +81,9 @@ export interface ConnectionSummary {
   gapsOmitted: number;
 }
 
+/** A connection's ends and TCP steps, open or closed: what a timeline event of it names (a summary's part). */
+export type ConnectionSteps = Pick<ConnectionSummary, 'id' | 'client' | 'server' | 'first' | 'last' | 'handshake' | 'teardown'>;
+
 /** What the connection table saw, over the whole capture. */
 export interface TableStats {
   /** Connections seen. */

@@ -5,7 +5,7 @@
  * connection list), session ids, exchange indexes (within their session), prediction and transfer ids
  * (within the whole analysis). Times are exact: whole seconds since the epoch plus nanoseconds.
  */
-import type { ConnectionSummary, Stamp } from './capture.js';
+import type { ConnectionSteps, ConnectionSummary, Stamp } from './capture.js';
 
 export type { Stamp };
 
@@ -260,15 +260,13 @@ export interface FtpAnalysis {
 }
 
 /**
- * What the analysis tells as it goes (--format ndjson, live capture): each event is sent once, at the
- * moment it is known. Exchanges, predictions and transfers are the model's own objects (copy to keep).
+ * What the analysis tells as it goes (--format ndjson, live capture), each once, at the moment it is
+ * known: every event of the one timeline (`event`, the same object the model's timeline holds) with what it
+ * names, then the moments the model's objects are final: a transfer's figures, a finding, a session's end.
+ * Exchanges, predictions, transfers and sessions are the model's own objects (copy to keep).
  */
 export type LiveEvent =
-  | { type: 'session-start'; at: Stamp; session: number; client: HostPort; server: HostPort }
-  | { type: 'command'; at: Stamp; session: number; exchange: Exchange }
-  | { type: 'reply'; at: Stamp; session: number; exchange: Exchange; reply: Reply }
-  | { type: 'prediction'; at: Stamp; session: number; prediction: Prediction }
-  | { type: 'data-connection'; at: Stamp; session: number; transfer: Transfer; connection: number }
+  | { type: 'timeline'; event: TimelineEvent; connection: ConnectionSteps | null; exchange: Exchange | null; prediction: Prediction | null; transfer: Transfer | null }
   | { type: 'transfer-end'; at: Stamp; session: number; transfer: Transfer }
   | { type: 'finding'; at: Stamp; finding: Finding }
   | { type: 'session-end'; at: Stamp; session: FtpSession };

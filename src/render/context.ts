@@ -144,29 +144,8 @@ export class ViewContext {
    * A clock for one view: it writes each time as --time-format says, given the session the line belongs to
    * (for 'session'). Delta times count from the time it wrote before, so a view makes one clock per list.
    */
-  timer(): (t: Moment, session: FtpSession | null) => string {
-    const format = this.options.timeFormat ?? 'capture';
-    const first = this.capture.first ?? { sec: 0, nsec: 0 };
-    let previous: Moment | null = null;
-    return (t, session) => {
-      switch (format) {
-        case 'absolute': {
-          const day = new Date(t.sec * 1000);
-          // A time no Date can hold (a pcapng offset gone wild) is written as its seconds.
-          const clock = Number.isNaN(day.getTime()) ? String(t.sec) : day.toISOString().slice(11, 19);
-          return `${clock}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}`;
-        }
-        case 'session':
-          return signed(seconds(t, session?.start ?? first));
-        case 'delta': {
-          const d = previous === null ? 0 : seconds(t, previous);
-          previous = t;
-          return signed(d);
-        }
-        default:
-          return seconds(t, first).toFixed(6);
-      }
-    };
+  timer(): Clock {
+    return makeClock(this.options.timeFormat ?? 'capture', this.capture.first ?? { sec: 0, nsec: 0 });
   }
 
   /** ANSI styling, when colour is on. */
@@ -202,6 +181,36 @@ export function secondsOf(s: Stamp): number {
 
 /** A moment of the capture: whole seconds and nanoseconds. */
 type Moment = { sec: number; nsec: number };
+
+/** Writes a time as --time-format says, given the session its line belongs to (for 'session'). */
+export type Clock = (t: Moment, session: { start: Moment } | null) => string;
+
+/**
+ * A clock counting from `first` (the capture's first packet): ViewContext.timer for a view, and live
+ * output's own. Delta times count from the time it wrote before, so each list has its own clock.
+ */
+export function makeClock(format: TimeFormat, first: Moment): Clock {
+  let previous: Moment | null = null;
+  return (t, session) => {
+    switch (format) {
+      case 'absolute': {
+        const day = new Date(t.sec * 1000);
+        // A time no Date can hold (a pcapng offset gone wild) is written as its seconds.
+        const clock = Number.isNaN(day.getTime()) ? String(t.sec) : day.toISOString().slice(11, 19);
+        return `${clock}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}`;
+      }
+      case 'session':
+        return signed(seconds(t, session?.start ?? first));
+      case 'delta': {
+        const d = previous === null ? 0 : seconds(t, previous);
+        previous = t;
+        return signed(d);
+      }
+      default:
+        return seconds(t, first).toFixed(6);
+    }
+  };
+}
 
 function seconds(t: Moment, base: Moment): number {
   return t.sec - base.sec + (t.nsec - base.nsec) / 1e9;

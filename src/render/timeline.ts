@@ -1,7 +1,7 @@
-import type { ConnectionSummary } from '../model/capture.js';
-import type { Exchange, Finding, FtpSession, Prediction, Stamp, Transfer } from '../model/ftp-model.js';
-import { hostPort, type ViewContext } from './context.js';
-import { group, sanitize, wrap } from './text.js';
+import type { ConnectionSteps } from '../model/capture.js';
+import type { Exchange, Finding, FtpSession, LiveEvent, Prediction, Reply, Stamp, Transfer } from '../model/ftp-model.js';
+import { hostPort, type Clock, type ViewContext } from './context.js';
+import { cut, group, sanitize, wrap } from './text.js';
 import { pushAll } from '../arrays.js';
 
 interface Line {
@@ -40,9 +40,9 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
         const c = e.connection === null ? undefined : ctx.role(e.connection)?.summary;
         if (c === undefined || !once(`c${c.id}`)) break;
         const t = e.transfer === null ? null : ctx.by.transfer(e.transfer) ?? null;
-        if (e.role === 'control' || t === null) lines.push(...connectionLines(c, 'control connection', 'client'));
+        if (e.role === 'control' || t === null) lines.push(...connectionLines(c, connectionName(c.id, null), 'client'));
         else {
-          lines.push(...connectionLines(c, `data connection ${c.id} for ${t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`}`, t.mode === 'active' ? 'server' : 'client'));
+          lines.push(...connectionLines(c, connectionName(c.id, t), t.mode === 'active' ? 'server' : 'client'));
           // No data came over it (a SYN unanswered, an empty listing): what the transfer came to, at its last packet.
           if (t.firstData === null && t.lastData === null && once(`t${t.id}`)) lines.push(transferLine(t, c.last));
         }
@@ -65,7 +65,7 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
       }
       case 'no-data': {
         const t = ctx.by.transfer(e.transfer!)!;
-        lines.push({ at: e.at, text: `    ${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`, style: 'yellow' });
+        lines.push({ at: e.at, text: `    ${noDataText(t)}`, style: 'yellow' });
         break;
       }
     }
@@ -112,22 +112,41 @@ function loginText(s: FtpSession): string {
   return `${user}, ${login}${s.tls ? ', TLS' : ''}`;
 }
 
-function connectionLines(c: ConnectionSummary, what: string, opener: 'client' | 'server'): Line[] {
+/** What the timeline calls a connection: the control connection, or a data connection with what it served. */
+function connectionName(id: number, t: Transfer | null): string {
+  if (t === null) return 'control connection';
+  return `data connection ${id} for ${t.path === '.' || t.path === '' ? t.command : `${t.command} ${sanitize(t.path)}`}`;
+}
+
+function connectionLines(c: ConnectionSteps, what: string, opener: 'client' | 'server'): Line[] {
   const lines: Line[] = [];
-  const ends = `${hostPort(c.client.address, c.client.port)} -> ${hostPort(c.server.address, c.server.port)}`;
   const hs = c.handshake;
   if (hs.syn) {
     const steps = [hs.syn && `SYN ${hs.syn.frame}`, hs.synAck && `SYN-ACK ${hs.synAck.frame}`, hs.ack && `ACK ${hs.ack.frame}`].filter(Boolean).join(', ');
-    lines.push({ at: hs.syn, text: `  ${what} opened by the ${opener}: ${ends} (${steps})${hs.synAck ? '' : ' — never answered'}`, style: hs.synAck ? undefined : 'red' });
+    lines.push({ at: hs.syn, text: `  ${openedText(c, what, opener, steps)}${hs.synAck ? '' : ' — never answered'}`, style: hs.synAck ? undefined : 'red' });
   } else {
-    lines.push({ at: c.first, text: `  ${what} already open when the capture began: ${ends}`, style: 'dim' });
+    lines.push({ at: c.first, text: `  ${openedText(c, what, opener, null)}`, style: 'dim' });
   }
   const t = c.teardown;
-  const end = t.rst ?? [t.clientFin, t.serverFin].filter((x) => x !== null).sort((x, y) => x!.frame - y!.frame).at(-1) ?? null;
-  if (t.rst) lines.push({ at: t.rst, text: `  ${what} reset by the ${t.rst.by === 'client' ? (opener === 'client' ? 'client' : 'server') : opener === 'client' ? 'server' : 'client'} (RST)`, style: 'yellow' });
-  else if (end) lines.push({ at: end, text: `  ${what} closed (FIN both ways)`, style: 'dim' });
-  else lines.push({ at: c.last, text: `  ${what}: still open at the end of the capture`, style: 'dim' });
+  const end = t.rst ?? [t.clientFin, t.serverFin].filter((x) => x !== null).sort((x, y) => x!.frame - y!.frame).at(-1) ?? c.last;
+  lines.push({ at: end, text: `  ${what}${closedText(c, opener)}`, style: t.rst ? 'yellow' : 'dim' });
   return lines;
+}
+
+/** A connection opened (`steps`: its handshake's frames) or found open when the capture began (`steps` null). */
+function openedText(c: ConnectionSteps, what: string, opener: 'client' | 'server', steps: string | null): string {
+  const ends = `${hostPort(c.client.address, c.client.port)} -> ${hostPort(c.server.address, c.server.port)}`;
+  return steps === null ? `${what} already open when the capture began: ${ends}` : `${what} opened by the ${opener}: ${ends} (${steps})`;
+}
+
+/** How a connection ended as far as the capture shows, after its name; `opener` is the FTP side that sent its SYN. */
+function closedText(c: ConnectionSteps, opener: 'client' | 'server'): string {
+  const t = c.teardown;
+  const other = opener === 'client' ? 'server' : 'client';
+  if (t.rst) return ` reset by the ${t.rst.by === 'client' ? opener : other} (RST)`;
+  if (t.clientFin && t.serverFin) return ' closed (FIN both ways)';
+  if (t.clientFin || t.serverFin) return `: FIN from the ${t.clientFin ? opener : other} only, none from the other side in the capture`;
+  return ': still open at the end of the capture';
 }
 
 function exchangeLine(ex: Exchange): Line {
@@ -136,23 +155,111 @@ function exchangeLine(ex: Exchange): Line {
   const rt = ex.responseTime === null ? '' : `  (${ms(ex.responseTime)})`;
   if (ex.command === '<init>') return { at: final!.start, text: `  < ${sanitize(final!.lines.at(-1)!)}` };
   if (ex.command === '') return { at: final!.start, text: `  < ${sanitize(final!.lines.at(-1)!)}   (${sanitize(ex.note ?? 'no command')})`, style: 'yellow' };
-  const cmd = sanitize(ex.argument === '' ? ex.command : `${ex.command} ${ex.argument}`);
-  const answer = final === undefined ? `  -> no reply${ex.note ? ` (${sanitize(ex.note)})` : ''}` : `  -> ${replies.includes(',') ? `${replies}: ` : ''}${sanitize(final.lines.length > 1 ? `${final.code} (${final.lines.length} lines)` : final.lines[0]!)}`;
+  const cmd = commandText(ex);
+  const answer = final === undefined ? `  -> no reply${ex.note ? ` (${sanitize(ex.note)})` : ''}` : `  -> ${replies.includes(',') ? `${replies}: ` : ''}${replyText(final)}`;
   const bad = final !== undefined && final.code >= 400;
   return { at: ex.request!, text: `  > ${cmd}${answer}${rt}`, style: bad ? 'red' : undefined };
 }
 
 /** A transfer's figures and result, at its first data (or, without data, at `at`). */
 function transferLine(t: Transfer, at?: Stamp): Line {
+  return { at: t.firstData ?? t.lastData ?? at!, text: `    ${transferText(t)}`, style: t.status === 'complete' ? 'green' : 'yellow' };
+}
+
+/** A transfer's figures and result. */
+function transferText(t: Transfer): string {
   const dur = t.duration === null ? '' : `, ${t.duration.toFixed(3)} s`;
   const rate = t.throughput === null ? '' : `, ${rateText(t.throughput)}`;
   const missing = t.missingBytes > 0 ? `, ${group(t.missingBytes)} bytes missing` : '';
   const status = t.status === 'complete' ? 'complete' : `${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
-  return {
-    at: t.firstData ?? t.lastData ?? at!,
-    text: `    ${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`,
-    style: t.status === 'complete' ? 'green' : 'yellow',
-  };
+  return `${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`;
+}
+
+/** A transfer whose data connection is not in the capture. */
+function noDataText(t: Transfer): string {
+  return `${t.command} ${sanitize(t.path)}: no data connection seen — ${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
+}
+
+function commandText(ex: Exchange): string {
+  return sanitize(ex.argument === '' ? ex.command : `${ex.command} ${ex.argument}`);
+}
+
+function replyText(r: Reply): string {
+  return sanitize(r.lines.length > 1 ? `${r.code} (${r.lines.length} lines)` : r.lines[0]!);
+}
+
+/**
+ * One line of live output for what the analysis just told (null for what live output leaves to another
+ * line: a handshake's later steps, a transfer's data, which its end tells). The words are the timeline
+ * view's; the time is as --time-format says, from `clock`.
+ */
+export function liveLine(e: LiveEvent, clock: Clock, sessionStart: (session: number) => Stamp | null, width: number): string | null {
+  let at: Stamp;
+  let session: number | null;
+  let text: string;
+  switch (e.type) {
+    case 'timeline': {
+      const ev = e.event;
+      at = ev.at;
+      session = ev.session;
+      const s = `s${ev.session}`;
+      const what = e.connection === null ? '' : connectionName(e.connection.id, ev.role === 'data' ? e.transfer : null);
+      switch (ev.kind) {
+        case 'syn':
+          text = `${s} ${openedText(e.connection!, what, ev.from, `SYN ${ev.at.frame}`)}`;
+          break;
+        case 'seen':
+          text = `${s} ${openedText(e.connection!, what, ev.from, null)}`;
+          break;
+        case 'fin': {
+          // The connection's steps are told as they are at the FTP stage's next look: this FIN may be the first of two.
+          const t = e.connection!.teardown;
+          const last = t.clientFin !== null && t.serverFin !== null && ev.at.frame === Math.max(t.clientFin.frame, t.serverFin.frame);
+          text = `${s} ${what}${last ? ' closed (FIN both ways)' : `: FIN from the ${ev.from}`}`;
+          break;
+        }
+        case 'rst': case 'open-at-end':
+          text = `${s} ${what}${closedText(e.connection!, ev.role === 'data' && e.transfer?.mode === 'active' ? 'server' : 'client')}`;
+          if (e.connection!.handshake.syn !== null && e.connection!.handshake.synAck === null) text += ' — its SYN was never answered';
+          break;
+        case 'command':
+          text = `${s} > ${commandText(e.exchange!)}`;
+          break;
+        case 'reply': {
+          const ex = e.exchange!;
+          const r = ex.replies.at(-1)!;
+          const rt = ex.responseTime === null || ex.replies.length > 1 ? '' : `  (${ms(ex.responseTime)})`;
+          text = `${s} < ${replyText(r)}${rt}${ex.command === '' ? `   (${sanitize(ex.note ?? 'no command')})` : ''}`;
+          break;
+        }
+        case 'prediction':
+          text = `${s}   ${predictionText(e.prediction!)}`;
+          break;
+        default:
+          return null;
+      }
+      break;
+    }
+    case 'transfer-end':
+      at = e.at;
+      session = e.session;
+      text = `s${e.session}   ${e.transfer.connection === null ? noDataText(e.transfer) : transferText(e.transfer)}`;
+      break;
+    case 'finding':
+      at = e.at;
+      session = e.finding.session;
+      text = findingText(e.finding);
+      break;
+    case 'session-end': {
+      const m = e.session;
+      at = e.at;
+      session = m.id;
+      text = `s${m.id} session over: ${loginText(m)}, ${group(m.commands)} commands, ${group(m.transfers.length)} transfers`;
+      break;
+    }
+  }
+  const start = session === null ? null : sessionStart(session);
+  return cut(`${clock(at, start === null ? null : { start }).padStart(11)} ${`#${at.frame}`.padEnd(6)} ${text}`, width);
 }
 
 function ms(seconds: number): string {

@@ -138,7 +138,7 @@ interface Analysed {
  * output reads. Each step runs through `stage`; undefined when the analysis or the reader could not be made.
  */
 async function analyseCapture(name: string, input: () => Readable, s: Settings, onEvent: ((e: LiveEvent) => void) | undefined, stage: Stage): Promise<Analysed | undefined> {
-  const analysis = await stage('createAnalysis', () => createAnalysis(s, { exchanges: true, packets: true, everyConnection: true, release: false }, { onEvent }));
+  const analysis = await stage('createAnalysis', () => createAnalysis(s, { exchanges: true, packets: true, everyConnection: true, release: false, timeline: true }, { onEvent }));
   const reader = await stage('openCapture', () => openCapture(name, input()));
   if (analysis === undefined || reader === undefined) return undefined;
   const summary = await stage('analyze', () => analysis.run(reader));
