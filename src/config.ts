@@ -21,6 +21,8 @@ interface Common {
   readonly applies: Applies;
   /** One line: what the option does (and, for a limit, what happens beyond it). */
   readonly doc: string;
+  /** The option it means something only with (given alone, it is refused). */
+  readonly requires?: string;
 }
 
 /** A number; `scale` turns the unit given on the command line into the unit the stage counts in. */
@@ -92,10 +94,10 @@ export const OPTIONS = [
     doc: "text for people; json: the session model; ndjson: one event per line as the analysis goes; zeek: Zeek's ftp.log columns" },
   { flag: 'extract', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,
     doc: 'write every transferred file under this folder, with manifest.json (SHA-256, MD5, sizes, holes, results)' },
-  { flag: 'extract-listings', group: 'output', applies: 'both', kind: 'boolean', default: false, doc: 'with --extract: also write the output of LIST, NLST and MLSD' },
-  { flag: 'max-hashed-holes', group: 'limits', applies: 'both', kind: 'number', unit: MiB, min: 0, integer: false, default: 256,
+  { flag: 'extract-listings', group: 'output', applies: 'both', requires: 'extract', kind: 'boolean', default: false, doc: 'with --extract: also write the output of LIST, NLST and MLSD' },
+  { flag: 'max-hashed-holes', group: 'limits', applies: 'both', requires: 'extract', kind: 'number', unit: MiB, min: 0, integer: false, default: 256,
     doc: 'with --extract: missing bytes of one file hashed as zeros; beyond, its hashes are not computed (said in the manifest)' },
-  { flag: 'max-holes-listed', group: 'limits', applies: 'both', kind: 'number', unit: 'holes', min: 0, integer: true, default: 1000,
+  { flag: 'max-holes-listed', group: 'limits', applies: 'both', requires: 'extract', kind: 'number', unit: 'holes', min: 0, integer: true, default: 1000,
     doc: 'with --extract: holes listed per file in manifest.json (the rest are counted)' },
   { flag: 'show-passwords', group: 'output', applies: 'both', kind: 'boolean', default: false,
     doc: "show passwords (by default only anonymous users' e-mail addresses are shown)" },
@@ -133,7 +135,7 @@ export const OPTIONS = [
     doc: 'connections between FTP hosts that nothing announced, held for a command that may claim them' },
   { flag: 'max-awaiting-unannounced', group: 'limits', applies: 'both', kind: 'number', unit: 'transfers', min: 1, integer: true, default: 1024,
     doc: 'data commands without an announcement held for a connection that may serve them' },
-  { flag: 'max-early-data', group: 'limits', applies: 'both', kind: 'number', unit: 'KiB', min: 0, integer: true, default: 256,
+  { flag: 'max-early-data', group: 'limits', applies: 'both', requires: 'extract', kind: 'number', unit: 'KiB', min: 0, integer: true, default: 256,
     doc: 'with --extract: bytes of a data connection held until the command it serves is known; beyond, they are a hole' },
   { flag: 'sniff-bytes', group: 'limits', applies: 'both', kind: 'number', unit: 'bytes', min: 1, integer: true, default: 2048,
     doc: 'bytes of each direction read to recognise FTP on another port' },

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../src/capture/open-capture.js';
@@ -13,9 +13,11 @@ import type { RecordReader } from '../src/capture/record-batch.js';
 import { settings, type Settings } from '../src/config.js';
 import { main, viewOptions } from '../src/cli/main.js';
 import { runLive, type LiveSource } from '../src/cli/live.js';
-import { createAnalysis, planFor } from '../src/pipeline.js';
+import { createAnalysis, planFor, type Analysis } from '../src/pipeline.js';
 import { collect } from './cli-io.js';
 import { analyseCapture } from './analysis.js';
+import { Readable } from 'node:stream';
+import { ACK, PSH, TcpConversation, framesToPcap } from './support/capture-writer.js';
 import { listCaptures } from './support/captures.js';
 import { timelineOrder } from '../src/ftp/timeline.js';
 import type { TimelineEvent } from '../src/model/ftp-model.js';
@@ -142,4 +144,57 @@ test('live output speaks the timeline view\'s words, with --time-format', async 
   const session = await live(path, settings({ view: ['timeline'], width: 200, timeFormat: 'session' }));
   assert.match(session, /^ +\+0\.000000 #1 /m);
   assert.doesNotMatch(session, /^ +\d+\.\d{6} #/m, 'every time counts from its session');
+});
+
+/** A session, and a connection between its hosts on a port nothing announced, which carries data. */
+function strayCapture() {
+  const client = { ip: '10.0.0.1', port: 40000 };
+  const server = { ip: '10.0.0.2', port: 21 };
+  const control = new TcpConversation({ client, server, startSec: 1_700_000_000 }).handshake().send(false, '220 hi\r\n');
+  // Between the same hosts, on a port no prediction named: followed (it might be a data connection), never claimed.
+  const stray = new TcpConversation({ client: { ip: '10.0.0.1', port: 40001 }, server: { ip: '10.0.0.2', port: 9999 }, startSec: 1_700_000_001 })
+    .handshake().send(true, 'x'.repeat(3000)).close();
+  // Seconds later the session goes on: the capture clock ticks past the stray's close.
+  const later = new TcpConversation({ client, server, startSec: 1_700_000_010, isnClient: control.clientSeq, isnServer: control.serverSeq });
+  later.segment(true, PSH | ACK, Buffer.from('NOOP\r\n')).segment(false, PSH | ACK, Buffer.from('200 ok\r\n'));
+  return { bytes: framesToPcap([...control.frames, ...stray.frames, ...later.frames]), control, stray };
+}
+
+test('a live capture drops the packets of a connection between FTP hosts that nothing claimed, once it closed', async () => {
+  const { bytes, control, stray } = strayCapture();
+  // Counted as the session ends (a live capture then lets it and its packets go): what the log holds by then.
+  const held = async (release: false | 'live') => {
+    let counts = { strays: -1, total: -1 };
+    const a: Analysis = createAnalysis(settings({ closedLinger: 0 }), { ...planFor(settings({ view: ['packets'] }), 'live'), release }, {
+      onSessionDone: () => {
+        let strays = 0;
+        for (let i = 0; i < a.packets!.size; i++) if (a.packets!.get(i).connection === 2) strays++;
+        counts = { strays, total: a.packets!.size };
+      },
+    });
+    await a.run(await openCapture('stray.pcap', Readable.from([bytes])));
+    if (release === false) counts = { strays: [...Array(a.packets!.size).keys()].filter((i) => a.packets!.get(i).connection === 2).length, total: a.packets!.size };
+    return counts;
+  };
+  const whole = await held(false);
+  assert.ok(whole.strays >= stray.frames.length, `a whole analysis keeps the stray connection's ${stray.frames.length} packets: ${JSON.stringify(whole)}`);
+  const live = await held('live');
+  assert.equal(live.strays, 0, `live still holds ${live.strays} packets of the unclaimed connection`);
+  assert.ok(live.total >= control.frames.length + 2, `the session's packets are kept: ${JSON.stringify(live)}`);
+});
+
+test('--host and --session keep a finding of no session that names a host they show', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-host-'));
+  try {
+    const path = join(dir, 'stray.pcap');
+    writeFileSync(path, strayCapture().bytes);
+    const kinds = async (args: string[]) => (JSON.parse(await file(path, ['--format', 'json', ...args])) as { findings: Array<{ kind: string; session: number | null }> }).findings
+      .filter((f) => f.session === null).map((f) => f.kind);
+    assert.deepEqual(await kinds([]), ['unpredicted-connection'], 'the capture has a finding of no session');
+    assert.deepEqual(await kinds(['--host', '10.0.0.2']), ['unpredicted-connection']);
+    assert.deepEqual(await kinds(['--session', '1']), ['unpredicted-connection'], 'it names the hosts of session 1');
+    assert.deepEqual(await kinds(['--host', '10.9.9.9']), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,6 +10,7 @@ import { Masker } from '../ftp/policy.js';
 import { createAnalysis, planFor } from '../pipeline.js';
 import { filterAnalysis, parseTime } from '../render/filter.js';
 import { sanitize } from '../render/text.js';
+import { makeFolders } from '../output/extract.js';
 
 /** Everything the CLI touches of the outside world, so tests can run it in-process. */
 export interface Io {
@@ -78,9 +79,20 @@ function readSettings(out: Record<string, unknown>, where: 'file' | 'live'): Set
     else if (o.kind === 'string') v = String(v);
     const bad = checkValue(o, v);
     if (bad !== null) return bad;
+    if (o.requires !== undefined && out[o.requires] === undefined) return `--${o.flag} means something only with --${o.requires}`;
     (s as Record<string, unknown>)[camel(o.flag)] = v;
   }
   return s;
+}
+
+/** `ftpscope interfaces` lists devices: --format json is the one option it reads. */
+function checkInterfacesRun(out: Record<string, unknown>): string | null {
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    if (o.flag === 'format' || out[o.flag] === undefined) continue;
+    return `--${o.flag} does not apply to ftpscope interfaces (it takes only --format json)`;
+  }
+  if (out.format !== undefined && out.format !== 'text' && out.format !== 'json') return `ftpscope interfaces writes text or json, not ${String(out.format)}`;
+  return null;
 }
 
 /** What live capture offers instead of an option it refuses. */
@@ -143,7 +155,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = out._[0];
     if (usageError === null && !out.help && !out.version) {
       const live = command === 'live' || command === 'interfaces';
-      const s = readSettings(out, live ? 'live' : 'file');
+      const s = command === 'interfaces' ? (checkInterfacesRun(out) ?? readSettings(out, 'live')) : readSettings(out, live ? 'live' : 'file');
       if (typeof s === 'string') usageError = s;
       else if (live) liveCommand = { command: command as string, s };
       else {
@@ -333,9 +345,16 @@ function indentLines(json: string, indent: string): string {
 function checkExtract(s: Settings): string | null {
   if (s.extract === null) return null;
   try {
-    return statSync(s.extract).isDirectory() ? null : `--extract takes a folder; ${JSON.stringify(s.extract)} is not one`;
+    if (!statSync(s.extract).isDirectory()) return `--extract takes a folder; ${JSON.stringify(s.extract)} is not one`;
+    return null;
   } catch {
-    return null; // made when it is written to
+    // Made now, before anything is read: a folder that cannot be made is said at once.
+  }
+  try {
+    makeFolders(s.extract);
+    return null;
+  } catch (e) {
+    return `--extract: cannot make the folder ${JSON.stringify(s.extract)} (${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))})`;
   }
 }
 

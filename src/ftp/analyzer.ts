@@ -192,7 +192,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   tick(nowSec: number): void {
     if (this.heldHead < this.heldUntil.length) this.releaseExpired(nowSec);
+    if (this.unclaimedClosed.size > 0) {
+      this.onRelease?.(this.unclaimedClosed);
+      this.unclaimedClosed.clear();
+    }
   }
+
+  /** Connections of FTP's hosts that closed unclaimed, whose packets a live capture is to drop. */
+  private readonly unclaimedClosed = new Set<number>();
 
   opened(conn: Connection): StreamSink | null {
     const logSink = this.log.opened(conn);
@@ -259,6 +266,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       }
       // Logged in case it turned out to be FTP's (reportUnclaimed); a report that lets sessions go lets it go too.
       if (this.options.release === 'report' && !this.ftpConnections.has(conn.id)) this.log.forget([conn.id]);
+      // Nothing claims a closed connection any more: a live capture drops its packets (at the next tick, in one pass).
+      if (this.options.release === 'live' && !this.ftpConnections.has(conn.id) && this.onRelease !== null) this.unclaimedClosed.add(conn.id);
     }
     const waiting = this.releaseWaits.get(conn.id);
     if (waiting !== undefined) {
@@ -328,8 +337,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** A connection on another port turned out to be FTP (see Sniffer). */
   promote(conn: Connection, commandDir: Dir): ControlSession {
-    this.finding('ftp-on-other-port', null, [this.clock.frame], { port: commandDir === 0 ? conn.sPort : conn.cPort });
-    return this.startSession(conn, commandDir);
+    const s = this.startSession(conn, commandDir);
+    this.finding('ftp-on-other-port', s.id, [this.clock.frame], { port: commandDir === 0 ? conn.sPort : conn.cPort });
+    return s;
   }
 
   private startSession(conn: Connection, commandDir: Dir): ControlSession {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { TransferFile, TransferFiles } from '../ftp/extraction.js';
 import type { FtpSession, ManifestEntry, Transfer } from '../model/ftp-model.js';
 import { SortedSpill, writeText } from '../spill.js';
@@ -18,6 +18,24 @@ export interface ExtractOptions {
 const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
 
 /**
+ * Makes a folder and those above it that are missing, one level at a time: Node's recursive mkdir spins for
+ * ever where a parent can never be made (under /proc). Throws the first error, with its code.
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      lstatSync(d);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) throw e;
+      missing.push(d);
+    }
+  }
+  for (let i = missing.length - 1; i >= 0; i--) mkdirSync(missing[i]!);
+}
+
+/**
  * Writes what transfers carried into a folder, streamed: each byte is written at its offset as it is
  * delivered, so nothing is held in memory and missing bytes stay holes at their offsets.
  */
@@ -30,7 +48,7 @@ export class Extractor implements TransferFiles {
   private readonly root: string;
 
   constructor(readonly options: ExtractOptions) {
-    mkdirSync(options.dir, { recursive: true });
+    makeFolders(options.dir);
     this.root = realpathSync(options.dir);
   }
 

@@ -1,4 +1,4 @@
-import { lazyTimeline, type FtpAnalysis, type FtpSession } from '../model/ftp-model.js';
+import { lazyTimeline, type Finding, type FtpAnalysis, type FtpSession } from '../model/ftp-model.js';
 
 /** What to show: sessions chosen by number or endpoint, by host, and by time. */
 export interface SessionFilter {
@@ -27,6 +27,15 @@ function matches(s: FtpSession, f: SessionFilter): boolean {
   return true;
 }
 
+/** Whether a finding of no session is about one of `hosts`: it names one, or names no host at all (a limit of the whole analysis). */
+function aboutHosts(finding: Finding, hosts: ReadonlySet<string>): boolean {
+  const named = HOST_FACTS.map((k) => finding.facts[k]).filter((v): v is string => typeof v === 'string');
+  return named.length === 0 || named.some((h) => hosts.has(h));
+}
+
+/** The facts of a finding that name a host (see the catalogue, ftp/findings.ts). */
+const HOST_FACTS = ['client', 'server', 'address'] as const;
+
 function endpoint(address: string, port: number): string {
   return `${address}:${port}`;
 }
@@ -39,12 +48,14 @@ export function filterAnalysis(a: FtpAnalysis, f: SessionFilter): FtpAnalysis {
   for (const s of a.sessions) if (keep.has(s.id)) conns.add(s.connection);
   for (const t of a.transfers) if (keep.has(t.session) && t.connection !== null) conns.add(t.connection);
   for (const p of a.predictions) if (keep.has(p.session) && p.connection !== null) conns.add(p.connection);
+  // A finding of no session is shown when it names a host asked for (or, without --host, one of a session shown).
+  const hosts = new Set(f.hosts.length > 0 ? f.hosts : a.sessions.filter((s) => keep.has(s.id)).flatMap((s) => [s.client.address, s.server.address]));
   return lazyTimeline({
     sessions: a.sessions.filter((s) => keep.has(s.id)),
     // Predictions and transfers stay whole: they are looked up by id.
     predictions: a.predictions,
     transfers: a.transfers,
-    findings: a.findings.filter((x) => x.session !== null && keep.has(x.session)),
+    findings: a.findings.filter((x) => (x.session === null ? aboutHosts(x, hosts) : keep.has(x.session))),
     connections: a.connections.filter((c) => conns.has(c.id)),
   }, () => a.timeline.filter((e) => e.session !== null && keep.has(e.session)));
 }
