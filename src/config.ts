@@ -5,6 +5,10 @@
  * from OPTIONS (test/config.test.ts fails when the README and this table differ); the stages' DEFAULT_*
  * limits are read from DEFAULTS. A cap that is not here is a bug. This module imports nothing, so that
  * every stage may read its defaults from it.
+ *
+ * Not limits, so not here: what the formats and the protocol fix (a record of more than 1 MiB is a corrupt
+ * file, MAX_RECORD_BYTES; a verb of more than 12 letters is not FTP's, MAX_VERB; an EPSV group is sought
+ * within 128 characters of its parenthesis) and how much a spill writes at once (4,096 rows).
  */
 
 /** Where an option means something: reading capture files, sniffing an interface, or both. */
@@ -145,6 +149,10 @@ export const OPTIONS = [
     doc: 'the time the brute-force threshold counts over' },
   { flag: 'max-tracked-clients', group: 'limits', applies: 'both', kind: 'number', unit: 'clients', min: 1, integer: true, default: 10_000,
     doc: 'clients whose failed logins and cleartext logins are counted as one series; beyond, the oldest series ends' },
+  { flag: 'max-finding-frames', group: 'limits', applies: 'both', kind: 'number', unit: 'frames', min: 1, integer: true, default: 20,
+    doc: 'frames listed per finding; beyond, its count says how many times it happened' },
+  { flag: 'max-remembered-sizes', group: 'limits', applies: 'both', kind: 'number', unit: 'sizes', min: 1, integer: true, default: 64,
+    doc: 'answers to SIZE remembered per session, to compare with what a transfer carried; beyond, the oldest is forgotten' },
   { flag: 'max-session-digests', group: 'limits', applies: 'live', kind: 'number', unit: 'sessions', min: 1, integer: true, default: 1000,
     doc: 'digests of finished sessions kept for the summary of a live capture' },
   { flag: 'max-packet-log', group: 'limits', applies: 'both', kind: 'number', unit: 'packets', min: 1, integer: true, default: 1_000_000,

@@ -518,3 +518,16 @@ test('a released session is told with its own timeline, whatever its number (liv
     assert.deepEqual(a.timeline, all.timeline.filter((e) => e.session === id), `session ${id}`);
   }
 });
+
+test('--max-remembered-sizes: the answers to SIZE kept per session, the oldest forgotten first', async () => {
+  const run = async (changes: Partial<Settings>) => {
+    const s = login(new Script()).cmd('EPSV').reply('229 Entering Extended Passive Mode (|||50001|)');
+    s.cmd('SIZE README').reply('213 9').cmd('SIZE OTHER').reply('213 5').cmd('RETR README').reply('150 here it comes');
+    s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 40100 }, { ip: SERVER.ip, port: 50001 }, 'file body').frames);
+    s.reply('226 done');
+    return (await analyseFrames(s.build(), changes)).transfers[0]!.announcedSize;
+  };
+  assert.equal(await run({}), 9);
+  assert.equal(await run({ maxRememberedSizes: 2 }), 9);
+  assert.equal(await run({ maxRememberedSizes: 1 }), null, 'SIZE OTHER took the one place');
+});

@@ -74,7 +74,7 @@ test('expectations: drop is once; awaitedUntil tells how long a session may stil
 function book(release: boolean, threshold = 3, windowSec = 60) {
   const done: Array<[Finding, number]> = [];
   const held = new Set<number>([1, 2, 3]);
-  const b = new FindingBook({ bruteForceThreshold: threshold, bruteForceWindowSec: windowSec, maxTrackedClients: 2 }, release, {
+  const b = new FindingBook({ maxFindingFrames: 20, bruteForceThreshold: threshold, bruteForceWindowSec: windowSec, maxTrackedClients: 2 }, release, {
     counted: () => {},
     done: (f, order) => done.push([f, order]),
     holds: (s) => held.has(s),

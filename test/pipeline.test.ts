@@ -198,3 +198,14 @@ test('--host and --session keep a finding of no session that names a host they s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--max-finding-frames reaches the findings catalogue', async () => {
+  const brute = new URL('bruteforce-logins.pcap', FIXTURES).pathname;
+  type Findings = { findings: Array<{ kind: string; frames: number[]; count: number }> };
+  const few = (JSON.parse(await file(brute, ['--format', 'json', '--max-finding-frames', '3'])) as Findings).findings;
+  const folded = few.filter((f) => f.count > 3);
+  assert.ok(folded.length > 0, 'a finding that happened more than 3 times');
+  for (const f of few) assert.ok(f.frames.length <= 3, `${f.kind} lists ${f.frames.length} frames`);
+  const whole = (JSON.parse(await file(brute, ['--format', 'json'])) as Findings).findings;
+  assert.ok(whole.some((f) => f.frames.length > 3), 'by default more frames are listed');
+});

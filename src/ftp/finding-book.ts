@@ -1,10 +1,9 @@
 import type { Finding, LoginAttempt } from '../model/ftp-model.js';
 import { describeFinding, type FindingFacts, type FindingKind } from './findings.js';
 
-/** The first frames a finding lists (the count says how many times it happened). */
-const MAX_FRAMES = 20;
-
 export interface FindingBookLimits {
+  /** The first frames a finding lists (its count says how many times it happened). */
+  maxFindingFrames: number;
   bruteForceThreshold: number;
   bruteForceWindowSec: number;
   maxTrackedClients: number;
@@ -55,7 +54,7 @@ export class FindingBook {
     const first = this.firstOfKind.get(key);
     if (first !== undefined) {
       first.count++;
-      for (const fr of frames) if (first.frames.length < MAX_FRAMES) first.frames.push(fr);
+      for (const fr of frames) if (first.frames.length < this.limits.maxFindingFrames) first.frames.push(fr);
       this.events.counted(first, false);
       return first;
     }
@@ -87,7 +86,7 @@ export class FindingBook {
     if (f.finding !== null) {
       // Already reported: the report counts on.
       f.finding.count++;
-      if (f.finding.frames.length < MAX_FRAMES) f.finding.frames.push(frame);
+      if (f.finding.frames.length < this.limits.maxFindingFrames) f.finding.frames.push(frame);
       return;
     }
     f.times.push(now);
@@ -101,7 +100,7 @@ export class FindingBook {
       f.frames.shift();
     }
     if (f.times.length >= limits.bruteForceThreshold) {
-      f.finding = this.make('brute-force', session, f.frames.slice(0, MAX_FRAMES), {
+      f.finding = this.make('brute-force', session, f.frames.slice(0, this.limits.maxFindingFrames), {
         failures: f.times.length, client, server, spanSec: now - f.times[0]!, threshold: limits.bruteForceThreshold, windowSec: limits.bruteForceWindowSec,
       });
       f.finding.count = f.times.length;
@@ -116,10 +115,10 @@ export class FindingBook {
     const earlier = this.credentials.get(key);
     if (earlier !== undefined && this.held.has(earlier)) {
       earlier.count += clear.length;
-      for (const x of clear) if (earlier.frames.length < MAX_FRAMES) earlier.frames.push(x.frame);
+      for (const x of clear) if (earlier.frames.length < this.limits.maxFindingFrames) earlier.frames.push(x.frame);
       return;
     }
-    const f = this.make('cleartext-credentials', session, clear.map((x) => x.frame).slice(0, MAX_FRAMES), { user: a.user, password: a.password, success: a.result === 'success' });
+    const f = this.make('cleartext-credentials', session, clear.map((x) => x.frame).slice(0, this.limits.maxFindingFrames), { user: a.user, password: a.password, success: a.result === 'success' });
     f.count = clear.length;
     if (this.credentials.size >= this.limits.maxTrackedClients) {
       for (const old of this.credentials.values()) this.close(old);

@@ -43,6 +43,10 @@ export interface FtpLimits {
   sniffBytes: number;
   /** Digests of released sessions kept (live capture; default 1000). */
   maxSessionDigests: number;
+  /** Frames listed per finding (default 20). */
+  maxFindingFrames: number;
+  /** Sizes from SIZE replies remembered per session, to compare with what a transfer carried (default 64). */
+  maxRememberedSizes: number;
 }
 
 /** The FTP stage's limits from the options (src/config.ts). */
@@ -65,6 +69,8 @@ export function ftpLimits(s: Settings): FtpLimits {
     maxEarlyDataBytes: s.maxEarlyData * 1024,
     sniffBytes: s.sniffBytes,
     maxSessionDigests: s.maxSessionDigests,
+    maxFindingFrames: s.maxFindingFrames,
+    maxRememberedSizes: s.maxRememberedSizes,
   };
 }
 
@@ -129,7 +135,7 @@ export class ControlSession implements StreamSink, ControlEvents {
   restOffset: number | null = null;
   type: string | null = null;
   /**
-   * Sizes from 213 replies to SIZE, by full path: the last 64, in a ring. Looked up only for a transfer,
+   * Sizes from 213 replies to SIZE, by full path: the last maxRememberedSizes, in a ring. Looked up only for a transfer,
    * compared then; hashing every SIZE's path into a map cost more than the rest of its reply.
    */
   private readonly sizePaths: string[] = [];
@@ -589,13 +595,14 @@ export class ControlSession implements StreamSink, ControlEvents {
   private rememberSize(path: string, n: number): void {
     this.sizePaths[this.sizeNext] = path;
     this.sizeValues[this.sizeNext] = n;
-    this.sizeNext = (this.sizeNext + 1) % 64;
+    this.sizeNext = (this.sizeNext + 1) % this.engine.limits.maxRememberedSizes;
   }
 
   /** The size a SIZE reply gave for the path (the latest), or null. */
   sizeOf(path: string): number | null {
     for (let k = 1; k <= this.sizePaths.length; k++) {
-      const i = (this.sizeNext - k + 64) % 64;
+      const ring = this.engine.limits.maxRememberedSizes;
+      const i = (this.sizeNext - k + ring) % ring;
       if (this.sizePaths[i] === path) return this.sizeValues[i]!;
     }
     return null;
