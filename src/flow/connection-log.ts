@@ -108,6 +108,7 @@ function direction(c: Connection, dir: Dir): DirectionSummary {
     conflictBytes: h.conflictBytes,
     firstConflictFrame: h.firstConflictFrame < 0 ? null : h.firstConflictFrame,
     lateBytes: h.lateBytes,
+    afterResetBytes: c.afterResetBytes[dir],
     cutBytes: h.cutBytes,
     end: h.endReason,
   };

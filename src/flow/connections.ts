@@ -162,13 +162,18 @@ export class Connection {
     this.lastFrame = frame;
     this.lastSec = sec;
     this.lastNsec = nsec;
-    if (this.finishedAt >= 0) {
-      this.afterClose++;
-      this.half[dir].lastNewBytes = 0;
-      return false;
-    }
     const flags = pv.flags;
     const h = this.half[dir];
+    if (this.finishedAt >= 0) {
+      // What the peer of a RST had already sent still crosses the wire: its stream goes on, counted apart.
+      if (this.rst !== null && dir !== this.rstDir && !h.ended && (pv.payWireLen > 0 || (flags & (TCP_FIN | TCP_RST)) !== 0)) {
+        this.afterReset(dir, pv, clock);
+        return false;
+      }
+      this.afterClose++;
+      h.lastNewBytes = 0;
+      return false;
+    }
     const other = this.half[dir === 0 ? 1 : 0];
     h.lastNewBytes = 0;
     let seq = pv.seq;
@@ -193,7 +198,8 @@ export class Connection {
       this.rst ??= { frame, sec, nsec };
       this.rstDir = dir;
       h.finish('rst');
-      other.finish('rst');
+      // The other side's stream stays open for what it had in flight (afterReset); it ends with the connection.
+      if (!other.started) other.finish('rst');
       this.closeReason = 'rst';
       this.finishedAt = sec + nsec / 1e9;
       return true;
@@ -211,6 +217,24 @@ export class Connection {
     }
     return false;
   }
+
+  /** A segment from the peer of a RST: delivered like any other, its new bytes counted in afterResetBytes. */
+  private afterReset(dir: Dir, pv: PacketView, clock: Readonly<Stamp>): void {
+    const h = this.half[dir];
+    h.lastNewBytes = 0;
+    if (pv.flags & TCP_RST) {
+      h.finish('rst');
+      return;
+    }
+    const fin = (pv.flags & TCP_FIN) !== 0;
+    if (fin) this.fin[dir] ??= { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
+    const before = h.nextOff;
+    h.segment(pv.seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, clock);
+    this.afterResetBytes[dir]! += Math.max(0, h.nextOff - before);
+  }
+
+  /** Stream bytes of each direction that came after the other side's RST (see afterReset). */
+  readonly afterResetBytes: [number, number] = [0, 0];
 
   /** Ends whatever is still open, for the given reason. */
   finishAll(reason: EndReason, nowSec: number): void {

@@ -480,7 +480,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       preliminary: null,
       final: null,
       finalMessage: null,
+      firstMissingOffset: null,
+      afterResetBytes: 0,
+      expectedBytes: null,
+      dataEnd: null,
+      abortedAt: null,
       status: 'unfinished',
+      causeFacts: null,
       cause: null,
       causeZh: null,
     };
@@ -729,15 +735,16 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (p !== null && p.mode === 'passive') this.expected.drop(p);
   }
 
+  /** Whether the FTP client is the data connection's TCP client: it opened it in passive mode, the server did in active mode. */
+  private ftpClientIsTcpClient(t: Transfer, o: DataObserver): boolean {
+    if (t.mode === 'passive') return true;
+    if (t.mode === 'active') return false;
+    return o.conn.clientAddress === this.sessions.get(t.session)!.client.address;
+  }
+
   /** The TCP direction of a data connection that carries the transfer's data. */
   private dataDirection(t: Transfer, o: DataObserver): Dir {
-    const s = this.sessions.get(t.session)!;
-    // The FTP client's side of the data connection: it opened it in passive mode, the server did in active mode.
-    let clientIsTcpClient: boolean;
-    if (t.mode === 'passive') clientIsTcpClient = true;
-    else if (t.mode === 'active') clientIsTcpClient = false;
-    else clientIsTcpClient = o.conn.clientAddress === s.client.address;
-    const toClient: Dir = clientIsTcpClient ? 1 : 0;
+    const toClient: Dir = this.ftpClientIsTcpClient(t, o) ? 1 : 0;
     return t.direction === 'upload' ? (toClient === 1 ? 0 : 1) : toClient;
   }
 
@@ -747,7 +754,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const other: Dir = dir === 0 ? 1 : 0;
     t.bytes = o.bytes[dir]!;
     t.missingBytes = o.missing[dir]!;
+    t.firstMissingOffset = o.firstMissing[dir]! < 0 ? null : o.firstMissing[dir]!;
+    t.afterResetBytes = o.conn.afterResetBytes[dir];
     t.wrongDirectionBytes = o.bytes[other]!;
+    t.dataEnd = dataEnd(o.conn, this.ftpClientIsTcpClient(t, o));
     t.firstData = o.first[dir];
     t.lastData = o.last[dir] === null ? null : { ...o.last[dir]! };
     if (t.firstData !== null && t.lastData !== null) {
@@ -814,31 +824,55 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     const code = t.final;
     const ok = code !== null && code >= 200 && code < 300;
+    // ASCII mode changes line ends on the way: only an image (binary) transfer's bytes count against the size.
+    if (t.direction === 'download' && t.announcedSize !== null && !(t.type ?? '').startsWith('A')) {
+      const expected = t.announcedSize - (t.restOffset ?? 0);
+      t.expectedBytes = expected >= 0 ? expected : null;
+    }
+    const clientReset = t.dataEnd?.how === 'rst' && t.dataEnd.by === 'client';
     let cause: TransferCause | null = null;
-    if (code === null) {
+    if (t.abortedAt !== null) {
+      // The client said it: ABOR, whatever the server answered (426 for the transfer, 226 for the ABOR).
+      t.status = 'aborted';
+      cause = { kind: 'client-abor', frame: t.abortedAt, bytes: t.bytes, expected: t.expectedBytes, code };
+    } else if (clientReset && !(ok && t.missingBytes === 0 && (t.expectedBytes === null || t.bytes >= t.expectedBytes))) {
+      // A client that resets the data connection before it has everything gave up on the transfer.
+      t.status = 'aborted';
+      cause = { kind: 'client-reset', bytes: t.bytes, expected: t.expectedBytes, code };
+    } else if (code === null) {
       t.status = 'unfinished';
       cause = { kind: 'no-final-reply', connection: t.connection !== null };
     } else if (ok) {
-      t.status = t.connection !== null && t.missingBytes === 0 ? 'complete' : 'incomplete';
+      t.status = 'incomplete';
       if (t.connection === null) cause = { kind: 'no-data-connection-seen' };
-      else if (t.missingBytes > 0) cause = { kind: 'bytes-missing', bytes: t.missingBytes };
+      else if (t.missingBytes > 0) cause = { kind: 'bytes-missing', bytes: t.missingBytes, firstAt: t.firstMissingOffset };
+      // A 226 does not make a short transfer whole: fewer bytes than announced, none of them missing.
+      else if (t.expectedBytes !== null && t.bytes < t.expectedBytes) cause = { kind: 'short', bytes: t.bytes, expected: t.expectedBytes, restOffset: t.restOffset, end: t.dataEnd };
+      else t.status = 'complete';
     } else if (t.connection === null && t.preliminary === null && code !== 425 && code !== 426) {
       // Refused outright (550 and the like); a 425 or 426 means the data connection itself failed.
       t.status = 'refused';
       cause = { kind: 'refused', code };
+    } else if (code === 426 || code === 451) {
+      t.status = 'aborted';
+      cause = failureCause(code, t.finalMessage, null);
     } else {
       t.status = 'failed';
       cause = failureCause(code, t.finalMessage, t.prediction === null ? null : (this.predictions.get(t.prediction) ?? null));
       if (t.prediction === null) {
-        // No usable announcement: was the client's last PORT or EPRT refused?
         const s = this.sessions.get(t.session);
-        const refused = s?.model.predictions.map((id) => this.predictions.get(id)).filter((p) => p !== undefined && p.status === 'refused' && p.exchange < t.exchange).at(-1);
+        const announced = s?.model.predictions.map((id) => this.predictions.get(id)).filter((p) => p !== undefined && p.exchange < t.exchange) ?? [];
+        // No usable announcement: was the client's last PORT or EPRT refused, or was none sent at all?
+        const refused = announced.filter((p) => p!.status === 'refused').at(-1);
         if (refused !== undefined) {
           const reply = s!.exchange(refused.exchange)?.replies.at(-1);
           cause = { kind: 'port-refused', source: refused.source, address: refused.to.address, port: refused.to.port, reply: reply ? { code: reply.code, message: reply.message } : null, code };
+        } else if (code === 425 && announced.length === 0 && t.connection === null) {
+          cause = { kind: 'no-port-or-pasv', code };
         }
       }
     }
+    t.causeFacts = cause;
     if (cause !== null) {
       const words = describeCause(cause);
       t.cause = words.en;
@@ -876,7 +910,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const g of groups.values()) {
       const t = g[0]!;
       const frames = g.slice(0, 10).map((x) => x.request?.frame ?? 0);
-      this.finding(`transfer-${t.status as 'failed' | 'incomplete' | 'unfinished'}`, t.session, frames, { command: t.command, path: t.path, transfers: g.length, cause: t.cause ?? '', causeZh: t.causeZh ?? '' });
+      this.finding(`transfer-${t.status as 'failed' | 'aborted' | 'incomplete' | 'unfinished'}`, t.session, frames, { command: t.command, path: t.path, transfers: g.length, cause: t.cause ?? '', causeZh: t.causeZh ?? '' });
     }
   }
 
@@ -936,6 +970,16 @@ function involves(conn: Connection, s: ControlSession): boolean {
   const a = conn.clientAddress;
   const b = conn.serverAddress;
   return (a === s.client.address && b === s.server.address) || (a === s.server.address && b === s.client.address);
+}
+
+/** How a data connection ended, in FTP sides (`ftpClientIsTcpClient`: the FTP client opened it). */
+function dataEnd(c: Connection, ftpClientIsTcpClient: boolean): Transfer['dataEnd'] {
+  const side = (dir: Dir) => ((dir === 0) === ftpClientIsTcpClient ? 'client' : 'server');
+  if (c.rst !== null) return { how: 'rst', by: side(c.rstDir) };
+  if (c.fin[0] !== null && c.fin[1] !== null) return { how: 'fin', by: 'both' };
+  if (c.fin[0] !== null) return { how: 'fin', by: side(0) };
+  if (c.fin[1] !== null) return { how: 'fin', by: side(1) };
+  return { how: 'open', by: null };
 }
 
 function failureCause(code: number, message: string | null, p: Prediction | null): TransferCause {

@@ -7,6 +7,8 @@ import type { TransferFile } from './extraction.js';
 export class DataObserver implements StreamSink {
   readonly bytes = [0, 0];
   readonly missing = [0, 0];
+  /** Offset of the first missing byte of each direction (-1: none missing). */
+  readonly firstMissing = [-1, -1];
   readonly first: [Stamp | null, Stamp | null] = [null, null];
   readonly last: [Stamp | null, Stamp | null] = [null, null];
   readonly ends: [EndReason | null, EndReason | null] = [null, null];
@@ -50,6 +52,7 @@ export class DataObserver implements StreamSink {
   gap(dir: Dir, at: number, len: number, reason: GapReason): void {
     if (reason === 'start-unseen' || len <= 0) return;
     this.missing[dir]! += len;
+    if (this.firstMissing[dir]! < 0) this.firstMissing[dir] = at;
     if (this.file !== null) {
       if (dir === this.fileDir) this.file.gap(at, len);
     } else this.early?.push({ dir, at, bytes: null, len });

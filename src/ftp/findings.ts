@@ -1,4 +1,6 @@
-import type { PredictionSource, Severity } from '../model/ftp-model.js';
+import type { PredictionSource, Severity, Transfer, TransferCause } from '../model/ftp-model.js';
+
+export type { TransferCause };
 
 /**
  * The findings catalogue: every kind of finding ftpscope makes, the facts the FTP stage observed for it,
@@ -29,6 +31,7 @@ export interface FindingFacts {
   /** Accepted commands of an anonymous user that changed the server (the first five shown). */
   'anonymous-write': { changes: string[]; more: number; uploads: number };
   'transfer-failed': TransferFacts;
+  'transfer-aborted': TransferFacts;
   'transfer-incomplete': TransferFacts;
   'transfer-unfinished': TransferFacts;
   /** A connection between FTP hosts that nothing announced carried data. */
@@ -110,7 +113,7 @@ function transferZh(f: TransferFacts, status: string): string {
   return `${what}：${status}：${f.causeZh}`;
 }
 
-const STATUS_ZH: Record<string, string> = { failed: '失败', incomplete: '不完整', unfinished: '未结束' };
+const STATUS_ZH: Record<string, string> = { failed: '失败', incomplete: '不完整', unfinished: '未结束', aborted: '中止' };
 
 function dataConnectionEn(f: DataConnectionFacts, refused: boolean): string {
   const who = f.connector === 'client' ? 'the client' : 'the server';
@@ -200,6 +203,7 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     zh: (f) => `匿名用户修改了服务器：${f.changes.join('、')}${f.more > 0 ? `，另外还有 ${f.more} 条` : ''}${f.uploads > 0 ? `（上传 ${f.uploads} 个文件）` : ''}：匿名写权限让任何人都能往那里存文件`,
   },
   'transfer-failed': { severity: 'warning', en: (f) => transferEn(f, 'failed'), zh: (f) => transferZh(f, STATUS_ZH.failed!) },
+  'transfer-aborted': { severity: 'notice', en: (f) => transferEn(f, 'aborted'), zh: (f) => transferZh(f, STATUS_ZH.aborted!) },
   'transfer-incomplete': { severity: 'notice', en: (f) => transferEn(f, 'incomplete'), zh: (f) => transferZh(f, STATUS_ZH.incomplete!) },
   'transfer-unfinished': { severity: 'notice', en: (f) => transferEn(f, 'unfinished'), zh: (f) => transferZh(f, STATUS_ZH.unfinished!) },
   'unpredicted-connection': {
@@ -297,20 +301,20 @@ export function describeFinding<K extends FindingKind>(kind: K, facts: FindingFa
 /** Every kind of finding, in the catalogue's order. */
 export const FINDING_KINDS = Object.keys(CATALOGUE) as FindingKind[];
 
-/** Why a transfer did not complete, or why its data is not all there: what the FTP stage saw. */
-export type TransferCause =
-  | { kind: 'no-final-reply'; connection: boolean }
-  | { kind: 'no-data-connection-seen' }
-  | { kind: 'bytes-missing'; bytes: number }
-  | { kind: 'refused'; code: number }
-  | { kind: 'active-unreachable'; address: string; port: number }
-  | { kind: 'passive-never-came'; address: string; port: number; server: string | null }
-  | { kind: 'no-data-connection'; code: number }
-  | { kind: 'aborted'; code: number }
-  | { kind: 'local-error'; code: number }
-  | { kind: 'no-room'; code: number }
-  | { kind: 'answered'; code: number; message: string | null }
-  | { kind: 'port-refused'; source: PredictionSource; address: string; port: number; reply: { code: number; message: string } | null; code: number };
+function endEn(end: Transfer['dataEnd']): string {
+  if (end === null) return 'whose end is not in the capture';
+  if (end.how === 'open') return 'which was still open at the end of the capture';
+  if (end.how === 'rst') return `which the ${end.by} reset (RST)`;
+  return end.by === 'both' ? 'which both sides then closed (FIN)' : `which the ${end.by} closed (FIN)`;
+}
+
+function endZh(end: Transfer['dataEnd']): string {
+  const who = (by: string | null) => (by === 'client' ? '客户端' : by === 'server' ? '服务器' : '双方');
+  if (end === null) return '抓包里没有它的结束';
+  if (end.how === 'open') return '抓包结束时它仍然打开';
+  if (end.how === 'rst') return `随后${who(end.by)}重置了它（RST）`;
+  return `随后${who(end.by)}关闭了它（FIN）`;
+}
 
 /** A transfer's cause in English and Chinese: the catalogue's words, as for findings. */
 export function describeCause(c: TransferCause): { en: string; zh: string } {
@@ -324,8 +328,37 @@ export function describeCause(c: TransferCause): { en: string; zh: string } {
         en: 'the server reports success, but the data connection is not in the capture (a capture filter on port 21, or another path)',
         zh: '服务器报告成功，但抓包里没有数据连接（抓包过滤只留了 21 端口，或者数据走了别的路径）',
       };
-    case 'bytes-missing':
-      return { en: `${c.bytes} bytes of the data are not in the capture`, zh: `数据中有 ${c.bytes} 字节不在抓包里` };
+    case 'bytes-missing': {
+      const at = c.firstAt === null ? '' : ` (the first at offset ${c.firstAt})`;
+      return { en: `${c.bytes} bytes of the data are not in the capture${at}`, zh: `数据中有 ${c.bytes} 字节不在抓包里${c.firstAt === null ? '' : `（第一个在偏移 ${c.firstAt}）`}` };
+    }
+    case 'short': {
+      const rest = c.restOffset ? `, less the REST offset ${c.restOffset}` : '';
+      const restZh = c.restOffset ? `，减去 REST 偏移 ${c.restOffset}` : '';
+      return {
+        en: `${c.bytes} of the ${c.expected} bytes announced (SIZE or the 150 reply${rest}) came over the data connection, ${endEn(c.end)}`,
+        zh: `宣告的 ${c.expected} 字节（SIZE 或 150 应答${restZh}）中只有 ${c.bytes} 字节经数据连接传来，${endZh(c.end)}`,
+      };
+    }
+    case 'client-abor': {
+      const of = c.expected === null ? '' : ` of ${c.expected}`;
+      return {
+        en: `the client aborted it with ABOR (frame ${c.frame}) after ${c.bytes}${of} bytes${c.code === null ? '' : `; the server answered ${c.code}`}`,
+        zh: `客户端用 ABOR（第 ${c.frame} 帧）中止了它，此前传了 ${c.bytes}${c.expected === null ? '' : ` / ${c.expected}`} 字节${c.code === null ? '' : `；服务器应答 ${c.code}`}`,
+      };
+    }
+    case 'client-reset': {
+      const of = c.expected === null ? '' : ` of ${c.expected}`;
+      return {
+        en: `the client reset the data connection (RST) after ${c.bytes}${of} bytes${c.code === null ? '' : `; the server answered ${c.code}`}`,
+        zh: `客户端在传了 ${c.bytes}${c.expected === null ? '' : ` / ${c.expected}`} 字节后重置了数据连接（RST）${c.code === null ? '' : `；服务器应答 ${c.code}`}`,
+      };
+    }
+    case 'no-port-or-pasv':
+      return {
+        en: `no PORT, EPRT, PASV or EPSV was sent before it, so there was no data connection to open (${c.code})`,
+        zh: `在它之前没有发送 PORT、EPRT、PASV 或 EPSV，所以没有可以打开的数据连接（${c.code}）`,
+      };
     case 'refused':
       return { en: `refused by the server (${c.code})`, zh: `被服务器拒绝（${c.code}）` };
     case 'active-unreachable':

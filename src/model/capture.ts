@@ -56,6 +56,8 @@ export interface DirectionSummary {
   conflictBytes: number;
   firstConflictFrame: number | null;
   lateBytes: number;
+  /** Stream bytes that came after the other side's RST: in flight when it reset, they crossed the wire (counted in deliveredBytes too). */
+  afterResetBytes: number;
   cutBytes: number;
   end: EndReason | null;
 }

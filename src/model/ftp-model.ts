@@ -89,11 +89,13 @@ export interface Prediction {
 }
 
 export type TransferStatus =
-  /** 226/250 and the bytes all seen. */
+  /** 226/250, every byte seen, and as many as were announced. */
   | 'complete'
-  /** The final reply says it worked, but bytes are missing from the capture. */
+  /** The final reply says it worked, but bytes are missing from the capture, or fewer came than were announced. */
   | 'incomplete'
-  /** 425/426/451/452/55x, or the data connection reset. */
+  /** Stopped on purpose: by the client (ABOR, or a RST of the data connection), or by the server (426, 451). */
+  | 'aborted'
+  /** The data connection could not be made, or the server could not go on: 425, 452, 55x after a data connection. */
   | 'failed'
   /** No final reply in the capture. */
   | 'unfinished'
@@ -138,12 +140,43 @@ export interface Transfer {
   preliminary: number | null;
   final: number | null;
   finalMessage: string | null;
+  /** Where the first missing byte is in the data, when bytes are missing. */
+  firstMissingOffset: number | null;
+  /** Data bytes that came after the receiver's RST: in flight when it reset, they crossed the wire (counted in bytes). */
+  afterResetBytes: number;
+  /** What the data should hold: the announced size less the REST offset (downloads); null when not known. */
+  expectedBytes: number | null;
+  /** How its data connection ended, as far as the capture shows, and which FTP side ended it (null: no connection). */
+  dataEnd: { how: 'fin' | 'rst' | 'open'; by: 'client' | 'server' | 'both' | null } | null;
+  /** The frame of the ABOR the client sent for it, when it did. */
+  abortedAt: number | null;
   status: TransferStatus;
-  /** The likely cause when it failed or no connection was seen. */
+  /** Why it is not complete, as data (the catalogue, src/ftp/findings.ts, words it). */
+  causeFacts: TransferCause | null;
+  /** The same in words: the likely cause when it is not complete. */
   cause: string | null;
   /** The same in Chinese (the catalogue, src/ftp/findings.ts, says both). */
   causeZh: string | null;
 }
+
+/** Why a transfer is not complete, or why its data is not all there: what the FTP stage saw. */
+export type TransferCause =
+  | { kind: 'no-final-reply'; connection: boolean }
+  | { kind: 'no-data-connection-seen' }
+  | { kind: 'bytes-missing'; bytes: number; firstAt: number | null }
+  | { kind: 'short'; bytes: number; expected: number; restOffset: number | null; end: Transfer['dataEnd'] }
+  | { kind: 'client-abor'; frame: number; bytes: number; expected: number | null; code: number | null }
+  | { kind: 'client-reset'; bytes: number; expected: number | null; code: number | null }
+  | { kind: 'refused'; code: number }
+  | { kind: 'active-unreachable'; address: string; port: number }
+  | { kind: 'passive-never-came'; address: string; port: number; server: string | null }
+  | { kind: 'no-data-connection'; code: number }
+  | { kind: 'no-port-or-pasv'; code: number }
+  | { kind: 'aborted'; code: number }
+  | { kind: 'local-error'; code: number }
+  | { kind: 'no-room'; code: number }
+  | { kind: 'answered'; code: number; message: string | null }
+  | { kind: 'port-refused'; source: PredictionSource; address: string; port: number; reply: { code: number; message: string } | null; code: number };
 
 export type Severity = 'info' | 'notice' | 'warning' | 'alert';
 

@@ -342,7 +342,7 @@ function transferFields(ctx: RowLookup, t: Transfer, conns: (id: number) => Conn
   let bytes = group(t.bytes);
   if (t.missingBytes > 0) bytes += ` (+${group(t.missingBytes)} missing)`;
   const result = `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
-  const tone: Tone = t.status === 'complete' ? 'green' : t.status === 'incomplete' || t.status === 'unfinished' ? 'yellow' : 'red';
+  const tone: Tone = t.status === 'complete' ? 'green' : t.status === 'incomplete' || t.status === 'unfinished' || t.status === 'aborted' ? 'yellow' : 'red';
   return {
     id: String(t.id),
     session: String(t.session),

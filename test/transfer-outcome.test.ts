@@ -1,0 +1,125 @@
+/**
+ * A transfer's outcome from everything the capture shows (issue 14): bytes against the size announced less
+ * the REST offset, gaps, how the data connection ended and who ended it, ABOR, and the final reply. A 226
+ * does not make a short transfer complete; bytes that crossed the wire after a RST are counted.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { analyseCapture } from './analysis.js';
+import type { Transfer } from '../src/model/ftp-model.js';
+import { ACK, PSH, RST, TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
+
+const CLIENT = { ip: '10.0.0.1', port: 40000 };
+const SERVER = { ip: '10.0.0.2', port: 21 };
+
+/** A session that logs in, asks EPSV and sends `command`; `data` plays the passive data connection and the replies after it. */
+function session(before: string[], command: string, data: (d: TcpConversation, ctl: TcpConversation, push: (c: TcpConversation) => void) => void): Frame[] {
+  const frames: Frame[] = [];
+  const taken = new Map<TcpConversation, number>();
+  const push = (c: TcpConversation) => {
+    frames.push(...c.frames.slice(taken.get(c) ?? 0));
+    taken.set(c, c.frames.length);
+  };
+  const ctl = new TcpConversation({ client: CLIENT, server: SERVER }).handshake();
+  const say = (fromClient: boolean, line: string) => push(ctl.send(fromClient, `${line}\r\n`));
+  push(ctl);
+  say(false, '220 hi');
+  for (const [c, r] of [['USER u', '331 pw'], ['PASS p', '230 ok'], ['TYPE I', '200 ok'], ...before.map((l) => l.split(' => ') as [string, string])]) {
+    say(true, c!);
+    say(false, r!);
+  }
+  say(true, 'EPSV');
+  say(false, '229 Entering Extended Passive Mode (|||50001|)');
+  const d = new TcpConversation({ client: { ip: CLIENT.ip, port: 40100 }, server: { ip: SERVER.ip, port: 50001 }, isnClient: 7000, isnServer: 9000 });
+  push(d.handshake());
+  say(true, command);
+  data(d, ctl, push);
+  return frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000 }));
+}
+
+async function transferOf(frames: Frame[]): Promise<Transfer> {
+  const a = (await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]))).ftp.result();
+  assert.equal(a.transfers.length, 1);
+  return a.transfers[0]!;
+}
+
+const reply = (ctl: TcpConversation, line: string) => ctl.send(false, `${line}\r\n`);
+
+test('a 226 does not make a short download complete: fewer bytes than SIZE announced, none missing', async () => {
+  const t = await transferOf(session(['SIZE f => 213 1000'], 'RETR f', (d, ctl, push) => {
+    push(reply(ctl, '150 Opening BINARY mode data connection for f (1000 bytes).'));
+    push(d.send(false, 'x'.repeat(400)).close(false));
+    push(reply(ctl, '226 Transfer complete.'));
+  }));
+  assert.equal(t.bytes, 400);
+  assert.equal(t.missingBytes, 0);
+  assert.equal(t.expectedBytes, 1000);
+  assert.equal(t.status, 'incomplete');
+  assert.equal(t.causeFacts?.kind, 'short');
+  assert.deepEqual(t.dataEnd, { how: 'fin', by: 'both' });
+  assert.match(t.cause!, /400 of the 1000 bytes announced/);
+});
+
+test('REST: the bytes expected are the size less the offset, and a resumed download that brings them is complete', async () => {
+  const t = await transferOf(session(['SIZE f => 213 1000', 'REST 600 => 350 Restart position accepted (600).'], 'RETR f', (d, ctl, push) => {
+    push(reply(ctl, '150 Opening BINARY mode data connection for f (1000 bytes).'));
+    push(d.send(false, 'x'.repeat(400)).close(false));
+    push(reply(ctl, '226 Transfer complete.'));
+  }));
+  assert.equal(t.restOffset, 600);
+  assert.equal(t.expectedBytes, 400);
+  assert.equal(t.status, 'complete', t.cause ?? '');
+  assert.equal(t.causeFacts, null);
+});
+
+test('the client resets the data connection before the end: aborted by the client, whatever the server answers', async () => {
+  const t = await transferOf(session(['SIZE f => 213 5000'], 'RETR f', (d, ctl, push) => {
+    push(reply(ctl, '150 Opening BINARY mode data connection for f (5000 bytes).'));
+    push(d.send(false, 'x'.repeat(1448)).reset(true));
+    push(reply(ctl, '426 Failure writing network stream.'));
+  }));
+  assert.equal(t.status, 'aborted');
+  assert.equal(t.causeFacts?.kind, 'client-reset');
+  assert.deepEqual(t.dataEnd, { how: 'rst', by: 'client' });
+  assert.match(t.cause!, /the client reset the data connection \(RST\) after 1448 of 5000 bytes; the server answered 426/);
+});
+
+test('bytes the server had in flight when the client reset cross the wire: counted in the transfer, and apart', async () => {
+  const t = await transferOf(session([], 'RETR f', (d, ctl, push) => {
+    push(reply(ctl, '150 Opening BINARY mode data connection for f.'));
+    push(d.send(false, 'a'.repeat(1000), { noAck: true }));
+    // The client resets; 376 bytes the server had already sent arrive after the RST.
+    d.segment(true, RST | ACK, undefined, { advance: false });
+    d.segment(false, PSH | ACK, Buffer.from('b'.repeat(376)));
+    push(d);
+    push(reply(ctl, '426 Connection closed; transfer aborted.'));
+  }));
+  assert.equal(t.bytes, 1376, 'every byte that crossed the wire');
+  assert.equal(t.afterResetBytes, 376);
+  assert.equal(t.status, 'aborted');
+});
+
+test('a 426 with the data connection closed normally: aborted by the server', async () => {
+  const t = await transferOf(session([], 'RETR f', (d, ctl, push) => {
+    push(reply(ctl, '150 here it comes'));
+    push(d.send(false, 'x'.repeat(300)).close(false));
+    push(reply(ctl, '426 Connection closed; transfer aborted.'));
+  }));
+  assert.equal(t.status, 'aborted');
+  assert.equal(t.causeFacts?.kind, 'aborted');
+});
+
+test('a 425 with no PORT, EPRT, PASV or EPSV before it says so', async () => {
+  const frames: Frame[] = [];
+  const ctl = new TcpConversation({ client: CLIENT, server: SERVER }).handshake();
+  for (const [c, r] of [[null, '220 hi'], ['USER u', '331 pw'], ['PASS p', '230 ok'], ['RETR f', '425 Use PORT or PASV first.']] as const) {
+    if (c !== null) ctl.send(true, `${c}\r\n`);
+    ctl.send(false, `${r}\r\n`);
+  }
+  frames.push(...ctl.frames);
+  const t = await transferOf(frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000, tsNsec: i * 1_000_000 })));
+  assert.equal(t.status, 'failed');
+  assert.equal(t.causeFacts?.kind, 'no-port-or-pasv');
+  assert.match(t.cause!, /no PORT, EPRT, PASV or EPSV was sent before it/);
+});
