@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { analyseCapture } from './analysis.js';
 import type { Transfer } from '../src/model/ftp-model.js';
 import { ACK, PSH, RST, TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
@@ -122,4 +125,49 @@ test('a 425 with no PORT, EPRT, PASV or EPSV before it says so', async () => {
   assert.equal(t.status, 'failed');
   assert.equal(t.causeFacts?.kind, 'no-port-or-pasv');
   assert.match(t.cause!, /no PORT, EPRT, PASV or EPSV was sent before it/);
+});
+
+test('--extract: a resumed download is written as NAME.part-OFFSET, holding what the wire carried, and the manifest says which bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-part-'));
+  try {
+    const frames = session(['SIZE f.bin => 213 1000', 'REST 600 => 350 Restart position accepted (600).'], 'RETR f.bin', (d, ctl, push) => {
+      push(reply(ctl, '150 Opening BINARY mode data connection for f.bin (1000 bytes).'));
+      push(d.send(false, 'y'.repeat(400)).close(false));
+      push(reply(ctl, '226 Transfer complete.'));
+    });
+    const { ftp } = await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]), { extract: dir });
+    ftp.result();
+    const [entry] = [...ftp.manifest!.entries()];
+    assert.equal(entry!.file, join('session-1', 'f.bin.part-600'));
+    assert.equal(readFileSync(join(dir, entry!.file!), 'utf8'), 'y'.repeat(400), 'the bytes on the wire, from offset 0 of the part');
+    assert.equal(entry!.fileOffset, 600);
+    assert.equal(entry!.complete, false, 'a part is not the whole file');
+    assert.match(entry!.note!, /bytes 600 to 1000 of the remote file \(REST 600\): a part/);
+    ftp.closeManifest();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('APPE: the SIZE before it is where the bytes go, not a size announced for them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-appe-'));
+  try {
+    const frames = session(['SIZE log.txt => 213 20000'], 'APPE log.txt', (d, ctl, push) => {
+      push(reply(ctl, '150 Ok to send data.'));
+      push(d.send(true, 'z'.repeat(5678)).close(true));
+      push(reply(ctl, '226 Transfer complete.'));
+    });
+    const { ftp } = await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]), { extract: dir });
+    const t = ftp.result().transfers[0]!;
+    assert.equal(t.announcedSize, null);
+    assert.equal(t.fileOffset, 20000);
+    assert.equal(t.status, 'complete');
+    const [entry] = [...ftp.manifest!.entries()];
+    assert.equal(entry!.file, join('session-1', 'log.txt.part-20000'));
+    assert.equal(entry!.appended, true);
+    assert.match(entry!.note!, /bytes 20000 to 25678 of the remote file \(APPE\)/);
+    ftp.closeManifest();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -452,7 +452,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   startTransfer(s: ControlSession, ex: Exchange, use: DataUse): void {
     const p = this.predictionFor(s);
-    const announced = ex.path !== null ? s.sizeOf(ex.path) : null;
+    // Before a download, SIZE announces what will come; before an APPE, it is where the new bytes will go.
+    const sized = ex.path !== null ? s.sizeOf(ex.path) : null;
+    const announced = use === 'download' ? sized : null;
+    const fileOffset = s.restOffset ?? (ex.command === 'APPE' ? sized : 0);
     const t: Transfer = {
       id: ++this.transferIds,
       session: s.id,
@@ -475,6 +478,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       throughput: null,
       announcedSize: announced,
       restOffset: s.restOffset,
+      fileOffset,
       type: s.type,
       protected: s.model.dataProtected,
       preliminary: null,
@@ -724,7 +728,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (reply.code < 200) {
       t.preliminary ??= reply.code;
       const m = /\((\d+) bytes?\)/i.exec(reply.message);
-      if (m !== null && t.announcedSize === null) t.announcedSize = Number(m[1]);
+      if (m !== null && t.announcedSize === null && t.direction === 'download') t.announcedSize = Number(m[1]);
       return;
     }
     t.final = reply.code;

@@ -131,9 +131,14 @@ export interface Transfer {
   duration: number | null;
   /** Bytes per second over the data's duration. */
   throughput: number | null;
-  /** Size announced by SIZE (213) or the 150 reply's "(N bytes)". */
+  /** Size of the file announced by SIZE (213) or the 150 reply's "(N bytes)", for a download. */
   announcedSize: number | null;
   restOffset: number | null;
+  /**
+   * Where in the remote file the data begins: the REST offset, or for APPE the file's size before it (its
+   * SIZE answer) when known; 0 for a whole file from its start; null when not known (an APPE without SIZE).
+   */
+  fileOffset: number | null;
   type: string | null;
   /** The data connection is TLS-protected (PROT P after AUTH). */
   protected: boolean;
@@ -360,6 +365,14 @@ export interface ManifestEntry {
   /** Size announced by SIZE or the 150 reply. */
   announcedSize: number | null;
   restOffset: number | null;
+  /**
+   * The file holds part of the remote file: the bytes from this offset on (a download or upload resumed
+   * with REST, an APPE), named NAME.part-OFFSET (NAME.appended for an APPE whose offset is not known); 0
+   * for a whole file. `complete` is then false: the file is not the whole remote file.
+   */
+  fileOffset: number | null;
+  /** APPE: the bytes were added to the end of the remote file. */
+  appended: boolean;
   type: string | null;
   /** Bytes the capture does not have: kept as holes at their offsets. */
   missingBytes: number;

@@ -56,7 +56,7 @@ export class Extractor implements TransferFiles {
   begin(t: Transfer, s: FtpSession): FileSink | null {
     const entry: ManifestEntry = {
       session: s.id, transfer: t.id, command: t.command, path: t.path, direction: t.direction, file: null, size: 0,
-      sha256: null, md5: null, announcedSize: t.announcedSize, restOffset: t.restOffset, type: t.type, missingBytes: 0,
+      sha256: null, md5: null, announcedSize: t.announcedSize, restOffset: t.restOffset, fileOffset: t.fileOffset, appended: t.command === 'APPE', type: t.type, missingBytes: 0,
       holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
     };
     if (t.direction === 'listing' && !this.options.listings) return null;
@@ -83,7 +83,12 @@ export class Extractor implements TransferFiles {
     e.finalReply = t.final;
     e.announcedSize ??= t.announcedSize;
     e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
-    e.complete = e.file !== null && e.missingBytes === 0 && (e.announcedSize === null || e.restOffset !== null || e.size === e.announcedSize) && t.status === 'complete';
+    const part = e.fileOffset !== 0;
+    e.complete = e.file !== null && !part && e.missingBytes === 0 && (e.announcedSize === null || e.size === e.announcedSize) && t.status === 'complete';
+    if (part && e.file !== null) {
+      const at = e.fileOffset === null ? 'appended at the end of the remote file (its size before was not asked)' : `bytes ${e.fileOffset} to ${e.fileOffset + e.size} of the remote file`;
+      e.note ??= `${at}${e.appended ? ' (APPE)' : ` (REST ${e.restOffset})`}: a part, not the whole file`;
+    }
     this.settled.add(held.order, e);
   }
 
@@ -137,6 +142,8 @@ export class Extractor implements TransferFiles {
     let name: string;
     if (t.direction === 'listing') name = `${t.command}-${t.id}.txt`;
     else name = parts.pop() ?? `${t.command}-${t.id}`;
+    // Part of a file (REST, APPE): named so, never taken for the whole file; the manifest says which bytes.
+    if (t.direction !== 'listing' && t.fileOffset !== 0) name = t.fileOffset === null ? `${name}.appended` : `${name}.part-${t.fileOffset}`;
     const dirParts = [`session-${s.id}`, ...parts];
     let dir = this.root;
     for (const p of dirParts) {

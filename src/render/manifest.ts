@@ -24,9 +24,9 @@ function entryFields(e: ManifestEntry): EntryFields {
     file: e.file === null ? '(not written)' : sanitize(e.file),
     bytes: group(e.size),
     announced: e.announcedSize === null ? '-' : group(e.announcedSize),
-    size: `${group(e.size)}${e.announcedSize !== null ? ` of ${group(e.announcedSize)}` : ''}`,
+    size: `${group(e.size)}${e.announcedSize !== null && e.fileOffset === 0 ? ` of ${group(e.announcedSize)}` : ''}`,
     sha256: e.sha256 ?? '-',
-    result: sanitize(`${e.complete ? 'whole' : 'INCOMPLETE'}: ${e.result}${e.missingBytes > 0 ? `; ${group(e.missingBytes)} bytes missing in ${e.holes.length + e.holesOmitted} hole(s)` : ''}${e.note ? `; ${e.note}` : ''}`),
+    result: sanitize(`${e.complete ? 'whole' : e.fileOffset !== 0 && e.result.startsWith('complete') && e.missingBytes === 0 ? 'part' : 'INCOMPLETE'}: ${e.result}${e.missingBytes > 0 ? `; ${group(e.missingBytes)} bytes missing in ${e.holes.length + e.holesOmitted} hole(s)` : ''}${e.note ? `; ${e.note}` : ''}`),
   };
 }
 
