@@ -334,11 +334,40 @@ test('a 229 answering PASV is read as a passive reply', async () => {
   assert.deepEqual([a.predictions[0]!.source, a.transfers[0]!.command, a.transfers[0]!.bytes], ['EPSV', 'NLST', 4]);
 });
 
-test('a PORT naming another host is a third-party transfer', async () => {
-  const s = login(new Script()).cmd('PORT 10,9,9,9,4,1').reply('200 ok');
+test('a PORT naming another host is a third-party transfer, and the finding says what the server did', async () => {
+  const outcome = async (reply: string, connects: boolean) => {
+    const s = login(new Script()).cmd('PORT 10,9,9,9,4,1').reply(reply);
+    if (connects) {
+      s.cmd('LIST');
+      s.frames.push(...s.dataConn({ ip: SERVER.ip, port: 20 }, { ip: '10.9.9.9', port: 1025 }, 'listing', true).frames);
+      s.reply('226 done');
+    }
+    const a = await analyseFrames(s.build());
+    assert.equal(a.predictions[0]!.thirdParty, true);
+    return a.findings.find((f) => f.kind === 'third-party')!;
+  };
+  const obeyed = await outcome('200 PORT command successful.', true);
+  assert.equal(obeyed.severity, 'alert');
+  assert.match(obeyed.message, /the server obeyed: it connected there and 7 bytes went over that connection/);
+  const refused = await outcome('500 Illegal PORT command.', false);
+  assert.equal(refused.severity, 'notice');
+  assert.match(refused.message, /the server refused it \(500\)/);
+  const accepted = await outcome('200 ok', false);
+  assert.equal(accepted.severity, 'warning');
+  assert.match(accepted.message, /accepted it \(200\), but no connection to 10\.9\.9\.9:1025 is in the capture/);
+});
+
+test('a passive address that is not the server\'s, reached at the server\'s: the NAT works, an info finding says so', async () => {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (203,0,113,5,195,80).').cmd('RETR f').reply('150 here');
+  s.frames.push(...s.dataConn({ ip: CLIENT.ip, port: 40100 }, { ip: SERVER.ip, port: 50000 }, 'file body').frames);
+  s.reply('226 done');
   const a = await analyseFrames(s.build());
-  assert.equal(a.predictions[0]!.thirdParty, true);
-  assert.ok(a.findings.some((f) => f.kind === 'third-party' && f.severity === 'alert'));
+  assert.equal(a.transfers[0]!.rule, 'control-peer');
+  assert.equal(a.transfers[0]!.status, 'complete');
+  const nat = a.findings.find((f) => f.kind === 'nat-passive-address');
+  assert.ok(nat !== undefined, JSON.stringify(a.findings.map((f) => f.kind)));
+  assert.equal(nat.severity, 'info');
+  assert.match(nat.message, /advertised 203\.0\.113\.5, and the data connection came to 10\.0\.0\.2/);
 });
 
 test('a refused active connection (425): the transfer failed, and the cause says why', async () => {

@@ -93,6 +93,18 @@ test('finding book: repeats in a session fold into the first, with a count and t
   assert.match(a.messageZh, /SITE EXEC/);
 });
 
+test('finding book: a graver finding of a kind is never folded into a milder first one', () => {
+  const { b } = book(true);
+  const base = { source: 'PORT' as const, address: '10.9.9.9', port: 25, client: '10.0.0.1', bytes: 0 };
+  const refused = b.make('third-party', 1, [3], { ...base, outcome: 'refused', code: 500 });
+  const obeyed = b.make('third-party', 1, [9], { ...base, outcome: 'connected', code: 200, bytes: 7 });
+  assert.notEqual(obeyed, refused);
+  assert.deepEqual([refused.severity, obeyed.severity], ['notice', 'alert']);
+  assert.equal(b.make('third-party', 1, [12], { ...base, outcome: 'refused', code: 500 }), refused, 'the same severity folds');
+  b.releaseSession(1);
+  assert.notEqual(b.make('third-party', 1, [20], { ...base, outcome: 'refused', code: 500 }), refused, 'a released session\'s folding keys go with it');
+});
+
 test('finding book: failed logins from one client make one brute-force finding once the threshold is met within the window', () => {
   const { b } = book(false, 3, 60);
   b.loginFailed(1, '10.0.0.9', '10.0.0.2', 1, 0);

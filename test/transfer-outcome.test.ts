@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { main } from '../src/cli/main.js';
+import { collect } from './cli-io.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseCapture } from './analysis.js';
@@ -167,6 +169,25 @@ test('APPE: the SIZE before it is where the bytes go, not a size announced for t
     assert.equal(entry!.appended, true);
     assert.match(entry!.note!, /bytes 20000 to 25678 of the remote file \(APPE\)/);
     ftp.closeManifest();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the walkthrough says what the model says: a 226 on a short download is not "the transfer is complete"', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-short-'));
+  try {
+    const path = join(dir, 'short.pcap');
+    writeFileSync(path, framesToPcap(session(['SIZE f => 213 1000'], 'RETR f', (d, ctl, push) => {
+      push(reply(ctl, '150 Opening BINARY mode data connection for f (1000 bytes).'));
+      push(d.send(false, 'x'.repeat(400)).close(false));
+      push(reply(ctl, '226 Transfer complete.'));
+    }), 'ethernet'));
+    const io = collect();
+    assert.equal(await main(['-v', 'walkthrough', '--width', '200', path], io.io), 0, io.stderr());
+    const out = io.stdout();
+    assert.match(out, /The server reports the transfer done \(226\), but the capture shows it is not complete: 400 of the 1000 bytes announced/);
+    assert.doesNotMatch(out, /The transfer is complete/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

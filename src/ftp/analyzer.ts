@@ -404,9 +404,6 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     s.model.predictions.push(p.id);
     ex.prediction = p.id;
     s.keep(ex);
-    if (p.thirdParty) {
-      this.finding('third-party', s.id, [frame], { source, address: advertised, port: p.to.port, client: s.client.address });
-    }
     if (active && p.to.port < 1024) {
       this.finding('privileged-port', s.id, [frame], { source, port: p.to.port });
     }
@@ -441,6 +438,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       p.connection = o.conn.id;
       p.rule = rule;
       p.status = 'matched';
+      // Advertised one address, reached at the server's own: a NAT between them that works.
+      if (p.mode === 'passive' && p.addressDiffers && rule === 'control-peer') {
+        this.finding('nat-passive-address', p.session, [p.setup.frame, o.conn.first.frame], { source: p.source, advertised: p.to.address, server: p.controlPeer.address, port: p.to.port });
+      }
     }
     const t = p.transfers.map((id) => this.transfers.get(id)).find((x) => x !== undefined && x.connection === null);
     if (t !== undefined) this.bindTransfer(t, o, rule);
@@ -818,6 +819,19 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.reportTransfers(transfers);
     this.reportUnused(predictions);
     this.reportUnanswered(predictions);
+    this.reportThirdParty(s, predictions, transfers);
+  }
+
+  /** PORT or EPRT naming another host than the client: what the server did with it. */
+  private reportThirdParty(s: ControlSession, predictions: Prediction[], transfers: Transfer[]): void {
+    for (const p of predictions) {
+      if (!p.thirdParty) continue;
+      const code = s.exchange(p.exchange)?.replies.at(-1)?.code ?? null;
+      const bytes = transfers.filter((t) => t.prediction === p.id).reduce((n, t) => n + t.bytes + t.wrongDirectionBytes, 0);
+      const outcome = p.connection !== null ? 'connected' : code === null ? 'unanswered' : code >= 400 ? 'refused' : 'accepted';
+      const frames = p.connection === null ? [p.setup.frame] : [p.setup.frame, this.log.get(p.connection)?.first.frame ?? p.setup.frame];
+      this.finding('third-party', s.id, frames, { source: p.source, address: p.to.address, port: p.to.port, client: s.client.address, outcome, code, bytes });
+    }
   }
 
   /** Sets a transfer's status and cause; `final`: the capture is over (and findings are due). */

@@ -1,5 +1,5 @@
 import type { Finding, LoginAttempt } from '../model/ftp-model.js';
-import { describeFinding, type FindingFacts, type FindingKind } from './findings.js';
+import { describeFinding, severityOf, type FindingFacts, type FindingKind } from './findings.js';
 
 export interface FindingBookLimits {
   /** The first frames a finding lists (its count says how many times it happened). */
@@ -48,9 +48,9 @@ export class FindingBook {
     private readonly events: FindingBookEvents,
   ) {}
 
-  /** Records a finding, or counts it into the first of its kind in the session. */
+  /** Records a finding, or counts it into the first of its kind and severity in the session (a graver one is never hidden in a count). */
   make<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): Finding {
-    const key = `${session ?? 0}\u0000${kind}`;
+    const key = `${session ?? 0}\u0000${kind}\u0000${severityOf(kind, facts)}`;
     const first = this.firstOfKind.get(key);
     if (first !== undefined) {
       first.count++;
@@ -148,7 +148,7 @@ export class FindingBook {
     const findings = this.bySession.get(id) ?? [];
     this.bySession.delete(id);
     for (const f of findings) {
-      this.firstOfKind.delete(`${id}\u0000${f.kind}`);
+      this.firstOfKind.delete(`${id}\u0000${f.kind}\u0000${f.severity}`);
       if (!this.open.has(f)) this.drop(f);
     }
     return findings;

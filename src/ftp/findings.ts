@@ -16,7 +16,13 @@ export interface FindingFacts {
   /** A PORT, EPRT, LPRT argument or a 227, 228, 229 reply that does not parse (ftp/address.ts says why). */
   'bad-address': { source: PredictionSource; reason: string };
   /** An active-mode address other than the client's (RFC 2577 section 3: FTP bounce). */
-  'third-party': { source: PredictionSource; address: string; port: number; client: string };
+  /**
+   * A PORT/EPRT naming another host than the client, and what the server did: connected there (with the
+   * bytes it sent or received), accepted it without a connection in the capture, refused it, or no reply.
+   */
+  'third-party': { source: PredictionSource; address: string; port: number; client: string; outcome: 'connected' | 'accepted' | 'refused' | 'unanswered'; code: number | null; bytes: number };
+  /** A passive address that is not the server's, and the data connection came to the server's: a NAT that works. */
+  'nat-passive-address': { source: PredictionSource; advertised: string; server: string; port: number };
   /** An active-mode port below 1024 (RFC 2577 section 3). */
   'privileged-port': { source: PredictionSource; port: number };
   /** A private PORT address sent to a public server. */
@@ -159,9 +165,24 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     zh: (f) => `${f.source} ${f.source.endsWith('RT') ? '命令的参数' : '应答'}无法使用：${f.reason}`,
   },
   'third-party': {
-    severity: 'alert',
-    en: (f) => `${f.source} asks the server to connect to ${f.address}:${f.port}, not to the client ${f.client}: a third-party transfer or an FTP bounce`,
-    zh: (f) => `${f.source} 要服务器连接 ${f.address}:${f.port}，而不是客户端 ${f.client}：这是第三方传输，或者 FTP 跳板攻击（bounce）`,
+    severity: (f) => (f.outcome === 'connected' ? 'alert' : f.outcome === 'refused' ? 'notice' : 'warning'),
+    en: (f) => `${f.source} asks the server to connect to ${f.address}:${f.port}, not to the client ${f.client}: a third-party transfer or an FTP bounce; ${{
+      connected: `the server obeyed: it connected there${f.bytes > 0 ? ` and ${f.bytes} bytes went over that connection` : ''}. Servers should refuse PORT to other hosts (vsftpd port_promiscuous=NO, ProFTPD AllowForeignAddress off)`,
+      accepted: `the server accepted it (${f.code}), but no connection to ${f.address}:${f.port} is in the capture`,
+      refused: `the server refused it (${f.code}): it does not let PORT name another host`,
+      unanswered: 'the server\'s answer is not in the capture',
+    }[f.outcome]}`,
+    zh: (f) => `${f.source} 要服务器连接 ${f.address}:${f.port}，而不是客户端 ${f.client}：这是第三方传输，或者 FTP 跳板攻击（bounce）；${{
+      connected: `服务器照做了：它连到了那里${f.bytes > 0 ? `，那条连接上传了 ${f.bytes} 字节` : ''}。服务器应当拒绝指向其他主机的 PORT（vsftpd port_promiscuous=NO，ProFTPD AllowForeignAddress off）`,
+      accepted: `服务器接受了它（${f.code}），但抓包里没有到 ${f.address}:${f.port} 的连接`,
+      refused: `服务器拒绝了它（${f.code}）：它不允许 PORT 指向其他主机`,
+      unanswered: '抓包里没有服务器的应答',
+    }[f.outcome]}`,
+  },
+  'nat-passive-address': {
+    severity: 'info',
+    en: (f) => `the ${f.source} reply advertised ${f.advertised}, and the data connection came to ${f.server}, the server's address on the control connection: a NAT in front of the server translates the advertised address, and it works here (the server's passive address setting names its outside address: vsftpd pasv_address, ProFTPD MasqueradeAddress, Pure-FTPd -P)`,
+    zh: (f) => `${f.source} 的应答通告了 ${f.advertised}，而数据连接来到了 ${f.server}，也就是控制连接上服务器的地址：服务器前面有 NAT 转换了通告的地址，并且在这里是通的（服务器的被动地址设置写的是它的外部地址：vsftpd pasv_address，ProFTPD MasqueradeAddress，Pure-FTPd -P）`,
   },
   'privileged-port': {
     severity: 'warning',
@@ -292,10 +313,16 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
 export function describeFinding<K extends FindingKind>(kind: K, facts: FindingFacts[K]): { severity: Severity; message: string; messageZh: string } {
   const e = CATALOGUE[kind] as Entry<K>;
   return {
-    severity: typeof e.severity === 'function' ? e.severity(facts) : e.severity,
+    severity: severityOf(kind, facts),
     message: e.en(facts),
     messageZh: e.zh(facts),
   };
+}
+
+/** A finding's severity alone (cheap: no words made). */
+export function severityOf<K extends FindingKind>(kind: K, facts: FindingFacts[K]): Severity {
+  const e = CATALOGUE[kind] as Entry<K>;
+  return typeof e.severity === 'function' ? e.severity(facts) : e.severity;
 }
 
 /** Every kind of finding, in the catalogue's order. */

@@ -222,7 +222,10 @@ function replyZh(code: number, command: string, d: ReplyDetail): string {
         : `服务器即将为${known ? ` ${command} ` : '这次传输'}打开（或使用已有的）数据连接（150）。`;
     }
     case 226:
-      return '传输完成，服务器关闭数据连接（226）。';
+      if (d.transfer === undefined) return '服务器报告数据连接已关闭（226）。';
+      return d.transfer.complete
+        ? '传输完成：服务器这样报告（226），而且每个字节都在抓包里。'
+        : `服务器报告传输结束（226），但抓包显示它并不完整：${d.transfer.causeZh ?? '见该次传输'}。`;
     case 221:
       return '服务器道别，随后将关闭控制连接（221）。';
     case 350:

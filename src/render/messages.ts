@@ -114,6 +114,8 @@ export interface ReplyDetail {
   /** 257: the directory. */
   directory?: string | null;
   preliminary: boolean;
+  /** The final reply to a data command: what the model concluded of its transfer (a 226 alone does not make it complete). */
+  transfer?: { complete: boolean; cause: string | null; causeZh: string | null };
 }
 
 const side = (s: Side) => (s === 'client' ? 'the client' : 'the server');
@@ -304,7 +306,10 @@ function replyEn(code: number, command: string, d: ReplyDetail): string {
     case 125:
       return `The server ${code === 125 ? 'uses the open' : 'is about to open (or use) the'} data connection for ${command} (${code}).`;
     case 226:
-      return `The transfer is complete; the server closes the data connection (226).`;
+      if (d.transfer === undefined) return 'The server reports the data connection closed (226).';
+      return d.transfer.complete
+        ? 'The transfer is complete: the server says so (226), and every byte of it is in the capture.'
+        : `The server reports the transfer done (226), but the capture shows it is not complete: ${d.transfer.cause ?? 'see the transfer'}.`;
     case 221:
       return 'The server says goodbye and will close the control connection (221).';
     case 350:
@@ -320,7 +325,7 @@ function replyEn(code: number, command: string, d: ReplyDetail): string {
     case 501:
     case 502:
     case 504:
-      return `The server does not accept${to || ' the command'} (${code}): ${d.text}.`;
+      return `The server refuses${to || ' the command'} (${code}): ${d.text.replace(/\.+$/, '')}.`;
     case 234:
       return 'The server agrees: from now on the control connection is encrypted (TLS); nothing more of it can be read here (234).';
     case 421:

@@ -188,12 +188,14 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
     } else {
       const r = l.reply;
       const pr = ex.prediction === null ? null : ctx.by.prediction(ex.prediction)!;
+      const t = ex.transfer === null ? undefined : ctx.by.transfer(ex.transfer);
       const passive = pr !== null && pr.mode === 'passive' && pr.setup.frame === r.start.frame;
       text.push(M.reply(r.code, ex.command, {
         text: sanitize(r.message),
         preliminary: r.code < 200,
         directory: r.code === 257 && (ex.command === 'PWD' || ex.command === 'XPWD') ? sanitizeOrNull(s.exchanges[ex.index + 1]?.cwd ?? s.cwd) : null,
         connectTo: passive ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic, differs: pr.addressDiffers, controlAddress: pr.controlPeer.address } : undefined,
+        transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r ? { complete: t.status === 'complete', cause: t.cause, causeZh: t.causeZh } : undefined,
       }));
     }
   }
