@@ -209,3 +209,18 @@ test('--max-finding-frames reaches the findings catalogue', async () => {
   const whole = (JSON.parse(await file(brute, ['--format', 'json'])) as Findings).findings;
   assert.ok(whole.some((f) => f.frames.length > 3), 'by default more frames are listed');
 });
+
+test('an FTP host\'s connection to a host that is not its FTP peer is no unpredicted-connection', async () => {
+  const client = { ip: '10.0.0.1', port: 40000 };
+  const server = { ip: '10.0.0.2', port: 21 };
+  const control = new TcpConversation({ client, server, startSec: 1_700_000_000 }).handshake().send(false, '220 hi\r\n');
+  // The FTP client fetches a web page from a third host meanwhile.
+  const web = new TcpConversation({ client: { ip: '10.0.0.1', port: 40001 }, server: { ip: '10.0.0.77', port: 8080 }, startSec: 1_700_000_001 })
+    .handshake().send(true, 'GET / HTTP/1.0\r\n\r\n').send(false, 'x'.repeat(2000)).close();
+  const { ftp } = await analyseCapture('web.pcap', Readable.from([framesToPcap([...control.frames, ...web.frames])]));
+  const kinds = ftp.result().findings.map((f) => f.kind);
+  assert.ok(!kinds.includes('unpredicted-connection'), kinds.join(' '));
+  // Between the session's own hosts it is still said (strayCapture).
+  const { ftp: stray } = await analyseCapture('stray.pcap', Readable.from([strayCapture().bytes]));
+  assert.ok(stray.result().findings.some((f) => f.kind === 'unpredicted-connection'));
+});

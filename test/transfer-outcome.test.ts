@@ -192,3 +192,24 @@ test('the walkthrough says what the model says: a 226 on a short download is not
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('STOU: the path is the name the server gives in its reply, and --extract writes the file under that name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-stou-'));
+  try {
+    const frames = session(['CWD /incoming => 250 ok', 'PWD => 257 "/incoming"'], 'STOU', (d, ctl, push) => {
+      push(reply(ctl, '150 FILE: ftpd.lk2m3y98'));
+      push(d.send(true, 'unique body').close(true));
+      push(reply(ctl, '226 Transfer complete.'));
+    });
+    const { ftp } = await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]), { extract: dir });
+    const t = ftp.result().transfers[0]!;
+    assert.equal(t.path, '/incoming/ftpd.lk2m3y98');
+    const [entry] = [...ftp.manifest!.entries()];
+    assert.equal(entry!.path, '/incoming/ftpd.lk2m3y98');
+    assert.equal(entry!.file, join('session-1', 'incoming', 'ftpd.lk2m3y98'));
+    assert.equal(readFileSync(join(dir, entry!.file!), 'utf8'), 'unique body');
+    ftp.closeManifest();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -11,6 +11,7 @@ import { isPrivate, isPublic } from './address-scope.js';
 import { DataObserver } from './data-channel.js';
 import { Expectations, ruleFor, withinReach, type MatchRule } from './expectations.js';
 import { Sniffer } from './sniffer.js';
+import { resolvePath } from './paths.js';
 import { TimelineRecorder, timelineOrder, type TimelineSink } from './timeline.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
 
@@ -109,6 +110,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly observers = new Map<number, DataObserver>();
   /** Connections involving an FTP host that no prediction claimed (yet). */
   private readonly unclaimed: DataObserver[] = [];
+  /** The two hosts of each session held, as pairKey, with how many sessions they have. */
+  private readonly sessionPairs = new Map<string, number>();
   /** Addresses of FTP hosts, with how many sessions or predictions name them. */
   private readonly hosts = new Map<string, number>();
   private readonly ftpConnections = new Set<number>();
@@ -351,6 +354,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.ftpConnections.add(conn.id);
     this.addHost(s.client.address, 1);
     this.addHost(s.server.address, 1);
+    const pair = pairKey(s.client.address, s.server.address);
+    this.sessionPairs.set(pair, (this.sessionPairs.get(pair) ?? 0) + 1);
     this.recorder?.follow(conn, s.id, 'control', conn.clientAddress === s.client.address && conn.cPort === s.client.port, null, false);
     return s;
   }
@@ -358,6 +363,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private retireSession(s: ControlSession): void {
     this.addHost(s.client.address, -1);
     this.addHost(s.server.address, -1);
+
   }
 
   private addHost(address: string, n: number): void {
@@ -706,6 +712,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
     this.expected.forgetSession(id);
     this.sessions.delete(id);
+    const pair = pairKey(s.client.address, s.server.address);
+    const pairs = (this.sessionPairs.get(pair) ?? 1) - 1;
+    if (pairs <= 0) this.sessionPairs.delete(pair);
+    else this.sessionPairs.set(pair, pairs);
     const hiddenKey = pairKey(s.client.address, s.server.address);
     if (this.hiddenByPair.get(hiddenKey) === s) {
       // The next such session between the two hosts among those still held, if any (live capture).
@@ -726,6 +736,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   transferReply(_s: ControlSession, ex: Exchange, reply: Reply): void {
     const t = this.transfers.get(ex.transfer!)!;
+    // STOU: the server names the file it made, in its 125/150 (or 250) reply (RFC 1123 4.1.2.9: "FILE: name").
+    if (t.command === 'STOU') {
+      const named = /\bFILE:\s*(\S+?)\.?$/i.exec(reply.message);
+      if (named !== null) t.path = resolvePath(t.cwd, named[1]!);
+    }
     if (reply.code < 200) {
       t.preliminary ??= reply.code;
       const m = /\((\d+) bytes?\)/i.exec(reply.message);
@@ -945,10 +960,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
   }
 
-  /** A connection between FTP hosts that nothing announced, when it carried data. */
+  /** A connection between the two hosts of an FTP session that nothing announced, when it carried data. */
   private reportUnclaimed(o: DataObserver): void {
     if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
     const c = o.conn;
+    // An FTP host's traffic with anyone else (its HTTP to a third party) is none of FTP's business.
+    if (!this.sessionPairs.has(pairKey(c.clientAddress, c.serverAddress))) return;
     // The first session between these hosts whose commands are hidden: indexed by the pair (going through
     // every session for every such connection was quadratic on a busy FTPS server's capture).
     const s = this.hiddenByPair.get(pairKey(c.clientAddress, c.serverAddress));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { TransferFile, TransferFiles } from '../ftp/extraction.js';
 import type { FtpSession, ManifestEntry, Transfer } from '../model/ftp-model.js';
@@ -43,7 +43,7 @@ export class Extractor implements TransferFiles {
   /** Entries whose result is known, by their order (a file of any number of them is not held in memory). */
   private readonly settled = new SortedSpill<ManifestEntry>();
   /** Entries whose result is not known yet, by transfer, with their order. */
-  private readonly unsettled = new Map<number, { entry: ManifestEntry; order: number }>();
+  private readonly unsettled = new Map<number, { entry: ManifestEntry; order: number; session: FtpSession }>();
   private made = 0;
   private readonly root: string;
 
@@ -60,7 +60,7 @@ export class Extractor implements TransferFiles {
       holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
     };
     if (t.direction === 'listing' && !this.options.listings) return null;
-    this.unsettled.set(t.id, { entry, order: this.made++ });
+    this.unsettled.set(t.id, { entry, order: this.made++, session: s });
     if (t.protected) {
       entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
       return null;
@@ -80,6 +80,8 @@ export class Extractor implements TransferFiles {
     if (held === undefined) return;
     this.unsettled.delete(t.id);
     const e = held.entry;
+    // STOU: the server named the file after the data connection was bound; the file takes that name.
+    if (e.file !== null && t.path !== e.path) this.rename(e, t, held.session);
     e.finalReply = t.final;
     e.announcedSize ??= t.announcedSize;
     e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
@@ -136,11 +138,27 @@ export class Extractor implements TransferFiles {
     return name;
   }
 
+  /** Moves an entry's file to where the transfer's path (now known) puts it; left where it is if that fails. */
+  private rename(e: ManifestEntry, t: Transfer, s: FtpSession): void {
+    const target = this.place(s, t);
+    if (target === null) return;
+    closeSync(target.fd);
+    try {
+      renameSync(join(this.root, e.file!), target.path);
+      e.file = relative(this.root, target.path);
+      e.path = t.path;
+    } catch {
+      unlinkSync(target.path);
+    }
+  }
+
   /** A new file for the transfer: DIR/session-N/<the full path, made safe>, never overwriting. */
   private place(s: FtpSession, t: Transfer): { path: string; fd: number } | null {
     const parts = safeComponents(t.path);
     let name: string;
     if (t.direction === 'listing') name = `${t.command}-${t.id}.txt`;
+    // A STOU without a name (the server's is not known yet): under the working directory, as STOU-N.
+    else if (t.command === 'STOU' && t.path === t.cwd) name = `${t.command}-${t.id}`;
     else name = parts.pop() ?? `${t.command}-${t.id}`;
     // Part of a file (REST, APPE): named so, never taken for the whole file; the manifest says which bytes.
     if (t.direction !== 'listing' && t.fileOffset !== 0) name = t.fileOffset === null ? `${name}.appended` : `${name}.part-${t.fileOffset}`;
