@@ -46,6 +46,7 @@ export async function analyze(
   let captured = 0;
   let cut = 0;
   let backwards = 0;
+  let firstBackwards: { frame: number; secondsBack: number } | null = null;
   let firstSec = -1;
   let firstNsec = 0;
   let lastSec = -1;
@@ -69,7 +70,7 @@ export async function analyze(
         firstNsec = nsec;
         options.onFirst?.(sec, nsec);
       } else if (sec < lastSec || (sec === lastSec && nsec < lastNsec)) {
-        backwards++;
+        if (backwards++ === 0) firstBackwards = { frame, secondsBack: lastSec - sec + (lastNsec - nsec) / 1e9 };
       }
       lastSec = sec;
       lastNsec = nsec;
@@ -106,6 +107,7 @@ export async function analyze(
     capturedBytes: captured,
     cutRecords: cut,
     outOfOrderRecords: backwards,
+    firstOutOfOrder: firstBackwards,
     first: firstSec < 0 ? null : { sec: firstSec, nsec: firstNsec },
     last: lastSec < 0 ? null : { sec: lastSec, nsec: lastNsec },
     decoded,

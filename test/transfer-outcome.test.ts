@@ -213,3 +213,32 @@ test('STOU: the path is the name the server gives in its reply, and --extract wr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('times that go backwards: said once on stderr, and no duration anywhere is negative', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-back-'));
+  try {
+    const frames = session([], 'RETR f', (d, ctl, push) => {
+      push(reply(ctl, '150 here'));
+      push(d.send(false, 'x'.repeat(3000)).close(false));
+      push(reply(ctl, '226 done'));
+    });
+    // The data's last segments stamped 500 s before the rest, as a capture with a clock jump has them.
+    const dataFrames = frames.map((f, i) => ({ f, i })).filter(({ f }) => f.data.readUInt16BE(22) === 50001 || f.data.readUInt16BE(20) === 50001);
+    for (const { i } of dataFrames.slice(-4)) frames[i] = { ...frames[i]!, tsSec: frames[i]!.tsSec - 500 };
+    const path = join(dir, 'back.pcap');
+    writeFileSync(path, framesToPcap(frames, 'ethernet'));
+    const io = collect();
+    assert.equal(await main(['--format', 'json', path], io.io), 0, io.stderr());
+    const lines = io.stderr().trim().split('\n');
+    assert.equal(lines.length, 1, io.stderr());
+    assert.match(lines[0]!, /records? (is|are) earlier than the record before \(the first: frame \d+, 499\.999000 s back\): durations across them are not given/);
+    const model = JSON.parse(io.stdout()) as { capture: { outOfOrderRecords: number }; transfers: Transfer[]; sessions: Array<{ exchanges: Array<{ responseTime: number | null }> }> };
+    assert.ok(model.capture.outOfOrderRecords >= 1);
+    for (const t of model.transfers) assert.ok(t.duration === null || t.duration >= 0, `transfer duration ${t.duration}`);
+    const text = collect();
+    assert.equal(await main(['-v', 'summary', '-v', 'timeline', '--width', '200', path], text.io), 0, text.stderr());
+    assert.doesNotMatch(text.stdout(), /-\d+(\.\d+)? (ms|s)\b/, 'a negative duration in the text views');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -167,7 +167,7 @@ function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | nul
   const s = model.sessions[0]!;
   // The views read only the capture's first moment (their times count from it); the totals come at the end.
   const capture: CaptureSummary = {
-    files: 'live', format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0,
+    files: 'live', format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0, firstOutOfOrder: null,
     first: first ?? { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
     fragments: { reassembled: 0, incomplete: 0, refused: 0, conflicting: 0 },
     connections: { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 }, faults: [],

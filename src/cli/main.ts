@@ -272,6 +272,10 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
 /** What every run ends with: the manifest of extracted files, the capture's faults, the exit code. */
 async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, s: Settings, io: Io): Promise<number> {
   await writeManifest(ftp, s, io);
+  const back = summary.firstOutOfOrder;
+  if (back !== null) {
+    io.stderr.write(`ftpscope: ${sanitize(summary.files)}: ${summary.outOfOrderRecords} record${summary.outOfOrderRecords === 1 ? ' is' : 's are'} earlier than the record before (the first: frame ${back.frame}, ${back.secondsBack.toFixed(6)} s back): durations across them are not given\n`);
+  }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);
   }

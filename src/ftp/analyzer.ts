@@ -781,8 +781,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.firstData = o.first[dir];
     t.lastData = o.last[dir] === null ? null : { ...o.last[dir]! };
     if (t.firstData !== null && t.lastData !== null) {
-      t.duration = seconds(t.lastData) - seconds(t.firstData);
-      t.throughput = t.duration > 0 ? t.bytes / t.duration : null;
+      // Times that go backwards (a capture fault, said once by the CLI) give no duration, never a negative one.
+      const d = seconds(t.lastData) - seconds(t.firstData);
+      t.duration = d >= 0 ? d : null;
+      t.throughput = d > 0 ? t.bytes / d : null;
     }
   }
 

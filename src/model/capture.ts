@@ -126,6 +126,8 @@ export interface CaptureSummary {
   cutRecords: number;
   /** Records whose time is earlier than the record before them. */
   outOfOrderRecords: number;
+  /** The first of them: its frame, and how many seconds earlier than the record before it. */
+  firstOutOfOrder: { frame: number; secondsBack: number } | null;
   first: { sec: number; nsec: number } | null;
   last: { sec: number; nsec: number } | null;
   /** Records per decoding outcome, by name; only outcomes that happened. */

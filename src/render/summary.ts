@@ -255,7 +255,7 @@ function sessionFields(ctx: RowLookup, s: FtpSession): SessionFields {
     commands: group(commands),
     transfers: notComplete > 0 ? { text: `${group(transfers.length)} (${group(notComplete)} not complete)`, tone: 'yellow' } : group(transfers.length),
     bytes: group(bytes),
-    duration: duration(secondsOf(s.end) - secondsOf(s.start)),
+    duration: secondsOf(s.end) < secondsOf(s.start) ? '-' : duration(secondsOf(s.end) - secondsOf(s.start)),
     findings: worst === null ? '-' : { text: `${findings.length} (${worst})`, tone: severityTone(worst) },
   };
 }
