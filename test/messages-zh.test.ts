@@ -50,8 +50,9 @@ const calls: Calls = {
     { args: [40004, 33375, { source: 'EPSV', frame: 4242, reply: true }], keep: ['40004', '33375', 'EPSV', '4242'] },
   ],
   handshake1DataActive: [
-    { args: [20, 33373, { source: 'PORT', frame: 29, reply: false }, true], keep: ['20', '33373', 'PORT', '29'] },
-    { args: [2020, 33376, { source: 'EPRT', frame: 31, reply: false }, false], keep: ['2020', '33376', 'EPRT', '31'] },
+    { args: [20, 33373, { source: 'PORT', frame: 29, reply: false }, true, null], keep: ['20', '33373', 'PORT', '29'] },
+    { args: [2020, 33376, { source: 'EPRT', frame: 31, reply: false }, false, null], keep: ['2020', '33376', 'EPRT', '31'] },
+    { args: [20, 1025, { source: 'PORT', frame: 14, reply: false }, true, '10.9.9.9'], keep: ['20', '1025', 'PORT', '14', '10.9.9.9'] },
   ],
   handshake2: [{ args: [dataConn, 'client'], keep: ['RETR', 'SYN,ACK'] }],
   handshake3: [{ args: [dataConn, 'server'], keep: ['RETR'] }],
@@ -195,8 +196,9 @@ test('the notes: hidden passwords, third-party PORT, NAT, port 20, TLS', () => {
   const nat = zh.reply(227, 'PASV', PASV_REPLY);
   assert.ok(nat.includes('NAT') && nat.includes('192.0.2.7'), nat);
   assert.ok(!zh.reply(227, 'PASV', { ...PASV_REPLY, connectTo: { ...PASV_REPLY.connectTo!, differs: false } }).includes('NAT'));
-  assert.ok(zh.handshake1DataActive(2020, 33373, { source: 'PORT', frame: 29, reply: false }, false).includes('端口 20'));
-  assert.ok(!zh.handshake1DataActive(20, 33373, { source: 'PORT', frame: 29, reply: false }, true).includes('任意端口'));
+  assert.ok(zh.handshake1DataActive(2020, 33373, { source: 'PORT', frame: 29, reply: false }, false, null).includes('端口 20'));
+  assert.ok(!zh.handshake1DataActive(20, 33373, { source: 'PORT', frame: 29, reply: false }, true, null).includes('任意端口'));
+  assert.ok(zh.handshake1DataActive(20, 1025, { source: 'PORT', frame: 14, reply: false }, true, '10.9.9.9').includes('第三方主机'));
   assert.ok(zh.reply(234, 'AUTH', { text: 'Proceed with negotiation.', preliminary: false }).includes('TLS'));
   assert.ok(zh.command('EPSV', '', { path: null }).includes('RFC 2428'));
 });

@@ -36,6 +36,11 @@ export interface ConnectionRole {
   transfer: Transfer | null;
   /** True when the connection's TCP client (the SYN sender) is the FTP client. */
   openerIsClient: boolean;
+  /**
+   * A data connection whose FTP-client side is a third host (a PORT naming another host, obeyed): its
+   * address. Views call that side the third host, not the client.
+   */
+  thirdParty: string | null;
   summary: ConnectionSummary;
 }
 
@@ -76,7 +81,7 @@ export class ViewContext {
     for (const s of analysis.sessions) {
       const c = byId.get(s.connection);
       if (c !== undefined) {
-        this.roles.set(c.id, { session: s, role: 'control', transfer: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, summary: c });
+        this.roles.set(c.id, { session: s, role: 'control', transfer: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, thirdParty: null, summary: c });
       }
     }
     for (const t of analysis.transfers) {
@@ -85,7 +90,10 @@ export class ViewContext {
       const s = this.by.session(t.session);
       if (s === undefined) continue;
       const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && c.client.address === s.client.address);
-      this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, summary: c });
+      const clientSide = openerIsClient ? c.client.address : c.server.address;
+      const p = t.prediction === null ? undefined : this.by.prediction(t.prediction);
+      const thirdParty = p?.thirdParty === true && clientSide !== s.client.address ? clientSide : null;
+      this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, thirdParty, summary: c });
     }
   }
 

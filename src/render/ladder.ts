@@ -74,6 +74,8 @@ interface Words {
   server: string;
   dataConnection(id: number, what: string): string;
   elsewhere: string;
+  /** A data connection whose client side is another host than the FTP client (an obeyed PORT naming it). */
+  thirdHost: (address: string) => string;
   transfer(command: string, path: string, mode: string): string;
   prediction(source: string, frame: number): string;
   unmatched: string;
@@ -121,6 +123,7 @@ const WORDS: Record<Lang, Words> = {
     server: 'FTP server',
     dataConnection: (id, what) => `data connection ${id} (${what})`,
     elsewhere: "not the session's hosts",
+    thirdHost: (address) => `${address}: a third host, not the client`,
     transfer: (command, path, mode) => `${command}${path === '' ? '' : ` ${path}`}, ${mode}`,
     prediction: (source, frame) => `${source} at frame ${frame}, no transfer`,
     unmatched: 'not matched to a command',
@@ -159,6 +162,7 @@ const WORDS: Record<Lang, Words> = {
     server: 'FTP 服务器',
     dataConnection: (id, what) => `数据连接 ${id}（${what}）`,
     elsewhere: '不是会话的主机',
+    thirdHost: (address) => `${address}：第三方主机，不是客户端`,
     transfer: (command, path, mode) => `${command}${path === '' ? '' : ` ${path}`}，${mode === 'active' ? '主动模式' : mode === 'passive' ? '被动模式' : '模式未知'}`,
     prediction: (source, frame) => `${source}（第 ${frame} 帧），没有传输`,
     unmatched: '未对应到命令',
@@ -537,8 +541,10 @@ function dataCaption(words: Words, info: ConnInfo): { text: string; route: strin
   else what = words.unmatched;
   const [clientSide, serverSide] = info.openerIsClient ? [c.client, c.server] : [c.server, c.client];
   const elsewhere = clientSide.address !== s.client.address || serverSide.address !== s.server.address;
+  const third = serverSide.address === s.server.address && clientSide.address !== s.client.address;
   const route = `${sanitize(hostPort(c.client.address, c.client.port))} → ${sanitize(hostPort(c.server.address, c.server.port))}`;
-  return { text: `┄┄ ${words.dataConnection(info.id, what)}`, route: elsewhere ? `${route} (${words.elsewhere})` : route };
+  const note = third ? words.thirdHost(sanitize(clientSide.address)) : elsewhere ? words.elsewhere : null;
+  return { text: `┄┄ ${words.dataConnection(info.id, what)}`, route: note === null ? route : `${route} (${note})` };
 }
 
 function flagTone(flags: number): Tone {

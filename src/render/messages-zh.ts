@@ -15,7 +15,7 @@ function repeatedZh(r: Repeated | undefined): string {
   return parts.length > 0 ? `，${parts.join('，')}` : '';
 }
 
-const side = (s: Side) => (s === 'client' ? '客户端' : '服务器');
+const side = (s: Side) => (s === 'client' ? '客户端' : s === 'server' ? '服务器' : '第三方主机');
 const otherSide = (s: Side) => (s === 'client' ? '服务器' : '客户端');
 
 /** A space before a value that starts with an ASCII character, when it follows Chinese text. */
@@ -29,6 +29,7 @@ export const zh: Messages = {
     frames: '帧',
     client: '客户端',
     server: '服务器',
+    third: '第三方主机',
     bytes: (n) => `${n} 字节`,
     data: '数据',
     noPackets: '（没有记录到数据包）',
@@ -42,8 +43,10 @@ export const zh: Messages = {
     `TCP 三次握手之第一次：客户端从一个临时端口（${clientPort}）向服务器的端口 ${serverPort}${serverPort === 21 ? '（FTP 的控制端口）' : ' '}发起控制连接。这个 SYN 就是建立连接的请求。`,
   handshake1DataPassive: (clientPort, serverPort, by) =>
     `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接服务器的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。`,
-  handshake1DataActive: (serverPort, clientPort, by, from20) =>
-    `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 主动连接客户端的端口 ${clientPort}${announced('客户端', by)}，建立数据连接（主动模式）。${from20 ? '' : '注意：这次连接并非来自端口 20——主动模式下服务器可以从任意端口发起数据连接。'}`,
+  handshake1DataActive: (serverPort, clientPort, by, from20, third) =>
+    third !== null
+      ? `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 连接 ${third} 的端口 ${clientPort}${announced('客户端', by)}——那是第三方主机，不是客户端——建立数据连接（主动模式）。服务器照做了指向其他主机的 PORT：这是 FTP 跳板攻击（bounce），或者第三方传输。`
+      : `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 主动连接客户端的端口 ${clientPort}${announced('客户端', by)}，建立数据连接（主动模式）。${from20 ? '' : '注意：这次连接并非来自端口 20——主动模式下服务器可以从任意端口发起数据连接。'}`,
   handshake2: (conn, from) => `TCP 三次握手之第二次：${side(from)}同意建立${conn}，它发出的 SYN,ACK 既确认了对方的 SYN，也带上了自己的 SYN。`,
   handshake3: (conn, from) => `TCP 三次握手之第三次：${side(from)}发送 ACK 进行确认，${conn}建立完成。`,
 

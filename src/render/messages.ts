@@ -3,7 +3,8 @@
  * object: English here, Chinese in messages-zh.ts. Parameters are plain values; texts from the wire come
  * in already escaped.
  */
-export type Side = 'client' | 'server';
+/** Who sends: the FTP client or server, or a third host a data connection went to instead of the client (FTP bounce). */
+export type Side = 'client' | 'server' | 'third';
 
 /** What announced a data connection's port: a PORT/EPRT command, or the reply to PASV/EPSV. */
 export interface Announcement {
@@ -26,6 +27,8 @@ export interface HeaderWords {
   frames: string;
   client: string;
   server: string;
+  /** A third host a data connection went to instead of the client. */
+  third: string;
   bytes(n: number): string;
   data: string;
   noPackets: string;
@@ -59,7 +62,8 @@ export interface Messages {
 
   handshake1Control(clientPort: number, serverPort: number): string;
   handshake1DataPassive(clientPort: number, serverPort: number, by: Announcement | null): string;
-  handshake1DataActive(serverPort: number, clientPort: number, by: Announcement | null, from20: boolean): string;
+  /** `third`: the address the server connects to when it is not the client's (it obeyed a PORT naming another host). */
+  handshake1DataActive(serverPort: number, clientPort: number, by: Announcement | null, from20: boolean, third: string | null): string;
   handshake2(conn: string, from: Side): string;
   handshake3(conn: string, from: Side): string;
 
@@ -118,8 +122,8 @@ export interface ReplyDetail {
   transfer?: { complete: boolean; cause: string | null; causeZh: string | null };
 }
 
-const side = (s: Side) => (s === 'client' ? 'the client' : 'the server');
-const Side = (s: Side) => (s === 'client' ? 'The client' : 'The server');
+const side = (s: Side) => (s === 'client' ? 'the client' : s === 'server' ? 'the server' : 'the third host');
+const Side = (s: Side) => (s === 'client' ? 'The client' : s === 'server' ? 'The server' : 'The third host');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const announcedEn = (by: Announcement | null) =>
@@ -131,6 +135,7 @@ export const en: Messages = {
     frames: 'frames',
     client: 'client',
     server: 'server',
+    third: 'third host',
     bytes: (n) => `${n} byte${n === 1 ? '' : 's'}`,
     data: 'data',
     noPackets: '(no packets recorded)',
@@ -144,8 +149,10 @@ export const en: Messages = {
     `TCP handshake 1 of 3: the client opens the control connection from a temporary port (${clientPort}) to port ${serverPort}${serverPort === 21 ? ", FTP's control port" : ''}. This SYN asks to connect.`,
   handshake1DataPassive: (clientPort, serverPort, by) =>
     `The client opens the data connection (passive mode) from its port ${clientPort} to the server's port ${serverPort}, ${announcedEn(by)}: TCP handshake 1 of 3.`,
-  handshake1DataActive: (serverPort, clientPort, by, from20) =>
-    `The server opens the data connection (active mode) from its port ${serverPort} to the client's port ${clientPort}, ${announcedEn(by)}: TCP handshake 1 of 3.${from20 ? '' : ` Note: not from port 20 — servers may use any port for active data.`}`,
+  handshake1DataActive: (serverPort, clientPort, by, from20, third) =>
+    third !== null
+      ? `The server opens the data connection (active mode) from its port ${serverPort} to port ${clientPort} of ${third}, a third host, not the client, ${announcedEn(by)}: TCP handshake 1 of 3. The server obeys a PORT naming another host: an FTP bounce, or a third-party transfer.`
+      : `The server opens the data connection (active mode) from its port ${serverPort} to the client's port ${clientPort}, ${announcedEn(by)}: TCP handshake 1 of 3.${from20 ? '' : ` Note: not from port 20 — servers may use any port for active data.`}`,
   handshake2: (conn, from) => `TCP handshake 2 of 3: ${side(from)} accepts ${conn}: its SYN,ACK acknowledges the SYN and sends its own.`,
   handshake3: (conn, from) => `TCP handshake 3 of 3: ${side(from)} acknowledges; ${conn} is open.`,
 

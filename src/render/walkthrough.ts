@@ -83,7 +83,8 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
       st = { role, finSent: [false, false], finAcked: [false, false], handshakeDone: false, group: null };
       states.set(p.connection, st);
     }
-    const from: Side = (p.dir === 0) === role.openerIsClient ? 'client' : 'server';
+    const fromClientSide = (p.dir === 0) === role.openerIsClient;
+    const from: Side = fromClientSide ? (role.thirdParty !== null ? 'third' : 'client') : 'server';
     const conn = M.connection(role.role, role.transfer?.command);
     const isData = role.role === 'data';
     const plain = (p.flags & (SYN | FIN | RST)) === 0;
@@ -153,7 +154,7 @@ function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string
   const p: Prediction | null = t.prediction === null ? null : ctx.by.prediction(t.prediction)!;
   const by = p === null ? null : { source: p.source, frame: p.setup.frame, reply: p.mode === 'passive' };
   if (role.openerIsClient) return M.handshake1DataPassive(c.client.port, c.server.port, by);
-  return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20);
+  return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20, role.thirdParty);
 }
 
 function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean): void {
@@ -235,12 +236,13 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
   const t = st.role.transfer!;
   const what = { listing: t.direction === 'listing', command: t.command, path: sanitize(t.path) };
   const c = st.role.summary;
-  const fromPort = (g.from === 'client') === st.role.openerIsClient ? c.client.port : c.server.port;
+  const fromPort = (g.from !== 'server') === st.role.openerIsClient ? c.client.port : c.server.port;
+  const to: Side = g.from !== 'server' ? 'server' : st.role.thirdParty !== null ? 'third' : 'client';
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
   const first = ctx.packets !== null ? findFrame(ctx, g.first) : null;
   const when = first !== null ? time(first) : '';
   steps[g.stepIndex] = {
-    header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[g.from === 'client' ? 'server' : 'client']}  ${M.words.data}`,
+    header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`,
     quoted: [],
     text: [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })],
   };
@@ -259,7 +261,7 @@ function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: S
   const srcPort = tcpClientSends ? c.client.port : c.server.port;
   const dstPort = tcpClientSends ? c.server.port : c.client.port;
   const arrow = role.role === 'data' ? '┄┄▶' : '──▶';
-  const to: Side = from === 'client' ? 'server' : 'client';
+  const to: Side = from !== 'server' ? 'server' : role.thirdParty !== null ? 'third' : 'client';
   const when = time(p);
   const len = p.payload > 0 ? `  ${M.words.bytes(p.payload)}` : '';
   return `${ctx.style('dim', `${M.words.frame} ${p.frame} ${when}`)}  ${M.words[from]} ${srcPort} ${arrow} ${dstPort} ${M.words[to]}  ${flagNames(p.flags)}${len}`;
