@@ -1,4 +1,5 @@
 import { DEFAULTS, type Settings } from '../config.js';
+import { randomBytes } from 'node:crypto';
 import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } from '../decode/packet.js';
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
 import type { Origin, TableStats } from '../model/capture.js';
@@ -275,6 +276,8 @@ export class ConnectionTable {
   private foundDir = -1;
   private nowSec = 0;
   private nextSweep = 0;
+  /** The hash's secret, drawn per table: four-tuples chosen to collide (the hash is invertible) cannot be chosen without it. */
+  private readonly seed = randomBytes(4).readUInt32LE(0);
 
   constructor(
     private readonly listener: TcpListener,
@@ -358,7 +361,7 @@ export class ConnectionTable {
     const conn = new Connection(this.nextId++, pv, senderIsClient, stamp, this.budget, this.reassembly);
     conn.origin = origin;
     conn.setSink(this.listener.opened(conn));
-    const key = hashTuple(pv);
+    const key = hashTuple(pv, this.seed);
     conn.hashKey = key;
     conn.hashNext = this.buckets.get(key) ?? null;
     this.buckets.set(key, conn);
@@ -378,7 +381,7 @@ export class ConnectionTable {
     const slot = (pv.sport ^ pv.dport) & 255;
     const byPorts = this.byPorts[slot]!;
     if (byPorts !== null && (this.foundDir = byPorts.direction(pv)) >= 0) return byPorts;
-    for (let c = this.buckets.get(hashTuple(pv)) ?? null; c !== null; c = c.hashNext) {
+    for (let c = this.buckets.get(hashTuple(pv, this.seed)) ?? null; c !== null; c = c.hashNext) {
       if ((this.foundDir = c.direction(pv)) >= 0) {
         this.byPorts[slot] = c;
         return c;
@@ -456,15 +459,15 @@ export class ConnectionTable {
   }
 }
 
-/** A symmetric hash of the four-tuple: both directions of a connection get the same key. */
-function hashTuple(pv: PacketView): number {
-  const a = endpointHash(pv.src0, pv.src1, pv.src2, pv.src3, pv.sport);
-  const b = endpointHash(pv.dst0, pv.dst1, pv.dst2, pv.dst3, pv.dport);
+/** A symmetric hash of the four-tuple, keyed by `seed`: both directions of a connection get the same key. */
+export function hashTuple(pv: Pick<PacketView, 'src0' | 'src1' | 'src2' | 'src3' | 'sport' | 'dst0' | 'dst1' | 'dst2' | 'dst3' | 'dport'>, seed: number): number {
+  const a = endpointHash(pv.src0, pv.src1, pv.src2, pv.src3, pv.sport, seed);
+  const b = endpointHash(pv.dst0, pv.dst1, pv.dst2, pv.dst3, pv.dport, seed);
   return (a + b) | 0;
 }
 
-function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
-  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number, seed: number): number {
+  let h = Math.imul(w0 ^ 0x9e3779b9 ^ seed, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 16) ^ w3, 0xc2b2ae35);
