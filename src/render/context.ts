@@ -142,10 +142,42 @@ export class ViewContext {
 
   /** The packets of a session (control and data connections), in capture order. */
   sessionPackets(session: FtpSession): PacketRecord[] {
-    const out: PacketRecord[] = [];
-    if (this.packets === null) return out;
-    for (const p of this.packets.all()) if (this.roles.get(p.connection)?.session === session) out.push(p);
-    return out;
+    const packets = this.packets;
+    if (packets === null) return [];
+    // Indexed once, by session: scanning every packet for each session made the walkthrough quadratic.
+    if (this.packetIndex === null) {
+      this.packetIndex = new Map();
+      let i = 0;
+      for (const p of packets.all()) {
+        const s = this.roles.get(p.connection)?.session;
+        if (s !== undefined) {
+          const list = this.packetIndex.get(s);
+          if (list === undefined) this.packetIndex.set(s, [i]);
+          else list.push(i);
+        }
+        i++;
+      }
+    }
+    return (this.packetIndex.get(session) ?? []).map((i) => packets.get(i));
+  }
+
+  /** Packet positions in the log, by session: built on first use. */
+  private packetIndex: Map<FtpSession, number[]> | null = null;
+
+  /** The recorded packet of a frame, or null (packets are in capture order: a binary search). */
+  packetAt(frame: number): PacketRecord | null {
+    const packets = this.packets;
+    if (packets === null) return null;
+    let lo = 0;
+    let hi = packets.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = packets.get(mid);
+      if (p.frame === frame) return p;
+      if (p.frame < frame) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return null;
   }
 
   /**

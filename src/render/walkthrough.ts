@@ -239,7 +239,7 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
   const fromPort = (g.from !== 'server') === st.role.openerIsClient ? c.client.port : c.server.port;
   const to: Side = g.from !== 'server' ? 'server' : st.role.thirdParty !== null ? 'third' : 'client';
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
-  const first = ctx.packets !== null ? findFrame(ctx, g.first) : null;
+  const first = ctx.packetAt(g.first);
   const when = first !== null ? time(first) : '';
   steps[g.stepIndex] = {
     header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`,
@@ -247,11 +247,6 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
     text: [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })],
   };
   void s;
-}
-
-function findFrame(ctx: ViewContext, frame: number): PacketRecord | null {
-  for (const p of ctx.packets!.all()) if (p.frame === frame) return p;
-  return null;
 }
 
 /** "frame 29  +0.012345  client 33198 ──▶ 21 server  PSH,ACK  29 bytes" */
