@@ -20,6 +20,8 @@ const UPDATE = process.env.FTPSCOPE_UPDATE_GOLDEN === '1';
 /** Views that promise to stay within the width. */
 const NARROW = new Set(['timeline', 'walkthrough', 'ladder', 'packets']);
 const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'];
+/** What no output holds raw: C0 but \t and \n, DEL, C1, the bidi and invisible format characters (issue 15). */
+const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 /** The machine outputs, each with the extension of its golden file (not .log: the repository ignores *.log). */
 const FORMATS = [
   ['json', 'json'],
@@ -77,7 +79,7 @@ for (const path of all) {
         assert.ok(existsSync(file), `no golden file ${relative(ROOT, file)}: run npm run golden and review the diff`);
         assert.equal(out, readFileSync(file, 'utf8'), `${relative(ROOT, file)} differs: if the change is right, run npm run golden and review the diff`);
       }
-      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), 'raw control characters in the output');
+      assert.ok(!RAW.test(out), 'raw control or bidi characters in the output');
       if (NARROW.has(view)) {
         const wide = out.split('\n').filter((l) => displayWidth(l) > 80);
         assert.deepEqual(wide, [], `${view} goes past 80 columns`);
@@ -98,7 +100,7 @@ for (const path of all) {
       // Machine readers are given what they were promised: one JSON document, one JSON value a line.
       if (format === 'json') JSON.parse(out);
       if (format === 'ndjson') for (const line of out.split('\n').filter((l) => l !== '')) JSON.parse(line);
-      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), 'raw control characters in the output');
+      assert.ok(!RAW.test(out), 'raw control or bidi characters in the output');
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { CaptureSummary } from '../analyze.js';
-import { LiveError, LiveReader, listInterfaces } from '../capture/live-source.js';
+import { LiveReader, listInterfaces, type InterfaceInfo } from '../capture/live-source.js';
+import { maxOf } from '../arrays.js';
 import { PcapFileWriter } from '../capture/pcap-writer.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import type { Settings } from '../config.js';
@@ -11,7 +12,7 @@ import type { FtpAnalysis, LiveEvent, Stamp } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
-import { cut, group, sanitize } from '../render/text.js';
+import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
 import { safeJson, writeManifest, type Io } from './main.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
@@ -66,18 +67,22 @@ export class LiveCaptureSource implements LiveSource {
   }
 }
 
-/** `ftpscope interfaces`: the capture devices, their addresses, and which is the loopback. */
-export function runInterfaces(json: boolean, out: Writable, err: Writable): number {
+/**
+ * `ftpscope interfaces`: the capture devices, their addresses, and which is the loopback. Their names come
+ * from the system and are shown as wire text is: through sanitize, and through safeJson as JSON.
+ */
+export function runInterfaces(json: boolean, out: Writable, err: Writable, list: () => InterfaceInfo[] = listInterfaces): number {
   try {
-    const list = listInterfaces();
-    if (json) out.write(`${JSON.stringify(list, null, 2)}\n`);
+    const found = list();
+    if (json) out.write(`${safeJson(found, 2)}\n`);
     else {
-      const width = Math.max(...list.map((i) => i.name.length), 4);
-      for (const i of list) out.write(`${i.name.padEnd(width)}  ${i.loopback ? 'loopback  ' : '          '}${i.addresses.join(', ') || '(no address)'}\n`);
+      const names = found.map((i) => sanitize(i.name));
+      const width = maxOf(names, displayWidth, 4);
+      found.forEach((i, k) => out.write(`${padEnd(names[k]!, width)}  ${i.loopback ? 'loopback  ' : '          '}${i.addresses.map(sanitize).join(', ') || '(no address)'}\n`));
     }
     return 0;
   } catch (e) {
-    err.write(`ftpscope: ${e instanceof Error ? e.message : String(e)}\n`);
+    err.write(`ftpscope: ${sanitize(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
   }
 }
@@ -123,10 +128,11 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   try {
     reader = source.open();
   } catch (e) {
-    err.write(`ftpscope: ${e instanceof LiveError ? e.message : e instanceof Error ? e.message : String(e)}\n`);
+    // A LiveError may name devices (ftpscope interfaces' names): they are shown escaped.
+    err.write(`ftpscope: ${sanitize(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
   }
-  err.write(`ftpscope: capturing on ${source.describe}; Ctrl-C to stop\n`);
+  err.write(`ftpscope: capturing on ${sanitize(source.describe)}; Ctrl-C to stop\n`);
   const stop = () => source.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -11,6 +11,10 @@ import { createAnalysis, planFor } from '../pipeline.js';
 import { filterAnalysis, parseTime } from '../render/filter.js';
 import { sanitize } from '../render/text.js';
 import { makeFolders } from '../output/extract.js';
+import { safeJson, safeJsonOf } from '../escape.js';
+
+/** JSON and NDJSON are written through safeJson (src/escape.ts), and only through it. */
+export { safeJson };
 
 /** Everything the CLI touches of the outside world, so tests can run it in-process. */
 export interface Io {
@@ -293,24 +297,6 @@ export async function writeManifest(ftp: FtpAnalyzer, s: Settings, io: Io): Prom
   } finally {
     ftp.closeManifest();
   }
-}
-
-/**
- * JSON with the characters JSON leaves raw but a terminal may obey (DEL, the C1 controls such as CSI, the
- * Unicode line separators) written as \u escapes: the same value, and safe to print.
- */
-export function safeJson(value: unknown, indent?: number): string {
-  return escapeJson(JSON.stringify(value, null, indent));
-}
-
-/** safeJson, or undefined for what JSON cannot write (undefined, a function, a symbol). */
-function safeJsonOf(value: unknown, indent?: number): string | undefined {
-  const text = JSON.stringify(value, null, indent) as string | undefined;
-  return text === undefined ? undefined : escapeJson(text);
-}
-
-function escapeJson(text: string): string {
-  return text.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

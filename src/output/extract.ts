@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { TransferFile, TransferFiles } from '../ftp/extraction.js';
 import type { FtpSession, ManifestEntry, Transfer } from '../model/ftp-model.js';
 import { SortedSpill, writeText } from '../spill.js';
+import { UNSAFE, safeJson } from '../escape.js';
 
 
 export interface ExtractOptions {
@@ -119,7 +120,7 @@ export class Extractor implements TransferFiles {
         this.settled.add(held.order, held.entry);
       }
     }
-    // JSON.stringify(entries, null, 2), an entry at a time.
+    // safeJson(entries, 2), an entry at a time: the exact paths, with what must not reach a terminal escaped.
     const name = this.freeName(join(this.root, 'manifest.json'));
     const fd = openSync(name, 'wx');
     let at = 0;
@@ -129,7 +130,7 @@ export class Extractor implements TransferFiles {
       else {
         let k = 0;
         write('[\n');
-        for (const e of this.entries()) write(`  ${JSON.stringify(e, null, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
+        for (const e of this.entries()) write(`  ${safeJson(e, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
         write(']\n');
       }
     } finally {
@@ -272,16 +273,18 @@ export class FileSink implements TransferFile {
 }
 
 /**
- * The path's components, each made safe for any file system: no "." or "..", no empty parts, no
- * control characters, NUL or characters Windows forbids, no names Windows reserves, no trailing dot or
- * space, at most 100 characters each and 20 levels deep.
+ * The path's components, each made safe for any file system and for whoever lists them: no "." or "..",
+ * no empty parts, no NUL, control characters, bidi or invisible format characters (src/escape.ts: UNSAFE;
+ * `invoice<U+202E>fdp.exe` would list as `invoiceexe.pdf`) or characters Windows forbids, each replaced by
+ * `_`; no names Windows reserves, no trailing dot or space, at most 100 characters each and 20 levels deep.
+ * The manifest keeps the exact path, escaped in its JSON.
  */
 export function safeComponents(path: string): string[] {
   const out: string[] = [];
   for (let part of path.split(/[/\\]+/)) {
     if (part === '' || part === '.') continue;
     if (part === '..') part = '__';
-    part = part.replace(/[\u0000-\u001f\u007f-\u009f<>:"|?*]/gu, '_').replace(/[. ]+$/u, (m) => '_'.repeat(m.length));
+    part = part.replace(UNSAFE, '_').replace(/[<>:"|?*]/g, '_').replace(/[. ]+$/u, (m) => '_'.repeat(m.length));
     if (RESERVED.test(part)) part = `_${part}`;
     if (part.length > 100) {
       const dot = part.lastIndexOf('.');

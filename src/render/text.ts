@@ -1,4 +1,5 @@
 /** Small text helpers shared by every human view. */
+import { UNSAFE, uEscape } from '../escape.js';
 
 /** 1234567 -> "1,234,567". */
 export function group(n: number): string {
@@ -16,16 +17,17 @@ export function formatTime(t: { sec: number; nsec: number }): string {
 
 /**
  * Makes text from the wire (or anything untrusted) safe for a terminal: control characters, DEL, C1
- * controls and lone surrogates become visible escapes, so no capture can move the cursor or change colours.
+ * controls, the bidi and invisible format characters and lone surrogates (src/escape.ts: UNSAFE) become
+ * visible escapes (`\x1b`, `\u202e`), so no capture can move the cursor, change colours or make a name read
+ * other than it is. Every text view writes every string from the wire through it.
  */
 export function sanitize(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/gu, (ch) => {
+  return s.replace(UNSAFE, (ch) => {
     const c = ch.charCodeAt(0);
     if (c === 0x0a) return '\\n';
     if (c === 0x0d) return '\\r';
     if (c === 0x09) return '\\t';
-    return c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+    return c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : uEscape(ch);
   });
 }
 

@@ -107,7 +107,7 @@ export function findingText(f: Finding): string {
 }
 
 function loginText(s: FtpSession): string {
-  const user = s.user === null ? 'no user' : `user ${s.user}${s.anonymous ? ' (anonymous)' : ''}`;
+  const user = s.user === null ? 'no user' : `user ${sanitize(s.user)}${s.anonymous ? ' (anonymous)' : ''}`;
   const login = { success: 'logged in', failure: 'login failed', unknown: 'login unknown', none: 'no login seen' }[s.login];
   return `${user}, ${login}${s.tls ? ', TLS' : ''}`;
 }

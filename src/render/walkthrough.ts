@@ -196,7 +196,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         preliminary: r.code < 200,
         directory: r.code === 257 && (ex.command === 'PWD' || ex.command === 'XPWD') ? sanitizeOrNull(s.exchanges[ex.index + 1]?.cwd ?? s.cwd) : null,
         connectTo: passive ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic, differs: pr.addressDiffers, controlAddress: pr.controlPeer.address } : undefined,
-        transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r ? { complete: t.status === 'complete', cause: t.cause, causeZh: t.causeZh } : undefined,
+        transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r ? { complete: t.status === 'complete', cause: sanitizeOrNull(t.cause), causeZh: sanitizeOrNull(t.causeZh) } : undefined,
       }));
     }
   }

@@ -1,5 +1,6 @@
 import type { FtpAnalysis, FtpSession, Prediction } from '../model/ftp-model.js';
 import { indexModel } from '../model/lookup.js';
+import { UNSAFE, uEscape } from '../escape.js';
 
 /** The commands whose argument Zeek writes as an ftp:// URL built from the working directory. */
 const ZEEK_FILE_COMMANDS = new Set(['APPE', 'CWD', 'DELE', 'MKD', 'RETR', 'RMD', 'RNFR', 'RNTO', 'STOR', 'STOU', 'REST', 'SIZE', 'MDTM']);
@@ -84,9 +85,19 @@ export function url(s: FtpSession, path: string): string {
   return `ftp://${host}${path.startsWith('/') ? '' : '/'}${path}`;
 }
 
+/**
+ * A string from the wire as a Zeek log field: '-' when empty, backslashes doubled, C0 (tab and line ends
+ * included), DEL and C1 as `\x1b`, and the other unsafe characters of src/escape.ts (the line separators,
+ * the bidi and invisible format characters, lone surrogates) as `\u202e`. Every wire field goes through it.
+ */
+export function zeekEscape(v: string): string {
+  if (v === '') return '-';
+  return v.replace(/\\/g, '\\\\').replace(UNSAFE, (c) => (c.charCodeAt(0) <= 0xff ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : uEscape(c)));
+}
+
 /** The rows as Zeek's TSV log, header included; `a` with its passwords masked as they are to be shown. */
 export function renderZeek(a: FtpAnalysis): string {
-  const esc = (v: string) => (v === '' ? '-' : v.replace(/\\/g, '\\\\').replace(/[\t\n\r\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const esc = zeekEscape;
   const lines = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tftp', `#fields\t${FIELDS.join('\t')}`, `#types\t${TYPES.join('\t')}`];
   for (const r of zeekRows(a)) {
     const dc = r.dataChannel;

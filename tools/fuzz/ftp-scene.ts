@@ -12,10 +12,18 @@ export const VERBS = [
   'ENC', 'SITE', 'SYST', 'FEAT', 'OPTS', 'HELP', 'NOOP', 'STAT', 'ABOR', 'QUIT', 'RNFR', 'RNTO', 'DELE', 'RMD', 'MKD', 'HOST', 'ALLO', 'REIN',
 ];
 export const CODES = [110, 120, 125, 150, 200, 202, 211, 212, 213, 214, 215, 220, 221, 225, 226, 227, 228, 229, 230, 234, 250, 257, 331, 332, 350, 421, 425, 426, 450, 451, 452, 500, 501, 502, 503, 504, 530, 532, 550, 551, 552, 553];
-/** Text that must never reach a terminal raw. As strings: written as UTF-8 (C1 as two bytes) or as Latin-1 (one byte). */
+/**
+ * Text that must never reach a terminal (or a file name) raw. As strings: written as UTF-8 (C1 as two bytes) or
+ * as Latin-1 (one byte; characters past U+00FF then lose their high byte).
+ */
 const NASTY = [
   '\u001b[31m', '\u001b[2J', '\u001b]0;pwned\u0007', '\u001b[6n', '\u001bP+q\u001b\\', '\u009b31m', '\u0085', '\u009d', '\u2028', '\u2029', '\u202e',
   '\u0000', '\u0007', '\u0008', '\u007f', '\r', '\t', '\u000b', '\u000c', '\u200b', '\u0301', '\u4e2d\u6587', '\ud83d\ude00', '\ufeff',
+];
+/** Bidi and invisible format characters: text that reads other than it is (invoice<RLO>fdp.exe shows as invoiceexe.pdf). */
+const BIDI = [
+  '\u061c', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2063', '\u2066',
+  '\u2067', '\u2068', '\u2069', '\ufeff', 'invoice\u202efdp.exe', 'admin\u2066\u2069', '\u202bfile\u202c.txt', '\u200f\u2067x\u2069',
 ];
 const NUMBERS = ['0', '1', '255', '256', '-1', '65535', '65536', '99999999999999999999', '1e9', '0x10', '007', ' 12', 'NaN', 'Infinity', '4294967296', '18446744073709551616', '-0', '+5', '', '1.5', '９'];
 export const LINE_ENDS = ['\r\n', '\r\n', '\r\n', '\r\n', '\n', '\r', '', '\r\r\n', '\n\r'];
@@ -27,13 +35,13 @@ function toBytes(p: Piece, latin1: boolean): Buffer {
   return typeof p === 'string' ? Buffer.from(p, latin1 ? 'latin1' : 'utf8') : p;
 }
 
-/** A few pieces of hostile text: escapes, control bytes, IAC, invalid UTF-8, wide characters, long runs. */
+/** A few pieces of hostile text: escapes, control bytes, bidi characters, IAC, invalid UTF-8, wide characters, long runs. */
 export function hostile(r: Rng, maxLen = 200): Buffer {
   const parts: Buffer[] = [];
   const latin1 = r.chance(0.3);
   for (let n = r.int(1, 5); n > 0; n--) {
     const what = r.int(0, 9);
-    if (what <= 2) parts.push(toBytes(r.pick(NASTY), latin1 && r.chance(0.5)));
+    if (what <= 2) parts.push(toBytes(r.pick(r.chance(0.3) ? BIDI : NASTY), latin1 && r.chance(0.5)));
     else if (what === 3) parts.push(Buffer.from(r.pick(IAC_SEQS)));
     else if (what === 4) parts.push(r.bytes(r.int(1, 16)));
     else if (what === 5) parts.push(Buffer.from(r.pick(['\xc3\x28', '\xe2\x82', '\xf0\x9f\x98', '\xed\xa0\x80', '\xc0\xaf', '\xff\xfe']), 'latin1'));

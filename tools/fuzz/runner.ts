@@ -2,9 +2,10 @@
  * Running one fuzz case: `runCase` analyses one input in-process as the CLI does (createAnalysis, passwords
  * masked) and renders every output with colour off: the timeline, walkthrough, ladder,
  * packet list, summary and connection views, the Zeek log, the JSON model and the ndjson events (serialised
- * as the CLI serialises them); for some seeds the CLI's `main()` runs too, on the same bytes as standard
- * input. A case fails when anything throws, or when an output holds a raw control character (C0 other than
- * \n — and \t in the Zeek log —, DEL, C1).
+ * as the CLI serialises them), and the names --extract would give the files; for some seeds the CLI's
+ * `main()` runs too, on the same bytes as standard input. A case fails when anything throws, or when an
+ * output holds a raw control or format character (C0 other than \n — and \t in the Zeek log —, DEL, C1,
+ * U+2028/9, the bidi and invisible characters: see failures.ts).
  *
  * The stages are composed in one place, `analyseCapture`.
  */
@@ -18,6 +19,7 @@ import type { PacketLog } from '../../src/flow/packet-log.js';
 import type { FtpAnalyzer } from '../../src/ftp/analyzer.js';
 import { Masker, maskPasswords } from '../../src/ftp/policy.js';
 import type { FtpAnalysis, LiveEvent } from '../../src/model/ftp-model.js';
+import { safeComponents } from '../../src/output/extract.js';
 import { createAnalysis } from '../../src/pipeline.js';
 import { renderConnections } from '../../src/render/connections.js';
 import { ViewContext, type ViewOptions } from '../../src/render/context.js';
@@ -101,7 +103,8 @@ function chunked(bytes: Buffer, size: number): Readable {
 
 /**
  * JSON as ftpscope writes it (--format json, ndjson): through the CLI's serialiser when it has one (safeJson,
- * which escapes what JSON.stringify leaves raw: DEL, C1, U+2028/9), else JSON.stringify, as it was at first.
+ * which escapes what JSON.stringify leaves raw: DEL, C1, U+2028/9, bidi and invisible characters), else
+ * JSON.stringify, as it was at first.
  */
 const toJson: (value: unknown, indent?: number) => string =
   ((cli as Record<string, unknown>)['safeJson'] as ((value: unknown, indent?: number) => string) | undefined) ??
@@ -214,6 +217,9 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
       const json = await stage('json', () => `${toJson({ ftpscope: 'fuzz', capture: summary, ...shown }, 2)}\n`);
       if (json !== undefined) check('json', json);
       check('ndjson', events.length === 0 ? '' : `${events.join('\n')}\n`);
+      // The names --extract would give each transfer's file (under DIR/session-N/), without writing them.
+      const names = await stage('extract-names', () => shown.transfers.map((t) => safeComponents(t.path).join('/')).join('\n'));
+      if (names !== undefined) check('extract-names', names);
     }
   }
   if (cfg.cli !== null) {
