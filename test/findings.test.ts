@@ -102,6 +102,16 @@ test('protocol violations: SITE EXEC, overlong commands, invalid replies', async
   assert.ok(kinds(a).includes('invalid-reply'));
 });
 
+test('an over-long reply line (110 KB) is cut and reported as overlong-reply, as a long command is', async () => {
+  const a = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'SYST', `215 ${'A'.repeat(110_000)}`, 'PWD', '257 "/"']));
+  const f = a.findings.find((x) => x.kind === 'overlong-reply')!;
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /a 215 reply line of 110005 bytes was cut to 4096/);
+  // The cut reply still answers its command, and the session goes on.
+  const ex = a.sessions[0]!.exchanges;
+  assert.deepEqual(ex.filter((e) => e.command === 'SYST' || e.command === 'PWD').map((e) => e.replies.map((r) => r.code)), [[215], [257]]);
+});
+
 test('non-FTP traffic on the control port: an SSH banner (Zeek\'s capture)', { skip: noZeek }, async () => {
   const a = await run(`${ZEEK}core.analyzer-confirmation-violation-info-ftp/ipv6-violation.pcap`);
   const f = a.findings.find((x) => x.kind === 'not-ftp')!;

@@ -233,6 +233,15 @@ test('replies: lines beyond the limit of a multi-line reply are told once and ma
   ]);
 });
 
+test('replies: a reply line over the limit is told as overlong (its code, its length as sent), then read as cut', () => {
+  const r = run(DIALOGUES[7]!, []);
+  assert.deepEqual(r.events, [
+    { kind: 'bad', reason: 'overlong-reply', code: 220, bytes: 45, limit: 16 },
+    { kind: 'reply', code: 220, lines: [`220 ${'y'.repeat(12)}`], message: 'y'.repeat(12) },
+    { kind: 'reply', code: 230, lines: ['230 in'], message: 'in' },
+  ]);
+});
+
 test('stamps: a line in one segment has one stamp; a line over two has the first and the last', () => {
   const d: Dialogue = { name: 'two', commands: true, bytes: bytes('USER a\r\nPA', 'SS b\r\n') };
   const events: [number, number, boolean][] = [];

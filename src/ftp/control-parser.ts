@@ -12,7 +12,9 @@ import { LineReader, type OnAsciiLine } from './line-reader.js';
  *   other-protocol: the banner of another protocol where replies are expected;
  * - unterminated-reply: a multi-line reply never closed, closed by a plain reply line that answers a later
  *   command ('reply') or by the end of the connection ('end'); the reply event follows;
- * - long-reply: a multi-line reply reached the line limit (its further lines are not kept).
+ * - long-reply: a multi-line reply reached the line limit (its further lines are not kept);
+ * - overlong-reply: a reply line longer than the line limit, cut to it (`code`: its code, if it starts with
+ *   one; `bytes`: its length as sent); the line is then read as it was cut.
  */
 export type BadLine =
   | { reason: 'not-a-command'; line: string; first: Stamp; last: Stamp }
@@ -21,7 +23,8 @@ export type BadLine =
   | { reason: 'code-out-of-range'; line: string; code: string; first: Stamp; last: Stamp }
   | { reason: 'other-protocol'; protocol: 'SSH' | 'HTTP' | 'IMAP' | 'POP3'; line: string; first: Stamp; last: Stamp }
   | { reason: 'unterminated-reply'; code: number; closedBy: 'reply' | 'end'; first: Stamp; last: Stamp }
-  | { reason: 'long-reply'; code: number; limit: number; first: Stamp; last: Stamp };
+  | { reason: 'long-reply'; code: number; limit: number; first: Stamp; last: Stamp }
+  | { reason: 'overlong-reply'; code: number | null; bytes: number; limit: number; first: Stamp; last: Stamp };
 
 /**
  * What a ControlParser tells, as calls (an object per command or reply line was most of what a busy control
@@ -93,7 +96,7 @@ export class ControlParser {
   ) {
     this.reader = commands
       ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.commandLine(text, first, last, truncated, length), looksLikeCommand, offer)
-      : new LineReader(limits.maxLineLength, (text, first, last) => this.replyLine(text, first, last), looksLikeReply, offer);
+      : new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.replyLine(text, first, last, truncated, length), looksLikeReply, offer);
   }
 
   /** Bytes of the stream, in order; `clock` is the segment that delivered them (read during the call only). */
@@ -142,7 +145,12 @@ export class ControlParser {
 
   // ---- replies
 
-  private replyLine(text: string, first: Stamp, last: Stamp): void {
+  private replyLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+    // Told before the line is read, as commands are: what follows is the cut line.
+    if (truncated) {
+      const code = replyCode(text);
+      this.events.onBadLine({ reason: 'overlong-reply', code: code < 0 ? null : code, bytes: length, limit: this.limits.maxLineLength, first, last });
+    }
     const multi = this.multi;
     if (multi !== null) {
       const code = replyCode(text);

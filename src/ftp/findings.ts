@@ -47,6 +47,8 @@ export interface FindingFacts {
   'site-exec': { argument: string };
   'too-many-pending-commands': { limit: number; oldest: string };
   'long-reply': { code: number; limit: number };
+  /** A reply line cut to --max-line-length: its code when it starts with one, and its length as sent. */
+  'overlong-reply': { code: number | null; bytes: number; limit: number };
   /** Another protocol's banner on the FTP port. */
   'not-ftp': { port: number; protocol: string; line: string };
   /** A line that is not a reply, or (`code`) a code outside 100-699. */
@@ -256,6 +258,11 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'notice',
     en: (f) => `a ${f.code} reply runs over ${f.limit} lines: the rest is not kept`,
     zh: (f) => `一个 ${f.code} 应答超过了 ${f.limit} 行：其余的行没有保留`,
+  },
+  'overlong-reply': {
+    severity: 'warning',
+    en: (f) => `a ${f.code !== null ? `${f.code} ` : ''}reply line of ${f.bytes} bytes was cut to ${f.limit} (--max-line-length): no server needs a line that long, and clients with a fixed line buffer may overflow on it`,
+    zh: (f) => `一行 ${f.bytes} 字节的${f.code !== null ? ` ${f.code} ` : ''}应答被截到 ${f.limit} 字节（--max-line-length）：正常的服务器用不着这么长的一行，行缓冲区固定的客户端可能因此溢出`,
   },
   'not-ftp': {
     severity: 'alert',

@@ -392,6 +392,8 @@ export class ControlSession implements StreamSink, ControlEvents {
         return engine.finding('unterminated-reply', this.id, at, { code: bad.code, ended: bad.closedBy === 'end' });
       case 'long-reply':
         return engine.finding('long-reply', this.id, at, { code: bad.code, limit: bad.limit });
+      case 'overlong-reply':
+        return engine.finding('overlong-reply', this.id, at, { code: bad.code, bytes: bad.bytes, limit: bad.limit });
     }
   }
 
