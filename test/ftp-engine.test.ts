@@ -9,7 +9,7 @@ import type { Settings } from '../src/config.js';
 import { analyseCapture } from './analysis.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
 import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
-import { parse257, resolvePath } from '../src/ftp/paths.js';
+import { parse257, resolvePath, splitListArgument } from '../src/ftp/paths.js';
 import { prng } from './support/random.js';
 
 const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
@@ -478,6 +478,34 @@ test('resolvePath: the quick paths give what the general folding gives (20,000 r
     // A last "." segment means nothing, and takes the general folding (a "." segment is never quick).
     assert.equal(resolvePath(cwd, arg), resolvePath(cwd, arg === '' ? '.' : `${arg}/.`), `${JSON.stringify(cwd)} + ${JSON.stringify(arg)}`);
   }
+});
+
+test('splitListArgument: leading words that start with "-" are ls options, the rest is the path', () => {
+  assert.deepEqual(splitListArgument('-a'), { options: ['-a'], path: '' });
+  assert.deepEqual(splitListArgument('-la'), { options: ['-la'], path: '' });
+  assert.deepEqual(splitListArgument('-al /pub'), { options: ['-al'], path: '/pub' });
+  assert.deepEqual(splitListArgument('-a  -l  sub dir'), { options: ['-a', '-l'], path: 'sub dir' });
+  assert.deepEqual(splitListArgument('/pub/-a'), { options: [], path: '/pub/-a' });
+  assert.deepEqual(splitListArgument('-'), { options: [], path: '-' });
+  assert.deepEqual(splitListArgument('- x'), { options: [], path: '- x' });
+  assert.deepEqual(splitListArgument(''), { options: [], path: '' });
+  assert.deepEqual(splitListArgument('  '), { options: [], path: '  ' });
+});
+
+test('LIST -a, NLST -la, LIST -al /pub: the options are options, the path is what follows them (or the directory)', async () => {
+  const s = login(new Script());
+  const lists: Array<[string, number]> = [['LIST -a', 50010], ['NLST -la', 50011], ['LIST -al /etc', 50012], ['LIST sub', 50013]];
+  lists.forEach(([cmd, port], i) => {
+    s.cmd('EPSV').reply(`229 Entering Extended Passive Mode (|||${port}|)`).cmd(cmd).reply('150 Here comes the listing.');
+    s.take(s.dataConn({ ip: CLIENT.ip, port: 40200 + i }, { ip: SERVER.ip, port }, 'a\r\nb\r\n'));
+    s.reply('226 Directory send OK.');
+  });
+  const a = await analyseFrames(s.build());
+  const ex = a.sessions[0]!.exchanges.filter((e) => e.command === 'LIST' || e.command === 'NLST');
+  assert.deepEqual(ex.map((e) => [e.argument, e.path, e.options]), [
+    ['-a', '/pub', ['-a']], ['-la', '/pub', ['-la']], ['-al /etc', '/etc', ['-al']], ['sub', '/pub/sub', undefined],
+  ]);
+  assert.deepEqual(a.transfers.map((t) => [t.command, t.path, t.status]), [['LIST', '/pub', 'complete'], ['NLST', '/pub', 'complete'], ['LIST', '/etc', 'complete'], ['LIST', '/pub/sub', 'complete']]);
 });
 
 test('parse257 reads the quoted directory of a 257 reply, a doubled quote standing for one (RFC 959 appendix II)', () => {

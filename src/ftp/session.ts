@@ -5,7 +5,7 @@ import type { Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
-import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
+import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
 import { isGuestUser } from './policy.js';
 
@@ -267,8 +267,9 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     this.model.commands++;
     // Without an argument a path command means the working directory (LIST, NLST, STAT, CWD with nothing).
-    const path = info?.pathArg ? resolvePath(this.cwd, arg) : null;
-    const ex = this.addExchange({
+    const list = verb === 'LIST' || verb === 'NLST' ? splitListArgument(arg) : null;
+    const path = info?.pathArg ? resolvePath(this.cwd, list !== null ? list.path : arg) : null;
+    const ex: Exchange = {
       index: 0,
       command: verb,
       argument: arg,
@@ -279,7 +280,9 @@ export class ControlSession implements StreamSink, ControlEvents {
       responseTime: null,
       prediction: null,
       transfer: null,
-    });
+    };
+    if (list !== null && list.options.length > 0) ex.options = list.options;
+    this.addExchange(ex);
     this.waitForReply(ex, first);
     switch (verb) {
       case 'USER':

@@ -36,6 +36,8 @@ export interface Exchange {
   argument: string;
   /** For commands whose argument is a path: the full path, from the tracked working directory. */
   path: string | null;
+  /** LIST and NLST: the ls options sent before the path (`LIST -al /pub`: ['-al']), which are not part of it. */
+  options?: string[];
   /** The working directory when the command was sent (null: not known). */
   cwd: string | null;
   request: Stamp | null;
