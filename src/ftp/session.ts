@@ -1,13 +1,13 @@
 import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
+import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
 import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
-import { isGuestUser } from './policy.js';
+import { anonymousEvidence } from './policy.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
 export interface FtpLimits {
@@ -131,6 +131,8 @@ export class ControlSession implements StreamSink, ControlEvents {
   private encrypted = false;
   private pendingUser: string | null = null;
   private pendingPassword: string | null = null;
+  /** The 331 that answered the last USER (evidence of an anonymous login, see anonymousEvidence). */
+  private prompt: Reply | null = null;
   cwd: string = UNKNOWN_DIR;
   restOffset: number | null = null;
   type: string | null = null;
@@ -174,6 +176,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       user: null,
       password: null,
       anonymous: false,
+      anonymousBy: null,
       login: 'none',
       loginAttempts: [],
       cwd: null,
@@ -287,8 +290,9 @@ export class ControlSession implements StreamSink, ControlEvents {
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
+        this.prompt = null;
         this.model.user = arg;
-        this.model.anonymous = isGuestUser(arg);
+        this.anonymousBy(anonymousEvidence(arg, null, null));
         break;
       case 'PASS':
         this.pendingPassword = arg;
@@ -480,8 +484,8 @@ export class ControlSession implements StreamSink, ControlEvents {
    * A one-line final reply that nothing will show, read from its bytes (see OnAsciiLine): when exchanges
    * are not all kept (the counting views) and no one streams events, a reply to a command the analysis
    * does not refer to (no transfer, no prediction) is paired and acted on, then dropped. Its text is not
-   * needed then, unless the session reads it: 213 to SIZE, 227, 228, 229 and 257 go the usual way, as do
-   * preliminary replies, the greeting, multi-line replies and replies without their command.
+   * needed then, unless the session reads it: 213 to SIZE, 227, 228, 229, 257 and the replies to a login go the
+   * usual way, as do preliminary replies, the greeting, multi-line replies and replies without their command.
    * On the capture of small control packets, making the text, the Reply and its arrays of every reply
    * was a tenth of the analysis.
    */
@@ -498,6 +502,8 @@ export class ControlSession implements StreamSink, ControlEvents {
     const ex = this.pending[i]!;
     // A transfer or a prediction is what makes an exchange kept (see keep).
     if (ex.transfer !== null || ex.prediction !== null || (code === 213 && ex.command === 'SIZE')) return false;
+    // A login's replies are read as text: the 331 and the 230 may say the login is anonymous.
+    if (ex.command === 'USER' || ex.command === 'PASS' || ex.command === 'ACCT') return false;
     // The session's end is not moved along here: finish() sets it, and only streaming outputs look before.
     this.paired(i, code);
     QUIET.code = code;
@@ -520,13 +526,17 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     switch (ex.command) {
       case 'USER':
-        if (code === 230) this.login(ex.argument, null, 'success', frame);
-        else if (code === 530) this.login(ex.argument, null, 'failure', frame);
+        if (code === 331 && ex.argument === this.pendingUser) {
+          this.prompt = reply;
+          this.anonymousBy(anonymousEvidence(ex.argument, reply, null));
+        }
+        if (code === 230) this.login(ex.argument, null, 'success', frame, reply);
+        else if (code === 530) this.login(ex.argument, null, 'failure', frame, null);
         break;
       case 'PASS':
       case 'ACCT':
-        if (code === 230 || code === 202) this.login(this.pendingUser ?? '', this.pendingPassword, 'success', frame);
-        else if (code === 530 || code === 500 || code === 501) this.login(this.pendingUser ?? '', this.pendingPassword, 'failure', frame);
+        if (code === 230 || code === 202) this.login(this.pendingUser ?? '', this.pendingPassword, 'success', frame, reply);
+        else if (code === 530 || code === 500 || code === 501) this.login(this.pendingUser ?? '', this.pendingPassword, 'failure', frame, null);
         break;
       case 'CWD':
       case 'XCWD':
@@ -587,14 +597,21 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (ex.transfer !== null) this.engine.transferReply(this, ex, reply);
   }
 
-  private login(user: string, password: string | null, result: 'success' | 'failure', frame: number): void {
-    this.model.loginAttempts.push({ user, password, result, frame });
+  /** A login's result; `welcome` is the 230 that accepted it (evidence of an anonymous login, with the user and the 331). */
+  private login(user: string, password: string | null, result: 'success' | 'failure', frame: number, welcome: Reply | null): void {
+    const by = anonymousEvidence(user, user === this.pendingUser ? this.prompt : null, welcome);
+    this.model.loginAttempts.push({ user, password, result, frame, anonymousBy: by });
     if (result === 'failure') this.engine.loginFailed(this, frame);
     if (this.model.login !== 'success') this.model.login = result;
     if (result === 'success') {
       this.model.user = user;
-      this.model.anonymous = isGuestUser(user);
+      this.anonymousBy(by);
     }
+  }
+
+  private anonymousBy(by: AnonymousBy | null): void {
+    this.model.anonymous = by !== null;
+    this.model.anonymousBy = by;
   }
 
   private rememberSize(path: string, n: number): void {
