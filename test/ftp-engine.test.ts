@@ -425,6 +425,66 @@ test('a reply whose command is not in the capture is not paired with an older co
   assert.equal(a.predictions.length, 1);
 });
 
+/** Each exchange as "COMMAND codes" (replies without a command as "- codes"). */
+function pairs(a: FtpAnalysis): string[] {
+  return a.sessions[0]!.exchanges.filter((e) => e.command !== '<init>').map((e) => `${e.command || '-'} ${e.replies.map((r) => r.code).join('/')}`);
+}
+
+test('Pure-FTPd answers OPTS UTF8 ON with 504 (lftp): the replies after it stay with their commands', async () => {
+  const s = new Script().reply('220 Welcome to Pure-FTPd').cmd('USER u').reply('331 User u OK. Password required').cmd('PASS p').reply('230 OK. Current directory is /');
+  s.cmd('FEAT').reply('211-Extensions supported:').reply(' UTF8').reply(' MLST type*;size*;modify*;').reply('211 End.');
+  s.cmd('OPTS UTF8 ON').reply('504 Unknown command').cmd('OPTS MLST type;size;modify;').reply('200  MLST OPTS type;size;sizd;modify;UNIX.mode;UNIX.uid;UNIX.gid;unique;');
+  s.cmd('PWD').reply('257 "/" is your current location');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a), ['USER 331', 'PASS 230', 'FEAT 211', 'OPTS 504', 'OPTS 200', 'PWD 257']);
+  assert.ok(!a.findings.some((f) => f.kind === 'unusual-reply'), '504 is in OPTS\'s table now');
+});
+
+test('a code the table does not list for the command waiting goes to it by the order of replies, noted, and shifts nothing', async () => {
+  // vsftpd refuses a command its configuration denies with "550 Permission denied." (MODE lists no 550).
+  const sequential = login(new Script()).cmd('MODE S').reply('550 Permission denied.').cmd('TYPE I').reply('200 Switching to Binary mode.').cmd('CWD sub').reply('250 ok');
+  const a = await analyseFrames(sequential.build());
+  assert.deepEqual(pairs(a).slice(3), ['MODE 550', 'TYPE 200', 'CWD 250']);
+  const mode = a.sessions[0]!.exchanges.find((e) => e.command === 'MODE')!;
+  assert.match(mode.note!, /reply 550 is not among the replies RFC 959 lists for MODE: paired by the order of replies/);
+  const f = a.findings.find((x) => x.kind === 'unusual-reply')!;
+  assert.equal(f.severity, 'info');
+  assert.match(f.message, /MODE was answered 550, a code RFC 959 does not list for it/);
+  assert.equal(a.sessions[0]!.cwd, '/pub/sub');
+  // Pipelined: the 550 is valid for PWD, sent after NOOP; but PWD's reply cannot come before NOOP's.
+  const pipelined = login(new Script()).cmd('NOOP').cmd('PWD').cmd('TYPE A').reply('550 Permission denied.').reply('257 "/home" is the current directory').reply('200 ok');
+  assert.deepEqual(pairs(await analyseFrames(pipelined.build())).slice(3), ['NOOP 550', 'PWD 257', 'TYPE 200']);
+});
+
+test('an unlisted final code ends a transfer in progress when nothing else waits: the next listing keeps its own replies', async () => {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,10)').cmd('RETR big').reply('150 Opening BINARY mode data connection');
+  s.reply('552 Transfer aborted: quota exceeded');
+  s.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,11)').cmd('LIST').reply('150 Here comes the directory listing.');
+  s.take(s.dataConn({ ip: CLIENT.ip, port: 41300 }, { ip: SERVER.ip, port: 196 * 256 + 11 }, 'x\r\n'));
+  s.reply('226 Directory send OK.');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a).slice(3), ['PASV 227', 'RETR 150/552', 'PASV 227', 'LIST 150/226']);
+  assert.deepEqual(a.transfers.map((t) => [t.command, t.final]), [['RETR', 552], ['LIST', 226]]);
+});
+
+test('a reply that names another kind of command is still kept apart, and a reply kept apart lets later ones pass its command', async () => {
+  // 225 answers ABOR only (RFC 959): after RETR it names a command missing from the capture; the 200 after it
+  // is then PORT's (the RETR's own reply may have been the 225), as the fake server's words say.
+  const s = login(new Script()).cmd('RETR robots.txt').cmd('PORT 10,0,0,1,200,1').reply('225 Response to RETR').reply('200 Response to PORT');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a).slice(3), ['RETR ', 'PORT 200', '- 225']);
+});
+
+test('begun mid-session: a reply to a command sent before the capture is kept apart, not given to the first command seen', async () => {
+  const s = login(new Script()).cmd('NOOP');
+  const cut = s.frames.length;
+  s.cmd('PWD').reply('200 NOOP ok.').reply('257 "/pub" is the current directory').cmd('MODE S').reply('550 Permission denied.');
+  const a = await analyseFrames(s.build().slice(cut));
+  assert.equal(a.sessions[0]!.midStream, true);
+  // Once a reply is paired, the commands are in step: the 550 is MODE's by order.
+  assert.deepEqual(pairs(a), ['PWD 257', '- 200', 'MODE 550']);
+});
+
 test('one client, two servers advertising the same passive port: each connection goes to its own session', async () => {
   const other: Endpoint = { ip: '10.0.0.3', port: 21 };
   const a = login(new Script());

@@ -53,6 +53,11 @@ export interface FindingFacts {
   'not-ftp': { port: number; protocol: string; line: string };
   /** A line that is not a reply, or (`code`) a code outside 100-699. */
   'invalid-reply': { line: string; code: string | null };
+  /**
+   * A reply whose code the command table (src/ftp/commands.ts) does not list for its command, paired with it
+   * by the order of replies (it was the oldest command waiting); `source` is where the table's list comes from.
+   */
+  'unusual-reply': { command: string; code: number; source: string };
   /** A multi-line reply never closed: a later plain reply closed it, or the connection ended inside it. */
   'unterminated-reply': { code: number; ended: boolean };
   /** AUTH accepted (RFC 4217): the control channel is encrypted from here on. */
@@ -273,6 +278,11 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'warning',
     en: (f) => (f.code !== null ? `reply code ${f.code} is outside 100-699: ${quote(f.line)}` : `the server sent a line that is not an FTP reply: ${quote(f.line)}`),
     zh: (f) => (f.code !== null ? `应答码 ${f.code} 不在 100-699 之间：${quote(f.line)}` : `服务器发来的一行不是 FTP 应答：${quote(f.line)}`),
+  },
+  'unusual-reply': {
+    severity: 'info',
+    en: (f) => `${f.command} was answered ${f.code}, a code ${f.source} does not list for it: taken as its reply by the order of replies (it was the oldest command waiting), so the replies after it keep their commands`,
+    zh: (f) => `${f.command} 收到的应答码是 ${f.code}，${f.source} 没有为它列出这个应答码：按应答的顺序仍把它算作 ${f.command} 的应答（它是最早在等待的命令），所以后面的应答仍然对应各自的命令`,
   },
   'unterminated-reply': {
     severity: 'notice',

@@ -3,7 +3,7 @@ import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
+import { commandAtBytes, commandInfo, isValidReply, namesCommand, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
 import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
@@ -125,6 +125,14 @@ export class ControlSession implements StreamSink, ControlEvents {
   /** The parsers of the two directions, by TCP direction (released by finish; see ControlParser.release). */
   private readonly parsers: [ControlParser, ControlParser];
   private readonly pending: Exchange[] = [];
+  /**
+   * Pending commands whose reply may be missing or kept apart (a gap in the replies, an orphan reply while
+   * they waited, commands of a capture begun mid-session before any reply was paired): a later command's
+   * reply may pass them (see pendingFor). Weak: an exchange leaves it when nothing holds it any more.
+   */
+  private readonly doubtful = new WeakSet<Exchange>();
+  /** A reply was paired with its command by the table: from then on a mid-session capture's commands are in step. */
+  private replied = false;
   private greetingSeen = false;
   /** The reply about to come closes a multi-line reply at the connection's end: it does not move the session's end. */
   private closedAtEnd = false;
@@ -225,6 +233,7 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     const side = dir === this.commandDir ? 'commands' : 'replies';
     if (dir === this.commandDir) this.model.cwdUncertainFrom ??= this.engine.clock.frame;
+    else for (const p of this.pending) this.doubtful.add(p); // their replies may be in the gap
     this.engine.finding('control-gap', this.id, [this.engine.clock.frame], { bytes: len, commands: side === 'commands', offset: at, reason });
   }
 
@@ -321,6 +330,8 @@ export class ControlSession implements StreamSink, ControlEvents {
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
       this.engine.finding('too-many-pending-commands', this.id, [at.frame], { limit: this.engine.limits.maxPendingCommands, oldest: old.command });
     }
+    // Begun mid-session: replies to commands sent before the capture may still come first.
+    if (this.model.midStream && !this.replied) this.doubtful.add(ex);
     this.pending.push(ex);
   }
 
@@ -413,7 +424,7 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
     const reply: Reply = { code, lines, message, start, end };
-    const ex = this.pairReply(code);
+    const ex = this.pairReply(code, start.frame);
     if (ex === null) {
       this.greetingSeen = true;
       this.model.greeting = reply;
@@ -434,33 +445,87 @@ export class ControlSession implements StreamSink, ControlEvents {
   }
 
   answersLater(code: number, since: number): boolean {
-    return this.model.commands > since && this.pendingFor(code) >= 0;
+    if (this.model.commands <= since) return false;
+    for (const p of this.pending) if (isValidReply(p.command, code)) return true;
+    return false;
   }
 
-  /** The exchange a reply belongs to: null for the greeting; an exchange without command when none is pending. */
-  private pairReply(code: number): Exchange | null {
+  /**
+   * The exchange a reply belongs to: null for the greeting; an exchange without command when none is
+   * pending, or when the reply names a command that is not (see pendingFor and byOrder).
+   */
+  private pairReply(code: number, frame: number): Exchange | null {
     const pending = this.pending;
     // The first 220 (or 120, "ready in n minutes", or a 421 refusal before any command) is the greeting,
     // even when the client pipelined commands before it.
     if (!this.greetingSeen && (code === 220 || code === 120 || (code === 421 && pending.length === 0))) return null;
     this.greetingSeen = true;
     const i = this.pendingFor(code);
-    if (i < 0) {
-      // Its command is not in the capture (lost, or sent before the capture began), or the reply is
-      // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
-      const note = pending.length === 0
-        ? 'reply without a command in the capture'
-        : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
-      return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
+    if (i >= 0) {
+      this.replied = true;
+      return this.paired(i, code);
     }
-    return this.paired(i, code);
+    const o = this.byOrder(code);
+    if (o >= 0) {
+      // A code the table does not list for the command, from a server of its own mind (Pure-FTPd answers
+      // OPTS UTF8 ON with 504): the order of replies leaves it no other command, so it takes it.
+      const ex = this.paired(o, code);
+      const source = commandInfo(ex.command)?.source ?? 'its RFC';
+      ex.note = `reply ${code} is not among the replies ${source} lists for ${ex.command}: paired by the order of replies, as the oldest command waiting`;
+      this.engine.finding('unusual-reply', this.id, [frame], { command: ex.command, code, source });
+      return ex;
+    }
+    // Its command is not in the capture (lost, or sent before the capture began), or the reply is
+    // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order; but
+    // the next one may have had its reply kept apart here, so later replies may pass it (see pendingFor).
+    const head = pending.find((p) => p.replies.length === 0);
+    if (head !== undefined) this.doubtful.add(head);
+    const note = pending.length === 0
+      ? 'reply without a command in the capture'
+      : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
+    return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
   }
 
-  /** The oldest pending command the reply code is valid for (its index in pending), or -1. */
+  /**
+   * The pending command a reply with this code answers by the table (its index in pending), or -1. Replies
+   * come in the order of their commands (RFC 959 section 4.2), but for a transfer in progress, whose final
+   * reply may come after replies to commands sent during it (STAT, NOOP, ABOR): so the reply goes to a
+   * transfer in progress it is valid for, or to the next command in order (the oldest without a reply).
+   * It goes to a later command, the ones before it left without a reply, only when its code names its
+   * kind of command (a 227 is a PASV's: namesCommand), or when the next command's reply may be lost (a gap
+   * in the replies, a reply kept apart while it waited, a capture begun mid-session): otherwise a code
+   * the table does not list would move every later pairing by one.
+   */
   private pendingFor(code: number): number {
     const pending = this.pending;
-    for (let i = 0; i < pending.length; i++) if (isValidReply(pending[i]!.command, code)) return i;
+    let next = -1;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      if (isValidReply(p.command, code)) return next < 0 || namesCommand(code) || this.doubtful.has(pending[next]!) ? i : -1;
+      if (next < 0 && p.replies.length === 0) next = i;
+    }
     return -1;
+  }
+
+  /**
+   * A reply valid for no command at its place, by the table: the command the order of replies leaves it, or
+   * -1. That is the next command in order when no transfer in progress could take it either, or the one
+   * transfer in progress when nothing else waits; never when the code names another kind of command
+   * (namesCommand: that command is missing from the capture), nor when the next command's reply may
+   * already have been kept apart (a doubtful command).
+   */
+  private byOrder(code: number): number {
+    if (namesCommand(code)) return -1;
+    const pending = this.pending;
+    let inProgress = 0;
+    for (let i = 0; i < pending.length; i++) {
+      if (pending[i]!.replies.length > 0) {
+        inProgress++;
+        continue;
+      }
+      return inProgress === 0 && !this.doubtful.has(pending[i]!) ? i : -1;
+    }
+    return inProgress === 1 ? 0 : -1;
   }
 
   /** The pending command at i has a reply: a final one (2xx-6xx) takes it, and the older ones without reply, off the list. */
