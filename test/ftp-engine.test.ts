@@ -485,6 +485,58 @@ test('begun mid-session: a reply to a command sent before the capture is kept ap
   assert.deepEqual(pairs(a), ['PWD 257', '- 200', 'MODE 550']);
 });
 
+/** A download in progress on a passive connection, then the client's ABOR as lftp sends it: IAC IP IAC, the DM (urgent), ABOR. */
+function abortedDownload(): Script {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,20)').cmd('REST 699052').reply('350 Restart position accepted (699052).');
+  s.cmd('RETR big.bin').reply('150 Opening BINARY mode data connection for big.bin (2097152 bytes).');
+  s.take(s.dataConn({ ip: CLIENT.ip, port: 41400 }, { ip: SERVER.ip, port: 196 * 256 + 20 }, 'y'.repeat(3000)));
+  s.ctl.segment(true, ACK | PSH, Buffer.from([0xff, 0xf4, 0xff]));
+  s.ctl.segment(true, ACK | PSH, Buffer.from([0xf2]));
+  s.ctl.segment(true, ACK | PSH, Buffer.from('ABOR\r\n'));
+  return s.take(s.ctl);
+}
+
+test('ABOR after Telnet IP and Synch: recognised, and paired with its own replies (RFC 959 section 4.1.3)', async () => {
+  // The transfer was in progress: 426 to RETR, then 226 to ABOR.
+  const a = await analyseFrames(abortedDownload().reply('426 Failure writing network stream.').reply('226 ABOR successful.').cmd('QUIT').reply('221 Goodbye.').build());
+  assert.deepEqual(pairs(a).slice(5), ['RETR 150/426', 'ABOR 226', 'QUIT 221']);
+  const ex = a.sessions[0]!.exchanges;
+  const abor = ex.find((e) => e.command === 'ABOR')!;
+  assert.deepEqual([abor.argument, abor.telnet], ['', ['IP', 'DM']]);
+  assert.equal(ex.find((e) => e.command === 'RETR')!.abortedBy, abor.index);
+  assert.ok(!a.findings.some((f) => f.kind === 'not-ftp-command' || f.kind === 'overlong-command'));
+});
+
+test('ABOR answered by one 226 while RETR still waits: the 226 is ABOR\'s, RETR has no final reply of its own', async () => {
+  for (const [name, after] of [['QUIT follows', (s: Script) => s.cmd('QUIT').reply('221 Goodbye.')], ['the capture ends', (s: Script) => s]] as const) {
+    for (const exchanges of [true, false]) {
+      const s = after(abortedDownload().reply('226 Transfer done (but failed to open directory).'));
+      const a = (await analyseCapture('t.pcap', Readable.from([framesToPcap(s.build(), 'ethernet')]), {}, { exchanges })).ftp.result();
+      assert.deepEqual(a.transfers.map((t) => [t.command, t.preliminary, t.final]), [['RETR', 150, null]], `${name}, exchanges kept: ${exchanges}`);
+      if (!exchanges) continue;
+      assert.deepEqual(pairs(a).slice(5, 7), ['RETR 150', 'ABOR 226'], name);
+      const ex = a.sessions[0]!.exchanges;
+      assert.match(ex.find((e) => e.command === 'ABOR')!.note!, /the one 226 after ABOR is taken as ABOR's: RFC 959 section 4\.1\.3/);
+      assert.match(ex.find((e) => e.command === 'RETR')!.note!, /aborted by the client \(ABOR, exchange \d+\): no final reply of its own/);
+    }
+  }
+});
+
+test('ABOR crossing the end of the transfer: its 226 first, then ABOR\'s 225 or 226, each to its own command', async () => {
+  for (const second of ['225 No transfer to ABOR.', '226 ABOR successful.']) {
+    const a = await analyseFrames(abortedDownload().reply('226 Transfer complete.').reply(second).cmd('PWD').reply('257 "/pub"').build());
+    assert.deepEqual(pairs(a).slice(5), ['RETR 150/226', `ABOR ${second.slice(0, 3)}`, 'PWD 257'], second);
+    assert.match(a.sessions[0]!.exchanges.find((e) => e.command === 'RETR')!.note!, /the transfer was over when the server read the ABOR/);
+    assert.equal(a.transfers[0]!.final, 226);
+  }
+});
+
+test('ABOR refused: the transfer goes on and keeps its own 226', async () => {
+  const a = await analyseFrames(abortedDownload().reply('500 Unknown command.').reply('226 Transfer complete.').build());
+  assert.deepEqual(pairs(a).slice(5), ['RETR 150/226', 'ABOR 500']);
+  assert.equal(a.sessions[0]!.exchanges.find((e) => e.command === 'RETR')!.abortedBy, undefined);
+});
+
 test('one client, two servers advertising the same passive port: each connection goes to its own session', async () => {
   const other: Endpoint = { ip: '10.0.0.3', port: 21 };
   const a = login(new Script());

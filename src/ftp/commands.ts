@@ -315,6 +315,17 @@ export function namesCommand(code: number): boolean {
   return code < 200 || NAMES_COMMAND.has(code);
 }
 
+/**
+ * Whether `code` may be the final reply of a command that already had its preliminary reply (1yz). RFC 959
+ * section 5.4 gives each command's replies as a sequence: 500, 501, 502 (the command line itself is wrong or
+ * unknown), 503 (bad sequence) and 530 (not logged in) answer the command as it arrives, never after a 1yz;
+ * a transfer in progress ends with 226, 250, 425, 426, 451, 55x and the like. So a 500 after ABOR is ABOR's,
+ * not the transfer's.
+ */
+export function endsPreliminary(code: number): boolean {
+  return code !== 500 && code !== 501 && code !== 502 && code !== 503 && code !== 530;
+}
+
 /** Every verb in the table, in the order above. */
 export const KNOWN_VERBS: readonly string[] = Object.freeze([...COMMANDS.keys()]);
 

@@ -35,9 +35,10 @@ export interface ControlEvents {
   /**
    * A command line: its verb (upper case; the table's own string when `known`), its argument (after the
    * first space, as sent), the table's entry for the verb, where it began and ended, whether it was cut at
-   * the line limit and its length as sent (its bytes up to the LF).
+   * the line limit, its length as sent (its bytes up to the LF), and the telnet commands removed from it
+   * (TELNET_* bits of line-reader.ts: RFC 959 section 4.1.3 sends ABOR after IP and the Synch's DM).
    */
-  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void;
+  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
   onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp): void;
   onBadLine(line: BadLine): void;
@@ -95,7 +96,7 @@ export class ControlParser {
     offer: OnAsciiLine | null = null,
   ) {
     this.reader = commands
-      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.commandLine(text, first, last, truncated, length), looksLikeCommand, offer)
+      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length, telnet) => this.commandLine(text, first, last, truncated, length, telnet), looksLikeCommand, offer)
       : new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.replyLine(text, first, last, truncated, length), looksLikeReply, offer);
   }
 
@@ -125,7 +126,9 @@ export class ControlParser {
 
   // ---- commands
 
-  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
+    // Telnet commands alone (an IP and a Synch sent as a line of their own) are no command and no bad line.
+    if (text === '' && telnet !== 0) return;
     const sp = text.indexOf(' ');
     const known = commandAt(text, sp < 0 ? text.length : sp);
     // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
@@ -140,7 +143,7 @@ export class ControlParser {
     }
     // A cut line says so with its length (the command event); a long verb in a line that fits, here.
     if (!truncated && verb.length > MAX_VERB) this.events.onBadLine({ reason: 'overlong-verb', verb, first, last });
-    this.events.onCommand(verb, argument, known, first, last, truncated, length);
+    this.events.onCommand(verb, argument, known, first, last, truncated, length, telnet);
   }
 
   // ---- replies

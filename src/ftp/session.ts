@@ -3,8 +3,9 @@ import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandAtBytes, commandInfo, isValidReply, namesCommand, type CommandInfo, type DataUse } from './commands.js';
+import { commandAtBytes, commandInfo, endsPreliminary, isValidReply, namesCommand, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
+import { TELNET_DM, TELNET_IP, TELNET_OTHER } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
 import { anonymousEvidence } from './policy.js';
@@ -133,6 +134,10 @@ export class ControlSession implements StreamSink, ControlEvents {
   private readonly doubtful = new WeakSet<Exchange>();
   /** A reply was paired with its command by the table: from then on a mid-session capture's commands are in step. */
   private replied = false;
+  /** An ABOR waiting for its reply, and the data command it aborts (RFC 959 section 4.1.3). */
+  private abort: { abor: Exchange; transfer: Exchange } | null = null;
+  /** A 226 that came after that ABOR while its data command still waited: whose it is, the next reply tells (settleAbort). */
+  private held: Reply | null = null;
   private greetingSeen = false;
   /** The reply about to come closes a multi-line reply at the connection's end: it does not move the session's end. */
   private closedAtEnd = false;
@@ -233,13 +238,17 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     const side = dir === this.commandDir ? 'commands' : 'replies';
     if (dir === this.commandDir) this.model.cwdUncertainFrom ??= this.engine.clock.frame;
-    else for (const p of this.pending) this.doubtful.add(p); // their replies may be in the gap
+    else {
+      if (this.held !== null) this.settleAbort(null);
+      for (const p of this.pending) this.doubtful.add(p); // their replies may be in the gap
+    }
     this.engine.finding('control-gap', this.id, [this.engine.clock.frame], { bytes: len, commands: side === 'commands', offset: at, reason });
   }
 
   end(dir: Dir, _reason: EndReason): void {
     // Once encrypted, the rest is not read; a multi-line reply left open is still closed.
     this.parsers[dir].end(this.engine.clock, !this.encrypted);
+    if (dir !== this.commandDir && this.held !== null) this.settleAbort(null);
   }
 
   /**
@@ -255,6 +264,7 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (last.syn === null || this.model.greeting === null) this.model.midStream ||= last.syn === null;
     this.model.cwd = this.cwd === UNKNOWN_DIR ? null : this.cwd;
     this.model.dropped.commands += this.droppedExchanges;
+    if (this.held !== null) this.settleAbort(null);
     for (const ex of this.pending) ex.note ??= 'no reply in the capture';
     this.conn = null;
     this.parsers[0].release();
@@ -268,7 +278,7 @@ export class ControlSession implements StreamSink, ControlEvents {
   // ---- commands (onCommand, onReply, onBadLine, commandsSent, answersLater: ControlEvents, for the parsers only)
 
   /** A command line (see ControlEvents.onCommand): the verb is the table's own string when `info` is set. */
-  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
     this.model.end = last;
     if (truncated) this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
@@ -294,7 +304,9 @@ export class ControlSession implements StreamSink, ControlEvents {
       transfer: null,
     };
     if (list !== null && list.options.length > 0) ex.options = list.options;
+    if (telnet !== 0) ex.telnet = telnetNames(telnet);
     this.addExchange(ex);
+    if (verb === 'ABOR') this.aborts(ex);
     this.waitForReply(ex, first);
     switch (verb) {
       case 'USER':
@@ -328,6 +340,10 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (this.pending.length >= this.engine.limits.maxPendingCommands) {
       const old = this.pending.shift()!;
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
+      if (this.abort !== null && (this.abort.abor === old || this.abort.transfer === old)) {
+        if (this.held !== null) this.settleAbort(null);
+        this.abort = null;
+      }
       this.engine.finding('too-many-pending-commands', this.id, [at.frame], { limit: this.engine.limits.maxPendingCommands, oldest: old.command });
     }
     // Begun mid-session: replies to commands sent before the capture may still come first.
@@ -424,6 +440,14 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
     const reply: Reply = { code, lines, message, start, end };
+    if (this.held !== null) this.settleAbort(reply);
+    const abort = this.abort;
+    // RFC 959 section 4.1.3: after ABOR, a 226 may be the data command's (it was over) or ABOR's (it was
+    // not, and its 426 is missing): held until the next reply says which.
+    if (abort !== null && code === 226 && abort.abor.replies.length === 0 && this.pending.includes(abort.transfer) && this.pending.includes(abort.abor)) {
+      this.held = reply;
+      return;
+    }
     const ex = this.pairReply(code, start.frame);
     if (ex === null) {
       this.greetingSeen = true;
@@ -432,12 +456,56 @@ export class ControlSession implements StreamSink, ControlEvents {
       if (this.holds(greeting)) this.engine.exchangeEvent(this, greeting, reply);
       return;
     }
-    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
+    this.attach(ex, reply);
+  }
+
+  /** Gives a paired reply to its exchange: its replies, the timeline, what it changes in the session. */
+  private attach(ex: Exchange, reply: Reply): void {
+    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(reply.start) - seconds(ex.request);
     // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
     if (ex.replies.length === 0) ex.replies = [reply];
     else ex.replies.push(reply);
     if (this.holds(ex)) this.engine.exchangeEvent(this, ex, reply);
     this.act(ex, reply);
+  }
+
+  /**
+   * An ABOR was sent: the newest data command still waiting for its final reply is the one it aborts (RFC
+   * 959 section 4.1.3: "abort the previous FTP service command and any associated transfer of data"). The
+   * data command's exchange names the ABOR, so the transfer stage can tell the client aborted it.
+   */
+  private aborts(abor: Exchange): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i]!;
+      if (commandInfo(p.command)?.data === undefined) continue;
+      p.abortedBy = abor.index;
+      this.abort = { abor, transfer: p };
+      return;
+    }
+  }
+
+  /**
+   * Whose the 226 held after ABOR is, now that `next` came (null: no more replies; the end or a gap). RFC 959
+   * section 4.1.3: ABOR is answered 226 (or 225 with the data connection open and no transfer) whether the
+   * transfer was still going, after a 426 to the transfer command, or already over, after that command's
+   * own reply. So a 225 or 226 next means the held one was the data command's (it was over when the server
+   * read ABOR); anything else means the one 226 after ABOR is ABOR's, and the data command's reply is missing.
+   */
+  private settleAbort(next: Reply | null): void {
+    const held = this.held!;
+    const { abor, transfer } = this.abort!;
+    this.held = null;
+    const k = this.pending.indexOf(transfer);
+    if (next !== null && (next.code === 225 || next.code === 226) && k >= 0) {
+      transfer.note = `its ${held.code} came after the client's ABOR, followed by ABOR's ${next.code}: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case)`;
+      this.paired(k, held.code);
+      this.attach(transfer, held);
+      return;
+    }
+    abor.note = `the one ${held.code} after ABOR is taken as ABOR's: RFC 959 section 4.1.3 answers ABOR with 226 whether the transfer was still going (after a 426 to it) or already over (after its own reply), and no other reply came`;
+    const i = this.pending.indexOf(abor);
+    if (i >= 0) this.paired(i, held.code);
+    this.attach(abor, held);
   }
 
   commandsSent(): number {
@@ -490,7 +558,8 @@ export class ControlSession implements StreamSink, ControlEvents {
    * The pending command a reply with this code answers by the table (its index in pending), or -1. Replies
    * come in the order of their commands (RFC 959 section 4.2), but for a transfer in progress, whose final
    * reply may come after replies to commands sent during it (STAT, NOOP, ABOR): so the reply goes to a
-   * transfer in progress it is valid for, or to the next command in order (the oldest without a reply).
+   * transfer in progress it is valid for (and that can end it: endsPreliminary), or to the next command in
+   * order (the oldest without a reply).
    * It goes to a later command, the ones before it left without a reply, only when its code names its
    * kind of command (a 227 is a PASV's: namesCommand), or when the next command's reply may be lost (a gap
    * in the replies, a reply kept apart while it waited, a capture begun mid-session): otherwise a code
@@ -501,8 +570,9 @@ export class ControlSession implements StreamSink, ControlEvents {
     let next = -1;
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i]!;
-      if (isValidReply(p.command, code)) return next < 0 || namesCommand(code) || this.doubtful.has(pending[next]!) ? i : -1;
-      if (next < 0 && p.replies.length === 0) next = i;
+      const inProgress = p.replies.length > 0;
+      if (isValidReply(p.command, code) && (!inProgress || endsPreliminary(code))) return next < 0 || namesCommand(code) || this.doubtful.has(pending[next]!) ? i : -1;
+      if (next < 0 && !inProgress) next = i;
     }
     return -1;
   }
@@ -525,7 +595,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       }
       return inProgress === 0 && !this.doubtful.has(pending[i]!) ? i : -1;
     }
-    return inProgress === 1 ? 0 : -1;
+    return inProgress === 1 && endsPreliminary(code) ? 0 : -1;
   }
 
   /** The pending command at i has a reply: a final one (2xx-6xx) takes it, and the older ones without reply, off the list. */
@@ -539,6 +609,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       for (let k = i - 1; k >= 0; k--) {
         if (pending[k]!.replies.length > 0) continue;
         pending[k]!.note = 'no reply in the capture';
+        if (this.abort?.abor === pending[k]) this.abort = null; // an ABOR without reply aborts nothing we can see
         removeAt(pending, k);
       }
     }
@@ -556,6 +627,7 @@ export class ControlSession implements StreamSink, ControlEvents {
    */
   private quietReply(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
     if (!this.greetingSeen || n < 3) return false; // the parser offers no line of an open multi-line reply
+    if (this.abort !== null) return false; // the replies after an ABOR are read whole (see reply)
     const a = buf[off]! - 0x30;
     const b = buf[off + 1]! - 0x30;
     const c = buf[off + 2]! - 0x30;
@@ -649,6 +721,9 @@ export class ControlSession implements StreamSink, ControlEvents {
       case 'QUIT':
         if (code === 221) this.model.quit = true;
         break;
+      case 'ABOR':
+        if (this.abort?.abor === ex && code >= 200) this.aborted(ex, code);
+        break;
       case 'PORT':
       case 'EPRT':
       case 'LPRT':
@@ -660,6 +735,23 @@ export class ControlSession implements StreamSink, ControlEvents {
     else if (code === 229) this.engine.predict(this, ex, 'EPSV', parseEpsvReply(reply.message), reply.start);
     else if (code === 228) this.engine.predict(this, ex, 'LPSV', parseLpsvReply(reply.message), reply.start);
     if (ex.transfer !== null) this.engine.transferReply(this, ex, reply);
+  }
+
+  /**
+   * ABOR's final reply: accepted (225, 226), the data command it aborted will get no reply after it (RFC 959
+   * section 4.1.3 answers the data command first), so it waits no more; refused, the transfer went on.
+   */
+  private aborted(abor: Exchange, code: number): void {
+    const transfer = this.abort!.transfer;
+    this.abort = null;
+    if (code !== 225 && code !== 226) {
+      delete transfer.abortedBy;
+      return;
+    }
+    const k = this.pending.indexOf(transfer);
+    if (k < 0) return;
+    removeAt(this.pending, k);
+    transfer.note ??= `aborted by the client (ABOR, exchange ${abor.index}): no final reply of its own in the capture (RFC 959 section 4.1.3 has the server answer it 426 before ABOR's 226)`;
   }
 
   /** A login's result; `welcome` is the 230 that accepted it (evidence of an anonymous login, with the user and the 331). */
@@ -739,6 +831,15 @@ function changesFiles(verb: string): boolean {
     default:
       return false;
   }
+}
+
+/** The telnet commands of a line (TELNET_* bits), by their RFC 854 names, as the model has them. */
+function telnetNames(bits: number): Array<'IP' | 'DM' | 'other'> {
+  const names: Array<'IP' | 'DM' | 'other'> = [];
+  if (bits & TELNET_IP) names.push('IP');
+  if (bits & TELNET_DM) names.push('DM');
+  if (bits & TELNET_OTHER) names.push('other');
+  return names;
 }
 
 /** Removes a[i], moving the later elements down. */

@@ -51,6 +51,16 @@ export interface Exchange {
   transfer: number | null;
   /** Why the pairing with its reply is unusual, when it is. */
   note?: string;
+  /**
+   * Telnet commands sent before the command on its line (RFC 854 names): 'IP' (Interrupt Process) and 'DM'
+   * (Data Mark, the mark of the Synch), which RFC 959 section 4.1.3 has a client send before ABOR; 'other'.
+   */
+  telnet?: Array<'IP' | 'DM' | 'other'>;
+  /**
+   * A data command (RETR, STOR, LIST ...) the client aborted: the index of the ABOR exchange it sent while
+   * this command waited for its final reply (absent again if the server refused the ABOR).
+   */
+  abortedBy?: number;
 }
 
 export type PredictionSource = 'PORT' | 'EPRT' | 'LPRT' | 'PASV' | 'EPSV' | 'LPSV';
