@@ -204,6 +204,8 @@ describe('RFC 959 section 5.4 command-reply sequences', () => {
     valid('MKD', [552]);
     valid('ALLO', [552]);
     assert.match(info('OPTS').source, /Pure-FTPd/);
+    // vsftpd (postlogin.c): "550 Permission denied." to the commands its configuration turns off.
+    for (const v of ['PASV', 'PORT', 'EPSV', 'EPRT', 'ALLO', 'REIN', 'ACCT', 'SMNT', 'FEAT', 'OPTS', 'STAT', 'PBSZ', 'PROT']) valid(v, [550]);
   });
 
   test('namesCommand: the codes that answer only some kinds of command, and those that say nothing of it', () => {

@@ -106,28 +106,35 @@ const LIST_REPLIES = [
  */
 const SUPERFLUOUS = 202;
 
+/**
+ * vsftpd answers "550 Permission denied." to the commands its configuration turns off (pasv_enable,
+ * port_enable, ssl_enable ... : postlogin.c falls through to that reply for PASV, PORT, EPSV, EPRT, ALLO,
+ * REIN, ACCT, SMNT, FEAT, OPTS, STAT, PBSZ, PROT and the write commands, whose lists have 550 already).
+ */
+const TURNED_OFF = 550;
+
 const TABLE: Record<string, Spec> = {
   // Access control (RFC 959 section 4.1.1), with RFC 2228's new login replies.
   USER: { replies: [230, 530, 500, 501, 421, 331, 332, 232, 336], source: 'RFC 959; 232 and 336 from RFC 2228' },
   PASS: { replies: [230, 202, 530, 500, 501, 503, 421, 332], source: 'RFC 959' },
-  ACCT: { replies: [230, 202, 530, 500, 501, 503, 421], source: 'RFC 959' },
+  ACCT: { replies: [230, 202, 530, 500, 501, 503, 421, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   CWD: { pathArg: true, replies: CWD_REPLIES, source: 'RFC 959' },
   CDUP: { replies: CDUP_REPLIES, source: 'RFC 959' },
   SMNT: { pathArg: true, replies: [202, 250, 500, 501, 502, 421, 530, 550], source: 'RFC 959' },
-  REIN: { replies: [120, 220, 421, 500, 502], source: 'RFC 959' },
+  REIN: { replies: [120, 220, 421, 500, 502, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   QUIT: { replies: [221, 500], source: 'RFC 959' },
 
   // Transfer parameters (section 4.1.2).
-  PORT: { replies: [200, 500, 501, 421, 530], source: 'RFC 959' },
+  PORT: { replies: [200, 500, 501, 421, 530, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   // Pure-FTPd: "425 You cannot use PASV on IPv6 connections. Use EPSV instead." (no passive socket to offer).
-  PASV: { replies: [227, 500, 501, 502, 421, 530, 425], source: 'RFC 959; 425 from Pure-FTPd' },
+  PASV: { replies: [227, 500, 501, 502, 421, 530, 425, TURNED_OFF], source: 'RFC 959; 425 from Pure-FTPd, 550 from vsftpd' },
   MODE: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
   TYPE: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
   STRU: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
 
   // File actions (section 4.1.3).
   // Pure-FTPd: "552" when the space asked for is not there.
-  ALLO: { replies: [200, 202, 500, 501, 504, 421, 530, 552], source: 'RFC 959; 552 from Pure-FTPd' },
+  ALLO: { replies: [200, 202, 500, 501, 504, 421, 530, 552, TURNED_OFF], source: 'RFC 959; 552 from Pure-FTPd, 550 from vsftpd' },
   // Pure-FTPd: "554 REST needs a numeric parameter", "504 Reply marker must be 0 in ASCII mode".
   REST: { replies: [500, 501, 502, 421, 530, 350, 504, 554], source: 'RFC 959; stream mode in RFC 3659; 504 and 554 from Pure-FTPd' },
   STOR: { data: 'upload', pathArg: true, replies: [...STOR_REPLIES, ...AFTER_REST], source: 'RFC 959' },
@@ -169,7 +176,7 @@ const TABLE: Record<string, Spec> = {
   // Informational and miscellaneous.
   SYST: { replies: [215, 500, 501, 502, 421], source: 'RFC 959' },
   // With a path, STAT lists it over the control connection (section 4.1.3).
-  STAT: { pathArg: true, replies: [211, 212, 213, 450, 500, 501, 502, 421, 530], source: 'RFC 959' },
+  STAT: { pathArg: true, replies: [211, 212, 213, 450, 500, 501, 502, 421, 530, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   HELP: { replies: [211, 214, 500, 501, 502, 421], source: 'RFC 959' },
   SITE: { replies: [200, 202, 500, 501, 530], anyReply: true, source: 'RFC 959; its subcommands (CHMOD, UMASK, ...) are each server\'s own' },
   NOOP: { replies: [200, 500, 421], source: 'RFC 959' },
@@ -184,8 +191,8 @@ const TABLE: Record<string, Spec> = {
   // RFC 2228 security extensions (section 8.2), with RFC 4217 (FTP over TLS) for AUTH TLS, PBSZ 0, PROT P, CCC.
   AUTH: { replies: [234, 334, 502, 504, 534, 431, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
   ADAT: { replies: [235, 335, 503, 501, 535, ...SECURITY_COMMAND], source: 'RFC 2228' },
-  PBSZ: { replies: [200, 503, 530, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
-  PROT: { replies: [200, 504, 536, 503, 534, 431, 530, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
+  PBSZ: { replies: [200, 503, 530, ...SECURITY_COMMAND, TURNED_OFF], source: 'RFC 2228; RFC 4217; 550 from vsftpd' },
+  PROT: { replies: [200, 504, 536, 503, 534, 431, 530, ...SECURITY_COMMAND, TURNED_OFF], source: 'RFC 2228; RFC 4217; 550 from vsftpd' },
   // Section 3: 533 when CCC is not integrity-protected, 534 when the server will not, else 200.
   CCC: { replies: [200, 533, 534, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
   // Section 3: 502 when only CCC is accepted, 503 before a security exchange, 537 unsupported, 535 failed check.
@@ -194,21 +201,22 @@ const TABLE: Record<string, Spec> = {
   ENC: { replies: [535, 533, 502, 503, 537, ...SECURITY_COMMAND], source: 'RFC 2228' },
 
   // RFC 2389 feature negotiation: FEAT 211 (or 500/502 when unknown), OPTS 200, 451 or 501.
-  FEAT: { replies: [211, 500, 501, 502], source: 'RFC 2389' },
+  FEAT: { replies: [211, 500, 501, 502, TURNED_OFF], source: 'RFC 2389; 550 from vsftpd' },
   OPTS: {
     replies: [
       200, 451, 501, 500, 502,
       SUPERFLUOUS, // "OPTS UTF8 ON" on servers always in UTF-8
       504, // Pure-FTPd answers every option but MLST "504 Unknown command" (RFC 959: not implemented for that parameter)
+      TURNED_OFF,
     ],
-    source: 'RFC 2389; 504 from Pure-FTPd',
+    source: 'RFC 2389; 504 from Pure-FTPd, 550 from vsftpd',
   },
 
   // RFC 2428 IPv6 and NAT: 522 "Network protocol not supported".
-  EPRT: { replies: [200, 500, 501, 522], source: 'RFC 2428' },
+  EPRT: { replies: [200, 500, 501, 522, TURNED_OFF], source: 'RFC 2428; 550 from vsftpd' },
   // "EPSV ALL" is answered 200 by servers (RFC 2428 gives it no code); "EPSV <proto>" may get 522.
   // Pure-FTPd: "425" when no passive port is free.
-  EPSV: { replies: [229, 500, 501, 522, 200, 425], source: 'RFC 2428; 425 from Pure-FTPd' },
+  EPSV: { replies: [229, 500, 501, 522, 200, 425, TURNED_OFF], source: 'RFC 2428; 425 from Pure-FTPd, 550 from vsftpd' },
 
   // RFC 2640 internationalization.
   LANG: { replies: [200, 500, 501, 502, 504], source: 'RFC 2640' },
