@@ -63,6 +63,8 @@ test('login evidence, not name lists: real servers\' words decide who is anonymo
     ['Pure-FTPd', ['USER ftpuser', '331 User ftpuser OK. Password required', 'PASS me@example.org', '230 Anonymous user logged in'], 'server-230'],
     ['wu-ftpd', ['USER ftpuser', '331 Guest login ok, send your complete e-mail address as password.', 'PASS me@example.org', '230 Guest login ok, access restrictions apply.'], 'server-331'],
     ['wu-ftpd, a guestgroup account (real password)', ['USER ftpuser', '331 Password required for ftpuser.', 'PASS s3cret', '230 User ftpuser logged in.  Access restrictions apply.'], null],
+    ['a real user whose welcome banner speaks of anonymous access', ['USER ftpuser', '331 Password required for ftpuser.', 'PASS s3cret', '230-Welcome.\r\n230-Anonymous access is not offered here.\r\n230 User ftpuser logged in.'], null],
+    ['NetBSD ftpd: the guest status after the banner', ['USER ftpuser', '331 Password required.', 'PASS me@example.org', '230-\r\n    The NetBSD Project FTP Server\r\n230 Guest login ok, access restrictions apply.'], 'server-230'],
   ];
   for (const [name, lines, by] of cases) {
     const a = await run(dialogue([...lines, 'STOR x', '150 ok', 'DELE y', '250 ok']));

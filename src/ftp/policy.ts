@@ -30,9 +30,13 @@ const IDENTITY_PROMPT = /^(guest|anonymous) (login|access|user)\b|\b(e-?mail|ide
  */
 const GUEST_WELCOME = /^(guest|anonymous) (login|access|user)\b/i;
 
-/** Whether a line of the reply, its code and separator removed, says what `pattern` looks for. */
+/**
+ * Whether the reply's first or last line, its code and separator removed, says what `pattern` looks for:
+ * servers put their status there (Pure-FTPd first, wu-ftpd after the welcome banner), not in the banner.
+ */
 function replySays(reply: Reply, pattern: RegExp): boolean {
-  return reply.lines.some((line) => pattern.test(line.replace(/^\d{3}[ -]?/, '').trimStart()));
+  const says = (line: string | undefined) => line !== undefined && pattern.test(line.replace(/^\d{3}[ -]?/, '').trimStart());
+  return says(reply.lines[0]) || (reply.lines.length > 1 && says(reply.lines[reply.lines.length - 1]));
 }
 
 /**
