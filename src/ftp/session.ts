@@ -479,6 +479,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       const p = this.pending[i]!;
       if (commandInfo(p.command)?.data === undefined) continue;
       p.abortedBy = abor.index;
+      this.keep(abor); // exchange(abortedBy) finds it (its frame) also when exchanges are not all kept
       this.abort = { abor, transfer: p };
       return;
     }
