@@ -53,6 +53,43 @@ test('anonymous login, and an anonymous user who writes', async () => {
   assert.ok(!kinds(writes).includes('cleartext-credentials'), 'an anonymous password is an e-mail address, not a credential');
 });
 
+test('login evidence, not name lists: real servers\' words decide who is anonymous (RFC 1635)', async () => {
+  const cases: Array<[string, string[], string | null]> = [
+    ['vsftpd, a local user ftpuser', ['USER ftpuser', '331 Please specify the password.', 'PASS s3cret', '230 Login successful.'], null],
+    ['vsftpd, a local user guest', ['USER guest', '331 Please specify the password.', 'PASS s3cret', '230 Login successful.'], null],
+    ['vsftpd, anonymous', ['USER anonymous', '331 Please specify the password.', 'PASS me@example.org', '230 Login successful.'], 'user-name'],
+    ['vsftpd, ftp', ['USER FTP', '331 Please specify the password.', 'PASS me@example.org', '230 Login successful.'], 'user-name'],
+    ['ProFTPD, an anonymous alias', ['USER guest', '331 Anonymous login ok, send your complete email address as your password', 'PASS me@example.org', '230 Anonymous access granted, restrictions apply'], 'server-331'],
+    ['Pure-FTPd', ['USER ftpuser', '331 User ftpuser OK. Password required', 'PASS me@example.org', '230 Anonymous user logged in'], 'server-230'],
+    ['wu-ftpd', ['USER ftpuser', '331 Guest login ok, send your complete e-mail address as password.', 'PASS me@example.org', '230 Guest login ok, access restrictions apply.'], 'server-331'],
+    ['wu-ftpd, a guestgroup account (real password)', ['USER ftpuser', '331 Password required for ftpuser.', 'PASS s3cret', '230 User ftpuser logged in.  Access restrictions apply.'], null],
+    ['a real user whose welcome banner speaks of anonymous access', ['USER ftpuser', '331 Password required for ftpuser.', 'PASS s3cret', '230-Welcome.\r\n230-Anonymous access is not offered here.\r\n230 User ftpuser logged in.'], null],
+    ['NetBSD ftpd: the guest status after the banner', ['USER ftpuser', '331 Password required.', 'PASS me@example.org', '230-\r\n    The NetBSD Project FTP Server\r\n230 Guest login ok, access restrictions apply.'], 'server-230'],
+  ];
+  for (const [name, lines, by] of cases) {
+    const a = await run(dialogue([...lines, 'STOR x', '150 ok', 'DELE y', '250 ok']));
+    const s = a.sessions[0]!;
+    assert.deepEqual([s.anonymous, s.anonymousBy, s.loginAttempts[0]!.anonymousBy], [by !== null, by, by], name);
+    const k = kinds(a);
+    if (by === null) {
+      assert.ok(k.includes('cleartext-credentials') && !k.some((x) => x.startsWith('anonymous-')), `${name}: ${k.join(' ')}`);
+      assert.equal(s.password, '<hidden>', name);
+      assert.ok(!JSON.stringify(a).includes('s3cret'), `${name}: the password is somewhere in the model as shown`);
+    } else {
+      assert.ok(!k.includes('cleartext-credentials') && k.includes('anonymous-login') && k.includes('anonymous-write'), `${name}: ${k.join(' ')}`);
+      assert.equal(s.password, 'me@example.org', name);
+    }
+  }
+});
+
+test('a session with a real login and an anonymous one: the real password is a credential, writes are not called anonymous', async () => {
+  const a = await run(dialogue(['USER ftpuser', '331 Please specify the password.', 'PASS s3cret', '230 Login successful.', 'DELE x', '250 ok', 'USER anonymous', '331 Please specify the password.', 'PASS me@example.org', '230 Login successful.']));
+  const k = kinds(a);
+  assert.ok(k.includes('cleartext-credentials') && k.includes('anonymous-login') && !k.includes('anonymous-write'), k.join(' '));
+  assert.match(a.findings.find((f) => f.kind === 'cleartext-credentials')!.message, /user "ftpuser"/);
+  assert.deepEqual(a.sessions[0]!.loginAttempts.map((l) => [l.user, l.password, l.anonymousBy]), [['ftpuser', '<hidden>', null], ['anonymous', 'me@example.org', 'user-name']]);
+});
+
 test('brute force: Zeek\'s 30 failed logins raise one alert counting all of them', { skip: noZeek }, async () => {
   const a = await run(`${ZEEK}scripts.policy.protocols.ftp.bruteforce/bruteforce.pcap`);
   const bf = a.findings.filter((f) => f.kind === 'brute-force');
@@ -100,6 +137,16 @@ test('protocol violations: SITE EXEC, overlong commands, invalid replies', async
   assert.equal(a.findings.find((f) => f.kind === 'site-exec')?.severity, 'alert');
   assert.ok(kinds(a).includes('overlong-command'));
   assert.ok(kinds(a).includes('invalid-reply'));
+});
+
+test('an over-long reply line (110 KB) is cut and reported as overlong-reply, as a long command is', async () => {
+  const a = await run(dialogue(['USER u', '331 pw', 'PASS p', '230 ok', 'SYST', `215 ${'A'.repeat(110_000)}`, 'PWD', '257 "/"']));
+  const f = a.findings.find((x) => x.kind === 'overlong-reply')!;
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /a 215 reply line of 110005 bytes was cut to 4096/);
+  // The cut reply still answers its command, and the session goes on.
+  const ex = a.sessions[0]!.exchanges;
+  assert.deepEqual(ex.filter((e) => e.command === 'SYST' || e.command === 'PWD').map((e) => e.replies.map((r) => r.code)), [[215], [257]]);
 });
 
 test('non-FTP traffic on the control port: an SSH banner (Zeek\'s capture)', { skip: noZeek }, async () => {

@@ -5,7 +5,7 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { KNOWN_VERBS, commandInfo, isKnownCommand, isValidReply, commandAt } from '../src/ftp/commands.js';
+import { KNOWN_VERBS, commandInfo, isKnownCommand, isValidReply, commandAt, namesCommand } from '../src/ftp/commands.js';
 
 function info(verb: string) {
   const i = commandInfo(verb);
@@ -188,7 +188,29 @@ describe('RFC 959 section 5.4 command-reply sequences', () => {
 
   test('RETR: 125, 150 then (110) 226, 250, 425, 426, 451 / 450, 550 / 500, 501, 421, 530', () => {
     valid('RETR', [125, 150, 110, 226, 250, 425, 426, 451, 450, 550, 500, 501, 421, 530]);
-    invalid('RETR', [200, 227, 257, 331, 350, 552, 553]);
+    invalid('RETR', [200, 227, 257, 331, 350, 552]);
+  });
+
+  test('codes real servers send beyond the RFC lists, each with its reason in the table', () => {
+    // Pure-FTPd (src/ftpd.c): OPTS but MLST 504; PASV, EPSV 425; REST 504, 554; RETR 503, 553; STOR, APPE 503;
+    // CWD, DELE, RMD, RNFR, MDTM 553; MKD, ALLO 552.
+    valid('OPTS', [504]);
+    valid('PASV', [425]);
+    valid('EPSV', [425]);
+    valid('REST', [504, 554]);
+    valid('RETR', [503, 553]);
+    for (const v of ['STOR', 'STOU', 'APPE']) valid(v, [503]);
+    for (const v of ['CWD', 'XCWD', 'DELE', 'RMD', 'XRMD', 'RNFR', 'MDTM', 'MFMT']) valid(v, [553]);
+    valid('MKD', [552]);
+    valid('ALLO', [552]);
+    assert.match(info('OPTS').source, /Pure-FTPd/);
+    // vsftpd (postlogin.c): "550 Permission denied." to the commands its configuration turns off.
+    for (const v of ['PASV', 'PORT', 'EPSV', 'EPRT', 'ALLO', 'REIN', 'ACCT', 'SMNT', 'FEAT', 'OPTS', 'STAT', 'PBSZ', 'PROT']) valid(v, [550]);
+  });
+
+  test('namesCommand: the codes that answer only some kinds of command, and those that say nothing of it', () => {
+    for (const c of [110, 125, 150, 199, 211, 213, 215, 221, 225, 226, 227, 228, 229, 230, 234, 257, 331, 350, 425, 426]) assert.equal(namesCommand(c), true, String(c));
+    for (const c of [200, 202, 250, 421, 450, 451, 452, 500, 501, 502, 503, 504, 530, 550, 552, 553, 631]) assert.equal(namesCommand(c), false, String(c));
   });
 
   test('RETR after REST: "A 554 reply may result from a FTP service command that follows a REST command" (RFC 1123 4.1.3.4)', () => {

@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Stamp } from '../src/flow/connections.js';
 import { ControlParser, type BadLine, type ControlEvents, type ControlParserLimits } from '../src/ftp/control-parser.js';
+import { TELNET_DM, TELNET_IP, TELNET_OTHER } from '../src/ftp/line-reader.js';
 import { prng } from './support/random.js';
 
 /** An event as plain data, without its stamps (they name the segments, which a cut changes). */
 type Event =
-  | { kind: 'command'; verb: string; argument: string; known: string | null; truncated: boolean; length: number }
+  | { kind: 'command'; verb: string; argument: string; known: string | null; truncated: boolean; length: number; telnet?: number }
   | { kind: 'reply'; code: number; lines: string[]; message: string }
   | ({ kind: 'bad' } & Record<string, unknown>);
 
@@ -39,8 +40,9 @@ function run(d: Dialogue, cuts: number[], offer: ((buf: Buffer, off: number, n: 
   let sent = 0;
   const later = new Set(d.later ?? []);
   const sink: ControlEvents = {
-    onCommand(verb, argument, known, first, last, truncated, length) {
-      events.push({ kind: 'command', verb, argument, known: known?.verb ?? null, truncated, length });
+    onCommand(verb, argument, known, first, last, truncated, length, telnet) {
+      // The telnet commands removed from the line, when there were some (TELNET_* bits).
+      events.push({ kind: 'command', verb, argument, known: known?.verb ?? null, truncated, length, ...(telnet !== 0 ? { telnet } : {}) });
       stamps.push([first.frame, last.frame]);
       sent++;
     },
@@ -142,6 +144,11 @@ const DIALOGUES: Dialogue[] = [
     limits: { maxLineLength: 16 },
     bytes: bytes('220 ', 'y'.repeat(40), '\r\n', '230 in\r\n'),
   },
+  {
+    name: 'ABOR as lftp and BSD ftp send it, and telnet commands alone on a line',
+    commands: true,
+    bytes: bytes([IAC, 0xf4, IAC], [0xf2], 'ABOR\r\n', [IAC, 0xf4, IAC, 0xf2], '\r\n', 'STAT\r\n'),
+  },
 ];
 
 function cutsOneByOne(n: number): number[] {
@@ -153,9 +160,9 @@ test('commands: verbs as the table spells them, arguments as sent, telnet remove
   const r = run(DIALOGUES[0]!, []);
   assert.deepEqual(r.events, [
     { kind: 'command', verb: 'USER', argument: 'anonymous', known: 'USER', truncated: false, length: 15 },
-    { kind: 'command', verb: 'ABOR', argument: '', known: 'ABOR', truncated: false, length: 9 },
-    { kind: 'command', verb: 'NOOP', argument: '', known: 'NOOP', truncated: false, length: 7 },
-    { kind: 'command', verb: 'SYST', argument: '', known: 'SYST', truncated: false, length: 11 },
+    { kind: 'command', verb: 'ABOR', argument: '', known: 'ABOR', truncated: false, length: 9, telnet: TELNET_IP | TELNET_DM },
+    { kind: 'command', verb: 'NOOP', argument: '', known: 'NOOP', truncated: false, length: 7, telnet: TELNET_OTHER },
+    { kind: 'command', verb: 'SYST', argument: '', known: 'SYST', truncated: false, length: 11, telnet: TELNET_OTHER },
     { kind: 'command', verb: 'STOR', argument: 'a\u00ffb', known: 'STOR', truncated: false, length: 10 },
     { kind: 'command', verb: 'PWD', argument: '', known: 'PWD', truncated: false, length: 3 },
     { kind: 'command', verb: 'SITE', argument: 'exec ls', known: 'SITE', truncated: false, length: 13 },
@@ -230,6 +237,23 @@ test('replies: lines beyond the limit of a multi-line reply are told once and ma
   assert.deepEqual(r.events, [
     { kind: 'bad', reason: 'long-reply', code: 214, limit: 3 },
     { kind: 'reply', code: 214, lines: ['214-Help', ' a', ' b', '...', '214 End'], message: 'End' },
+  ]);
+});
+
+test('replies: a reply line over the limit is told as overlong (its code, its length as sent), then read as cut', () => {
+  const r = run(DIALOGUES[7]!, []);
+  assert.deepEqual(r.events, [
+    { kind: 'bad', reason: 'overlong-reply', code: 220, bytes: 45, limit: 16 },
+    { kind: 'reply', code: 220, lines: [`220 ${'y'.repeat(12)}`], message: 'y'.repeat(12) },
+    { kind: 'reply', code: 230, lines: ['230 in'], message: 'in' },
+  ]);
+});
+
+test('commands: Telnet IP and Synch before ABOR are told with it, not in its verb; a line of them alone is nothing', () => {
+  const r = run(DIALOGUES[8]!, [3, 4]);
+  assert.deepEqual(r.events, [
+    { kind: 'command', verb: 'ABOR', argument: '', known: 'ABOR', truncated: false, length: 9, telnet: TELNET_IP | TELNET_DM },
+    { kind: 'command', verb: 'STAT', argument: '', known: 'STAT', truncated: false, length: 5 },
   ]);
 });
 

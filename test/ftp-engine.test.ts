@@ -9,7 +9,7 @@ import type { Settings } from '../src/config.js';
 import { analyseCapture } from './analysis.js';
 import type { Exchange, FtpAnalysis } from '../src/model/ftp-model.js';
 import { ACK, PSH, SYN, TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
-import { parse257, resolvePath } from '../src/ftp/paths.js';
+import { parse257, resolvePath, splitListArgument } from '../src/ftp/paths.js';
 import { prng } from './support/random.js';
 
 const CLIENT: Endpoint = { ip: '10.0.0.1', port: 40000 };
@@ -454,6 +454,118 @@ test('a reply whose command is not in the capture is not paired with an older co
   assert.equal(a.predictions.length, 1);
 });
 
+/** Each exchange as "COMMAND codes" (replies without a command as "- codes"). */
+function pairs(a: FtpAnalysis): string[] {
+  return a.sessions[0]!.exchanges.filter((e) => e.command !== '<init>').map((e) => `${e.command || '-'} ${e.replies.map((r) => r.code).join('/')}`);
+}
+
+test('Pure-FTPd answers OPTS UTF8 ON with 504 (lftp): the replies after it stay with their commands', async () => {
+  const s = new Script().reply('220 Welcome to Pure-FTPd').cmd('USER u').reply('331 User u OK. Password required').cmd('PASS p').reply('230 OK. Current directory is /');
+  s.cmd('FEAT').reply('211-Extensions supported:').reply(' UTF8').reply(' MLST type*;size*;modify*;').reply('211 End.');
+  s.cmd('OPTS UTF8 ON').reply('504 Unknown command').cmd('OPTS MLST type;size;modify;').reply('200  MLST OPTS type;size;sizd;modify;UNIX.mode;UNIX.uid;UNIX.gid;unique;');
+  s.cmd('PWD').reply('257 "/" is your current location');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a), ['USER 331', 'PASS 230', 'FEAT 211', 'OPTS 504', 'OPTS 200', 'PWD 257']);
+  assert.ok(!a.findings.some((f) => f.kind === 'unusual-reply'), '504 is in OPTS\'s table now');
+});
+
+test('a code the table does not list for the command waiting goes to it by the order of replies, noted, and shifts nothing', async () => {
+  // vsftpd refuses a command its configuration denies with "550 Permission denied." (MODE lists no 550).
+  const sequential = login(new Script()).cmd('MODE S').reply('550 Permission denied.').cmd('TYPE I').reply('200 Switching to Binary mode.').cmd('CWD sub').reply('250 ok');
+  const a = await analyseFrames(sequential.build());
+  assert.deepEqual(pairs(a).slice(3), ['MODE 550', 'TYPE 200', 'CWD 250']);
+  const mode = a.sessions[0]!.exchanges.find((e) => e.command === 'MODE')!;
+  assert.match(mode.note!, /reply 550 is not among the replies RFC 959 lists for MODE: paired by the order of replies/);
+  const f = a.findings.find((x) => x.kind === 'unusual-reply')!;
+  assert.equal(f.severity, 'info');
+  assert.match(f.message, /MODE was answered 550, a code RFC 959 does not list for it/);
+  assert.equal(a.sessions[0]!.cwd, '/pub/sub');
+  // Pipelined: the 550 is valid for PWD, sent after NOOP; but PWD's reply cannot come before NOOP's.
+  const pipelined = login(new Script()).cmd('NOOP').cmd('PWD').cmd('TYPE A').reply('550 Permission denied.').reply('257 "/home" is the current directory').reply('200 ok');
+  assert.deepEqual(pairs(await analyseFrames(pipelined.build())).slice(3), ['NOOP 550', 'PWD 257', 'TYPE 200']);
+});
+
+test('an unlisted final code ends a transfer in progress when nothing else waits: the next listing keeps its own replies', async () => {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,10)').cmd('RETR big').reply('150 Opening BINARY mode data connection');
+  s.reply('552 Transfer aborted: quota exceeded');
+  s.cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,11)').cmd('LIST').reply('150 Here comes the directory listing.');
+  s.take(s.dataConn({ ip: CLIENT.ip, port: 41300 }, { ip: SERVER.ip, port: 196 * 256 + 11 }, 'x\r\n'));
+  s.reply('226 Directory send OK.');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a).slice(3), ['PASV 227', 'RETR 150/552', 'PASV 227', 'LIST 150/226']);
+  assert.deepEqual(a.transfers.map((t) => [t.command, t.final]), [['RETR', 552], ['LIST', 226]]);
+});
+
+test('a reply that names another kind of command is still kept apart, and a reply kept apart lets later ones pass its command', async () => {
+  // 225 answers ABOR only (RFC 959): after RETR it names a command missing from the capture; the 200 after it
+  // is then PORT's (the RETR's own reply may have been the 225), as the fake server's words say.
+  const s = login(new Script()).cmd('RETR robots.txt').cmd('PORT 10,0,0,1,200,1').reply('225 Response to RETR').reply('200 Response to PORT');
+  const a = await analyseFrames(s.build());
+  assert.deepEqual(pairs(a).slice(3), ['RETR ', 'PORT 200', '- 225']);
+});
+
+test('begun mid-session: a reply to a command sent before the capture is kept apart, not given to the first command seen', async () => {
+  const s = login(new Script()).cmd('NOOP');
+  const cut = s.frames.length;
+  s.cmd('PWD').reply('200 NOOP ok.').reply('257 "/pub" is the current directory').cmd('MODE S').reply('550 Permission denied.');
+  const a = await analyseFrames(s.build().slice(cut));
+  assert.equal(a.sessions[0]!.midStream, true);
+  // Once a reply is paired, the commands are in step: the 550 is MODE's by order.
+  assert.deepEqual(pairs(a), ['PWD 257', '- 200', 'MODE 550']);
+});
+
+/** A download in progress on a passive connection, then the client's ABOR as lftp sends it: IAC IP IAC, the DM (urgent), ABOR. */
+function abortedDownload(): Script {
+  const s = login(new Script()).cmd('PASV').reply('227 Entering Passive Mode (10,0,0,2,196,20)').cmd('REST 699052').reply('350 Restart position accepted (699052).');
+  s.cmd('RETR big.bin').reply('150 Opening BINARY mode data connection for big.bin (2097152 bytes).');
+  s.take(s.dataConn({ ip: CLIENT.ip, port: 41400 }, { ip: SERVER.ip, port: 196 * 256 + 20 }, 'y'.repeat(3000)));
+  s.ctl.segment(true, ACK | PSH, Buffer.from([0xff, 0xf4, 0xff]));
+  s.ctl.segment(true, ACK | PSH, Buffer.from([0xf2]));
+  s.ctl.segment(true, ACK | PSH, Buffer.from('ABOR\r\n'));
+  return s.take(s.ctl);
+}
+
+test('ABOR after Telnet IP and Synch: recognised, and paired with its own replies (RFC 959 section 4.1.3)', async () => {
+  // The transfer was in progress: 426 to RETR, then 226 to ABOR.
+  const a = await analyseFrames(abortedDownload().reply('426 Failure writing network stream.').reply('226 ABOR successful.').cmd('QUIT').reply('221 Goodbye.').build());
+  assert.deepEqual(pairs(a).slice(5), ['RETR 150/426', 'ABOR 226', 'QUIT 221']);
+  const ex = a.sessions[0]!.exchanges;
+  const abor = ex.find((e) => e.command === 'ABOR')!;
+  assert.deepEqual([abor.argument, abor.telnet], ['', ['IP', 'DM']]);
+  assert.equal(ex.find((e) => e.command === 'RETR')!.abortedBy, abor.index);
+  assert.ok(!a.findings.some((f) => f.kind === 'not-ftp-command' || f.kind === 'overlong-command'));
+});
+
+test('ABOR answered by one 226 while RETR still waits: the 226 is ABOR\'s, RETR has no final reply of its own', async () => {
+  for (const [name, after] of [['QUIT follows', (s: Script) => s.cmd('QUIT').reply('221 Goodbye.')], ['the capture ends', (s: Script) => s]] as const) {
+    for (const exchanges of [true, false]) {
+      const s = after(abortedDownload().reply('226 Transfer done (but failed to open directory).'));
+      const a = (await analyseCapture('t.pcap', Readable.from([framesToPcap(s.build(), 'ethernet')]), {}, { exchanges })).ftp.result();
+      assert.deepEqual(a.transfers.map((t) => [t.command, t.preliminary, t.final]), [['RETR', 150, null]], `${name}, exchanges kept: ${exchanges}`);
+      if (!exchanges) continue;
+      assert.deepEqual(pairs(a).slice(5, 7), ['RETR 150', 'ABOR 226'], name);
+      const ex = a.sessions[0]!.exchanges;
+      assert.match(ex.find((e) => e.command === 'ABOR')!.note!, /the one 226 after ABOR is taken as ABOR's: RFC 959 section 4\.1\.3/);
+      assert.match(ex.find((e) => e.command === 'RETR')!.note!, /aborted by the client \(ABOR, exchange \d+\): no final reply of its own/);
+    }
+  }
+});
+
+test('ABOR crossing the end of the transfer: its 226 first, then ABOR\'s 225 or 226, each to its own command', async () => {
+  for (const second of ['225 No transfer to ABOR.', '226 ABOR successful.']) {
+    const a = await analyseFrames(abortedDownload().reply('226 Transfer complete.').reply(second).cmd('PWD').reply('257 "/pub"').build());
+    assert.deepEqual(pairs(a).slice(5), ['RETR 150/226', `ABOR ${second.slice(0, 3)}`, 'PWD 257'], second);
+    assert.match(a.sessions[0]!.exchanges.find((e) => e.command === 'RETR')!.note!, /the transfer was over when the server read the ABOR/);
+    assert.equal(a.transfers[0]!.final, 226);
+  }
+});
+
+test('ABOR refused: the transfer goes on and keeps its own 226', async () => {
+  const a = await analyseFrames(abortedDownload().reply('500 Unknown command.').reply('226 Transfer complete.').build());
+  assert.deepEqual(pairs(a).slice(5), ['RETR 150/226', 'ABOR 500']);
+  assert.equal(a.sessions[0]!.exchanges.find((e) => e.command === 'RETR')!.abortedBy, undefined);
+});
+
 test('one client, two servers advertising the same passive port: each connection goes to its own session', async () => {
   const other: Endpoint = { ip: '10.0.0.3', port: 21 };
   const a = login(new Script());
@@ -507,6 +619,34 @@ test('resolvePath: the quick paths give what the general folding gives (20,000 r
     // A last "." segment means nothing, and takes the general folding (a "." segment is never quick).
     assert.equal(resolvePath(cwd, arg), resolvePath(cwd, arg === '' ? '.' : `${arg}/.`), `${JSON.stringify(cwd)} + ${JSON.stringify(arg)}`);
   }
+});
+
+test('splitListArgument: leading words that start with "-" are ls options, the rest is the path', () => {
+  assert.deepEqual(splitListArgument('-a'), { options: ['-a'], path: '' });
+  assert.deepEqual(splitListArgument('-la'), { options: ['-la'], path: '' });
+  assert.deepEqual(splitListArgument('-al /pub'), { options: ['-al'], path: '/pub' });
+  assert.deepEqual(splitListArgument('-a  -l  sub dir'), { options: ['-a', '-l'], path: 'sub dir' });
+  assert.deepEqual(splitListArgument('/pub/-a'), { options: [], path: '/pub/-a' });
+  assert.deepEqual(splitListArgument('-'), { options: [], path: '-' });
+  assert.deepEqual(splitListArgument('- x'), { options: [], path: '- x' });
+  assert.deepEqual(splitListArgument(''), { options: [], path: '' });
+  assert.deepEqual(splitListArgument('  '), { options: [], path: '  ' });
+});
+
+test('LIST -a, NLST -la, LIST -al /pub: the options are options, the path is what follows them (or the directory)', async () => {
+  const s = login(new Script());
+  const lists: Array<[string, number]> = [['LIST -a', 50010], ['NLST -la', 50011], ['LIST -al /etc', 50012], ['LIST sub', 50013]];
+  lists.forEach(([cmd, port], i) => {
+    s.cmd('EPSV').reply(`229 Entering Extended Passive Mode (|||${port}|)`).cmd(cmd).reply('150 Here comes the listing.');
+    s.take(s.dataConn({ ip: CLIENT.ip, port: 40200 + i }, { ip: SERVER.ip, port }, 'a\r\nb\r\n'));
+    s.reply('226 Directory send OK.');
+  });
+  const a = await analyseFrames(s.build());
+  const ex = a.sessions[0]!.exchanges.filter((e) => e.command === 'LIST' || e.command === 'NLST');
+  assert.deepEqual(ex.map((e) => [e.argument, e.path, e.options]), [
+    ['-a', '/pub', ['-a']], ['-la', '/pub', ['-la']], ['-al /etc', '/etc', ['-al']], ['sub', '/pub/sub', undefined],
+  ]);
+  assert.deepEqual(a.transfers.map((t) => [t.command, t.path, t.status]), [['LIST', '/pub', 'complete'], ['NLST', '/pub', 'complete'], ['LIST', '/etc', 'complete'], ['LIST', '/pub/sub', 'complete']]);
 });
 
 test('parse257 reads the quoted directory of a 257 reply, a doubled quote standing for one (RFC 959 appendix II)', () => {

@@ -242,3 +242,24 @@ test('times that go backwards: said once on stderr, and no duration anywhere is 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ABOR (after Telnet IP and Synch): the transfer is aborted by the client, its 426 and the ABOR\'s 226 each where they belong', async () => {
+  const frames = session(['SIZE big => 213 100000'], 'RETR big', (d, ctl, push) => {
+    push(reply(ctl, '150 Opening BINARY mode data connection for big (100000 bytes).'));
+    push(d.send(false, 'x'.repeat(2896)));
+    push(ctl.send(true, Buffer.from([0xff, 0xf4, 0xff, 0xf2])));
+    push(ctl.send(true, 'ABOR\r\n'));
+    push(d.reset(true));
+    push(reply(ctl, '426 Failure writing network stream.'));
+    push(reply(ctl, '226 Abort successful'));
+  });
+  const a = (await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]))).ftp.result();
+  const t = a.transfers[0]!;
+  const abor = a.sessions[0]!.exchanges.find((e) => e.command === 'ABOR')!;
+  assert.equal(t.status, 'aborted');
+  assert.equal(t.causeFacts?.kind, 'client-abor');
+  assert.equal(t.abortedAt, abor.request!.frame);
+  assert.equal(t.final, 426);
+  assert.deepEqual(abor.replies.map((r) => r.code), [226]);
+  assert.match(t.cause!, /the client aborted it with ABOR \(frame \d+\) after 2896 of 100000 bytes; the server answered 426/);
+});

@@ -865,6 +865,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       t.expectedBytes = expected >= 0 ? expected : null;
     }
     const clientReset = t.dataEnd?.how === 'rst' && t.dataEnd.by === 'client';
+    // The control channel pairs an ABOR with the command it aborted (Exchange.abortedBy).
+    const session = this.sessions.get(t.session);
+    const aborted = session?.exchange(t.exchange)?.abortedBy;
+    if (aborted !== undefined) t.abortedAt = session!.exchange(aborted)?.request?.frame ?? null;
     let cause: TransferCause | null = null;
     if (t.abortedAt !== null) {
       // The client said it: ABOR, whatever the server answered (426 for the transfer, 226 for the ABOR).
@@ -915,20 +919,24 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
   }
 
-  /** Credentials sent in clear, anonymous logins, and anonymous users who write. */
+  /**
+   * Credentials sent in clear, anonymous logins, and anonymous users who write. Each login attempt says
+   * whether it was anonymous (LoginAttempt.anonymousBy: the name, or the server's 331 or 230): a real
+   * account's password is a credential whatever the account is called; writes are anonymous only when every
+   * successful login of the session was.
+   */
   private reportLogins(s: ControlSession, transfers: Transfer[]): void {
     const m = s.model;
-    const clear = m.loginAttempts.filter((a) => a.password !== null);
-    if (clear.length > 0 && !m.anonymous) {
-      this.book.cleartext(s.id, m.client.address, m.server.address, clear);
-    }
-    if (m.anonymous && m.login === 'success') {
-      this.finding('anonymous-login', s.id, [m.loginAttempts.find((x) => x.result === 'success')?.frame ?? m.start.frame], { user: m.user ?? '' });
-      const writes = s.writes;
-      if (writes.length > 0) {
-        const uploads = transfers.filter((t) => t.direction === 'upload' && t.status === 'complete').length;
-        this.finding('anonymous-write', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), { changes: writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`), more: Math.max(0, s.writeCount - 5), uploads });
-      }
+    const clear = m.loginAttempts.filter((a) => a.password !== null && a.anonymousBy === null);
+    if (clear.length > 0) this.book.cleartext(s.id, m.client.address, m.server.address, clear);
+    const successes = m.loginAttempts.filter((a) => a.result === 'success');
+    const guest = successes.find((a) => a.anonymousBy !== null);
+    if (guest === undefined) return;
+    this.finding('anonymous-login', s.id, [guest.frame], { user: guest.user });
+    const writes = s.writes;
+    if (writes.length > 0 && successes.every((a) => a.anonymousBy !== null)) {
+      const uploads = transfers.filter((t) => t.direction === 'upload' && t.status === 'complete').length;
+      this.finding('anonymous-write', s.id, writes.slice(0, 20).map((e) => e.request?.frame ?? 0), { changes: writes.slice(0, 5).map((e) => `${e.command} ${e.path ?? e.argument}`), more: Math.max(0, s.writeCount - 5), uploads });
     }
   }
 

@@ -68,16 +68,21 @@ const CWD_REPLIES = [
   // Appendix II answers CWD with "200 directory changed to /usr/dm", and section 4.1.1 gives CDUP (200 in 5.4)
   // "the reply codes of CWD": 200 and 250 both answer either.
   200,
+  553, // Pure-FTPd: "553 Prohibited directory name"
 ];
 
 const CDUP_REPLIES = [200, 500, 501, 502, 421, 530, 550, 250 /* section 4.1.1: "identical to the reply codes of CWD" */];
 
-const RMD_REPLIES = [250, 500, 501, 502, 421, 530, 550, 450 /* Appendix II: "identical to the reply codes for ... DELE" */];
+const RMD_REPLIES = [
+  250, 500, 501, 502, 421, 530, 550, 450, // Appendix II: "identical to the reply codes for ... DELE"
+  553, // Pure-FTPd: "553 Prohibited directory name"
+];
 
 const MKD_REPLIES = [
   257, 500, 501, 502, 421, 530, 550,
   521, // Appendix II: '521-"/usr/dm/pathname" directory already exists;'
   532, 450, 452, 553, // Appendix II: "The failure replies for MKD are analogous to its file creating cousin, STOR."
+  552, // STOR's too (its cousin); Pure-FTPd: "552 Quota exceeded"
 ];
 
 const PWD_REPLIES = [257, 500, 501, 502, 421, 550];
@@ -85,6 +90,7 @@ const PWD_REPLIES = [257, 500, 501, 502, 421, 550];
 const STOR_REPLIES = [
   125, 150, 110, 226, 250, 425, 426, 451, 551, 552, 532, 450, 452, 553, 500, 501, 421, 530,
   550, // not in 5.4's STOR list, but in APPE's; servers refuse a store with it ("550 Permission denied")
+  503, // Pure-FTPd: "503 No ASCII resume" (a REST before it in ASCII mode: a bad sequence of commands)
   ...SECURITY_DATA, ...TLS_DATA,
 ];
 
@@ -100,51 +106,67 @@ const LIST_REPLIES = [
  */
 const SUPERFLUOUS = 202;
 
+/**
+ * vsftpd answers "550 Permission denied." to the commands its configuration turns off (pasv_enable,
+ * port_enable, ssl_enable ... : postlogin.c falls through to that reply for PASV, PORT, EPSV, EPRT, ALLO,
+ * REIN, ACCT, SMNT, FEAT, OPTS, STAT, PBSZ, PROT and the write commands, whose lists have 550 already).
+ */
+const TURNED_OFF = 550;
+
 const TABLE: Record<string, Spec> = {
   // Access control (RFC 959 section 4.1.1), with RFC 2228's new login replies.
   USER: { replies: [230, 530, 500, 501, 421, 331, 332, 232, 336], source: 'RFC 959; 232 and 336 from RFC 2228' },
   PASS: { replies: [230, 202, 530, 500, 501, 503, 421, 332], source: 'RFC 959' },
-  ACCT: { replies: [230, 202, 530, 500, 501, 503, 421], source: 'RFC 959' },
+  ACCT: { replies: [230, 202, 530, 500, 501, 503, 421, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   CWD: { pathArg: true, replies: CWD_REPLIES, source: 'RFC 959' },
   CDUP: { replies: CDUP_REPLIES, source: 'RFC 959' },
   SMNT: { pathArg: true, replies: [202, 250, 500, 501, 502, 421, 530, 550], source: 'RFC 959' },
-  REIN: { replies: [120, 220, 421, 500, 502], source: 'RFC 959' },
+  REIN: { replies: [120, 220, 421, 500, 502, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   QUIT: { replies: [221, 500], source: 'RFC 959' },
 
   // Transfer parameters (section 4.1.2).
-  PORT: { replies: [200, 500, 501, 421, 530], source: 'RFC 959' },
-  PASV: { replies: [227, 500, 501, 502, 421, 530], source: 'RFC 959' },
+  PORT: { replies: [200, 500, 501, 421, 530, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
+  // Pure-FTPd: "425 You cannot use PASV on IPv6 connections. Use EPSV instead." (no passive socket to offer).
+  PASV: { replies: [227, 500, 501, 502, 421, 530, 425, TURNED_OFF], source: 'RFC 959; 425 from Pure-FTPd, 550 from vsftpd' },
   MODE: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
   TYPE: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
   STRU: { replies: [200, 500, 501, 504, 421, 530], source: 'RFC 959' },
 
   // File actions (section 4.1.3).
-  ALLO: { replies: [200, 202, 500, 501, 504, 421, 530], source: 'RFC 959' },
-  REST: { replies: [500, 501, 502, 421, 530, 350], source: 'RFC 959; stream mode in RFC 3659' },
+  // Pure-FTPd: "552" when the space asked for is not there.
+  ALLO: { replies: [200, 202, 500, 501, 504, 421, 530, 552, TURNED_OFF], source: 'RFC 959; 552 from Pure-FTPd, 550 from vsftpd' },
+  // Pure-FTPd: "554 REST needs a numeric parameter", "504 Reply marker must be 0 in ASCII mode".
+  REST: { replies: [500, 501, 502, 421, 530, 350, 504, 554], source: 'RFC 959; stream mode in RFC 3659; 504 and 554 from Pure-FTPd' },
   STOR: { data: 'upload', pathArg: true, replies: [...STOR_REPLIES, ...AFTER_REST], source: 'RFC 959' },
   // RFC 959 gives STOU no argument; clients that send one send a file name.
   STOU: { data: 'upload', pathArg: true, replies: STOR_REPLIES, source: 'RFC 959' },
   RETR: {
     data: 'download',
     pathArg: true,
-    replies: [125, 150, 110, 226, 250, 425, 426, 451, 450, 550, 500, 501, 421, 530, ...SECURITY_DATA, ...TLS_DATA, ...AFTER_REST],
-    source: 'RFC 959',
+    replies: [
+      125, 150, 110, 226, 250, 425, 426, 451, 450, 550, 500, 501, 421, 530, ...SECURITY_DATA, ...TLS_DATA, ...AFTER_REST,
+      503, 553, // Pure-FTPd: "503 No ASCII resume", "553 Prohibited file name"
+    ],
+    source: 'RFC 959; 503 and 553 from Pure-FTPd',
   },
   LIST: { data: 'listing', pathArg: true, replies: LIST_REPLIES, source: 'RFC 959' },
   NLST: { data: 'listing', pathArg: true, replies: LIST_REPLIES, source: 'RFC 959' },
   APPE: {
     data: 'upload',
     pathArg: true,
-    replies: [125, 150, 110, 226, 250, 425, 426, 451, 551, 552, 532, 450, 550, 452, 553, 500, 501, 502, 421, 530, ...SECURITY_DATA, ...TLS_DATA, ...AFTER_REST],
+    replies: [
+      125, 150, 110, 226, 250, 425, 426, 451, 551, 552, 532, 450, 550, 452, 553, 500, 501, 502, 421, 530, ...SECURITY_DATA, ...TLS_DATA, ...AFTER_REST,
+      503, // as STOR (Pure-FTPd: "503 No ASCII resume")
+    ],
     source: 'RFC 959',
   },
-  RNFR: { pathArg: true, replies: [450, 550, 500, 501, 502, 421, 530, 350], source: 'RFC 959' },
+  RNFR: { pathArg: true, replies: [450, 550, 500, 501, 502, 421, 530, 350, 553 /* Pure-FTPd: "553 Prohibited file name" */], source: 'RFC 959' },
   RNTO: {
     pathArg: true,
     replies: [250, 532, 553, 500, 501, 502, 503, 421, 530, 550 /* servers report a failed rename with it */],
     source: 'RFC 959',
   },
-  DELE: { pathArg: true, replies: [250, 450, 550, 500, 501, 502, 421, 530], source: 'RFC 959' },
+  DELE: { pathArg: true, replies: [250, 450, 550, 500, 501, 502, 421, 530, 553 /* Pure-FTPd: "553 Prohibited file name" */], source: 'RFC 959' },
   RMD: { pathArg: true, replies: RMD_REPLIES, source: 'RFC 959' },
   MKD: { pathArg: true, replies: MKD_REPLIES, source: 'RFC 959' },
   PWD: { replies: PWD_REPLIES, source: 'RFC 959' },
@@ -154,7 +176,7 @@ const TABLE: Record<string, Spec> = {
   // Informational and miscellaneous.
   SYST: { replies: [215, 500, 501, 502, 421], source: 'RFC 959' },
   // With a path, STAT lists it over the control connection (section 4.1.3).
-  STAT: { pathArg: true, replies: [211, 212, 213, 450, 500, 501, 502, 421, 530], source: 'RFC 959' },
+  STAT: { pathArg: true, replies: [211, 212, 213, 450, 500, 501, 502, 421, 530, TURNED_OFF], source: 'RFC 959; 550 from vsftpd' },
   HELP: { replies: [211, 214, 500, 501, 502, 421], source: 'RFC 959' },
   SITE: { replies: [200, 202, 500, 501, 530], anyReply: true, source: 'RFC 959; its subcommands (CHMOD, UMASK, ...) are each server\'s own' },
   NOOP: { replies: [200, 500, 421], source: 'RFC 959' },
@@ -169,8 +191,8 @@ const TABLE: Record<string, Spec> = {
   // RFC 2228 security extensions (section 8.2), with RFC 4217 (FTP over TLS) for AUTH TLS, PBSZ 0, PROT P, CCC.
   AUTH: { replies: [234, 334, 502, 504, 534, 431, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
   ADAT: { replies: [235, 335, 503, 501, 535, ...SECURITY_COMMAND], source: 'RFC 2228' },
-  PBSZ: { replies: [200, 503, 530, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
-  PROT: { replies: [200, 504, 536, 503, 534, 431, 530, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
+  PBSZ: { replies: [200, 503, 530, ...SECURITY_COMMAND, TURNED_OFF], source: 'RFC 2228; RFC 4217; 550 from vsftpd' },
+  PROT: { replies: [200, 504, 536, 503, 534, 431, 530, ...SECURITY_COMMAND, TURNED_OFF], source: 'RFC 2228; RFC 4217; 550 from vsftpd' },
   // Section 3: 533 when CCC is not integrity-protected, 534 when the server will not, else 200.
   CCC: { replies: [200, 533, 534, ...SECURITY_COMMAND], source: 'RFC 2228; RFC 4217' },
   // Section 3: 502 when only CCC is accepted, 503 before a security exchange, 537 unsupported, 535 failed check.
@@ -179,20 +201,30 @@ const TABLE: Record<string, Spec> = {
   ENC: { replies: [535, 533, 502, 503, 537, ...SECURITY_COMMAND], source: 'RFC 2228' },
 
   // RFC 2389 feature negotiation: FEAT 211 (or 500/502 when unknown), OPTS 200, 451 or 501.
-  FEAT: { replies: [211, 500, 501, 502], source: 'RFC 2389' },
-  OPTS: { replies: [200, 451, 501, 500, 502, SUPERFLUOUS /* "OPTS UTF8 ON" on servers always in UTF-8 */], source: 'RFC 2389' },
+  FEAT: { replies: [211, 500, 501, 502, TURNED_OFF], source: 'RFC 2389; 550 from vsftpd' },
+  OPTS: {
+    replies: [
+      200, 451, 501, 500, 502,
+      SUPERFLUOUS, // "OPTS UTF8 ON" on servers always in UTF-8
+      504, // Pure-FTPd answers every option but MLST "504 Unknown command" (RFC 959: not implemented for that parameter)
+      TURNED_OFF,
+    ],
+    source: 'RFC 2389; 504 from Pure-FTPd, 550 from vsftpd',
+  },
 
   // RFC 2428 IPv6 and NAT: 522 "Network protocol not supported".
-  EPRT: { replies: [200, 500, 501, 522], source: 'RFC 2428' },
+  EPRT: { replies: [200, 500, 501, 522, TURNED_OFF], source: 'RFC 2428; 550 from vsftpd' },
   // "EPSV ALL" is answered 200 by servers (RFC 2428 gives it no code); "EPSV <proto>" may get 522.
-  EPSV: { replies: [229, 500, 501, 522, 200], source: 'RFC 2428' },
+  // Pure-FTPd: "425" when no passive port is free.
+  EPSV: { replies: [229, 500, 501, 522, 200, 425, TURNED_OFF], source: 'RFC 2428; 425 from Pure-FTPd, 550 from vsftpd' },
 
   // RFC 2640 internationalization.
   LANG: { replies: [200, 500, 501, 502, 504], source: 'RFC 2640' },
 
   // RFC 3659: "Various 4xy replies are also possible" for SIZE and MDTM; MLSx errors in section 7.2.1.
   SIZE: { pathArg: true, replies: [213, 550, 500, 501, 450, 451], source: 'RFC 3659' },
-  MDTM: { pathArg: true, replies: [213, 550, 500, 501, 450, 451], source: 'RFC 3659' },
+  // Pure-FTPd sets the time with "MDTM time file" and refuses a name with "553 Prohibited file name".
+  MDTM: { pathArg: true, replies: [213, 550, 500, 501, 450, 451, 553], source: 'RFC 3659; 553 from Pure-FTPd' },
   MLST: { pathArg: true, replies: [250, 500, 501, 550, 530, 553, 503, 504, 450, 451, 452], source: 'RFC 3659' },
   MLSD: {
     data: 'listing',
@@ -212,7 +244,7 @@ const TABLE: Record<string, Spec> = {
   CLNT: { replies: [200, 500, 501, 502], source: 'common extension: the client names itself' },
   AVBL: { pathArg: true, replies: [213, 450, 451, 501, 504, 550], source: 'draft-peterson-streamlined-ftp-command-extensions: space available' },
   // The argument is a time and then the path ("MFMT 20200101120000 file"), so not a path alone.
-  MFMT: { replies: [213, 550, 500, 501, 450, 451], source: 'draft-somers-ftp-mfxx: set modification time' },
+  MFMT: { replies: [213, 550, 500, 501, 450, 451, 553], source: 'draft-somers-ftp-mfxx: set modification time; 553 as MDTM' },
   MFCT: { replies: [213, 550, 500, 501, 450, 451], source: 'draft-somers-ftp-mfxx: set creation time' },
 };
 
@@ -271,6 +303,36 @@ const VALID: ReadonlyMap<string, Uint8Array> = new Map(
     return [verb, valid];
   }),
 );
+
+/**
+ * Reply codes that answer only some kinds of command (RFC 959 section 4.2 and the section 5.4 lists, with
+ * RFC 2228's and RFC 2428's): preliminary replies (a data transfer, REIN), status, help and system replies
+ * (211-215), service ready and closing (220, 221), data connection closing or failing (225, 226, 425, 426),
+ * passive addresses (227-229), logged in (230, 232), security exchanges (234, 235, 334-336), a path (257),
+ * more information needed (331, 332, 350). A reply with one of them that is not valid for the command waiting
+ * names a command missing from the capture (a 227 is a PASV's). The other codes (200, 202, 250, and the
+ * 4yz and 5yz errors) say nothing of the command, and a server may send one where its RFC does not list it.
+ */
+const NAMES_COMMAND: ReadonlySet<number> = new Set([
+  110, 120, 125, 150, 211, 212, 213, 214, 215, 220, 221, 225, 226, 227, 228, 229, 230, 232, 234, 235, 257,
+  331, 332, 334, 335, 336, 350, 425, 426,
+]);
+
+/** True when `code` answers only some kinds of command (see NAMES_COMMAND); every code below 200 does. */
+export function namesCommand(code: number): boolean {
+  return code < 200 || NAMES_COMMAND.has(code);
+}
+
+/**
+ * Whether `code` may be the final reply of a command that already had its preliminary reply (1yz). RFC 959
+ * section 5.4 gives each command's replies as a sequence: 500, 501, 502 (the command line itself is wrong or
+ * unknown), 503 (bad sequence) and 530 (not logged in) answer the command as it arrives, never after a 1yz;
+ * a transfer in progress ends with 226, 250, 425, 426, 451, 55x and the like. So a 500 after ABOR is ABOR's,
+ * not the transfer's.
+ */
+export function endsPreliminary(code: number): boolean {
+  return code !== 500 && code !== 501 && code !== 502 && code !== 503 && code !== 530;
+}
 
 /** Every verb in the table, in the order above. */
 export const KNOWN_VERBS: readonly string[] = Object.freeze([...COMMANDS.keys()]);

@@ -12,7 +12,9 @@ import { LineReader, type OnAsciiLine } from './line-reader.js';
  *   other-protocol: the banner of another protocol where replies are expected;
  * - unterminated-reply: a multi-line reply never closed, closed by a plain reply line that answers a later
  *   command ('reply') or by the end of the connection ('end'); the reply event follows;
- * - long-reply: a multi-line reply reached the line limit (its further lines are not kept).
+ * - long-reply: a multi-line reply reached the line limit (its further lines are not kept);
+ * - overlong-reply: a reply line longer than the line limit, cut to it (`code`: its code, if it starts with
+ *   one; `bytes`: its length as sent); the line is then read as it was cut.
  */
 export type BadLine =
   | { reason: 'not-a-command'; line: string; first: Stamp; last: Stamp }
@@ -21,7 +23,8 @@ export type BadLine =
   | { reason: 'code-out-of-range'; line: string; code: string; first: Stamp; last: Stamp }
   | { reason: 'other-protocol'; protocol: 'SSH' | 'HTTP' | 'IMAP' | 'POP3'; line: string; first: Stamp; last: Stamp }
   | { reason: 'unterminated-reply'; code: number; closedBy: 'reply' | 'end'; first: Stamp; last: Stamp }
-  | { reason: 'long-reply'; code: number; limit: number; first: Stamp; last: Stamp };
+  | { reason: 'long-reply'; code: number; limit: number; first: Stamp; last: Stamp }
+  | { reason: 'overlong-reply'; code: number | null; bytes: number; limit: number; first: Stamp; last: Stamp };
 
 /**
  * What a ControlParser tells, as calls (an object per command or reply line was most of what a busy control
@@ -32,9 +35,10 @@ export interface ControlEvents {
   /**
    * A command line: its verb (upper case; the table's own string when `known`), its argument (after the
    * first space, as sent), the table's entry for the verb, where it began and ended, whether it was cut at
-   * the line limit and its length as sent (its bytes up to the LF).
+   * the line limit, its length as sent (its bytes up to the LF), and the telnet commands removed from it
+   * (TELNET_* bits of line-reader.ts: RFC 959 section 4.1.3 sends ABOR after IP and the Synch's DM).
    */
-  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void;
+  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
   onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp): void;
   onBadLine(line: BadLine): void;
@@ -92,8 +96,8 @@ export class ControlParser {
     offer: OnAsciiLine | null = null,
   ) {
     this.reader = commands
-      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.commandLine(text, first, last, truncated, length), looksLikeCommand, offer)
-      : new LineReader(limits.maxLineLength, (text, first, last) => this.replyLine(text, first, last), looksLikeReply, offer);
+      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length, telnet) => this.commandLine(text, first, last, truncated, length, telnet), looksLikeCommand, offer)
+      : new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.replyLine(text, first, last, truncated, length), looksLikeReply, offer);
   }
 
   /** Bytes of the stream, in order; `clock` is the segment that delivered them (read during the call only). */
@@ -122,7 +126,9 @@ export class ControlParser {
 
   // ---- commands
 
-  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
+    // Telnet commands alone (an IP and a Synch sent as a line of their own) are no command and no bad line.
+    if (text === '' && telnet !== 0) return;
     const sp = text.indexOf(' ');
     const known = commandAt(text, sp < 0 ? text.length : sp);
     // A known verb as the table spells it: one string for every RETR, so that comparing and hashing it
@@ -137,12 +143,17 @@ export class ControlParser {
     }
     // A cut line says so with its length (the command event); a long verb in a line that fits, here.
     if (!truncated && verb.length > MAX_VERB) this.events.onBadLine({ reason: 'overlong-verb', verb, first, last });
-    this.events.onCommand(verb, argument, known, first, last, truncated, length);
+    this.events.onCommand(verb, argument, known, first, last, truncated, length, telnet);
   }
 
   // ---- replies
 
-  private replyLine(text: string, first: Stamp, last: Stamp): void {
+  private replyLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+    // Told before the line is read, as commands are: what follows is the cut line.
+    if (truncated) {
+      const code = replyCode(text);
+      this.events.onBadLine({ reason: 'overlong-reply', code: code < 0 ? null : code, bytes: length, limit: this.limits.maxLineLength, first, last });
+    }
     const multi = this.multi;
     if (multi !== null) {
       const code = replyCode(text);

@@ -56,10 +56,17 @@ export interface FindingFacts {
   'site-exec': { argument: string };
   'too-many-pending-commands': { limit: number; oldest: string };
   'long-reply': { code: number; limit: number };
+  /** A reply line cut to --max-line-length: its code when it starts with one, and its length as sent. */
+  'overlong-reply': { code: number | null; bytes: number; limit: number };
   /** Another protocol's banner on the FTP port. */
   'not-ftp': { port: number; protocol: string; line: string };
   /** A line that is not a reply, or (`code`) a code outside 100-699. */
   'invalid-reply': { line: string; code: string | null };
+  /**
+   * A reply whose code the command table (src/ftp/commands.ts) does not list for its command, paired with it
+   * by the order of replies (it was the oldest command waiting); `source` is where the table's list comes from.
+   */
+  'unusual-reply': { command: string; code: number; source: string };
   /** A multi-line reply never closed: a later plain reply closed it, or the connection ended inside it. */
   'unterminated-reply': { code: number; ended: boolean };
   /** AUTH accepted (RFC 4217): the control channel is encrypted from here on. */
@@ -282,6 +289,11 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     en: (f) => `a ${f.code} reply runs over ${f.limit} lines: the rest is not kept`,
     zh: (f) => `一个 ${f.code} 应答超过了 ${f.limit} 行：其余的行没有保留`,
   },
+  'overlong-reply': {
+    severity: 'warning',
+    en: (f) => `a ${f.code !== null ? `${f.code} ` : ''}reply line of ${f.bytes} bytes was cut to ${f.limit} (--max-line-length): no server needs a line that long, and clients with a fixed line buffer may overflow on it`,
+    zh: (f) => `一行 ${f.bytes} 字节的${f.code !== null ? ` ${f.code} ` : ''}应答被截到 ${f.limit} 字节（--max-line-length）：正常的服务器用不着这么长的一行，行缓冲区固定的客户端可能因此溢出`,
+  },
   'not-ftp': {
     severity: 'alert',
     en: (f) => `the server on port ${f.port} speaks ${f.protocol}, not FTP: ${quote(f.line)} — a service hidden behind the FTP port, or a port redirected elsewhere`,
@@ -291,6 +303,11 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'warning',
     en: (f) => (f.code !== null ? `reply code ${f.code} is outside 100-699: ${quote(f.line)}` : `the server sent a line that is not an FTP reply: ${quote(f.line)}`),
     zh: (f) => (f.code !== null ? `应答码 ${f.code} 不在 100-699 之间：${quote(f.line)}` : `服务器发来的一行不是 FTP 应答：${quote(f.line)}`),
+  },
+  'unusual-reply': {
+    severity: 'info',
+    en: (f) => `${f.command} was answered ${f.code}, a code ${f.source} does not list for it: taken as its reply by the order of replies (it was the oldest command waiting), so the replies after it keep their commands`,
+    zh: (f) => `${f.command} 收到的应答码是 ${f.code}，${f.source} 没有为它列出这个应答码：按应答的顺序仍把它算作 ${f.command} 的应答（它是最早在等待的命令），所以后面的应答仍然对应各自的命令`,
   },
   'unterminated-reply': {
     severity: 'notice',

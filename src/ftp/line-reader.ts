@@ -3,6 +3,16 @@ import type { Stamp } from '../flow/connections.js';
 const LF = 0x0a;
 const CR = 0x0d;
 const IAC = 0xff;
+const IP = 0xf4;
+const DM = 0xf2;
+
+/**
+ * Telnet commands a line carried (RFC 854), as bits: Interrupt Process and Data Mark, which RFC 959 section
+ * 4.1.3 has a client send before ABOR (IP, then the Synch: a DM sent urgent), and any other.
+ */
+export const TELNET_IP = 1;
+export const TELNET_DM = 2;
+export const TELNET_OTHER = 4;
 
 /**
  * What a LineReader hands on for each line, as arguments (an object per line was a fifth of what the
@@ -11,9 +21,10 @@ const IAC = 0xff;
  * - first, last: frame and time of the segment holding the line's first byte, and of the one that ended
  *   it (one object when that is one segment; never changed afterwards, so they may be kept);
  * - truncated: cut at the length limit (the rest of the line was skipped);
- * - length: bytes of the line as sent (before the cut, when truncated).
+ * - length: bytes of the line as sent (before the cut, when truncated);
+ * - telnet: the telnet commands removed from it (TELNET_IP, TELNET_DM, TELNET_OTHER bits; 0 for none).
  */
-export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number) => void;
+export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number) => void;
 
 /**
  * Offered first an ASCII line that lies whole in one segment, as bytes (its ending removed), and the
@@ -141,28 +152,32 @@ export class LineReader {
     let n = this.pendingLen;
     if (!truncated && n > 0 && this.pending[n - 1] === CR) n--;
     this.pendingLen = 0;
-    this.tell(textOf(this.pending, 0, n), clock, truncated, length);
+    const text = textOf(this.pending, 0, n);
+    this.tell(text, clock, truncated, length, telnetSeen);
   }
 
   /** A whole line at buf[off, off + len), without its LF. */
   private emitFrom(buf: Buffer, off: number, len: number, clock: Readonly<Stamp>): void {
     const n = len > 0 && buf[off + len - 1] === CR ? len - 1 : len;
     // indexOfLf's loop knows; after its native search (a long stretch ahead), look.
-    if (mayBeHigh && hasHigh(buf, off, off + n)) return this.tell(textOf(buf, off, n), clock, false, len);
+    if (mayBeHigh && hasHigh(buf, off, off + n)) {
+      const text = textOf(buf, off, n);
+      return this.tell(text, clock, false, len, telnetSeen);
+    }
     if (this.onAscii !== null && this.onAscii(buf, off, n, clock)) {
       this.lines++;
       return;
     }
     // indexOfLf went over these bytes just now: they are all ASCII, so they decode as they are.
-    this.tell(latin1(buf, off, off + n), clock, false, len);
+    this.tell(latin1(buf, off, off + n), clock, false, len, 0);
   }
 
-  private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number): void {
+  private tell(text: string, clock: Readonly<Stamp>, truncated: boolean, length: number, telnet: number): void {
     this.lines++;
     const last = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
     // A line in one segment starts and ends there: one stamp for both (stamps are never changed).
     const first = this.firstFrame === clock.frame ? last : { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec };
-    this.onLine(text, first, last, truncated, length);
+    this.onLine(text, first, last, truncated, length, telnet);
   }
 }
 
@@ -199,8 +214,15 @@ function indexOfLf(buf: Buffer, start: number, end: number): number {
   return -1;
 }
 
-/** Removes telnet commands (RFC 854): IAC IAC is a 0xFF byte; IAC WILL/WONT/DO/DONT x, IAC SB ... IAC SE, IAC x go. */
+/** Set by stripTelnet (and textOf): the telnet commands (TELNET_* bits) the last line it went over carried. */
+let telnetSeen = 0;
+
+/**
+ * Removes telnet commands (RFC 854): IAC IAC is a 0xFF byte; IAC WILL/WONT/DO/DONT x, IAC SB ... IAC SE, IAC x
+ * go. What it removed is left in telnetSeen.
+ */
 export function stripTelnet(b: Buffer, n: number): Buffer {
+  telnetSeen = 0;
   const out = Buffer.allocUnsafe(n);
   let o = 0;
   for (let i = 0; i < n; i++) {
@@ -211,6 +233,7 @@ export function stripTelnet(b: Buffer, n: number): Buffer {
     }
     const cmd = b[i + 1];
     if (cmd === undefined || i + 1 >= n) break;
+    if (cmd !== IAC) telnetSeen |= cmd === IP ? TELNET_IP : cmd === DM ? TELNET_DM : TELNET_OTHER;
     if (cmd === IAC) {
       out[o++] = IAC;
       i++;
@@ -245,6 +268,7 @@ function latin1(b: Buffer, start: number, end: number): string {
 
 /** The text of a line's bytes b[off, off + n): telnet commands removed, then decoded (see decode). */
 function textOf(b: Buffer, off: number, n: number): string {
+  telnetSeen = 0;
   const end = off + n;
   for (let i = off; i < end; i++) {
     if (b[i]! >= 0x80) {

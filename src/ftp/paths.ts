@@ -35,8 +35,30 @@ export function resolvePath(cwd: string, arg: string): string {
   return parts.join('/');
 }
 
+/**
+ * The argument of LIST or NLST split into ls options and the path. RFC 959 gives them a path only, but
+ * clients send `LIST -a`, `NLST -la`, `LIST -al /pub`, and servers (vsftpd, ProFTPD, Pure-FTPd) read the
+ * leading words that start with "-" as options to ls: the path is what follows them ('' when nothing does:
+ * the working directory). A lone "-" is a name, not an option. Total: any string splits.
+ */
+export function splitListArgument(arg: string): { options: string[]; path: string } {
+  const options: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (arg.charCodeAt(i) === SPACE) i++;
+    if (arg.charCodeAt(i) !== DASH || i + 1 >= arg.length || arg.charCodeAt(i + 1) === SPACE) break;
+    let end = arg.indexOf(' ', i);
+    if (end < 0) end = arg.length;
+    options.push(arg.slice(i, end));
+    i = end;
+  }
+  return { options, path: options.length === 0 ? arg : arg.slice(i) };
+}
+
 const SLASH = 0x2f;
 const DOT = 0x2e;
+const SPACE = 0x20;
+const DASH = 0x2d;
 
 /** True when every '/'-separated segment of s, from `from` on, is a name: not empty, not "." or "..". */
 function onlyNames(s: string, from: number): boolean {

@@ -1,13 +1,14 @@
 import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
+import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
-import { commandAtBytes, isValidReply, type CommandInfo, type DataUse } from './commands.js';
+import { commandAtBytes, commandInfo, endsPreliminary, isValidReply, namesCommand, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
-import { UNKNOWN_DIR, parse257, resolvePath } from './paths.js';
+import { TELNET_DM, TELNET_IP, TELNET_OTHER } from './line-reader.js';
+import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
-import { isGuestUser } from './policy.js';
+import { anonymousEvidence } from './policy.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
 export interface FtpLimits {
@@ -125,12 +126,26 @@ export class ControlSession implements StreamSink, ControlEvents {
   /** The parsers of the two directions, by TCP direction (released by finish; see ControlParser.release). */
   private readonly parsers: [ControlParser, ControlParser];
   private readonly pending: Exchange[] = [];
+  /**
+   * Pending commands whose reply may be missing or kept apart (a gap in the replies, an orphan reply while
+   * they waited, commands of a capture begun mid-session before any reply was paired): a later command's
+   * reply may pass them (see pendingFor). Weak: an exchange leaves it when nothing holds it any more.
+   */
+  private readonly doubtful = new WeakSet<Exchange>();
+  /** A reply was paired with its command by the table: from then on a mid-session capture's commands are in step. */
+  private replied = false;
+  /** An ABOR waiting for its reply, and the data command it aborts (RFC 959 section 4.1.3). */
+  private abort: { abor: Exchange; transfer: Exchange } | null = null;
+  /** A 226 that came after that ABOR while its data command still waited: whose it is, the next reply tells (settleAbort). */
+  private held: Reply | null = null;
   private greetingSeen = false;
   /** The reply about to come closes a multi-line reply at the connection's end: it does not move the session's end. */
   private closedAtEnd = false;
   private encrypted = false;
   private pendingUser: string | null = null;
   private pendingPassword: string | null = null;
+  /** The 331 that answered the last USER (evidence of an anonymous login, see anonymousEvidence). */
+  private prompt: Reply | null = null;
   cwd: string = UNKNOWN_DIR;
   restOffset: number | null = null;
   type: string | null = null;
@@ -174,6 +189,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       user: null,
       password: null,
       anonymous: false,
+      anonymousBy: null,
       login: 'none',
       loginAttempts: [],
       cwd: null,
@@ -222,12 +238,17 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     const side = dir === this.commandDir ? 'commands' : 'replies';
     if (dir === this.commandDir) this.model.cwdUncertainFrom ??= this.engine.clock.frame;
+    else {
+      if (this.held !== null) this.settleAbort(null);
+      for (const p of this.pending) this.doubtful.add(p); // their replies may be in the gap
+    }
     this.engine.finding('control-gap', this.id, [this.engine.clock.frame], { bytes: len, commands: side === 'commands', offset: at, reason });
   }
 
   end(dir: Dir, _reason: EndReason): void {
     // Once encrypted, the rest is not read; a multi-line reply left open is still closed.
     this.parsers[dir].end(this.engine.clock, !this.encrypted);
+    if (dir !== this.commandDir && this.held !== null) this.settleAbort(null);
   }
 
   /**
@@ -243,6 +264,7 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (last.syn === null || this.model.greeting === null) this.model.midStream ||= last.syn === null;
     this.model.cwd = this.cwd === UNKNOWN_DIR ? null : this.cwd;
     this.model.dropped.commands += this.droppedExchanges;
+    if (this.held !== null) this.settleAbort(null);
     for (const ex of this.pending) ex.note ??= 'no reply in the capture';
     this.conn = null;
     this.parsers[0].release();
@@ -256,7 +278,7 @@ export class ControlSession implements StreamSink, ControlEvents {
   // ---- commands (onCommand, onReply, onBadLine, commandsSent, answersLater: ControlEvents, for the parsers only)
 
   /** A command line (see ControlEvents.onCommand): the verb is the table's own string when `info` is set. */
-  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number): void {
+  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
     this.model.end = last;
     if (truncated) this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
@@ -267,8 +289,9 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     this.model.commands++;
     // Without an argument a path command means the working directory (LIST, NLST, STAT, CWD with nothing).
-    const path = info?.pathArg ? resolvePath(this.cwd, arg) : null;
-    const ex = this.addExchange({
+    const list = verb === 'LIST' || verb === 'NLST' ? splitListArgument(arg) : null;
+    const path = info?.pathArg ? resolvePath(this.cwd, list !== null ? list.path : arg) : null;
+    const ex: Exchange = {
       index: 0,
       command: verb,
       argument: arg,
@@ -279,13 +302,18 @@ export class ControlSession implements StreamSink, ControlEvents {
       responseTime: null,
       prediction: null,
       transfer: null,
-    });
+    };
+    if (list !== null && list.options.length > 0) ex.options = list.options;
+    if (telnet !== 0) ex.telnet = telnetNames(telnet);
+    this.addExchange(ex);
+    if (verb === 'ABOR') this.aborts(ex);
     this.waitForReply(ex, first);
     switch (verb) {
       case 'USER':
         this.pendingUser = arg;
+        this.prompt = null;
         this.model.user = arg;
-        this.model.anonymous = isGuestUser(arg);
+        this.anonymousBy(anonymousEvidence(arg, null, null));
         break;
       case 'PASS':
         this.pendingPassword = arg;
@@ -312,8 +340,14 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (this.pending.length >= this.engine.limits.maxPendingCommands) {
       const old = this.pending.shift()!;
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
+      if (this.abort !== null && (this.abort.abor === old || this.abort.transfer === old)) {
+        if (this.held !== null) this.settleAbort(null);
+        this.abort = null;
+      }
       this.engine.finding('too-many-pending-commands', this.id, [at.frame], { limit: this.engine.limits.maxPendingCommands, oldest: old.command });
     }
+    // Begun mid-session: replies to commands sent before the capture may still come first.
+    if (this.model.midStream && !this.replied) this.doubtful.add(ex);
     this.pending.push(ex);
   }
 
@@ -392,6 +426,8 @@ export class ControlSession implements StreamSink, ControlEvents {
         return engine.finding('unterminated-reply', this.id, at, { code: bad.code, ended: bad.closedBy === 'end' });
       case 'long-reply':
         return engine.finding('long-reply', this.id, at, { code: bad.code, limit: bad.limit });
+      case 'overlong-reply':
+        return engine.finding('overlong-reply', this.id, at, { code: bad.code, bytes: bad.bytes, limit: bad.limit });
     }
   }
 
@@ -404,7 +440,15 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
     const reply: Reply = { code, lines, message, start, end };
-    const ex = this.pairReply(code);
+    if (this.held !== null) this.settleAbort(reply);
+    const abort = this.abort;
+    // RFC 959 section 4.1.3: after ABOR, a 226 may be the data command's (it was over) or ABOR's (it was
+    // not, and its 426 is missing): held until the next reply says which.
+    if (abort !== null && code === 226 && abort.abor.replies.length === 0 && this.pending.includes(abort.transfer) && this.pending.includes(abort.abor)) {
+      this.held = reply;
+      return;
+    }
+    const ex = this.pairReply(code, start.frame);
     if (ex === null) {
       this.greetingSeen = true;
       this.model.greeting = reply;
@@ -412,7 +456,12 @@ export class ControlSession implements StreamSink, ControlEvents {
       if (this.holds(greeting)) this.engine.exchangeEvent(this, greeting, reply);
       return;
     }
-    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(start) - seconds(ex.request);
+    this.attach(ex, reply);
+  }
+
+  /** Gives a paired reply to its exchange: its replies, the timeline, what it changes in the session. */
+  private attach(ex: Exchange, reply: Reply): void {
+    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(reply.start) - seconds(ex.request);
     // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
     if (ex.replies.length === 0) ex.replies = [reply];
     else ex.replies.push(reply);
@@ -420,38 +469,134 @@ export class ControlSession implements StreamSink, ControlEvents {
     this.act(ex, reply);
   }
 
+  /**
+   * An ABOR was sent: the newest data command still waiting for its final reply is the one it aborts (RFC
+   * 959 section 4.1.3: "abort the previous FTP service command and any associated transfer of data"). The
+   * data command's exchange names the ABOR, so the transfer stage can tell the client aborted it.
+   */
+  private aborts(abor: Exchange): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i]!;
+      if (commandInfo(p.command)?.data === undefined) continue;
+      p.abortedBy = abor.index;
+      this.keep(abor); // exchange(abortedBy) finds it (its frame) also when exchanges are not all kept
+      this.abort = { abor, transfer: p };
+      return;
+    }
+  }
+
+  /**
+   * Whose the 226 held after ABOR is, now that `next` came (null: no more replies; the end or a gap). RFC 959
+   * section 4.1.3: ABOR is answered 226 (or 225 with the data connection open and no transfer) whether the
+   * transfer was still going, after a 426 to the transfer command, or already over, after that command's
+   * own reply. So a 225 or 226 next means the held one was the data command's (it was over when the server
+   * read ABOR); anything else means the one 226 after ABOR is ABOR's, and the data command's reply is missing.
+   */
+  private settleAbort(next: Reply | null): void {
+    const held = this.held!;
+    const { abor, transfer } = this.abort!;
+    this.held = null;
+    const k = this.pending.indexOf(transfer);
+    if (next !== null && (next.code === 225 || next.code === 226) && k >= 0) {
+      transfer.note = `its ${held.code} came after the client's ABOR, followed by ABOR's ${next.code}: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case)`;
+      this.paired(k, held.code);
+      this.attach(transfer, held);
+      return;
+    }
+    abor.note = `the one ${held.code} after ABOR is taken as ABOR's: RFC 959 section 4.1.3 answers ABOR with 226 whether the transfer was still going (after a 426 to it) or already over (after its own reply), and no other reply came`;
+    const i = this.pending.indexOf(abor);
+    if (i >= 0) this.paired(i, held.code);
+    this.attach(abor, held);
+  }
+
   commandsSent(): number {
     return this.model.commands;
   }
 
   answersLater(code: number, since: number): boolean {
-    return this.model.commands > since && this.pendingFor(code) >= 0;
+    if (this.model.commands <= since) return false;
+    for (const p of this.pending) if (isValidReply(p.command, code)) return true;
+    return false;
   }
 
-  /** The exchange a reply belongs to: null for the greeting; an exchange without command when none is pending. */
-  private pairReply(code: number): Exchange | null {
+  /**
+   * The exchange a reply belongs to: null for the greeting; an exchange without command when none is
+   * pending, or when the reply names a command that is not (see pendingFor and byOrder).
+   */
+  private pairReply(code: number, frame: number): Exchange | null {
     const pending = this.pending;
     // The first 220 (or 120, "ready in n minutes", or a 421 refusal before any command) is the greeting,
     // even when the client pipelined commands before it.
     if (!this.greetingSeen && (code === 220 || code === 120 || (code === 421 && pending.length === 0))) return null;
     this.greetingSeen = true;
     const i = this.pendingFor(code);
-    if (i < 0) {
-      // Its command is not in the capture (lost, or sent before the capture began), or the reply is
-      // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order.
-      const note = pending.length === 0
-        ? 'reply without a command in the capture'
-        : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
-      return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
+    if (i >= 0) {
+      this.replied = true;
+      return this.paired(i, code);
     }
-    return this.paired(i, code);
+    const o = this.byOrder(code);
+    if (o >= 0) {
+      // A code the table does not list for the command, from a server of its own mind (Pure-FTPd answers
+      // OPTS UTF8 ON with 504): the order of replies leaves it no other command, so it takes it.
+      const ex = this.paired(o, code);
+      const source = commandInfo(ex.command)?.source ?? 'its RFC';
+      ex.note = `reply ${code} is not among the replies ${source} lists for ${ex.command}: paired by the order of replies, as the oldest command waiting`;
+      this.engine.finding('unusual-reply', this.id, [frame], { command: ex.command, code, source });
+      return ex;
+    }
+    // Its command is not in the capture (lost, or sent before the capture began), or the reply is
+    // unsolicited (a 421 on timeout). Pending commands stay pending: replies come in command order; but
+    // the next one may have had its reply kept apart here, so later replies may pass it (see pendingFor).
+    const head = pending.find((p) => p.replies.length === 0);
+    if (head !== undefined) this.doubtful.add(head);
+    const note = pending.length === 0
+      ? 'reply without a command in the capture'
+      : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
+    return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
   }
 
-  /** The oldest pending command the reply code is valid for (its index in pending), or -1. */
+  /**
+   * The pending command a reply with this code answers by the table (its index in pending), or -1. Replies
+   * come in the order of their commands (RFC 959 section 4.2), but for a transfer in progress, whose final
+   * reply may come after replies to commands sent during it (STAT, NOOP, ABOR): so the reply goes to a
+   * transfer in progress it is valid for (and that can end it: endsPreliminary), or to the next command in
+   * order (the oldest without a reply).
+   * It goes to a later command, the ones before it left without a reply, only when its code names its
+   * kind of command (a 227 is a PASV's: namesCommand), or when the next command's reply may be lost (a gap
+   * in the replies, a reply kept apart while it waited, a capture begun mid-session): otherwise a code
+   * the table does not list would move every later pairing by one.
+   */
   private pendingFor(code: number): number {
     const pending = this.pending;
-    for (let i = 0; i < pending.length; i++) if (isValidReply(pending[i]!.command, code)) return i;
+    let next = -1;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      const inProgress = p.replies.length > 0;
+      if (isValidReply(p.command, code) && (!inProgress || endsPreliminary(code))) return next < 0 || namesCommand(code) || this.doubtful.has(pending[next]!) ? i : -1;
+      if (next < 0 && !inProgress) next = i;
+    }
     return -1;
+  }
+
+  /**
+   * A reply valid for no command at its place, by the table: the command the order of replies leaves it, or
+   * -1. That is the next command in order when no transfer in progress could take it either, or the one
+   * transfer in progress when nothing else waits; never when the code names another kind of command
+   * (namesCommand: that command is missing from the capture), nor when the next command's reply may
+   * already have been kept apart (a doubtful command).
+   */
+  private byOrder(code: number): number {
+    if (namesCommand(code)) return -1;
+    const pending = this.pending;
+    let inProgress = 0;
+    for (let i = 0; i < pending.length; i++) {
+      if (pending[i]!.replies.length > 0) {
+        inProgress++;
+        continue;
+      }
+      return inProgress === 0 && !this.doubtful.has(pending[i]!) ? i : -1;
+    }
+    return inProgress === 1 && endsPreliminary(code) ? 0 : -1;
   }
 
   /** The pending command at i has a reply: a final one (2xx-6xx) takes it, and the older ones without reply, off the list. */
@@ -465,6 +610,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       for (let k = i - 1; k >= 0; k--) {
         if (pending[k]!.replies.length > 0) continue;
         pending[k]!.note = 'no reply in the capture';
+        if (this.abort?.abor === pending[k]) this.abort = null; // an ABOR without reply aborts nothing we can see
         removeAt(pending, k);
       }
     }
@@ -475,13 +621,14 @@ export class ControlSession implements StreamSink, ControlEvents {
    * A one-line final reply that nothing will show, read from its bytes (see OnAsciiLine): when exchanges
    * are not all kept (the counting views) and no one streams events, a reply to a command the analysis
    * does not refer to (no transfer, no prediction) is paired and acted on, then dropped. Its text is not
-   * needed then, unless the session reads it: 213 to SIZE, 227, 228, 229 and 257 go the usual way, as do
-   * preliminary replies, the greeting, multi-line replies and replies without their command.
+   * needed then, unless the session reads it: 213 to SIZE, 227, 228, 229, 257 and the replies to a login go the
+   * usual way, as do preliminary replies, the greeting, multi-line replies and replies without their command.
    * On the capture of small control packets, making the text, the Reply and its arrays of every reply
    * was a tenth of the analysis.
    */
   private quietReply(buf: Buffer, off: number, n: number, at: Readonly<Stamp>): boolean {
     if (!this.greetingSeen || n < 3) return false; // the parser offers no line of an open multi-line reply
+    if (this.abort !== null) return false; // the replies after an ABOR are read whole (see reply)
     const a = buf[off]! - 0x30;
     const b = buf[off + 1]! - 0x30;
     const c = buf[off + 2]! - 0x30;
@@ -493,6 +640,8 @@ export class ControlSession implements StreamSink, ControlEvents {
     const ex = this.pending[i]!;
     // A transfer or a prediction is what makes an exchange kept (see keep).
     if (ex.transfer !== null || ex.prediction !== null || (code === 213 && ex.command === 'SIZE')) return false;
+    // A login's replies are read as text: the 331 and the 230 may say the login is anonymous.
+    if (ex.command === 'USER' || ex.command === 'PASS' || ex.command === 'ACCT') return false;
     // The session's end is not moved along here: finish() sets it, and only streaming outputs look before.
     this.paired(i, code);
     QUIET.code = code;
@@ -515,13 +664,17 @@ export class ControlSession implements StreamSink, ControlEvents {
     }
     switch (ex.command) {
       case 'USER':
-        if (code === 230) this.login(ex.argument, null, 'success', frame);
-        else if (code === 530) this.login(ex.argument, null, 'failure', frame);
+        if (code === 331 && ex.argument === this.pendingUser) {
+          this.prompt = reply;
+          this.anonymousBy(anonymousEvidence(ex.argument, reply, null));
+        }
+        if (code === 230) this.login(ex.argument, null, 'success', frame, reply);
+        else if (code === 530) this.login(ex.argument, null, 'failure', frame, null);
         break;
       case 'PASS':
       case 'ACCT':
-        if (code === 230 || code === 202) this.login(this.pendingUser ?? '', this.pendingPassword, 'success', frame);
-        else if (code === 530 || code === 500 || code === 501) this.login(this.pendingUser ?? '', this.pendingPassword, 'failure', frame);
+        if (code === 230 || code === 202) this.login(this.pendingUser ?? '', this.pendingPassword, 'success', frame, reply);
+        else if (code === 530 || code === 500 || code === 501) this.login(this.pendingUser ?? '', this.pendingPassword, 'failure', frame, null);
         break;
       case 'CWD':
       case 'XCWD':
@@ -569,6 +722,9 @@ export class ControlSession implements StreamSink, ControlEvents {
       case 'QUIT':
         if (code === 221) this.model.quit = true;
         break;
+      case 'ABOR':
+        if (this.abort?.abor === ex && code >= 200) this.aborted(ex, code);
+        break;
       case 'PORT':
       case 'EPRT':
       case 'LPRT':
@@ -582,14 +738,38 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (ex.transfer !== null) this.engine.transferReply(this, ex, reply);
   }
 
-  private login(user: string, password: string | null, result: 'success' | 'failure', frame: number): void {
-    this.model.loginAttempts.push({ user, password, result, frame });
+  /**
+   * ABOR's final reply: accepted (225, 226), the data command it aborted will get no reply after it (RFC 959
+   * section 4.1.3 answers the data command first), so it waits no more; refused, the transfer went on.
+   */
+  private aborted(abor: Exchange, code: number): void {
+    const transfer = this.abort!.transfer;
+    this.abort = null;
+    if (code !== 225 && code !== 226) {
+      delete transfer.abortedBy;
+      return;
+    }
+    const k = this.pending.indexOf(transfer);
+    if (k < 0) return;
+    removeAt(this.pending, k);
+    transfer.note ??= `aborted by the client (ABOR, exchange ${abor.index}): no final reply of its own in the capture (RFC 959 section 4.1.3 has the server answer it 426 before ABOR's 226)`;
+  }
+
+  /** A login's result; `welcome` is the 230 that accepted it (evidence of an anonymous login, with the user and the 331). */
+  private login(user: string, password: string | null, result: 'success' | 'failure', frame: number, welcome: Reply | null): void {
+    const by = anonymousEvidence(user, user === this.pendingUser ? this.prompt : null, welcome);
+    this.model.loginAttempts.push({ user, password, result, frame, anonymousBy: by });
     if (result === 'failure') this.engine.loginFailed(this, frame);
     if (this.model.login !== 'success') this.model.login = result;
     if (result === 'success') {
       this.model.user = user;
-      this.model.anonymous = isGuestUser(user);
+      this.anonymousBy(by);
     }
+  }
+
+  private anonymousBy(by: AnonymousBy | null): void {
+    this.model.anonymous = by !== null;
+    this.model.anonymousBy = by;
   }
 
   private rememberSize(path: string, n: number): void {
@@ -652,6 +832,15 @@ function changesFiles(verb: string): boolean {
     default:
       return false;
   }
+}
+
+/** The telnet commands of a line (TELNET_* bits), by their RFC 854 names, as the model has them. */
+function telnetNames(bits: number): Array<'IP' | 'DM' | 'other'> {
+  const names: Array<'IP' | 'DM' | 'other'> = [];
+  if (bits & TELNET_IP) names.push('IP');
+  if (bits & TELNET_DM) names.push('DM');
+  if (bits & TELNET_OTHER) names.push('other');
+  return names;
 }
 
 /** Removes a[i], moving the later elements down. */

@@ -36,6 +36,8 @@ export interface Exchange {
   argument: string;
   /** For commands whose argument is a path: the full path, from the tracked working directory. */
   path: string | null;
+  /** LIST and NLST: the ls options sent before the path (`LIST -al /pub`: ['-al']), which are not part of it. */
+  options?: string[];
   /** The working directory when the command was sent (null: not known). */
   cwd: string | null;
   request: Stamp | null;
@@ -49,6 +51,16 @@ export interface Exchange {
   transfer: number | null;
   /** Why the pairing with its reply is unusual, when it is. */
   note?: string;
+  /**
+   * Telnet commands sent before the command on its line (RFC 854 names): 'IP' (Interrupt Process) and 'DM'
+   * (Data Mark, the mark of the Synch), which RFC 959 section 4.1.3 has a client send before ABOR; 'other'.
+   */
+  telnet?: Array<'IP' | 'DM' | 'other'>;
+  /**
+   * A data command (RETR, STOR, LIST ...) the client aborted: the index of the ABOR exchange it sent while
+   * this command waited for its final reply (absent again if the server refused the ABOR).
+   */
+  abortedBy?: number;
 }
 
 export type PredictionSource = 'PORT' | 'EPRT' | 'LPRT' | 'PASV' | 'EPSV' | 'LPSV';
@@ -200,12 +212,22 @@ export interface Finding {
   facts: Record<string, unknown>;
 }
 
+/**
+ * What made a login anonymous (RFC 1635), as the session saw it: the user name (`anonymous` or `ftp`, the
+ * anonymous account on every common server), the server's 331 to USER asking for an e-mail address or an
+ * identity as password, or its 230 saying the login is a guest's or anonymous. Nothing else: a user called
+ * `ftpuser` or `guest` is a real account unless the server says otherwise.
+ */
+export type AnonymousBy = 'user-name' | 'server-331' | 'server-230';
+
 export interface LoginAttempt {
   user: string;
-  /** Kept as sent; views mask it unless asked (anonymous passwords, e-mail addresses, are shown). */
+  /** Kept as sent; views mask it unless asked (anonymous logins' passwords, e-mail addresses, are shown). */
   password: string | null;
   result: 'success' | 'failure' | 'unknown';
   frame: number;
+  /** What made this login anonymous; null: a real account (its password is masked, and sent in clear a finding). */
+  anonymousBy: AnonymousBy | null;
 }
 
 export interface FtpSession {
@@ -222,7 +244,13 @@ export interface FtpSession {
   greeting: Reply | null;
   user: string | null;
   password: string | null;
+  /** The login is anonymous: `anonymousBy` says by what evidence. */
   anonymous: boolean;
+  /**
+   * What made the session's login anonymous (see AnonymousBy), null for a real account: for the user last
+   * named, as far as the replies so far said, and once a login succeeded, for that login.
+   */
+  anonymousBy: AnonymousBy | null;
   login: 'success' | 'failure' | 'unknown' | 'none';
   loginAttempts: LoginAttempt[];
   /** The working directory at the end, when known. */
