@@ -175,7 +175,9 @@ function commandZh(verb: string, arg: string, d: CommandDetail): string {
     case 'NOOP':
       return '客户端发送 NOOP：什么也不做，只是让连接保持活跃。';
     case 'ABOR':
-      return '客户端中止正在进行的传输。';
+      return d.telnet
+        ? '客户端按 RFC 959（第 4.1.3 节）的方式打断正在进行的传输：先发 Telnet IP 和同步信号（IAC IP、IAC DM），再发 ABOR。'
+        : '客户端中止正在进行的传输。';
     case 'QUIT':
       return '客户端请求退出，结束本次会话。';
     default:

@@ -109,6 +109,8 @@ export interface CommandDetail {
   listen?: { address: string; port: number; arithmetic: string | null };
   thirdParty?: boolean;
   passwordHidden?: boolean;
+  /** ABOR: the Telnet IP and Synch were sent before it. */
+  telnet?: boolean;
 }
 
 export interface ReplyDetail {
@@ -270,7 +272,9 @@ function commandEn(verb: string, arg: string, d: CommandDetail): string {
     case 'NOOP':
       return 'The client sends NOOP: nothing to do, it keeps the connection alive.';
     case 'ABOR':
-      return 'The client aborts the transfer in progress.';
+      return d.telnet
+        ? 'The client interrupts the transfer in progress the way RFC 959 (section 4.1.3) asks: Telnet IP and the Synch (IAC IP, IAC DM) first, then ABOR.'
+        : 'The client aborts the transfer in progress.';
     case 'QUIT':
       return 'The client ends the session.';
     default:

@@ -185,6 +185,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         listen: pr !== null && pr.mode === 'active' ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic } : undefined,
         thirdParty: pr?.thirdParty,
         passwordHidden: ex.command === 'PASS' && ex.argument === '<hidden>',
+        telnet: ex.telnet?.includes('IP') === true,
       }));
     } else {
       const r = l.reply;
