@@ -870,14 +870,16 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const aborted = session?.exchange(t.exchange)?.abortedBy;
     if (aborted !== undefined) t.abortedAt = session!.exchange(aborted)?.request?.frame ?? null;
     let cause: TransferCause | null = null;
-    if (t.abortedAt !== null) {
+    // Everything came and the server says so: an ABOR or a RST after that stopped nothing (vsftpd: 225 No transfer to ABOR).
+    const whole = ok && t.connection !== null && t.missingBytes === 0 && (t.expectedBytes === null || t.bytes >= t.expectedBytes);
+    if (t.abortedAt !== null && !whole) {
       // The client said it: ABOR, whatever the server answered (426 for the transfer, 226 for the ABOR).
       t.status = 'aborted';
       cause = { kind: 'client-abor', frame: t.abortedAt, bytes: t.bytes, expected: t.expectedBytes, code };
-    } else if (clientReset && !(ok && t.missingBytes === 0 && (t.expectedBytes === null || t.bytes >= t.expectedBytes))) {
+    } else if (clientReset && !whole) {
       // A client that resets the data connection before it has everything gave up on the transfer.
       t.status = 'aborted';
-      cause = { kind: 'client-reset', bytes: t.bytes, expected: t.expectedBytes, code };
+      cause = { kind: 'client-reset', bytes: t.bytes - t.afterResetBytes, afterReset: t.afterResetBytes, expected: t.expectedBytes, code };
     } else if (code === null) {
       t.status = 'unfinished';
       cause = { kind: 'no-final-reply', connection: t.connection !== null };

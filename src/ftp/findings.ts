@@ -393,9 +393,11 @@ export function describeCause(c: TransferCause): { en: string; zh: string } {
     }
     case 'client-reset': {
       const of = c.expected === null ? '' : ` of ${c.expected}`;
+      const late = c.afterReset > 0 ? ` (${c.afterReset} more, already on their way, came after it)` : '';
+      const lateZh = c.afterReset > 0 ? `（之后还有 ${c.afterReset} 字节已在路上，也到达了）` : '';
       return {
-        en: `the client reset the data connection (RST) after ${c.bytes}${of} bytes${c.code === null ? '' : `; the server answered ${c.code}`}`,
-        zh: `客户端在传了 ${c.bytes}${c.expected === null ? '' : ` / ${c.expected}`} 字节后重置了数据连接（RST）${c.code === null ? '' : `；服务器应答 ${c.code}`}`,
+        en: `the client reset the data connection (RST) after ${c.bytes}${of} bytes${late}${c.code === null ? '' : `; the server answered ${c.code}`}`,
+        zh: `客户端在传了 ${c.bytes}${c.expected === null ? '' : ` / ${c.expected}`} 字节后重置了数据连接（RST）${lateZh}${c.code === null ? '' : `；服务器应答 ${c.code}`}`,
       };
     }
     case 'no-port-or-pasv':

@@ -183,7 +183,7 @@ export type TransferCause =
   | { kind: 'bytes-missing'; bytes: number; firstAt: number | null }
   | { kind: 'short'; bytes: number; expected: number; restOffset: number | null; end: Transfer['dataEnd'] }
   | { kind: 'client-abor'; frame: number; bytes: number; expected: number | null; code: number | null }
-  | { kind: 'client-reset'; bytes: number; expected: number | null; code: number | null }
+  | { kind: 'client-reset'; bytes: number; afterReset: number; expected: number | null; code: number | null }
   | { kind: 'refused'; code: number }
   | { kind: 'active-unreachable'; address: string; port: number }
   | { kind: 'passive-never-came'; address: string; port: number; server: string | null }
