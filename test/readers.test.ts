@@ -960,7 +960,7 @@ describe('files', () => {
     assert.deepEqual(missing.records, []);
     assert.equal(missing.faults[0]!.reason, 'no such file');
     const folder = await readFile(dir);
-    assert.equal(folder.faults[0]!.reason, 'is a directory');
+    assert.equal(folder.faults[0]!.reason, 'is a directory, not a capture file (EISDIR)');
   });
 });
 

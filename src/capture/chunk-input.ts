@@ -182,7 +182,7 @@ export function describe(e: unknown): string {
     const code = String((e as { code: unknown }).code);
     if (code === 'ENOENT') return 'no such file';
     if (code === 'EACCES') return 'permission denied';
-    if (code === 'EISDIR') return 'is a directory';
+    if (code === 'EISDIR') return 'is a directory, not a capture file (EISDIR)';
     if (code === 'Z_BUF_ERROR') return 'unexpected end of file';
   }
   return e instanceof Error ? e.message : String(e);

@@ -16,6 +16,7 @@
  */
 import { read } from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
+import { describe } from './chunk-input.js';
 import { GzipInflater } from './gzip-members.js';
 import { zlibHandle } from './zlib-handle.js';
 
@@ -112,4 +113,4 @@ async function feed(): Promise<void> {
   port.postMessage({ type: 'end', raw } satisfies FromGunzip);
 }
 
-feed().catch((e: NodeJS.ErrnoException) => fail(e.code === 'EISDIR' ? 'is a directory' : e.message, raw));
+feed().catch((e: unknown) => fail(describe(e), raw));
