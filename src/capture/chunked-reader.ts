@@ -64,8 +64,20 @@ export abstract class ChunkedReader implements RecordReader {
   /** The input has ended: report what was left unfinished. Reading stops after this. */
   protected abstract atEnd(): void;
 
-  /** Record the first fault, at its file offset, and stop reading. Returns -1 for parsers that want a value. */
+  /**
+   * Record the first fault, at its file offset, and stop reading. Returns -1 for parsers that want a value.
+   * In a gzip file the offset is in the inflated data, and the reason says so.
+   */
   protected fail(offset: number, reason: string): -1 {
+    return this.record(offset, this.input.gzip ? `${reason} (an offset in the data the gzip file inflates to)` : reason);
+  }
+
+  /** The input failed (a read error, bad gzip): its fault, where the input says (a byte of the compressed file). */
+  protected failInput(): void {
+    this.record(this.input.errorAt, this.input.error ?? 'the input failed');
+  }
+
+  private record(offset: number, reason: string): -1 {
     if (!this.stopped) this.faults.push(new CaptureFault(this.name, offset, reason));
     this.stopped = true;
     return -1;

@@ -1,9 +1,9 @@
 import { close, createReadStream, fstat, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { ChunkInput, StreamInput, describe, gzipError } from './chunk-input.js';
+import { ChunkInput, StreamInput, describe } from './chunk-input.js';
 import type { FromGunzip } from './gunzip-worker.js';
-import { syncGunzipWorks } from './zlib-handle.js';
+import { syncGunzipWorks } from './gzip-members.js';
 
 /** Bytes per chunk: big enough that per-chunk costs vanish, small enough to stay in the CPU's caches. */
 export const FILE_CHUNK = 1 << 20;
@@ -17,8 +17,8 @@ export const FILE_CHUNK = 1 << 20;
  * A gzip file is inflated in a worker thread (see gunzip-worker.ts), in parallel with the analysis; the
  * chunks come back as transferred buffers, returned to the worker for reuse once parsed. A worker costs
  * about 20 MB (its isolate and buffers), and merged files are all read at once: beyond MAX_GUNZIP_WORKERS
- * gzip files, the others are inflated by a zlib stream (on libuv's thread pool) as standard input is. So
- * are they all if the worker's synchronous inflater is not available in this Node (zlib-handle.ts).
+ * gzip files, the others are inflated on the main thread as standard input is (StreamInput). So are they
+ * all, through Node's gunzip stream, if the synchronous inflater is not available in this Node (zlib-handle.ts).
  */
 export class FileInput extends ChunkInput {
   private fd = -1;
@@ -77,14 +77,14 @@ export class FileInput extends ChunkInput {
           this.inner = { input, file };
           await input.open();
           this.rawBytes = input.rawBytes;
-          if (input.error !== null) this.error = input.error;
+          if (input.error !== null) this.fail(input.error, input.errorAt);
         }
         return;
       }
       this.first = head;
       this.turn = 1;
     } catch (e) {
-      this.error = describe(e);
+      this.fail(describe(e), 0);
       this.done = true;
     }
   }
@@ -97,7 +97,7 @@ export class FileInput extends ChunkInput {
       this.chunkOffset = input.chunkOffset;
       this.endOffset = input.endOffset;
       this.rawBytes = input.rawBytes;
-      this.error = input.error;
+      if (input.error !== null) this.fail(input.error, input.errorAt);
       return chunk;
     }
     if (this.first !== null) {
@@ -124,9 +124,8 @@ export class FileInput extends ChunkInput {
       this.ahead = this.readAhead(this.bufs[this.turn]!);
       return this.advance(chunk);
     } catch (e) {
-      this.error = describe(e);
       this.done = true;
-      return null;
+      return this.fail(describe(e), this.endOffset);
     }
   }
 
@@ -162,10 +161,7 @@ export class FileInput extends ChunkInput {
   private async fromGunzip(g: GunzipClient): Promise<Buffer | null> {
     const chunk = await g.next();
     this.rawBytes = g.rawBytes;
-    if (chunk === null) {
-      if (g.error !== null) this.error = g.error;
-      return null;
-    }
+    if (chunk === null) return g.error === null ? null : this.fail(g.error, g.errorAt);
     return this.advance(chunk);
   }
 
@@ -188,6 +184,8 @@ let gunzipWorkers = 0;
 class GunzipClient {
   rawBytes = 0;
   error: string | null = null;
+  /** Where in the compressed file it went wrong. */
+  errorAt = 0;
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly queue: Array<{ chunk: ArrayBuffer; length: number }> = [];
@@ -206,20 +204,20 @@ class GunzipClient {
       transferList: [port2],
     });
     this.worker.unref();
-    this.worker.on('error', (e) => this.stop(`the decompression worker failed (${describe(e)})`));
+    this.worker.on('error', (e) => this.stop(`the decompression worker failed (${describe(e)})`, this.rawBytes));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
         gunzipWorkers--;
         // Exited without saying it was done (killed, out of memory): what came before stands.
-        this.stop('the decompression worker stopped before the end of the file');
+        this.stop('the decompression worker stopped before the end of the file', this.rawBytes);
         resolve();
       }),
     );
     port1.on('message', (m: FromGunzip) => {
       if (m.raw !== undefined) this.rawBytes = m.raw;
       if (m.type === 'chunk') this.queue.push({ chunk: m.chunk, length: m.length });
-      else if (m.type === 'end') this.stop(null);
-      else this.stop(m.gzip ? gzipError(m.message) : m.message);
+      else if (m.type === 'end') this.stop(null, 0);
+      else this.stop(m.reason, m.offset);
       this.wakeUp();
     });
     port1.unref();
@@ -249,10 +247,11 @@ class GunzipClient {
     return this.exited;
   }
 
-  private stop(error: string | null): void {
+  private stop(error: string | null, at: number): void {
     if (this.ended) return;
     this.ended = true;
     this.error = error;
+    this.errorAt = at;
     void this.worker.terminate();
     this.wakeUp();
   }

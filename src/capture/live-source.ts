@@ -5,6 +5,10 @@ import { RecordBatch, type CaptureFault, type RecordReader } from './record-batc
 /** A live capture that cannot start: one line to show, saying what to do. */
 export class LiveError extends Error {
   override name = 'LiveError';
+  /** libpcap's own words, when they are what the message explains. */
+  constructor(message: string, readonly pcapMessage: string | null = null) {
+    super(message);
+  }
 }
 
 /** The part of cap's API we use (cap ships no types). */
@@ -76,7 +80,7 @@ function linktypeNumber(name: string): number {
 
 export interface LiveOptions {
   device: string;
-  /** A BPF expression narrowing `tcp` (never replacing it), or null. */
+  /** A BPF expression narrowing `tcp` (never widening it: see captureFilter), or null. */
   filter: string | null;
   /** libpcap's buffer, in bytes. */
   bufferSize: number;
@@ -100,6 +104,8 @@ export class LiveReader implements RecordReader {
   readonly format: string;
   readonly faults: CaptureFault[] = [];
   readonly linktype: number;
+  /** The filter libpcap runs: `tcp`, or `tcp and (the user's expression)`. */
+  readonly filter: string;
   private readonly cap: CapInstance;
   private readonly buffer = Buffer.alloc(65535);
   private batches: [RecordBatch, RecordBatch] = [new RecordBatch(), new RecordBatch()];
@@ -123,18 +129,26 @@ export class LiveReader implements RecordReader {
   constructor(readonly options: LiveOptions) {
     const { Cap } = loadCap();
     this.name = `live ${options.device}`;
-    const filter = options.filter === null ? 'tcp' : `tcp and (${options.filter})`;
+    const filter = captureFilter(options.filter);
+    this.filter = filter;
     // An unknown device is told here: cap would also print a warning of its own from C.
     const names = listInterfaces().map((i) => i.name);
     if (!names.includes(options.device)) throw new LiveError(explainOpenError('No such device', options.device));
-    const cap = new Cap();
-    let link: string;
+    // libpcap compiles a filter only when a capture opens: the user's expression alone first, so that a bad
+    // one is told as it was written, before any capture starts.
+    if (options.filter !== null) openCap(Cap, options.device, options.filter, 1 << 20 /* it captures nothing: a small buffer */, Buffer.alloc(65535)).cap.close();
+    let opened: { cap: CapInstance; link: string };
     try {
-      link = cap.open(options.device, filter, options.bufferSize, this.buffer);
+      opened = openCap(Cap, options.device, filter, options.bufferSize, this.buffer);
     } catch (e) {
-      failedInstances.push(cap); // closing or collecting it would abort the process
-      throw new LiveError(explainOpenError(e instanceof Error ? e.message : String(e), options.device));
+      // Valid alone, refused with tcp: libpcap finds that it leaves no TCP packet ("expression rejects all packets").
+      const said = e instanceof LiveError ? e.pcapMessage : null;
+      if (options.filter !== null && said !== null && /filter|expression/i.test(said)) {
+        throw new LiveError(`the capture filter ${JSON.stringify(options.filter)} compiles alone but not with tcp: libpcap refuses ${JSON.stringify(filter)} (${said})`, said);
+      }
+      throw e;
     }
+    const { cap, link } = opened;
     this.cap = cap;
     this.linktype = linktypeNumber(link);
     this.format = `live (${link})`;
@@ -209,6 +223,43 @@ export class LiveReader implements RecordReader {
   }
 }
 
+/**
+ * The filter libpcap runs: `tcp`, or `tcp and (EXPR)` for the user's expression, which can only narrow it.
+ * In libpcap's language a parenthesis is always a token of its own (no name, number or backslash escape
+ * holds one: scanner.l), so an expression whose parentheses balance cannot close the ones put around it and
+ * `or` its way out: `1=1) or (udp` would have made `tcp and (1=1) or (udp)`. Refused, in one line: an empty
+ * expression, parentheses that do not balance, and any character but printable ASCII, tab, CR and LF (a
+ * NUL would end the C string early; the rest are not the language's, and the expression is echoed).
+ */
+export function captureFilter(expression: string | null): string {
+  if (expression === null) return 'tcp';
+  const refuse = (why: string) => new LiveError(`the capture filter is refused: ${why}; --filter takes one expression, which narrows tcp`);
+  if (expression.trim() === '') throw refuse('it is empty');
+  let depth = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c > 0x7e) {
+      throw refuse(`character ${i + 1} is U+${c.toString(16).toUpperCase().padStart(4, '0')}, not printable ASCII`);
+    }
+    if (c === 0x28) depth++;
+    else if (c === 0x29 && --depth < 0) throw refuse(`${JSON.stringify(expression)} closes a parenthesis it did not open (character ${i + 1})`);
+  }
+  if (depth > 0) throw refuse(`${JSON.stringify(expression)} leaves ${depth} parenthes${depth === 1 ? 'is' : 'es'} open`);
+  return `tcp and (${expression})`;
+}
+
+/** A new cap instance opened on the device with the filter, or a LiveError; a failed instance is kept (see failedInstances). */
+function openCap(Cap: CapModule['Cap'], device: string, filter: string, bufferSize: number, buffer: Buffer): { cap: CapInstance; link: string } {
+  const cap = new Cap();
+  try {
+    return { cap, link: cap.open(device, filter, bufferSize, buffer) };
+  } catch (e) {
+    failedInstances.push(cap); // closing or collecting it would abort the process
+    const said = e instanceof Error ? e.message : String(e);
+    throw new LiveError(explainOpenError(said, device), said);
+  }
+}
+
 /** One line for a failed open(), with what to do. */
 function explainOpenError(message: string, device: string): string {
   if (/permitted|permission/i.test(message)) {
@@ -223,7 +274,7 @@ function explainOpenError(message: string, device: string): string {
     }
     return `no capture device named ${JSON.stringify(device)}${known ? `; there are: ${known}` : ''} (ftpscope interfaces lists them)`;
   }
-  if (/filter/i.test(message)) return `the capture filter is not valid: ${message}`;
+  if (/filter|expression/i.test(message)) return `the capture filter is not valid: ${message}`;
   return `cannot capture on ${device}: ${message}`;
 }
 

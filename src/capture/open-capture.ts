@@ -27,7 +27,7 @@ export async function openCapture(name: string, source: string | Readable, optio
     input.close();
     return new FailedReader(name, new CaptureFault(name, offset, reason));
   };
-  if (input.error !== null) return failed(0, input.error);
+  if (input.error !== null) return failed(input.errorAt, input.error);
   // Gather at least the 24 bytes of a pcap file header (stdin may hand them over in small pieces).
   const parts: Buffer[] = [];
   let have = 0;
@@ -39,7 +39,7 @@ export async function openCapture(name: string, source: string | Readable, optio
     have += c.length;
   }
   const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  if (input.error !== null) return failed(have, input.error);
+  if (input.error !== null) return failed(input.errorAt, input.error);
   if (head.length === 0) return failed(0, 'the file is empty');
   if (pcapVariant(head) !== null) return new PcapReader(name, input, head);
   if (isPcapng(head)) return new PcapngReader(name, input, head);

@@ -141,8 +141,7 @@ export class PcapReader extends ChunkedReader {
   }
 
   protected atEnd(): void {
-    const end = this.input.endOffset;
-    if (this.input.error !== null) this.fail(end, this.input.error);
+    if (this.input.error !== null) this.failInput();
     else if (this.carry !== null) {
       if (this.carryLen < 16) this.fail(this.carryOff, `file ends inside a record header (${this.carryLen} of 16 bytes)`);
       else this.fail(this.carryOff, `record cut short: its header says ${this.carry.length - 16} captured bytes, the file ends ${this.carryLen - 16} bytes into them`);

@@ -287,7 +287,7 @@ export class PcapngReader extends ChunkedReader {
   }
 
   protected atEnd(): void {
-    if (this.input.error !== null) this.fail(this.input.endOffset, this.input.error);
+    if (this.input.error !== null) this.failInput();
     else if (this.carry !== null) {
       const need = this.carry.length === 12 && this.carryLen < 12 ? 'a block header' : `a block of ${this.carry.length} bytes`;
       this.fail(this.carryOff, `file ends inside ${need} (${this.carryLen} bytes present)`);

@@ -37,10 +37,12 @@ export interface LiveNotes {
 /** An interface, sniffed through cap (libpcap). */
 export class LiveCaptureSource implements LiveSource {
   private reader: LiveReader | null = null;
-  readonly describe: string;
 
-  constructor(private readonly s: Settings) {
-    this.describe = `${s.interface} (${s.filter === null ? 'tcp' : `tcp and (${s.filter})`})`;
+  constructor(private readonly s: Settings) {}
+
+  /** The interface and the filter libpcap runs (known once open() has checked the user's). */
+  get describe(): string {
+    return `${this.s.interface} (${this.reader?.filter ?? 'tcp'})`;
   }
 
   open(): RecordReader {

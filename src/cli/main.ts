@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
 import type { Options } from 'yargs';
 import type { CaptureSummary } from '../analyze.js';
 import { MergedReader, openCapture } from '../capture/open-capture.js';
@@ -435,6 +435,26 @@ function oneLine(s: string): string {
     .join(' ');
 }
 
+/**
+ * Standard input as a stream. Node reads a directory (`ftpscope - < folder`) or a closed descriptor 0 as an
+ * empty stream, which would be "the file is empty": reading it fails instead, saying why.
+ */
+function standardInput(): Readable {
+  let why: NodeJS.ErrnoException | null = null;
+  try {
+    if (fstatSync(0).isDirectory()) why = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' });
+  } catch (e) {
+    why = e as NodeJS.ErrnoException;
+  }
+  if (why === null) return process.stdin;
+  const failing = why;
+  return new Readable({
+    read() {
+      this.destroy(failing);
+    },
+  });
+}
+
 /** The entry point of bin/ftpscope.js. */
 export async function runFromProcess(): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -444,7 +464,7 @@ export async function runFromProcess(): Promise<void> {
     process.exitCode = await main(process.argv.slice(2), {
       stdout: process.stdout,
       stderr: process.stderr,
-      stdin: process.stdin,
+      stdin: standardInput(),
       stdoutIsTTY: process.stdout.isTTY === true,
       stderrIsTTY: process.stderr.isTTY === true,
       columns: process.stdout.columns,
