@@ -57,6 +57,8 @@ const expectedFiles = readFileSync(new URL('files.sha256', FIXTURES), 'utf8')
   });
 
 const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
+/** Captures whose clients give up mid-transfer: their connections may end with the client's RST. */
+const RESET_ON_PURPOSE = new Set(['curl-max-time-rst.pcap', 'lftp-pget-abor.pcap']);
 
 test('the fixtures are there', () => {
   assert.ok(captures.length >= 6, `found ${captures.join(', ')}`);
@@ -82,7 +84,11 @@ for (const name of captures) {
       assert.ok(c.handshake.syn && c.handshake.synAck && c.handshake.ack, `${where}: handshake`);
       // vsftpd resets the control connection after closing its TLS session (seen in auth-tls.pcap).
       const ending = name === 'auth-tls.pcap' && c.server.port === 21 ? 'rst' : 'fin';
-      assert.equal(c.closeReason, ending, `${where}: closed by ${ending}`);
+      if (RESET_ON_PURPOSE.has(name)) {
+        // The client closes, and its TCP answers with RST what the server still sends (see fixtures/logs).
+        assert.ok(c.closeReason === 'rst' || c.closeReason === 'fin', `${where}: closed by ${c.closeReason}`);
+        if (c.teardown.rst !== null) assert.equal(c.teardown.rst.by, 'client', `${where}: the RST is the opener's`);
+      } else assert.equal(c.closeReason, ending, `${where}: closed by ${ending}`);
       assert.equal(c.toServer.gapCount + c.toClient.gapCount, 0, `${where}: gaps`);
       assert.equal(c.toServer.deliveredBytes, c.toServer.streamLength, `${where}: stream to the server`);
       assert.equal(c.toClient.deliveredBytes, c.toClient.streamLength, `${where}: stream to the client`);

@@ -574,6 +574,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   private bindTransfer(t: Transfer, o: DataObserver, rule: Transfer['rule']): void {
+    this.dataOf.set(t, o);
     t.connection = o.conn.id;
     t.rule = rule;
     o.transfer = t;
@@ -622,6 +623,20 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.recorder?.transferOver(t, this.sessions.get(t.session)!.model.start);
     this.emit({ type: 'transfer-end', at: this.now(), session: t.session, transfer: t });
     this.maybeRelease(t.session);
+  }
+
+  /** Each bound transfer's data connection, while the transfer is held. */
+  private readonly dataOf = new WeakMap<Transfer, DataObserver>();
+
+  dataOverBefore(ex: Exchange, at: Stamp): boolean {
+    const t = ex.transfer === null ? undefined : this.transfers.get(ex.transfer);
+    const o = t === undefined ? undefined : this.dataOf.get(t);
+    if (t === undefined || o === undefined || o.conn.rst !== null) return false;
+    const dir = this.dataDirection(t, o);
+    const fin = o.conn.fin[dir];
+    if (fin === null || fin.frame > at.frame || o.missing[dir]! > 0) return false;
+    const expected = t.direction === 'download' && t.announcedSize !== null ? t.announcedSize - (t.restOffset ?? 0) : null;
+    return expected === null || o.bytes[dir]! >= expected;
   }
 
   /** Called with a released session's connections (to drop their packets from a packet log). */

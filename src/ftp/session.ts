@@ -95,6 +95,8 @@ export interface SessionEngine {
   finding<K extends FindingKind>(kind: K, session: number | null, frames: number[], facts: FindingFacts[K]): void;
   /** Someone listens to events as they come (streaming outputs): every line is then read as text. */
   readonly streaming: boolean;
+  /** Whether the data of a data command's transfer was all delivered, and its sender's side closed (FIN), before `at`. */
+  dataOverBefore(ex: Exchange, at: Stamp): boolean;
   /** Tells the timeline a command (`reply` null) or a reply, of an exchange the model holds. */
   exchangeEvent(s: ControlSession, ex: Exchange, reply: Reply | null): void;
   /** A login failed (for brute-force detection across sessions). */
@@ -499,6 +501,13 @@ export class ControlSession implements StreamSink, ControlEvents {
     const k = this.pending.indexOf(transfer);
     if (next !== null && (next.code === 225 || next.code === 226) && k >= 0) {
       transfer.note = `its ${held.code} came after the client's ABOR, followed by ABOR's ${next.code}: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case)`;
+      this.paired(k, held.code);
+      this.attach(transfer, held);
+      return;
+    }
+    // No second reply, but the data connection had carried everything and closed before the 226: the same first case.
+    if (k >= 0 && this.engine.dataOverBefore(transfer, held.start)) {
+      transfer.note = `its ${held.code} came after the client's ABOR, but its data connection had already carried everything and closed: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case); ABOR's own reply is not in the capture`;
       this.paired(k, held.code);
       this.attach(transfer, held);
       return;

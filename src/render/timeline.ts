@@ -44,7 +44,7 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
         else {
           lines.push(...connectionLines(c, connectionName(c.id, t), t.mode === 'active' ? 'server' : 'client'));
           // No data came over it (a SYN unanswered, an empty listing): what the transfer came to, at its last packet.
-          if (t.firstData === null && t.lastData === null && once(`t${t.id}`)) lines.push(transferLine(t, c.last));
+          if (t.firstData === null && t.lastData === null && once(`t${t.id}`)) lines.push(transferLine(t, ctx.role(c.id)?.thirdParty ?? null, c.last));
         }
         break;
       }
@@ -60,7 +60,7 @@ function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {
       }
       case 'data-first': case 'data-last': {
         const t = ctx.by.transfer(e.transfer!)!;
-        if (once(`t${t.id}`)) lines.push(transferLine(t));
+        if (once(`t${t.id}`)) lines.push(transferLine(t, t.connection === null ? null : (ctx.role(t.connection)?.thirdParty ?? null)));
         break;
       }
       case 'no-data': {
@@ -162,17 +162,18 @@ function exchangeLine(ex: Exchange): Line {
 }
 
 /** A transfer's figures and result, at its first data (or, without data, at `at`). */
-function transferLine(t: Transfer, at?: Stamp): Line {
-  return { at: t.firstData ?? t.lastData ?? at!, text: `    ${transferText(t)}`, style: t.status === 'complete' ? 'green' : 'yellow' };
+function transferLine(t: Transfer, thirdParty: string | null, at?: Stamp): Line {
+  return { at: t.firstData ?? t.lastData ?? at!, text: `    ${transferText(t, thirdParty)}`, style: t.status === 'complete' ? 'green' : 'yellow' };
 }
 
 /** A transfer's figures and result. */
-function transferText(t: Transfer): string {
+/** `thirdParty`: the host the data went to or came from instead of the client (an obeyed PORT naming it). */
+function transferText(t: Transfer, thirdParty: string | null = null): string {
   const dur = t.duration === null ? '' : `, ${t.duration.toFixed(3)} s`;
   const rate = t.throughput === null ? '' : `, ${rateText(t.throughput)}`;
   const missing = t.missingBytes > 0 ? `, ${group(t.missingBytes)} bytes missing` : '';
   const status = t.status === 'complete' ? 'complete' : `${t.status}${t.cause ? `: ${sanitize(t.cause)}` : ''}`;
-  return `${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`;
+  return `${t.command} data: ${group(t.bytes)} bytes ${t.direction === 'upload' ? 'to the server' : thirdParty !== null ? `to ${thirdParty}, a third host, not the client` : 'to the client'}${dur}${rate}${missing} (${t.mode}, matched by ${t.rule ?? '-'}) — ${status}`;
 }
 
 /** A transfer whose data connection is not in the capture. */
