@@ -217,14 +217,17 @@ test('STOU: the path is the name the server gives in its reply, and --extract wr
 test('times that go backwards: said once on stderr, and no duration anywhere is negative', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-back-'));
   try {
-    const frames = session([], 'RETR f', (d, ctl, push) => {
+    const frames = session(['NOOP => 200 noop ok'], 'RETR f', (d, ctl, push) => {
       push(reply(ctl, '150 here'));
       push(d.send(false, 'x'.repeat(3000)).close(false));
       push(reply(ctl, '226 done'));
     });
-    // The data's last segments stamped 500 s before the rest, as a capture with a clock jump has them.
+    // The data's last segments, and the final reply, stamped 500 s before the rest, as a capture with a clock jump has them.
     const dataFrames = frames.map((f, i) => ({ f, i })).filter(({ f }) => f.data.readUInt16BE(22) === 50001 || f.data.readUInt16BE(20) === 50001);
     for (const { i } of dataFrames.slice(-4)) frames[i] = { ...frames[i]!, tsSec: frames[i]!.tsSec - 500 };
+    // And the reply to NOOP, so that its response time would be negative.
+    const noop = frames.findIndex((f) => f.data.includes('200 noop ok'));
+    frames[noop] = { ...frames[noop]!, tsSec: frames[noop]!.tsSec - 500 };
     const path = join(dir, 'back.pcap');
     writeFileSync(path, framesToPcap(frames, 'ethernet'));
     const io = collect();
@@ -235,6 +238,7 @@ test('times that go backwards: said once on stderr, and no duration anywhere is 
     const model = JSON.parse(io.stdout()) as { capture: { outOfOrderRecords: number }; transfers: Transfer[]; sessions: Array<{ exchanges: Array<{ responseTime: number | null }> }> };
     assert.ok(model.capture.outOfOrderRecords >= 1);
     for (const t of model.transfers) assert.ok(t.duration === null || t.duration >= 0, `transfer duration ${t.duration}`);
+    for (const e of model.sessions.flatMap((s) => s.exchanges)) assert.ok(e.responseTime === null || e.responseTime >= 0, `response time ${e.responseTime}`);
     const text = collect();
     assert.equal(await main(['-v', 'summary', '-v', 'timeline', '--width', '200', path], text.io), 0, text.stderr());
     assert.doesNotMatch(text.stdout(), /-\d+(\.\d+)? (ms|s)\b/, 'a negative duration in the text views');

@@ -463,7 +463,11 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   /** Gives a paired reply to its exchange: its replies, the timeline, what it changes in the session. */
   private attach(ex: Exchange, reply: Reply): void {
-    if (ex.request !== null && ex.replies.length === 0) ex.responseTime = seconds(reply.start) - seconds(ex.request);
+    if (ex.request !== null && ex.replies.length === 0) {
+      // Times that go backwards (a capture fault, said once) give no response time, never a negative one.
+      const rt = seconds(reply.start) - seconds(ex.request);
+      ex.responseTime = rt >= 0 ? rt : null;
+    }
     // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
     if (ex.replies.length === 0) ex.replies = [reply];
     else ex.replies.push(reply);
