@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
 import { collect } from './cli-io.js';
@@ -266,4 +267,76 @@ test('ABOR (after Telnet IP and Synch): the transfer is aborted by the client, i
   assert.equal(t.final, 426);
   assert.deepEqual(abor.replies.map((r) => r.code), [226]);
   assert.match(t.cause!, /the client aborted it with ABOR \(frame \d+\) after 2896 of 100000 bytes; the server answered 426/);
+});
+
+/** One session that downloads each of `paths` in turn over its own passive data connection. */
+function downloads(paths: Array<[string, string]>): Frame[] {
+  const frames: Frame[] = [];
+  const ctl = new TcpConversation({ client: CLIENT, server: SERVER }).handshake();
+  let taken = 0;
+  const say = (fromClient: boolean, line: string) => {
+    ctl.send(fromClient, `${line}\r\n`);
+    frames.push(...ctl.frames.slice(taken));
+    taken = ctl.frames.length;
+  };
+  frames.push(...ctl.frames);
+  taken = ctl.frames.length;
+  for (const [c, r] of [[null, '220 hi'], ['USER u', '331 pw'], ['PASS p', '230 ok'], ['TYPE I', '200 ok']] as const) {
+    if (c !== null) say(true, c);
+    say(false, r);
+  }
+  paths.forEach(([path, body], i) => {
+    say(true, 'EPSV');
+    say(false, `229 Entering Extended Passive Mode (|||${50001 + i}|)`);
+    say(true, `RETR ${path}`);
+    say(false, '150 here');
+    const d = new TcpConversation({ client: { ip: CLIENT.ip, port: 40100 + i }, server: { ip: SERVER.ip, port: 50001 + i }, isnClient: 7000, isnServer: 9000 });
+    frames.push(...d.handshake().send(false, body).close(false).frames);
+    say(false, '226 done');
+  });
+  return frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000 }));
+}
+
+test('--extract when the file system refuses a name: a file where a folder must go, a name too long; the analysis goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-refused-'));
+  try {
+    const cjk = '文'.repeat(100);
+    const frames = downloads([['/a', 'first'], ['/a/b/c', 'second'], [`/${cjk}/${cjk}.txt`, 'third']]);
+    const { ftp } = await analyseCapture('t.pcap', Readable.from([framesToPcap(frames, 'ethernet')]), { extract: dir });
+    assert.equal(ftp.result().transfers.length, 3);
+    const entries = [...ftp.manifest!.entries()];
+    ftp.closeManifest();
+    assert.equal(readFileSync(join(dir, entries[0]!.file!), 'utf8'), 'first');
+    // /a is a file: /a/b/c cannot have its folder; it goes aside, and the manifest says why.
+    assert.match(entries[1]!.note!, /a file is where a folder must go \(ENOTDIR\): written under a name of its own instead/);
+    assert.equal(readFileSync(join(dir, entries[1]!.file!), 'utf8'), 'second');
+    assert.match(entries[1]!.file!, /_unplaced/);
+    // 100 CJK characters are 300 bytes: cut to fit the file system's names.
+    assert.equal(readFileSync(join(dir, entries[2]!.file!), 'utf8'), 'third');
+    assert.equal(entries[2]!.path, `/${cjk}/${cjk}.txt`, 'the manifest keeps the exact path');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--extract onto a full disk: the file is marked short with the reason, the analysis and its output go on', { skip: process.getuid?.() !== 0 ? 'needs root to mount a small tmpfs' : false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    try {
+      const path = join(tmpdir(), `ftpscope-full-${process.pid}.pcap`);
+      writeFileSync(path, framesToPcap(downloads([['/big.bin', 'z'.repeat(200_000)]]), 'ethernet'));
+      const io = collect();
+      assert.equal(await main(['-v', 'summary', '--extract', join(dir, 'out'), path], io.io), 0, io.stderr());
+      rmSync(path);
+      assert.match(io.stdout(), /FTP sessions \(1\)/, 'the summary is printed');
+      const all = `${io.stdout()}${io.stderr()}`;
+      assert.match(all, /the disk is full \(ENOSPC\)/);
+      assert.doesNotMatch(all, /internal error|at .*\.js:\d+/);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -289,6 +289,7 @@ async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, s: Settings,
 /** With --extract, once the model is made (result()): the list of files written, in text output; then lets it go. */
 export async function writeManifest(ftp: FtpAnalyzer, s: Settings, io: Io): Promise<void> {
   const manifest = ftp.manifest;
+  if (ftp.manifestFailure !== null) io.stderr.write(`ftpscope: --extract: could not write ${sanitize(ftp.manifestFailure)}\n`);
   try {
     if (manifest !== null && s.format === 'text') {
       const { manifestText } = await import('../render/manifest.js');

@@ -303,6 +303,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return x === null || this.manifestPath === null ? null : { count: x.count, entries: () => x.entries() };
   }
   manifestPath: string | null = null;
+  /** Why manifest.json could not be written, when the file system refused it. */
+  manifestFailure: string | null = null;
 
   /** Lets the manifest's entries go. */
   closeManifest(): void {
@@ -822,7 +824,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const id of this.sessions.keys()) this.reportSession(id);
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
     if (this.extractor !== null) {
-      this.manifestPath = this.extractor.finish((id) => this.transfers.get(id));
+      const written = this.extractor.finish((id) => this.transfers.get(id));
+      this.manifestPath = written.path;
+      this.manifestFailure = written.failure;
     }
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];

@@ -413,5 +413,7 @@ export interface ManifestEntry {
   finalReply: number | null;
   /** The data connection was TLS-protected (PROT P): only ciphertext is in the capture. */
   protected: boolean;
+  /** The file system stopped taking the data (disk full, offset too large): the file on disk is short; the note says why. */
+  writeFailed: boolean;
   note: string | null;
 }

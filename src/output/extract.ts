@@ -58,7 +58,7 @@ export class Extractor implements TransferFiles {
     const entry: ManifestEntry = {
       session: s.id, transfer: t.id, command: t.command, path: t.path, direction: t.direction, file: null, size: 0,
       sha256: null, md5: null, announcedSize: t.announcedSize, restOffset: t.restOffset, fileOffset: t.fileOffset, appended: t.command === 'APPE', type: t.type, missingBytes: 0,
-      holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, note: null,
+      holes: [], holesOmitted: 0, complete: false, result: '', finalReply: null, protected: t.protected, writeFailed: false, note: null,
     };
     if (t.direction === 'listing' && !this.options.listings) return null;
     this.unsettled.set(t.id, { entry, order: this.made++, session: s });
@@ -66,10 +66,19 @@ export class Extractor implements TransferFiles {
       entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
       return null;
     }
-    const target = this.place(s, t);
-    if (target === null) {
+    const placed = this.place(s, t);
+    if (placed === null) {
       entry.note = 'no safe place to write it under the extraction folder';
       return null;
+    }
+    let target: { path: string; fd: number };
+    if (typeof placed !== 'string') target = placed;
+    else {
+      // The file system refused the name the path gives (too long, a file where a folder must go ...): a short one.
+      const aside = this.placeAside(s, t);
+      entry.note = aside === null ? `not written: ${placed}` : `${placed}: written under a name of its own instead`;
+      if (aside === null) return null;
+      target = aside;
     }
     entry.file = relative(this.root, target.path);
     return new FileSink(target.fd, entry, this.options);
@@ -87,7 +96,7 @@ export class Extractor implements TransferFiles {
     e.announcedSize ??= t.announcedSize;
     e.result = t.status === 'unfinished' ? 'cut off by the end of the capture (no final reply)' : `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
     const part = e.fileOffset !== 0;
-    e.complete = e.file !== null && !part && e.missingBytes === 0 && (e.announcedSize === null || e.size === e.announcedSize) && t.status === 'complete';
+    e.complete = e.file !== null && !part && !e.writeFailed && e.missingBytes === 0 && (e.announcedSize === null || e.size === e.announcedSize) && t.status === 'complete';
     if (part && e.file !== null) {
       const at = e.fileOffset === null ? 'appended at the end of the remote file (its size before was not asked)' : `bytes ${e.fileOffset} to ${e.fileOffset + e.size} of the remote file`;
       e.note ??= `${at}${e.appended ? ' (APPE)' : ` (REST ${e.restOffset})`}: a part, not the whole file`;
@@ -111,7 +120,7 @@ export class Extractor implements TransferFiles {
   }
 
   /** Fills the result of each entry not settled yet from its transfer (the capture is over) and writes manifest.json. */
-  finish(transfers: (id: number) => Transfer | undefined): string {
+  finish(transfers: (id: number) => Transfer | undefined): { path: string; failure: string | null } {
     for (const [id, held] of this.unsettled) {
       const t = transfers(id);
       if (t !== undefined) this.settle(t);
@@ -122,10 +131,11 @@ export class Extractor implements TransferFiles {
     }
     // safeJson(entries, 2), an entry at a time: the exact paths, with what must not reach a terminal escaped.
     const name = this.freeName(join(this.root, 'manifest.json'));
-    const fd = openSync(name, 'wx');
-    let at = 0;
-    const write = (text: string) => (at += writeText(fd, text, at));
+    let fd = -1;
     try {
+      fd = openSync(name, 'wx');
+      let at = 0;
+      const write = (text: string) => (at += writeText(fd, text, at));
       if (this.made === 0) write('[]\n');
       else {
         let k = 0;
@@ -133,16 +143,24 @@ export class Extractor implements TransferFiles {
         for (const e of this.entries()) write(`  ${safeJson(e, 2).replaceAll('\n', '\n  ')}${++k < this.made ? ',' : ''}\n`);
         write(']\n');
       }
+      return { path: name, failure: null };
+    } catch (e) {
+      // A manifest cut short would be taken for a whole one: it goes.
+      try {
+        unlinkSync(name);
+      } catch {
+        // never made
+      }
+      return { path: name, failure: refusal(e, relative(this.root, name)) };
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
-    return name;
   }
 
   /** Moves an entry's file to where the transfer's path (now known) puts it; left where it is if that fails. */
   private rename(e: ManifestEntry, t: Transfer, s: FtpSession): void {
     const target = this.place(s, t);
-    if (target === null) return;
+    if (target === null || typeof target === 'string') return;
     closeSync(target.fd);
     try {
       renameSync(join(this.root, e.file!), target.path);
@@ -153,8 +171,31 @@ export class Extractor implements TransferFiles {
     }
   }
 
-  /** A new file for the transfer: DIR/session-N/<the full path, made safe>, never overwriting. */
-  private place(s: FtpSession, t: Transfer): { path: string; fd: number } | null {
+  /** DIR/session-N/_unplaced/COMMAND-ID: where a file goes whose own name the file system refused. */
+  private placeAside(s: FtpSession, t: Transfer): { path: string; fd: number } | null {
+    try {
+      let dir = this.root;
+      for (const part of [`session-${s.id}`, '_unplaced']) {
+        dir = join(dir, part);
+        try {
+          // As in place: never through a link, only into a real folder.
+          if (!lstatSync(dir).isDirectory()) return null;
+        } catch {
+          mkdirSync(dir);
+        }
+      }
+      const path = this.freeName(join(dir, `${t.command}-${t.id}`));
+      return { path, fd: openSync(path, 'wx') };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A new file for the transfer: DIR/session-N/<the full path, made safe>, never overwriting. Null when the
+   * path has no safe place; the file system's refusal, in words, when it refused.
+   */
+  private place(s: FtpSession, t: Transfer): { path: string; fd: number } | null | string {
     const parts = safeComponents(t.path);
     let name: string;
     if (t.direction === 'listing') name = `${t.command}-${t.id}.txt`;
@@ -171,7 +212,11 @@ export class Extractor implements TransferFiles {
         // Never follow a link: a folder made by someone else could point anywhere.
         if (lstatSync(dir).isSymbolicLink()) return null;
       } catch {
-        mkdirSync(dir);
+        try {
+          mkdirSync(dir);
+        } catch (e) {
+          return refusal(e, `the folder ${relative(this.root, dir)}`);
+        }
       }
     }
     const wanted = join(dir, name);
@@ -181,7 +226,7 @@ export class Extractor implements TransferFiles {
       try {
         return { path, fd: openSync(path, 'wx') };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return refusal(e, relative(this.root, path));
       }
     }
     return null;
@@ -215,9 +260,19 @@ export class FileSink implements TransferFile {
     private readonly limits: Pick<ExtractOptions, 'maxHashedHoles' | 'maxHolesListed'>,
   ) {}
 
+  /** Why the file system stopped taking the data, once it did. */
+  private failed: string | null = null;
+
   write(buf: Buffer, off: number, len: number, at: number): void {
     if (this.closed) return;
-    writeSync(this.fd, buf, off, len, at);
+    if (this.failed === null) {
+      try {
+        writeSync(this.fd, buf, off, len, at);
+      } catch (e) {
+        // Disk full, an offset past what the file system allows: the file stops there, the hashes go on.
+        this.failed = refusal(e, `writing at offset ${at}`);
+      }
+    }
     this.hashUpTo(at);
     if (this.hashable) {
       const view = buf.subarray(off, off + len);
@@ -243,10 +298,18 @@ export class FileSink implements TransferFile {
     if (this.closed) return;
     this.closed = true;
     this.hashUpTo(this.end);
-    ftruncateSync(this.fd, this.end);
+    try {
+      if (this.failed === null) ftruncateSync(this.fd, this.end);
+    } catch (err) {
+      this.failed = refusal(err, `making it ${this.end} bytes long`);
+    }
     closeSync(this.fd);
     const e = this.entry;
     e.size = this.end;
+    if (this.failed !== null) {
+      e.writeFailed = true;
+      e.note = `${e.note === null ? '' : `${e.note}; `}the file on disk is incomplete: ${this.failed} (the hashes are of the data in the capture)`;
+    }
     if (this.hashable) {
       e.sha256 = this.sha.digest('hex');
       e.md5 = this.md5.digest('hex');
@@ -279,6 +342,9 @@ export class FileSink implements TransferFile {
  * `_`; no names Windows reserves, no trailing dot or space, at most 100 characters each and 20 levels deep.
  * The manifest keeps the exact path, escaped in its JSON.
  */
+/** The longest name written, in UTF-8 bytes: under every file system's 255, with room for a suffix (.1, .part-N). */
+const MAX_NAME_BYTES = 200;
+
 export function safeComponents(path: string): string[] {
   const out: string[] = [];
   for (let part of path.split(/[/\\]+/)) {
@@ -286,15 +352,34 @@ export function safeComponents(path: string): string[] {
     if (part === '..') part = '__';
     part = part.replace(UNSAFE, '_').replace(/[<>:"|?*]/g, '_').replace(/[. ]+$/u, (m) => '_'.repeat(m.length));
     if (RESERVED.test(part)) part = `_${part}`;
-    if (part.length > 100) {
+    if (part.length > 100 || Buffer.byteLength(part) > MAX_NAME_BYTES) {
       const dot = part.lastIndexOf('.');
       const ext = dot > part.length - 12 ? part.slice(dot) : '';
-      part = `${part.slice(0, 100 - ext.length)}${ext}`;
+      let stem = [...part.slice(0, 100 - ext.length)];
+      // File systems count a name's bytes (255 at most): 100 CJK characters are 300.
+      while (stem.length > 0 && Buffer.byteLength(`${stem.join('')}${ext}`) > MAX_NAME_BYTES) stem.pop();
+      part = `${stem.join('')}${ext}`;
     }
     out.push(part);
   }
   if (out.length > 20) out.splice(0, out.length - 20);
   return out;
+}
+
+/** A file-system error in words: what was refused, and why. */
+function refusal(e: unknown, what: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENAMETOOLONG: 'the name is too long for the file system',
+    ENOTDIR: 'a file is where a folder must go',
+    EISDIR: 'a folder is where the file must go',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EFBIG: 'the offset is past what the file system allows in a file',
+    EACCES: 'permission denied',
+    EROFS: 'the file system is read-only',
+  };
+  return `${what}: ${code === undefined ? String(e) : `${why[code] ?? 'refused'} (${code})`}`;
 }
 
 function withSuffix(path: string, i: number): string {
