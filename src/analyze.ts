@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   onProgress?: (bytesRead: number, records: number) => void;
   /** Called once, with the first record's time (a live capture's views count time from it). */
   onFirst?: (sec: number, nsec: number) => void;
+  /** Called after each batch of records: a promise makes the reading wait (an output that must drain first). */
+  afterBatch?: () => Promise<void> | undefined;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -91,6 +93,8 @@ export async function analyze(
       progressAt = frame + 65536;
       options.onProgress(reader.bytesRead, frame);
     }
+    const wait = options.afterBatch?.();
+    if (wait !== undefined) await wait;
   }
   if (lastLinkCount > 0) links.set(lastLink, (links.get(lastLink) ?? 0) + lastLinkCount);
   decoder.fragments.finish();

@@ -40,6 +40,8 @@ export interface Hooks {
   onProgress?: (bytesRead: number, records: number) => void;
   /** Once, with the first record's time. */
   onFirst?: (sec: number, nsec: number) => void;
+  /** After each batch of records; a promise holds the reading until it settles (streamed output's back-pressure). */
+  afterBatch?: () => Promise<void> | undefined;
   /** Wraps the listener the connection table tells (a test's oracle that also hashes every byte); it must pass every call on. */
   wrap?: (inner: FtpAnalyzer) => TcpListener;
 }
@@ -110,7 +112,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
   const listener: TcpListener = hooks.wrap?.(ftp) ?? packets ?? ftp;
   // A live capture forgets the packets of the sessions it let go.
   if (packets !== null && plan.release === 'live') ftp.onRelease = (conns) => packets.forget(conns);
-  const options = { ...analyzeOptions(s), onProgress: hooks.onProgress, onFirst: hooks.onFirst };
+  const options = { ...analyzeOptions(s), onProgress: hooks.onProgress, onFirst: hooks.onFirst, afterBatch: hooks.afterBatch };
   return {
     ftp,
     packets,

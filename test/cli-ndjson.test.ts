@@ -1,8 +1,11 @@
 /** --format ndjson: one event per line, sent as the analysis goes, passwords hidden. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 
@@ -34,4 +37,42 @@ test('ndjson streams: events of the first half of a capture are out before the s
   assert.doesNotMatch(text, /fixture-pass/, 'the password is hidden');
   const end = events.find((e) => e.type === 'transfer-end') as unknown as { transfer: { command: string; bytes: number; status: string } };
   assert.deepEqual([end.transfer.command, end.transfer.bytes, end.transfer.status], ['LIST', 271, 'complete']);
+});
+
+test('ndjson into a slow reader: the analysis waits for it, so what is held stays about one batch of events', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (2,500 sessions into a slow reader); npm test runs it' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-slow-'));
+  try {
+    // 2,500 short sessions: 35,000 records, read in a few batches.
+    const frames: Frame[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const c = new TcpConversation({ client: { ip: `10.1.${i >> 8}.${i & 255}`, port: 40000 + i }, server: { ip: '10.0.0.2', port: 21 }, startSec: 1_700_000_000 + i });
+      c.handshake();
+      for (const [a, b] of [[null, '220 hi'], ['USER u', '331 pw'], ['PASS p', '230 ok'], ['QUIT', '221 bye']] as const) {
+        if (a !== null) c.send(true, `${a}\r\n`);
+        c.send(false, `${b}\r\n`);
+      }
+      frames.push(...c.close(false).frames);
+    }
+    const path = join(dir, 'many.pcap');
+    writeFileSync(path, framesToPcap(frames));
+    let written = 0;
+    let peak = 0;
+    const stdout = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _e, cb) {
+        written += chunk.length;
+        setImmediate(cb); // a reader that takes its time over every line
+      },
+    });
+    const sample = setInterval(() => (peak = Math.max(peak, stdout.writableLength)), 1);
+    const code = await main(['--format', 'ndjson', path], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), stdoutIsTTY: false, env: {} });
+    clearInterval(sample);
+    peak = Math.max(peak, stdout.writableLength);
+    assert.equal(code, 0);
+    assert.ok(written > 16 * 2 ** 20, `${written} bytes written`);
+    // Without waiting, everything was held (the analysis outruns the reader); now a batch's events at most.
+    assert.ok(peak < written / 2, `held at most ${peak} of the ${written} bytes written`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -13,7 +13,7 @@ import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
 import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
-import { safeJson, writeManifest, type Io } from './main.js';
+import { drained, safeJson, writeManifest, type Io } from './main.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
 export interface LiveSource {
@@ -117,6 +117,8 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
     if (e.type === 'session-end') starts.delete(e.session.id);
   };
   const analysis = createAnalysis(s, plan, {
+    // A reader slower than the capture: the next batch waits (packets then queue in the capture, counted if dropped).
+    afterBatch: () => drained(out),
     onFirst: (sec, nsec) => (first = { sec, nsec }),
     onEvent: (e: LiveEvent) => {
       if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);

@@ -216,6 +216,8 @@ async function run(p: Parsed, io: Io): Promise<number> {
   const progress = progressReporter(io, p.captures, () => sessions);
   const analysis = createAnalysis(s, plan, {
     onEvent: s.format === 'ndjson' ? (e) => void io.stdout.write(`${safeJson(masker.event(e))}\n`) : undefined,
+    // The events of a batch go out as they come; the next batch waits for a slow reader to take them.
+    afterBatch: s.format === 'ndjson' ? () => drained(io.stdout) : undefined,
     onSessionDone: book === null ? undefined : (a) => book.addSession(masker.analysis(a)),
     onFindingDone: book === null ? undefined : (f, order) => book.addFinding(masker.finding(f), order),
     onProgress: progress === null ? undefined : (bytes, records) => {
@@ -418,6 +420,22 @@ function progressReporter(io: Io, captures: string[], sessions: () => number): {
       if (shown) io.stderr.write('\r\u001b[K');
     },
   };
+}
+
+/** Nothing when `stream` takes more now; else a promise settled once it drains (or closes, or fails: never a hang). */
+export function drained(stream: Writable): Promise<void> | undefined {
+  if (!stream.writableNeedDrain) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 function write(stream: Writable, text: string): Promise<void> {
