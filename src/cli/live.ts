@@ -32,13 +32,19 @@ export interface LiveNotes {
   dropped: number;
   cutBySnapLength: number;
   kernelDrops: string;
+  /** Why --write stopped, when it did. */
+  writeFailure?: string | null;
 }
 
 /** An interface, sniffed through cap (libpcap). */
 export class LiveCaptureSource implements LiveSource {
   private reader: LiveReader | null = null;
 
-  constructor(private readonly s: Settings) {}
+  /** Why --write stopped writing, once it did. */
+  private writeFailure: string | null = null;
+
+  /** `warn`: where the one line goes when --write stops (a full disk); the capture goes on. */
+  constructor(private readonly s: Settings, private readonly warn: (line: string) => void = () => {}) {}
 
   /** The interface and the filter libpcap runs (known once open() has checked the user's). */
   get describe(): string {
@@ -53,7 +59,14 @@ export class LiveCaptureSource implements LiveSource {
       filter: s.filter,
       bufferSize: Math.floor(s.bufferSize * 2 ** 20),
       count: s.count ?? 0,
-      writer: file === null ? null : (linktype) => new PcapFileWriter(file, linktype),
+      writer: file === null ? null : (linktype) => {
+        const w = new PcapFileWriter(file, linktype);
+        w.onFailure = (why) => {
+          this.writeFailure = why;
+          this.warn(`ftpscope: --write ${file}: ${why}; the file keeps the packets before, the capture goes on`);
+        };
+        return w;
+      },
       maxHeldBytes: Math.floor(s.maxBacklog * 2 ** 20),
     });
     return this.reader;
@@ -65,7 +78,7 @@ export class LiveCaptureSource implements LiveSource {
 
   notes(): LiveNotes {
     const r = this.reader;
-    return { packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, cutBySnapLength: r?.cut ?? 0, kernelDrops: 'unknown (cap gives no drop counter)' };
+    return { packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, cutBySnapLength: r?.cut ?? 0, kernelDrops: 'unknown (cap gives no drop counter)', writeFailure: this.writeFailure };
   }
 }
 
@@ -203,7 +216,7 @@ function renderLazy(view: string, ctx: ViewContext): string {
 }
 
 /** What the capture held: totals, and the last sessions. */
-function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number; cutBySnapLength: number; written: string | null }, peakRss: number, width: number): string {
+function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number; cutBySnapLength: number; written: string | null; writeFailure?: string | null }, peakRss: number, width: number): string {
   const t = ftp.totals;
   const lines = [
     '',
@@ -212,7 +225,8 @@ function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number;
   ];
   const kinds = Object.entries(t.findings);
   if (kinds.length > 0) lines.push(`Findings: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
-  if (notes.written) lines.push(`Every packet was written to ${sanitize(notes.written)}.`);
+  if (notes.written && notes.writeFailure) lines.push(`Writing to ${sanitize(notes.written)} stopped: ${sanitize(notes.writeFailure)}.`);
+  else if (notes.written) lines.push(`Every packet was written to ${sanitize(notes.written)}.`);
   lines.push(`Peak memory: ${(peakRss / 2 ** 20).toFixed(0)} MiB.`);
   const recent = ftp.digests.slice(-20);
   if (recent.length > 0) {

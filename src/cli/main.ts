@@ -363,7 +363,7 @@ async function runLiveCommand(command: string, s: Settings, io: Io): Promise<num
   if (s.view.includes('connections')) return usage('the connections view lists every TCP connection of a capture file; live capture keeps only FTP\'s');
   const extract = checkExtract(s);
   if (extract !== null) return usage(extract);
-  return runLive(s, viewOptions(s, io), new LiveCaptureSource(s), io);
+  return runLive(s, viewOptions(s, io), new LiveCaptureSource(s, (line) => void io.stderr.write(`${sanitize(line)}\n`)), io);
 }
 
 export function color(s: Settings, io: Io): boolean {
