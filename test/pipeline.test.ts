@@ -16,7 +16,7 @@ import { runLive, type LiveSource } from '../src/cli/live.js';
 import { createAnalysis, planFor, type Analysis } from '../src/pipeline.js';
 import { collect } from './cli-io.js';
 import { analyseCapture } from './analysis.js';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { ACK, PSH, TcpConversation, framesToPcap } from './support/capture-writer.js';
 import { listCaptures } from './support/captures.js';
 import { timelineOrder } from '../src/ftp/timeline.js';
@@ -223,4 +223,18 @@ test('an FTP host\'s connection to a host that is not its FTP peer is no unpredi
   // Between the session's own hosts it is still said (strayCapture).
   const { ftp: stray } = await analyseCapture('stray.pcap', Readable.from([strayCapture().bytes]));
   assert.ok(stray.result().findings.some((f) => f.kind === 'unpredicted-connection'));
+});
+
+test('the views that show sessions whole are written a session at a time: no view of a capture is one string', async () => {
+  const path = new URL('bruteforce-logins.pcap', FIXTURES).pathname;
+  const writes: string[] = [];
+  const stdout = new Writable({ write: (c: Buffer, _e, cb) => void (writes.push(c.toString('utf8')), cb()) });
+  for (const view of ['timeline', 'walkthrough', 'ladder']) {
+    writes.length = 0;
+    assert.equal(await main(['-v', view, path], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), stdoutIsTTY: false, env: {} }), 0);
+    const sessions = (JSON.parse(await file(path, ['--format', 'json'])) as { sessions: unknown[] }).sessions.length;
+    assert.ok(sessions > 20);
+    assert.ok(writes.length >= sessions, `-v ${view}: ${writes.length} writes for ${sessions} sessions`);
+    assert.equal(writes.join(''), await file(path, ['-v', view]), 'the same text as a whole');
+  }
 });

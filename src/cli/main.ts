@@ -257,9 +257,13 @@ async function run(p: Parsed, io: Io): Promise<number> {
     const { ViewContext } = await import('../render/context.js');
     const options = viewOptions(s, io);
     const ctx = new ViewContext(shown, summary, analysis.packets, options);
-    const parts: string[] = [];
-    for (const view of s.view) parts.push(await renderView(view, ctx, ftp, summary, options.color, s.lang));
-    await write(io.stdout, parts.join('\n'));
+    // Each view as it is made, a session at a time for those that show sessions whole, with back-pressure.
+    for (const [i, view] of s.view.entries()) {
+      if (i > 0) await write(io.stdout, '\n');
+      const text = await renderView(view, ctx, ftp, summary, options.color, s.lang);
+      if (typeof text === 'string') await write(io.stdout, text);
+      else for (const chunk of text) await write(io.stdout, chunk);
+    }
   }
   return finishRun(ftp, summary, s, io);
 }
@@ -375,17 +379,17 @@ export function viewOptions(s: Settings, io: Io): import('../render/context.js')
 }
 
 /** One view, its module loaded only when asked for. */
-async function renderView(view: string, ctx: import('../render/context.js').ViewContext, ftp: FtpAnalyzer, summary: import('../analyze.js').CaptureSummary, color: boolean, lang: 'en' | 'zh'): Promise<string> {
+async function renderView(view: string, ctx: import('../render/context.js').ViewContext, ftp: FtpAnalyzer, summary: import('../analyze.js').CaptureSummary, color: boolean, lang: 'en' | 'zh'): Promise<string | Iterable<string>> {
   switch (view) {
     case 'timeline':
-      return (await import('../render/timeline.js')).renderTimeline(ctx);
+      return (await import('../render/timeline.js')).timelineText(ctx);
     case 'walkthrough': {
-      const { renderWalkthrough } = await import('../render/walkthrough.js');
+      const { walkthroughText } = await import('../render/walkthrough.js');
       const messages = lang === 'zh' ? (await import('../render/messages-zh.js')).zh : (await import('../render/messages.js')).en;
-      return renderWalkthrough(ctx, messages);
+      return walkthroughText(ctx, messages);
     }
     case 'ladder':
-      return (await import('../render/ladder.js')).renderLadder(ctx);
+      return (await import('../render/ladder.js')).ladderText(ctx);
     case 'packets':
       return (await import('../render/packets.js')).renderPackets(ctx);
     case 'summary':

@@ -24,7 +24,7 @@ import { SEG_OUT_OF_ORDER, SEG_RETRANSMITTED, analysisTags } from '../model/segm
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { hostPort, type Lang, type LineAt, type TimeFormat, type ViewContext } from './context.js';
 import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
-import { maxOf, pushAll } from '../arrays.js';
+import { maxOf } from '../arrays.js';
 
 const FIN = 1;
 const SYN = 2;
@@ -244,17 +244,27 @@ interface ConnState {
 }
 
 export function renderLadder(ctx: ViewContext): string {
+  return [...ladderText(ctx)].join('');
+}
+
+/** The ladder a session at a time (the text of a capture of any size is never one string). */
+export function* ladderText(ctx: ViewContext): Generator<string> {
   const words = WORDS[ctx.options.lang] ?? WORDS.en;
   const sessions = ctx.sessions;
-  if (sessions.length === 0) return `${words.noSessions}\n`;
+  if (sessions.length === 0) {
+    yield `${words.noSessions}\n`;
+    return;
+  }
   const infos = connectionInfos(ctx);
   const packets = packetsBySession(ctx, infos);
-  const out: string[] = [];
+  let first = true;
   for (const s of sessions) {
-    if (out.length > 0) out.push('');
-    pushAll(out, renderSession(ctx, words, s, infos, packets.get(s.id) ?? []));
+    const lines = renderSession(ctx, words, s, infos, packets.get(s.id) ?? []);
+    if (lines.length === 0) continue;
+    yield `${first ? '' : '\n'}${lines.join('\n')}\n`;
+    first = false;
   }
-  return out.join('\n') + '\n';
+  if (first) yield '\n';
 }
 
 // ---------------------------------------------------------------------------

@@ -2,7 +2,6 @@ import type { ConnectionSteps } from '../model/capture.js';
 import type { Exchange, Finding, FtpSession, LiveEvent, Prediction, Reply, Stamp, Transfer } from '../model/ftp-model.js';
 import { hostPort, type Clock, type ViewContext } from './context.js';
 import { cut, group, sanitize, wrap } from './text.js';
-import { pushAll } from '../arrays.js';
 
 interface Line {
   at: Stamp;
@@ -18,13 +17,17 @@ interface Line {
  * to cross-reference.
  */
 export function renderTimeline(ctx: ViewContext): string {
-  const out: string[] = [];
+  return [...timelineText(ctx)].join('');
+}
+
+/** The timeline a session at a time (the text of a capture of any size is never one string). */
+export function* timelineText(ctx: ViewContext): Generator<string> {
+  let first = true;
   for (const s of ctx.sessions) {
-    if (out.length > 0) out.push('');
-    pushAll(out, sessionTimeline(ctx, s));
+    yield `${first ? '' : '\n'}${sessionTimeline(ctx, s).join('\n')}\n`;
+    first = false;
   }
-  if (ctx.sessions.length === 0) out.push('No FTP session in this capture.');
-  return out.join('\n') + '\n';
+  if (ctx.sessions.length === 0) yield 'No FTP session in this capture.\n';
 }
 
 function sessionTimeline(ctx: ViewContext, s: FtpSession): string[] {

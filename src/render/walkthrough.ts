@@ -7,7 +7,6 @@ import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
 import { en, type Messages, type Side } from './messages.js';
 import { displayWidth, flagNames, sanitize, wrap } from './text.js';
-import { pushAll } from '../arrays.js';
 
 function sanitizeOrNull(s: string | null): string | null {
   return s === null ? null : sanitize(s);
@@ -59,14 +58,23 @@ interface ConnState {
  * It ends with what the session shows.
  */
 export function renderWalkthrough(ctx: ViewContext, messages: Messages = en): string {
-  const out: string[] = [];
+  return [...walkthroughText(ctx, messages)].join('');
+}
+
+/** The walkthrough a session at a time (the text of a capture of any size is never one string). */
+export function* walkthroughText(ctx: ViewContext, messages: Messages = en): Generator<string> {
+  let first = true;
   for (const s of ctx.sessions) {
-    if (out.length > 0) out.push('');
-    pushAll(out, sessionWalkthrough(ctx, s, messages));
+    const lines = sessionWalkthrough(ctx, s, messages);
+    if (lines.length === 0) continue;
+    yield `${first ? '' : '\n'}${lines.join('\n')}\n`;
+    first = false;
   }
-  if (ctx.packets === null || ctx.packets.size === 0) out.push(messages.words.noPackets);
-  if (ctx.packets?.fullAt != null) out.push(messages.words.logFull(ctx.packets.fullAt));
-  return out.join('\n') + '\n';
+  const tail: string[] = [];
+  if (ctx.packets === null || ctx.packets.size === 0) tail.push(messages.words.noPackets);
+  if (ctx.packets?.fullAt != null) tail.push(messages.words.logFull(ctx.packets.fullAt));
+  if (tail.length > 0) yield `${tail.join('\n')}\n`;
+  else if (first) yield '\n';
 }
 
 function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
