@@ -116,3 +116,38 @@ test('many sessions: every text view takes time in proportion to them', { skip: 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** `n` SYNs to port 21 from distinct clients, none answered. */
+function synFlood(n: number): Buffer {
+  const frames: Frame[] = [];
+  for (let i = 0; i < n; i++) {
+    frames.push({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1000, data: tcpPacket({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: '10.0.0.2', sport: 1024 + (i % 60000), dport: 21, seq: i, flags: SYN }) });
+  }
+  return framesToPcap(frames);
+}
+
+test('a SYN flood: the connection list grows with it (it was cli-table3\'s quadratic layout)', { skip: process.env.FTPSCOPE_FAST === '1' && 'skipped in test:fast: stress test (25,000 SYNs through the connection list, three times); npm test runs it' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-flood-'));
+  try {
+    const [small, large] = await Promise.all([5000, 20000].map(async (n) => {
+      const path = join(dir, `syn${n}.pcap`);
+      writeFileSync(path, synFlood(n));
+      return path;
+    }));
+    const time = async (path: string) => {
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const io = collect();
+        const t0 = process.hrtime.bigint();
+        assert.equal(await main(['-v', 'connections', path], io.io), 0, io.stderr());
+        best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+      }
+      return best;
+    };
+    const [a, b] = [await time(small!), await time(large!)];
+    t.diagnostic(`-v connections: 5,000 SYNs ${a.toFixed(3)} s, 20,000 SYNs ${b.toFixed(3)} s (x${(b / a).toFixed(1)})`);
+    assert.ok(b / a <= 5, `x${(b / a).toFixed(1)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -395,7 +395,7 @@ async function renderView(view: string, ctx: import('../render/context.js').View
     case 'summary':
       return (await import('../render/summary.js')).renderSummary(ctx);
     default:
-      return (await import('../render/connections.js')).renderConnections(summary, ftp.log.sorted(), color);
+      return (await import('../render/connections.js')).connectionsText(summary, ftp.log.sorted(), color);
   }
 }
 

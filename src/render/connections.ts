@@ -1,39 +1,58 @@
-import { loadTable } from './table.js';
+import { drawGrid } from './grid.js';
+import { loadWidth } from './table.js';
 import type { CaptureSummary } from '../model/capture.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import { formatTime, group, sanitize } from './text.js';
 
-/** The connection list: one row per TCP connection, then what the capture held besides. */
-export async function renderConnections(summary: CaptureSummary, conns: ConnectionSummary[], color: boolean): Promise<string> {
-  const Table = await loadTable();
+const HEAD = ['#', 'client', 'server', 'packets c>s s>c', 'bytes c>s s>c', 'handshake', 'end', 'gaps', 'retransmitted'];
+/** Rows drawn at a time: the text of a capture of any number of connections is never one string. */
+const SLICE = 4096;
+
+/**
+ * The connection list (one row per TCP connection, then what the capture held besides), a slice of rows at a time, drawn by the project's grid (src/render/grid.ts) as
+ * cli-table3 draws it: cli-table3's layout is quadratic in the rows (50,000 connections took minutes, 125,000
+ * overflowed the stack). The widths are the widest cells, measured in a first pass.
+ */
+export function* connectionsText(summary: CaptureSummary, conns: ConnectionSummary[], color: boolean): Generator<string> {
   const lines: string[] = [];
   lines.push(`${sanitize(summary.files)}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
   if (summary.first !== null && summary.last !== null) {
     lines.push(`from ${formatTime(summary.first)} to ${formatTime(summary.last)} (UTC)`);
   }
   lines.push(`${group(conns.length)} TCP connection${conns.length === 1 ? '' : 's'}`);
-  const style = color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
-  const table = new Table({
-    head: ['#', 'client', 'server', 'packets c>s s>c', 'bytes c>s s>c', 'handshake', 'end', 'gaps', 'retransmitted'],
-    style: { ...style, compact: true, 'padding-left': 0, 'padding-right': 1 },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const c of conns) {
-    table.push([
-      String(c.id),
-      endpoint(c.ipVersion, c.client.address, c.client.port),
-      endpoint(c.ipVersion, c.server.address, c.server.port),
-      `${group(c.toServer.packets)} ${group(c.toClient.packets)}`,
-      `${group(c.toServer.deliveredBytes)} ${group(c.toClient.deliveredBytes)}`,
-      handshake(c),
-      ending(c),
-      gaps(c),
-      retransmissions(c),
-    ]);
+  yield `${lines.join('\n')}\n`;
+  if (conns.length > 0) {
+    const width = loadWidth();
+    const widths = HEAD.map((h) => width(h));
+    for (const c of conns) cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+    const aligns = HEAD.map((): 'left' => 'left');
+    let bottom = '';
+    for (let at = 0; at < conns.length; at += SLICE) {
+      const rows = conns.slice(at, at + SLICE).map(cells);
+      const grid = drawGrid({ widths, aligns, head: HEAD, rows, compact: true, color }, width)!.split('\n');
+      // A later slice's head goes (its top border and head row); the last slice's bottom closes the table.
+      if (at > 0) grid.splice(0, 2);
+      bottom = grid.pop()!;
+      yield `${grid.join('\n')}\n`;
+    }
+    yield `${bottom}\n`;
   }
-  if (conns.length > 0) lines.push(table.toString());
-  lines.push(...captureNotes(summary));
-  return lines.join('\n') + '\n';
+  const notes = captureNotes(summary);
+  if (notes.length > 0) yield `${notes.join('\n')}\n`;
+}
+
+function cells(c: ConnectionSummary): string[] {
+  return [
+    String(c.id),
+    endpoint(c.ipVersion, c.client.address, c.client.port),
+    endpoint(c.ipVersion, c.server.address, c.server.port),
+    `${group(c.toServer.packets)} ${group(c.toClient.packets)}`,
+    `${group(c.toServer.deliveredBytes)} ${group(c.toClient.deliveredBytes)}`,
+    handshake(c),
+    ending(c),
+    gaps(c),
+    retransmissions(c),
+  ];
 }
 
 function endpoint(version: number, address: string, port: number): string {

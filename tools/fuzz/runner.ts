@@ -21,7 +21,7 @@ import { Masker, maskPasswords } from '../../src/ftp/policy.js';
 import type { FtpAnalysis, LiveEvent } from '../../src/model/ftp-model.js';
 import { safeComponents } from '../../src/output/extract.js';
 import { createAnalysis } from '../../src/pipeline.js';
-import { renderConnections } from '../../src/render/connections.js';
+import { connectionsText } from '../../src/render/connections.js';
 import { ViewContext, type ViewOptions } from '../../src/render/context.js';
 import { renderLadder } from '../../src/render/ladder.js';
 import { zh } from '../../src/render/messages-zh.js';
@@ -205,7 +205,7 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
           ['ladder', () => renderLadder(ctx)],
           ['packets', () => renderPackets(ctx)],
           ['summary', () => renderSummary(ctx)],
-          ['connections', () => renderConnections(summary, ftp.log.sorted(), false)],
+          ['connections', () => [...connectionsText(summary, ftp.log.sorted(), false)].join('')],
         ];
         for (const [view, render] of views) {
           const text = await stage(`view-${view}`, render);
