@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { analyseCapture } from './analysis.js';
 import { hashTuple } from '../src/flow/connections.js';
-import { SYN, TcpConversation, framesToPcap, tcpPacket, type Frame } from './support/capture-writer.js';
+import { ACK, RST, SYN, TcpConversation, framesToPcap, tcpPacket, type Frame } from './support/capture-writer.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,4 +150,20 @@ test('a SYN flood: the connection list grows with it (it was cli-table3\'s quadr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('SYNs to port 21 that no one answers are no FTP sessions: one finding counts them, and how they ended', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const src = `10.9.${i >> 8}.${i & 255}`;
+    frames.push({ tsSec: 1_700_000_000, tsNsec: i * 1000, data: tcpPacket({ src, dst: '10.0.0.2', sport: 40000, dport: 21, seq: 1, flags: SYN }) });
+    // Every tenth is refused by the host (RST, ACK).
+    if (i % 10 === 0) frames.push({ tsSec: 1_700_000_000, tsNsec: i * 1000 + 1, data: tcpPacket({ src: '10.0.0.2', dst: src, sport: 21, dport: 40000, seq: 0, ack: 2, flags: RST | ACK }) });
+  }
+  const { ftp } = await analyseCapture('flood.pcap', Readable.from([framesToPcap(frames)]));
+  const a = ftp.result();
+  assert.equal(a.sessions.length, 0, 'no session: nobody said a word');
+  const f = a.findings.find((x) => x.kind === 'silent-control-connections')!;
+  assert.deepEqual([f.facts.connections, f.facts.unanswered, f.facts.refused, f.facts.servers], [2000, 1800, 200, ['10.0.0.2']]);
+  assert.equal(f.severity, 'warning');
 });

@@ -94,6 +94,7 @@ test('the findings catalogue says every kind in English and in Chinese', () => {
       verb: 'MIC', bytes: 1, line: 'x', code: null, ended: true, command: 'AUTH TLS', argument: 'x', oldest: 'NOOP', port: 21, protocol: 'SSH', address: '1.2.3.4',
       client: '1.2.3.5', server: '1.2.3.6', failures: 20, spanSec: 3, threshold: 20, windowSec: 1800, upload: true, path: '/x', offset: 0, commands: true,
       clientPort: 1, serverPort: 2, encryptedSession: null, outcome: 'connected', advertised: '1.2.3.7',
+      connections: 3, unanswered: 1, refused: 1, silent: 1, servers: ['1.2.3.6'], moreServers: 0,
     };
     const d = describeFinding(kind, f as never);
     assert.ok(['info', 'notice', 'warning', 'alert'].includes(d.severity), kind);

@@ -1,6 +1,6 @@
 import { ConnectionLog, connectionSteps, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
-import { teeSinks, type Dir, type StreamSink } from '../flow/stream-sink.js';
+import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
 import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFiles } from './extraction.js';
@@ -208,7 +208,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const logSink = this.log.opened(conn);
     const ports = this.options.ports;
     if (ports.has(conn.sPort) || (ports.has(conn.cPort) && conn.origin !== 'syn')) {
-      return teeSinks(logSink, this.startSession(conn, ports.has(conn.sPort) ? 0 : 1));
+      // A session begins when a side speaks (or the capture began mid-stream): a SYN alone, a scan or a
+      // flood, is no FTP session and keeps nothing but its connection.
+      this.pendingControl.add(conn.id);
+      return teeSinks(logSink, new PendingControl(conn, ports.has(conn.sPort) ? 0 : 1, this));
     }
     const observer = new DataObserver(conn, (o) => this.dataDone(o), this.extractor !== null, this.limits.maxEarlyDataBytes);
     const match = this.expected.match(conn, seconds(this.clock));
@@ -231,6 +234,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   closed(conn: Connection): void {
     this.recorder?.closed(conn);
+    // A connection to an FTP port on which nobody spoke: no session, only counted; a live capture drops its packets.
+    if (this.pendingControl.delete(conn.id)) {
+      this.countSilent(conn);
+      if (this.options.release === 'live' && this.onRelease !== null) this.unclaimedClosed.add(conn.id);
+    }
     // A live capture logs only FTP's connections (and forgets them with their session). A file's analysis
     // logs them all for the connection list; without it, those of FTP and of FTP's hosts (a transfer may
     // still claim one of these once it is closed).
@@ -337,7 +345,33 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** Whether a connection belongs to FTP as far as known now: a control connection, or a (possible) data connection. */
   follows(conn: Connection): boolean {
-    return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id);
+    return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id) || this.pendingControl.has(conn.id);
+  }
+
+  private silentReported = false;
+  /** Connections to an FTP port closed before a word: how they ended, and the first servers they went to. */
+  private readonly silent = { connections: 0, unanswered: 0, refused: 0, silent: 0, servers: new Set<string>(), moreServers: new Set<string>(), frames: [] as number[] };
+
+  private countSilent(conn: Connection): void {
+    const s = this.silent;
+    s.connections++;
+    if (conn.synAck === null && conn.rst === null) s.unanswered++;
+    else if (conn.synAck === null || conn.handshakeAck === null) s.refused++;
+    else s.silent++;
+    if (s.frames.length < this.limits.maxFindingFrames) s.frames.push(conn.first.frame);
+    if (s.servers.has(conn.serverAddress)) return;
+    // The first five servers are named; the others counted (up to the tracked clients' bound).
+    if (s.servers.size < 5) s.servers.add(conn.serverAddress);
+    else if (s.moreServers.size < this.limits.maxTrackedClients) s.moreServers.add(conn.serverAddress);
+  }
+
+  /** Connections to an FTP port on which nobody has spoken yet (see PendingControl), by id. */
+  private readonly pendingControl = new Set<number>();
+
+  /** A side spoke on a connection to an FTP port: its session begins (PendingControl). */
+  openSession(conn: Connection, commandDir: Dir): ControlSession {
+    this.pendingControl.delete(conn.id);
+    return this.startSession(conn, commandDir);
   }
 
   /** A connection on another port turned out to be FTP (see Sniffer). */
@@ -822,6 +856,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** The model, once the capture has been read (every connection closed). */
   result(): FtpAnalysis {
     for (const id of this.sessions.keys()) this.reportSession(id);
+    const q = this.silent;
+    if (q.connections > 0 && !this.silentReported) {
+      this.silentReported = true;
+      this.finding('silent-control-connections', null, q.frames, { connections: q.connections, unanswered: q.unanswered, refused: q.refused, silent: q.silent, servers: [...q.servers], moreServers: q.moreServers.size });
+    }
     const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
     if (this.extractor !== null) {
       const written = this.extractor.finish((id) => this.transfers.get(id));
@@ -1024,6 +1063,37 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
         count: list.length, nat: first === undefined ? null : { count: nat.length, advertised: first.to.address, server: first.controlPeer.address },
       });
     }
+  }
+}
+
+/**
+ * A connection to an FTP port, until a side speaks: its first bytes (or a gap: the capture began
+ * mid-stream) open the session, which then gets everything; a connection closed before that (a SYN
+ * unanswered, a handshake and a RST) never becomes one.
+ */
+class PendingControl implements StreamSink {
+  private session: ControlSession | null = null;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly commandDir: Dir,
+    private readonly analyzer: { openSession(conn: Connection, commandDir: Dir): ControlSession },
+  ) {}
+
+  private open(): ControlSession {
+    return (this.session ??= this.analyzer.openSession(this.conn, this.commandDir));
+  }
+
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
+    this.open().data(dir, buf, off, len, at, when);
+  }
+
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    this.open().gap(dir, at, len, reason);
+  }
+
+  end(dir: Dir, reason: EndReason): void {
+    this.session?.end(dir, reason);
   }
 }
 

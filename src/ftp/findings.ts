@@ -13,6 +13,8 @@ export interface FindingFacts {
   'brute-force': { failures: number; client: string; server: string; spanSec: number; threshold: number; windowSec: number };
   /** A connection on a port not named as FTP's turned out to be FTP by its first lines. */
   'ftp-on-other-port': { port: number };
+  /** Connections to an FTP port closed before either side said a word: no sessions (a scan, a flood, a server down). */
+  'silent-control-connections': { connections: number; unanswered: number; refused: number; silent: number; servers: string[]; moreServers: number };
   /** A PORT, EPRT, LPRT argument or a 227, 228, 229 reply that does not parse (ftp/address.ts says why). */
   'bad-address': { source: PredictionSource; reason: string };
   /** An active-mode address other than the client's (RFC 2577 section 3: FTP bounce). */
@@ -160,6 +162,19 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'alert',
     en: (f) => `${f.failures} failed logins from ${f.client} to ${f.server} within ${f.spanSec.toFixed(0)} s (threshold ${f.threshold} in ${f.windowSec} s, --brute-force-threshold/--brute-force-window): password guessing (the count is every failure from this client)`,
     zh: (f) => `${f.client} 到 ${f.server} 在 ${f.spanSec.toFixed(0)} 秒内登录失败 ${f.failures} 次（阈值：${f.windowSec} 秒内 ${f.threshold} 次，见 --brute-force-threshold 和 --brute-force-window）：有人在猜密码（计数包括这个客户端的每一次失败）`,
+  },
+  'silent-control-connections': {
+    severity: (f) => (f.unanswered + f.refused >= 100 ? 'warning' : 'notice'),
+    en: (f) => `${f.connections} ${plural(f.connections, 'connection', 'connections')} to an FTP port ended before either side said a word (no FTP session): ${[
+      f.unanswered > 0 ? `${f.unanswered} SYN unanswered` : '',
+      f.refused > 0 ? `${f.refused} refused (RST)` : '',
+      f.silent > 0 ? `${f.silent} opened and closed in silence` : '',
+    ].filter(Boolean).join(', ')}; ${plural(f.servers.length + f.moreServers, 'server', 'servers')} ${f.servers.join(', ')}${f.moreServers > 0 ? ` and ${f.moreServers} more` : ''}: a scan, a flood, or a server that is down`,
+    zh: (f) => `${f.connections} 个到 FTP 端口的连接在双方开口之前就结束了（没有 FTP 会话）：${[
+      f.unanswered > 0 ? `${f.unanswered} 个 SYN 没有应答` : '',
+      f.refused > 0 ? `${f.refused} 个被拒绝（RST）` : '',
+      f.silent > 0 ? `${f.silent} 个打开后一言不发就关闭了` : '',
+    ].filter(Boolean).join('，')}；服务器 ${f.servers.join('、')}${f.moreServers > 0 ? ` 以及另外 ${f.moreServers} 台` : ''}：可能是扫描、洪泛，或者服务器宕机`,
   },
   'ftp-on-other-port': {
     severity: 'info',
