@@ -100,7 +100,10 @@ function member(data: Buffer, o: { flags?: number; method?: number; extra?: Buff
 }
 
 describe('gzip faults: every record before the fault, the fault at its byte of the compressed file', async () => {
-  const captures: Array<[string, Buffer]> = [['multi-session.pcap', small], ['lossy-retr.pcap eight times (2.6 MB)', big]];
+  // The 2.6 MB capture crosses the worker's reads: seven cases at about a second each, left to npm test.
+  const fast = process.env.FTPSCOPE_FAST === '1';
+  if (fast) test('lossy-retr.pcap eight times (2.6 MB)', { skip: 'skipped in test:fast: stress test (a 2.6 MB gzip capture, seven faults); npm test runs it' }, () => {});
+  const captures: Array<[string, Buffer]> = fast ? [['multi-session.pcap', small]] : [['multi-session.pcap', small], ['lossy-retr.pcap eight times (2.6 MB)', big]];
   for (const [what, plain] of captures) {
     const all = (await drain(fileOf(gzipSync(plain)))).records;
     const gz = gzipSync(plain);
