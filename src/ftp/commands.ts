@@ -206,7 +206,7 @@ const TABLE: Record<string, Spec> = {
     replies: [
       200, 451, 501, 500, 502,
       SUPERFLUOUS, // "OPTS UTF8 ON" on servers always in UTF-8
-      504, // Pure-FTPd answers every option but MLST "504 Unknown command" (RFC 959: not implemented for that parameter)
+      504, // Pure-FTPd answers every option but MLST "504 Unknown command" (RFC 959's 504: a parameter it does not support)
       TURNED_OFF,
     ],
     source: 'RFC 2389; 504 from Pure-FTPd, 550 from vsftpd',
