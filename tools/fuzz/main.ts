@@ -11,7 +11,8 @@
  * file|packet|ftp|all, --time SECONDS (stop earlier), --workers N (default 2), --timeout MS (default 5000),
  * --memory MIB (default 512), --out DIR, --no-save, --no-minimise, --save-all (every failing input, not
  * one per distinct failure); --replay LEVEL:SEED or --replay FILE runs one case and shows its failures in
- * full (stacks included), --write FILE also saves the case's bytes.
+ * full (stacks included), --write FILE also saves the case's bytes. --hostile [SCALE] runs instead the
+ * inputs built to make the work grow (hostile.ts) at two sizes 4x apart, and fails past 5x the time.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,6 +24,7 @@ import { regressionName, seedOfName, signature, type Failure } from './failures.
 import { minimise } from './minimise.js';
 import { FuzzPool } from './pool.js';
 import { caseSeed } from './random.js';
+import { runHostile } from './hostile.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -40,6 +42,8 @@ interface Args {
   saveAll: boolean;
   replay: string | null;
   write: string | null;
+  /** --hostile [SCALE]: the inputs built to make the work grow (hostile.ts), at their sizes times SCALE. */
+  hostile: number | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -57,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     saveAll: false,
     replay: null,
     write: null,
+    hostile: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -89,6 +94,7 @@ function parseArgs(argv: string[]): Args {
       case '--no-minimise': case '--no-minimize': a.minimise = false; break;
       case '--save-all': a.saveAll = true; break;
       case '--replay': a.replay = value(); break;
+      case '--hostile': a.hostile = /^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 1; break;
       case '--write': a.write = value(); break;
       case '-h': case '--help': usage(null); break;
       default: usage(`unknown option ${k}`);
@@ -98,7 +104,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(error: string | null): never {
-  const text = 'usage: npm run fuzz -- [--cases N] [--seed S] [--level file|packet|ftp|all] [--time SECONDS] [--workers N] [--timeout MS] [--memory MIB] [--out DIR] [--no-save] [--no-minimise] [--save-all] | --replay LEVEL:SEED|FILE [--write FILE]';
+  const text = 'usage: npm run fuzz -- [--cases N] [--seed S] [--level file|packet|ftp|all] [--time SECONDS] [--workers N] [--timeout MS] [--memory MIB] [--out DIR] [--no-save] [--no-minimise] [--save-all] | --replay LEVEL:SEED|FILE [--write FILE] | --hostile [SCALE]';
   if (error === null) {
     process.stdout.write(`${text}\n`);
     process.exit(0);
@@ -131,6 +137,11 @@ const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 async function run(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.hostile !== null) {
+    const over = await runHostile(args.hostile);
+    process.stdout.write(over.length === 0 ? 'hostile: every time grew at most 5x for inputs 4x larger\n' : `hostile: ${over.length} grew more than 5x:\n${over.join('\n')}\n`);
+    return over.length === 0 ? 0 : 1;
+  }
   const fixtures = join(ROOT, 'fixtures');
   const corpus = await loadCorpus(fixtures);
   const pool = new FuzzPool({ workers: args.workers, timeoutMs: args.timeout, memoryLimit: args.memory * 2 ** 20 });
