@@ -259,7 +259,8 @@ export function* ladderText(ctx: ViewContext): Generator<string> {
   const packets = packetsBySession(ctx, infos);
   let first = true;
   for (const s of sessions) {
-    const lines = renderSession(ctx, words, s, infos, packets.get(s.id) ?? []);
+    const log = ctx.packets;
+    const lines = renderSession(ctx, words, s, infos, log === null ? [] : (packets.get(s.id) ?? []).map((i) => log.get(i)));
     if (lines.length === 0) continue;
     yield `${first ? '' : '\n'}${lines.join('\n')}\n`;
     first = false;
@@ -311,15 +312,19 @@ function connectionInfos(ctx: ViewContext): Map<number, ConnInfo> {
   return infos;
 }
 
-function packetsBySession(ctx: ViewContext, infos: Map<number, ConnInfo>): Map<number, PacketRecord[]> {
-  const out = new Map<number, PacketRecord[]>();
+/** Packet positions in the log, by session: the records are made a session at a time, as it is drawn. */
+function packetsBySession(ctx: ViewContext, infos: Map<number, ConnInfo>): Map<number, number[]> {
+  const out = new Map<number, number[]>();
   if (ctx.packets === null) return out;
+  let i = 0;
   for (const p of ctx.packets.all()) {
     const info = infos.get(p.connection);
-    if (info === undefined) continue;
-    let list = out.get(info.session.id);
-    if (list === undefined) out.set(info.session.id, (list = []));
-    list.push(p);
+    if (info !== undefined) {
+      const list = out.get(info.session.id);
+      if (list === undefined) out.set(info.session.id, [i]);
+      else list.push(i);
+    }
+    i++;
   }
   return out;
 }
