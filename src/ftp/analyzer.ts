@@ -201,7 +201,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
   }
 
-  /** Connections of FTP's hosts that closed unclaimed, whose packets a live capture is to drop. */
+  /** Connections that closed without becoming FTP's (unclaimed, or silent on an FTP port): a live capture drops their packets. */
   private readonly unclaimedClosed = new Set<number>();
 
   opened(conn: Connection): StreamSink | null {
