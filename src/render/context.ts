@@ -134,11 +134,31 @@ export class ViewContext {
 
   /** The reply of a session that started before `frame` and ended at or after it (a multi-line reply in progress). */
   replySpanning(session: FtpSession, frame: number): Reply | null {
-    for (const ex of session.exchanges) {
-      for (const r of ex.replies) if (r.start.frame < frame && r.end.frame >= frame) return r;
+    // The session's replies that span frames, in order, indexed once: a scan of every exchange for each
+    // packet made the walkthrough of a session of many commands quadratic.
+    let spans = this.spanning.get(session);
+    if (spans === undefined) {
+      spans = [];
+      for (const ex of session.exchanges) for (const r of ex.replies) if (r.end.frame > r.start.frame) spans.push(r);
+      spans.sort((a, b) => a.start.frame - b.start.frame);
+      this.spanning.set(session, spans);
     }
-    return null;
+    // The last that starts before `frame`; replies come one after another on one direction, so no earlier one ends later.
+    let lo = 0;
+    let hi = spans.length - 1;
+    let found: Reply | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (spans[mid]!.start.frame < frame) {
+        found = spans[mid]!;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found !== null && found.end.frame >= frame ? found : null;
   }
+
+  /** Each session's replies that span more than one frame, by start (see replySpanning). */
+  private readonly spanning = new Map<FtpSession, Reply[]>();
 
   /** The packets of a session (control and data connections), in capture order. */
   sessionPackets(session: FtpSession): PacketRecord[] {

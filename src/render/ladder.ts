@@ -280,15 +280,18 @@ function connectionInfos(ctx: ViewContext): Map<number, ConnInfo> {
   const a = ctx.analysis;
   const byId = new Map(a.sessions.map((s) => [s.id, s]));
   const infos = new Map<number, ConnInfo>();
+  // The first prediction answered by each connection, as find() over the predictions would give it.
+  const byConnection = new Map<number, Prediction>();
+  for (const p of a.predictions) if (p.connection !== null && !byConnection.has(p.connection)) byConnection.set(p.connection, p);
   for (const c of a.connections) {
     const role = ctx.role(c.id);
     if (role !== undefined) {
       const wanted = role.transfer?.prediction ?? null;
-      const prediction = wanted === null ? null : (a.predictions.find((p) => p.id === wanted) ?? null);
+      const prediction = wanted === null ? null : (ctx.by.prediction(wanted) ?? null);
       infos.set(c.id, { id: c.id, session: role.session, data: role.role === 'data', openerIsClient: role.openerIsClient, summary: c, transfer: role.transfer, prediction });
       continue;
     }
-    const p = a.predictions.find((q) => q.connection === c.id);
+    const p = byConnection.get(c.id);
     const ps = p === undefined ? undefined : byId.get(p.session);
     if (p !== undefined && ps !== undefined) {
       infos.set(c.id, { id: c.id, session: ps, data: true, openerIsClient: p.connector === 'client', summary: c, transfer: null, prediction: p });
@@ -488,6 +491,9 @@ function stepsFromTimeline(
   caption: (info: ConnInfo) => void,
 ): void {
   const events = ctx.timelineOf(s.id).filter((e) => e.at.frame >= fromFrame);
+  // Each transfer's first data event on its connection (a lookup per data-last was quadratic in transfers).
+  const firstData = new Map<string, TimelineEvent>();
+  for (const x of events) if (x.kind === 'data-first' && !firstData.has(`${x.transfer} ${x.connection}`)) firstData.set(`${x.transfer} ${x.connection}`, x);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     if (e.connection === null) continue;
@@ -524,14 +530,14 @@ function stepsFromTimeline(
         break;
       }
       case 'data-first': {
-        const t = e.transfer === null ? undefined : ctx.analysis.transfers.find((x) => x.id === e.transfer);
+        const t = e.transfer === null ? undefined : ctx.by.transfer(e.transfer);
         const bytes = t?.bytes ?? 0;
         const tls = t?.protected ?? false;
         arrow(() => [words.data(bytes, tls)], 'data');
         break;
       }
       case 'data-last': {
-        const first = events.find((x) => x.kind === 'data-first' && x.transfer === e.transfer && x.connection === e.connection);
+        const first = firstData.get(`${e.transfer} ${e.connection}`);
         if (first !== undefined && first.at.frame === e.at.frame) break;
         arrow(() => [words.lastData], 'data');
         break;

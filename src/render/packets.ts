@@ -3,10 +3,9 @@ import type { PacketRecord } from '../model/capture.js';
 import {
   SEG_DUP_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMITTED, SEG_ZERO_WINDOW, analysisTags,
 } from '../model/segment.js';
-import type { FtpSession } from '../model/ftp-model.js';
+import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
-import { pushAll } from '../arrays.js';
 
 /** TCP flag bits and the names Wireshark gives them, in the order it lists them. */
 const FLAG_NAMES: Array<[number, string]> = [
@@ -57,29 +56,49 @@ interface Row {
  * sanitize. Lines keep within ctx.options.width when they can: Info is cut with "…".
  */
 export function renderPackets(ctx: ViewContext): string {
-  const log = ctx.packets;
-  if (log === null) return 'packets were not recorded for this run\n';
+  return [...packetsText(ctx)].join('');
+}
 
+/** Lines written at a time: the list of a capture of any size is never one string, nor held as rows. */
+const LINES_AT_ONCE = 4096;
+
+/** The packet list, a few thousand lines at a time: the log is read twice, once for the widths, once to draw. */
+export function* packetsText(ctx: ViewContext): Generator<string> {
+  const log = ctx.packets;
+  if (log === null) {
+    yield 'packets were not recorded for this run\n';
+    return;
+  }
   const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
   const chosen = selectedSessions(ctx);
-  const clock = ctx.timer();
-  const rows: Row[] = [];
   const whereOf = new Map<number, { where: string; session: FtpSession | null }>();
-
-  for (const p of log.all()) {
-    let w = whereOf.get(p.connection);
-    if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection)));
-    if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
-    rows.push(row(ctx, p, conns.get(p.connection), clock(p, w.session), w.where));
+  // The first prediction each connection answered (a search of all of them per connection was quadratic).
+  const answered = new Map<number, Prediction>();
+  for (const x of ctx.analysis.predictions) if (x.connection !== null && !answered.has(x.connection)) answered.set(x.connection, x);
+  function* rows(): Generator<Row> {
+    const clock = ctx.timer();
+    for (const p of log!.all()) {
+      let w = whereOf.get(p.connection);
+      if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection, answered)));
+      if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
+      yield row(ctx, p, conns.get(p.connection), clock(p, w.session), w.where);
+    }
   }
-
-  const out: string[] = [];
-  pushAll(out, layout(ctx, rows));
-  if (rows.length === 0) out.push('no packets of FTP connections were recorded');
+  let lines: string[] = [];
+  let count = 0;
+  for (const line of layout(ctx, rows)) {
+    if (line.row) count++;
+    lines.push(line.text);
+    if (lines.length >= LINES_AT_ONCE) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
+  }
+  if (count === 0) lines.push('no packets of FTP connections were recorded');
   if (log.fullAt !== null) {
-    out.push(`the packet log was full at frame ${group(log.fullAt)}: packets from there on are not listed (${group(log.size)} recorded)`);
+    lines.push(`the packet log was full at frame ${group(log.fullAt)}: packets from there on are not listed (${group(log.size)} recorded)`);
   }
-  return out.join('\n') + '\n';
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
 }
 
 /** The sessions chosen by the CLI's filters, or null when all are shown (then packets outside FTP sessions are listed too). */
@@ -93,7 +112,7 @@ function selectedSessions(ctx: ViewContext): Set<FtpSession> | null {
  * Which session, connection and role a connection is: "s1 ctl c1", "s1 data c2 LIST", "s1 data c3 PASV", or
  * "-". The connection's number is its id, as in the connection list and the ladder ("data connection 2").
  */
-function where(ctx: ViewContext, connection: number): { where: string; session: FtpSession | null } {
+function where(ctx: ViewContext, connection: number, answered: ReadonlyMap<number, Prediction>): { where: string; session: FtpSession | null } {
   const role = ctx.role(connection);
   if (role !== undefined) {
     const s = role.session;
@@ -102,7 +121,7 @@ function where(ctx: ViewContext, connection: number): { where: string; session: 
     return { where: `s${s.id} data c${connection}${t === null ? '' : ` ${sanitize(t.command)}`}`, session: s };
   }
   // A data connection that matched an announcement but served no command.
-  const p = ctx.analysis.predictions.find((x) => x.connection === connection);
+  const p = answered.get(connection);
   if (p !== undefined) {
     const s = ctx.by.session(p.session) ?? null;
     return { where: `s${p.session} data c${connection} ${p.source}`, session: s };
@@ -175,17 +194,31 @@ function row(
 }
 
 /** Column widths: every column as wide as its widest cell; Info gets what is left of the width. */
-function layout(ctx: ViewContext, rows: Row[]): string[] {
-  const cols = {
-    no: widest(rows, (r) => r.no),
-    time: widest(rows, (r) => r.time),
-    source: widest(rows, (r) => r.source),
-    destination: widest(rows, (r) => r.destination),
-    protocol: widest(rows, (r) => r.protocol),
-    length: widest(rows, (r) => r.length),
-    info: 0,
-    where: widest(rows, (r) => r.where),
-  };
+/** A line of the list: `row` when it shows a packet (not the head). */
+interface Line {
+  text: string;
+  row: boolean;
+}
+
+/** The widest cell of each column, in one pass over the rows. */
+function measure(rows: Iterable<Row>): Record<'no' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info' | 'where', number> {
+  const w = { no: 0, time: 0, source: 0, destination: 0, protocol: 0, length: 0, info: 0, where: 0 };
+  for (const r of rows) {
+    w.no = Math.max(w.no, displayWidth(r.no));
+    w.time = Math.max(w.time, displayWidth(r.time));
+    w.source = Math.max(w.source, displayWidth(r.source));
+    w.destination = Math.max(w.destination, displayWidth(r.destination));
+    w.protocol = Math.max(w.protocol, displayWidth(r.protocol));
+    w.length = Math.max(w.length, displayWidth(r.length));
+    w.info = Math.max(w.info, displayWidth(r.info));
+    w.where = Math.max(w.where, displayWidth(r.where));
+  }
+  return w;
+}
+
+function* layout(ctx: ViewContext, rows: () => Iterable<Row>): Generator<Line> {
+  const widths = measure(rows());
+  const cols = { ...widths, info: 0 };
   // Headers: Wireshark's names, shortened when the column is narrower than the name.
   const head = {
     no: 'No.',
@@ -200,9 +233,12 @@ function layout(ctx: ViewContext, rows: Row[]): string[] {
   for (const k of Object.keys(cols) as Array<keyof typeof cols>) cols[k] = Math.max(cols[k], displayWidth(head[k]));
 
   const fixed = cols.no + cols.time + cols.source + cols.destination + cols.protocol + cols.length + cols.where + 7;
-  const naturalInfo = Math.max(4, widest(rows, (r) => r.info));
+  const naturalInfo = Math.max(4, widths.info);
   const room = ctx.options.width - fixed;
-  if (room < Math.min(naturalInfo, 40)) return twoLineLayout(ctx, rows, cols, head);
+  if (room < Math.min(naturalInfo, 40)) {
+    yield* twoLineLayout(ctx, rows(), cols, head);
+    return;
+  }
   cols.info = room >= naturalInfo ? naturalInfo : Math.max(room, MIN_INFO);
 
   const line = (r: { no: string; time: string; source: string; destination: string; protocol: string; length: string; info: string; where: string }, tone: Tone | 'head'): string => {
@@ -220,16 +256,15 @@ function layout(ctx: ViewContext, rows: Row[]): string[] {
     const text = cells.join(' ').trimEnd();
     return tone === 'head' ? ctx.style('bold', text) : text;
   };
-  const out = [line(head, 'head')];
-  for (const r of rows) out.push(line(r, r.tone));
-  return out;
+  yield { text: line(head, 'head'), row: false };
+  for (const r of rows()) yield { text: line(r, r.tone), row: true };
 }
 
 /**
  * When the columns leave Info too little room (long IPv6 addresses, a narrow terminal): each packet on
  * two lines, its columns with Where first, then its Info indented under them, cut only at the width.
  */
-function twoLineLayout(ctx: ViewContext, rows: Row[], cols: Record<string, number>, head: Record<string, string>): string[] {
+function* twoLineLayout(ctx: ViewContext, rows: Iterable<Row>, cols: Record<string, number>, head: Record<string, string>): Generator<Line> {
   const width = ctx.options.width;
   const indent = ' '.repeat(cols.no! + 1);
   const first = (r: { no: string; time: string; protocol: string; length: string; where: string }) =>
@@ -239,12 +274,12 @@ function twoLineLayout(ctx: ViewContext, rows: Row[], cols: Record<string, numbe
     const one = `${indent}${src} → ${dst}`;
     return displayWidth(one) <= width ? [one] : [`${indent}${src} →`, `${indent}  ${dst}`];
   };
-  const out = [ctx.style('bold', first(head as unknown as Row)), ctx.style('bold', `${indent}Source → Destination`), ctx.style('bold', `${indent}Info`)];
+  for (const text of [ctx.style('bold', first(head as unknown as Row)), ctx.style('bold', `${indent}Source → Destination`), ctx.style('bold', `${indent}Info`)]) yield { text, row: false };
   for (const r of rows) {
-    out.push(first(r), ...addresses(r.source, r.destination).map((l) => ctx.style('dim', l)));
-    out.push(paint(ctx, r.tone, cut(`${indent}${r.info}`, width)));
+    yield { text: first(r), row: true };
+    for (const l of addresses(r.source, r.destination)) yield { text: ctx.style('dim', l), row: false };
+    yield { text: paint(ctx, r.tone, cut(`${indent}${r.info}`, width)), row: false };
   }
-  return out;
 }
 
 function paint(ctx: ViewContext, tone: Tone, text: string): string {
@@ -262,12 +297,6 @@ function paint(ctx: ViewContext, tone: Tone, text: string): string {
     default:
       return text;
   }
-}
-
-function widest(rows: Row[], cell: (r: Row) => string): number {
-  let w = 0;
-  for (const r of rows) w = Math.max(w, displayWidth(cell(r)));
-  return w;
 }
 
 /** The first of the names that fits in `w` columns, else the last. */

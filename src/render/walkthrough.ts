@@ -22,7 +22,12 @@ interface Step {
   header: string;
   quoted: string[];
   text: string[];
+  /** A transfer's data step still being summed up (its group is open): what follows it waits to be written. */
+  open?: boolean;
 }
+
+/** Steps written at a time: a session of any length is written in pieces. */
+const STEPS_AT_ONCE = 512;
 
 /**
  * What the walkthrough remembers per connection of what it has told (the TCP facts themselves, handshake,
@@ -36,7 +41,8 @@ interface ConnState {
   handshakeDone: boolean;
   /** The data of a transfer summed up in one step (detail 'summary'). */
   group: {
-    stepIndex: number;
+    /** Its place among the steps, filled in when the group is over. */
+    step: Step;
     from: Side;
     /** Bytes of the stream carried for the first time (a copy sent again counts once). */
     bytes: number;
@@ -65,9 +71,12 @@ export function renderWalkthrough(ctx: ViewContext, messages: Messages = en): st
 export function* walkthroughText(ctx: ViewContext, messages: Messages = en): Generator<string> {
   let first = true;
   for (const s of ctx.sessions) {
-    const lines = sessionWalkthrough(ctx, s, messages);
-    if (lines.length === 0) continue;
-    yield `${first ? '' : '\n'}${lines.join('\n')}\n`;
+    let start = true;
+    for (const lines of sessionWalkthrough(ctx, s, messages)) {
+      yield `${first && start ? '' : '\n'}${lines.join('\n')}`;
+      start = false;
+    }
+    yield '\n';
     first = false;
   }
   const tail: string[] = [];
@@ -77,9 +86,28 @@ export function* walkthroughText(ctx: ViewContext, messages: Messages = en): Gen
   else if (first) yield '\n';
 }
 
-function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
+/** A session's walkthrough, in pieces of lines (each piece to be joined by a line end to the one before). */
+function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Generator<string[]> {
   const width = Math.max(40, ctx.options.width);
-  const steps: Step[] = [];
+  let steps: Step[] = [];
+  let told = 0;
+  // The steps before the first still open, numbered on from those told before.
+  const settled = (): string[] => {
+    let n = 0;
+    while (n < steps.length && steps[n]!.open !== true) n++;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const step = steps[i]!;
+      lines.push('');
+      const head = `${String(++told).padStart(3)}. ${step.header}`;
+      lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
+      for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
+      for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
+    }
+    steps = steps.slice(n);
+    return lines;
+  };
+  yield wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   const states = new Map<number, ConnState>();
   const clock = ctx.timer();
   const time = (t: PacketRecord): string => clock(t, s);
@@ -101,8 +129,9 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
     const tearingDown = st.finSent[0] || st.finSent[1];
     if (isData && plain && st.handshakeDone && !tearingDown && ctx.options.detail === 'summary') {
       if (st.group === null) {
-        st.group = { stepIndex: steps.length, from, bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame, retransmitted: 0, retransmittedBytes: 0, outOfOrder: 0 };
-        steps.push({ header: '', quoted: [], text: [] });
+        const step: Step = { header: '', quoted: [], text: [], open: true };
+        st.group = { step, from, bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame, retransmitted: 0, retransmittedBytes: 0, outOfOrder: 0 };
+        steps.push(step);
       }
       const g = st.group;
       if (p.payload > 0) {
@@ -117,7 +146,7 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
       g.last = p.frame;
       continue;
     }
-    if (st.group !== null) flushGroup(ctx, st, steps, M, s, time);
+    if (st.group !== null) flushGroup(ctx, st, M, s, time);
 
     const text: string[] = [];
     const quoted: string[] = [];
@@ -139,20 +168,13 @@ function sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): strin
       }
     }
     steps.push({ header: header(ctx, p, role, from, time, M), quoted, text });
+    if (steps.length >= STEPS_AT_ONCE && steps[0]!.open !== true) yield settled();
   }
-  for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, steps, M, s, time);
-
-  const lines: string[] = wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
-  steps.forEach((step, i) => {
-    lines.push('');
-    const head = `${String(i + 1).padStart(3)}. ${step.header}`;
-    lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
-    for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
-    for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
-  });
+  for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, M, s, time);
+  const lines = settled();
   lines.push('', ctx.style('bold', M.conclusionsTitle()));
   for (const c of conclusions(ctx, s, M)) if (c !== '') lines.push(...wrap(`- ${c}`, width, '', '  '));
-  return lines;
+  yield lines;
 }
 
 function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string {
@@ -239,7 +261,7 @@ function ackedBytes(p: PacketRecord): number {
   return p.ack - 1 - (p.analysis & SEG_ACKS_FIN ? 1 : 0);
 }
 
-function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages, s: FtpSession, time: (t: PacketRecord) => string): void {
+function flushGroup(ctx: ViewContext, st: ConnState, M: Messages, s: FtpSession, time: (t: PacketRecord) => string): void {
   const g = st.group!;
   st.group = null;
   const t = st.role.transfer!;
@@ -250,11 +272,9 @@ function flushGroup(ctx: ViewContext, st: ConnState, steps: Step[], M: Messages,
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
   const first = ctx.packetAt(g.first);
   const when = first !== null ? time(first) : '';
-  steps[g.stepIndex] = {
-    header: `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`,
-    quoted: [],
-    text: [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })],
-  };
+  g.step.header = `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`;
+  g.step.text = [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })];
+  g.step.open = false;
   void s;
 }
 
