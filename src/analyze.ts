@@ -6,6 +6,7 @@ import type { CaptureSummary } from './model/capture.js';
 export type { CaptureSummary };
 import { ConnectionTable, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type TcpListener } from './flow/connections.js';
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './flow/reassembler.js';
+import type { MemoryBudget } from './memory-budget.js';
 
 export interface AnalyzeOptions {
   /** Ports that identify the server side of a connection picked up without its handshake (default 21). */
@@ -13,6 +14,8 @@ export interface AnalyzeOptions {
   connections: ConnectionLimits;
   reassembly: ReassemblyLimits;
   fragments: FragmentLimits;
+  /** The budget every table draws from (--max-memory); unlimited when not given. */
+  memory?: MemoryBudget;
   /** Called about every 64 Ki records with the bytes read so far. */
   onProgress?: (bytesRead: number, records: number) => void;
   /** Called once, with the first record's time (a live capture's views count time from it). */
@@ -40,7 +43,7 @@ export async function analyze(
 ): Promise<CaptureSummary> {
   // Of the TCP options, the analysis reads only the window scale, carried by SYNs (see Decoder).
   const decoder = new Decoder(options.fragments, false);
-  const table = new ConnectionTable(listener, options.serverPorts, options.connections, options.reassembly);
+  const table = new ConnectionTable(listener, options.serverPorts, options.connections, options.reassembly, options.memory);
   const pv = new PacketView();
   const outcomes = new Float64Array(DECODED_NAMES.length);
   const links = new Map<number, number>();
@@ -93,6 +96,7 @@ export async function analyze(
       progressAt = frame + 65536;
       options.onProgress(reader.bytesRead, frame);
     }
+    options.memory?.guard();
     const wait = options.afterBatch?.();
     if (wait !== undefined) await wait;
   }

@@ -8,6 +8,7 @@ import { reassemblyLimits } from './flow/reassembler.js';
 import { FtpAnalyzer, type FtpOptions } from './ftp/analyzer.js';
 import { ftpLimits } from './ftp/session.js';
 import { Extractor } from './output/extract.js';
+import { MemoryBudget } from './memory-budget.js';
 
 /** Views that read nothing of the commands and replies but their number (the model can let them go). */
 const COUNTING_VIEWS: ReadonlySet<string> = new Set(['summary', 'connections']);
@@ -51,6 +52,8 @@ export interface Analysis {
   readonly ftp: FtpAnalyzer;
   /** Every segment of FTP's connections, when the plan asks for them. */
   readonly packets: PacketLog | null;
+  /** The budget every table drew from (--max-memory); outputs call its guard() as they write. */
+  readonly memory: MemoryBudget;
   /** Reads the whole capture (or live source) through the stages; resolves to what reading and decoding gave. */
   run(reader: RecordReader): Promise<CaptureSummary>;
 }
@@ -95,7 +98,9 @@ export function analyzeOptions(s: Settings): AnalyzeOptions {
  * the fuzzer and the tests all build their analysis here, so one set of options means one thing everywhere.
  */
 export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Analysis {
+  const memory = new MemoryBudget(s.maxMemory * 2 ** 20);
   const ftp = new FtpAnalyzer({
+    memory,
     ports: new Set([21, ...s.ports]),
     sniff: s.sniff,
     limits: ftpLimits(s),
@@ -108,14 +113,19 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
     onSessionDone: hooks.onSessionDone,
     onFindingDone: hooks.onFindingDone,
   });
-  const packets = plan.packets ? new PacketLog(ftp, { maxPackets: s.maxPacketLog }) : null;
+  const packets = plan.packets ? new PacketLog(ftp, { maxPackets: s.maxPacketLog }, memory) : null;
   const listener: TcpListener = hooks.wrap?.(ftp) ?? packets ?? ftp;
   // A live capture forgets the packets of the sessions it let go.
   if (packets !== null && plan.release === 'live') ftp.onRelease = (conns) => packets.forget(conns);
-  const options = { ...analyzeOptions(s), onProgress: hooks.onProgress, onFirst: hooks.onFirst, afterBatch: hooks.afterBatch };
+  const options = { ...analyzeOptions(s), memory, onProgress: hooks.onProgress, onFirst: hooks.onFirst, afterBatch: hooks.afterBatch };
   return {
     ftp,
     packets,
-    run: (reader) => analyze(reader, listener, options),
+    memory,
+    run: async (reader) => {
+      const summary = await analyze(reader, listener, options);
+      packets?.compact();
+      return summary;
+    },
   };
 }

@@ -246,7 +246,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   });
   const shown = masker.analysis(model);
   if (s.format === 'json') {
-    await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown });
+    await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown }, () => analysis.memory.guard());
   } else if (s.format === 'ndjson') {
     // The events went out as the analysis went; the end says what the capture held.
     await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
@@ -262,7 +262,12 @@ async function run(p: Parsed, io: Io): Promise<number> {
       if (i > 0) await write(io.stdout, '\n');
       const text = await renderView(view, ctx, ftp, summary, options.color, s.lang);
       if (typeof text === 'string') await write(io.stdout, text);
-      else for (const chunk of text) await write(io.stdout, chunk);
+      else {
+        for (const chunk of text) {
+          analysis.memory.guard();
+          await write(io.stdout, chunk);
+        }
+      }
     }
   }
   return finishRun(ftp, summary, s, io);
@@ -281,6 +286,7 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
 
 /** What every run ends with: the manifest of extracted files, the capture's faults, the exit code. */
 async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, s: Settings, io: Io): Promise<number> {
+  ftp.log.close();
   await writeManifest(ftp, s, io);
   const back = summary.firstOutOfOrder;
   if (back !== null) {
@@ -310,7 +316,7 @@ export async function writeManifest(ftp: FtpAnalyzer, s: Settings, io: Io): Prom
  * Writes safeJson(value, 2) and a line end, one element of each top-level array at a time (with
  * back-pressure), so that the text of a large model is never held whole: byte for byte the same output.
  */
-export async function writeJson(out: Writable, value: Record<string, unknown>): Promise<void> {
+export async function writeJson(out: Writable, value: Record<string, unknown>, between?: () => void): Promise<void> {
   // Values JSON.stringify leaves out of an object (undefined, functions, symbols, a toJSON giving undefined).
   const entries = Object.entries(value).filter(([, v]) => Array.isArray(v) || safeJsonOf(v) !== undefined);
   if (entries.length === 0) return write(out, '{}\n');
@@ -325,6 +331,7 @@ export async function writeJson(out: Writable, value: Record<string, unknown>): 
     await write(out, `${head}[\n`);
     for (let k = 0; k < v.length; k++) {
       // JSON.stringify writes null for what it cannot write in an array (undefined, functions, symbols).
+      between?.();
       const item = safeJsonOf(v[k], 2) ?? 'null';
       await write(out, `    ${indentLines(item, '    ')}${k < v.length - 1 ? ',\n' : '\n'}`);
     }
@@ -391,11 +398,11 @@ async function renderView(view: string, ctx: import('../render/context.js').View
     case 'ladder':
       return (await import('../render/ladder.js')).ladderText(ctx);
     case 'packets':
-      return (await import('../render/packets.js')).renderPackets(ctx);
+      return (await import('../render/packets.js')).packetsText(ctx);
     case 'summary':
       return (await import('../render/summary.js')).renderSummary(ctx);
     default:
-      return (await import('../render/connections.js')).connectionsText(summary, ftp.log.sorted(), color);
+      return (await import('../render/connections.js')).connectionsText(summary, ftp.log, color);
   }
 }
 

@@ -5,6 +5,7 @@ import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLim
 import type { Origin, TableStats } from '../model/capture.js';
 import type { SegmentAnalysis } from './segment-analysis.js';
 import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
+import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
 
 export type { Origin, Stamp, TableStats };
 
@@ -94,6 +95,10 @@ export class Connection {
   hashNext: Connection | null = null;
   lruPrev: Connection | null = null;
   lruNext: Connection | null = null;
+  /** In the table's list of half-open connections (no completed handshake, no byte yet): the first to go at the memory budget. */
+  halfOpen = true;
+  halfPrev: Connection | null = null;
+  halfNext: Connection | null = null;
   released = false;
 
   constructor(
@@ -262,6 +267,9 @@ export class ConnectionTable {
   private readonly buckets = new Map<number, Connection>();
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
+  /** Half-open connections, oldest first (see Connection.halfOpen). */
+  private halfHead: Connection | null = null;
+  private halfTail: Connection | null = null;
   private finishedQueue: Connection[] = [];
   private finishedHead = 0;
   private count = 0;
@@ -284,8 +292,10 @@ export class ConnectionTable {
     private readonly serverPorts: ReadonlySet<number> = new Set([21]),
     private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
     private readonly reassembly: ReassemblyLimits = DEFAULT_REASSEMBLY_LIMITS,
+    private readonly memory: MemoryBudget = unlimitedBudget(),
   ) {
     this.budget = new BufferBudget(reassembly.maxBufferedTotal);
+    memory.buffers = this.budget;
     listener.bind?.(this.clock);
   }
 
@@ -311,6 +321,7 @@ export class ConnectionTable {
     }
     this.lastConn = conn;
     if (conn.onPacket(dir as Dir, pv, clock)) this.finishedQueue.push(conn);
+    if (conn.halfOpen && (conn.handshakeAck !== null || pv.payWireLen > 0)) this.unlinkHalfOpen(conn);
     this.touch(conn);
     this.listener.segment?.(conn, dir as Dir, pv, frame, sec, nsec);
     if (this.nowSec >= this.nextSweep) this.sweep();
@@ -338,6 +349,7 @@ export class ConnectionTable {
       this.stats.evicted++;
       this.release(this.lruHead, 'evicted');
     }
+    while (!this.memory.fits(COST.connection) && this.shed(stamp.frame));
     const flags = pv.flags;
     let origin: Origin;
     let senderIsClient: boolean;
@@ -360,6 +372,11 @@ export class ConnectionTable {
     }
     const conn = new Connection(this.nextId++, pv, senderIsClient, stamp, this.budget, this.reassembly);
     conn.origin = origin;
+    this.memory.charge('connections', COST.connection);
+    conn.halfPrev = this.halfTail;
+    if (this.halfTail !== null) this.halfTail.halfNext = conn;
+    else this.halfHead = conn;
+    this.halfTail = conn;
     conn.setSink(this.listener.opened(conn));
     const key = hashTuple(pv, this.seed);
     conn.hashKey = key;
@@ -389,6 +406,34 @@ export class ConnectionTable {
     }
     this.foundDir = -1;
     return null;
+  }
+
+  /**
+   * At the memory budget: closes the oldest half-open connection, or else, while connections hold at least
+   * a quarter of the budget, the least recently active one. False when neither may go (what is over the
+   * budget is the FTP stage's, which counts instead of keeping).
+   */
+  private shed(frame: number): boolean {
+    if (this.halfHead !== null) {
+      this.memory.let('halfOpen', frame);
+      this.release(this.halfHead, 'evicted');
+      return true;
+    }
+    if (this.lruHead !== null && this.memory.held('connections') * 4 >= this.memory.limit) {
+      this.memory.let('idle', frame);
+      this.release(this.lruHead, 'evicted');
+      return true;
+    }
+    return false;
+  }
+
+  private unlinkHalfOpen(c: Connection): void {
+    c.halfOpen = false;
+    if (c.halfPrev !== null) c.halfPrev.halfNext = c.halfNext;
+    else this.halfHead = c.halfNext;
+    if (c.halfNext !== null) c.halfNext.halfPrev = c.halfPrev;
+    else this.halfTail = c.halfPrev;
+    c.halfPrev = c.halfNext = null;
   }
 
   /** Moves the connection to the most-recent end of the activity list. */
@@ -437,6 +482,8 @@ export class ConnectionTable {
     c.released = true;
     c.finishAll(reason, this.nowSec);
     this.unlinkLru(c);
+    if (c.halfOpen) this.unlinkHalfOpen(c);
+    this.memory.release('connections', COST.connection);
     // Unchain from its bucket.
     const head = this.buckets.get(c.hashKey) ?? null;
     if (head === c) {

@@ -6,6 +6,7 @@ import type { Dir, StreamSink } from './stream-sink.js';
 
 export type { PacketRecord };
 import { SegmentAnalysis } from './segment-analysis.js';
+import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
 
 /** Bounds on the packet log. */
 export interface PacketLogLimits {
@@ -48,11 +49,16 @@ export class PacketLog implements TcpListener, PacketSource {
   readonly windowScale = new Map<number, [number, number]>();
   /** The frame at which recording stopped (the bound was reached), or null. */
   fullAt: number | null = null;
+  /** Recording stopped at the memory budget, not at maxPackets. */
+  private fullForMemory = false;
 
   constructor(
-    private readonly inner: TcpListener & { follows(conn: Connection): boolean },
+    private readonly inner: TcpListener & { follows(conn: Connection): boolean; isSilent?(conn: Connection): boolean },
     private readonly limits: PacketLogLimits = DEFAULT_PACKET_LOG_LIMITS,
-  ) {}
+    private readonly memory: MemoryBudget = unlimitedBudget(),
+  ) {
+    memory.charge('packets', this.frames.length * (COST.packet / 2));
+  }
 
   bind(clock: Readonly<Stamp>): void {
     this.inner.bind?.(clock);
@@ -63,7 +69,33 @@ export class PacketLog implements TcpListener, PacketSource {
   }
 
   closed(conn: Connection): void {
+    const silent = this.inner.isSilent?.(conn) ?? false;
     this.inner.closed(conn);
+    const rows = this.rowsOf.get(conn.id);
+    if (rows === undefined) return;
+    this.rowsOf.delete(conn.id);
+    // A connection to an FTP port closed before a word (a SYN flood, a scan): no view shows its packets,
+    // so they go, in one pass once they are half the log (the log stays linear in the capture).
+    if (!silent) return;
+    this.windowScale.delete(conn.id);
+    this.dead.add(conn.id);
+    this.deadRows += rows;
+    if (this.deadRows > 4096 && this.deadRows * 2 > this.n) this.compact();
+  }
+
+  /** Rows recorded of each followed connection still open (what its close may let go). */
+  private readonly rowsOf = new Map<number, number>();
+  /** Silent connections closed, whose rows are still in the log, and how many rows that is. */
+  private dead = new Set<number>();
+  private deadRows = 0;
+
+  /** Drops the rows of the silent connections closed: at the end of the capture, and as they pile up. */
+  compact(): void {
+    if (this.deadRows === 0) return;
+    const dead = this.dead;
+    this.dead = new Set();
+    this.deadRows = 0;
+    this.forget(dead);
   }
 
   tick(nowSec: number): void {
@@ -73,19 +105,24 @@ export class PacketLog implements TcpListener, PacketSource {
   segment(conn: Connection, dir: Dir, pv: PacketView, frame: number, sec: number, nsec: number): void {
     this.inner.segment?.(conn, dir, pv, frame, sec, nsec);
     if (!this.inner.follows(conn)) return;
-    if (pv.flags & 2) {
+    if (pv.flags & 2 && this.fullAt === null) {
       let ws = this.windowScale.get(conn.id);
       if (ws === undefined) this.windowScale.set(conn.id, (ws = [-1, -1]));
       ws[dir] = pv.wscale;
     }
     const a = (conn.analysis ??= new SegmentAnalysis());
     a.segment(dir, frame, sec, nsec, pv.flags, pv.seq, pv.ack, pv.window, pv.wscale, pv.payWireLen);
-    if (this.n >= this.limits.maxPackets) {
-      this.fullAt ??= frame;
+    // Once full (the bound, or no room in the memory budget to grow), recording stops for good: the log is a prefix.
+    if (this.fullAt !== null || this.n >= this.limits.maxPackets || (this.n === this.frames.length && !this.grow())) {
+      if (this.fullAt === null) {
+        this.fullAt = frame;
+        this.fullForMemory = this.n < this.limits.maxPackets;
+      }
+      if (this.fullForMemory) this.memory.let('packets', frame);
       return;
     }
-    if (this.n === this.frames.length) this.grow();
     const i = this.n++;
+    this.rowsOf.set(conn.id, (this.rowsOf.get(conn.id) ?? 0) + 1);
     this.frames[i] = frame;
     this.secs[i] = sec;
     this.nsecs[i] = nsec;
@@ -167,8 +204,12 @@ export class PacketLog implements TcpListener, PacketSource {
     for (let i = 0; i < this.n; i++) yield this.get(i);
   }
 
-  private grow(): void {
+  /** Doubles the arrays; false (nothing done) when the memory budget has no room for them. */
+  private grow(): boolean {
     const size = this.frames.length * 2;
+    const more = (size - this.frames.length) * (COST.packet / 2);
+    if (!this.memory.fits(more)) return false;
+    this.memory.charge('packets', more);
     const f = <T extends { length: number; set(a: T): void }>(a: T, make: new (n: number) => T): T => {
       const b = new make(size);
       b.set(a);
@@ -191,5 +232,6 @@ export class PacketLog implements TcpListener, PacketSource {
     this.news = f(this.news, Int32Array);
     this.payloads = f(this.payloads, Int32Array);
     this.lengths = f(this.lengths, Int32Array);
+    return true;
   }
 }

@@ -39,6 +39,9 @@ export class BufferBudget {
   constructor(readonly max: number) {}
 }
 
+/** No range held: shared by every direction that never held one (hold() makes its own list). */
+const NONE: Held[] = [];
+
 /** A held out-of-order range. `data` null with `present` true: counted only (no sink wants the bytes). */
 interface Held {
   off: number;
@@ -91,7 +94,8 @@ export class HalfStream {
   lateBytes = 0;
   cutBytes = 0;
 
-  private held: Held[] = [];
+  /** Out-of-order ranges, in offset order (NONE, shared, until the first: most directions never hold one). */
+  private held: Held[] = NONE;
   private heldBytes = 0;
   private hist: Buffer | null = null;
   /** Stream offset where the history's oldest byte sits (the history ends at nextOff). */
@@ -303,7 +307,7 @@ export class HalfStream {
 
   /** Holds [at, at + wireLen) except the parts already held (first copy wins; differing bytes counted). */
   private hold(at: number, buf: Buffer, off: number, capLen: number, wireLen: number, when: Readonly<Stamp>): void {
-    const held = this.held;
+    const held = this.held === NONE ? (this.held = []) : this.held;
     const end = at + wireLen;
     const capEnd = at + capLen;
     // Walk the held ranges that overlap [at, end) and hold each uncovered piece.

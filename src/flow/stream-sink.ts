@@ -34,23 +34,34 @@ export interface StreamSink {
 export function teeSinks(a: StreamSink | null, b: StreamSink | null): StreamSink | null {
   if (a === null) return b;
   if (b === null) return a;
-  return {
-    checkRetransmissions: a.checkRetransmissions !== false || b.checkRetransmissions !== false,
-    ignoresData: a.ignoresData === true && b.ignoresData === true,
-    data:
-      a.ignoresData === true
-        ? (dir, buf, off, len, at, when) => b.data(dir, buf, off, len, at, when)
-        : (dir, buf, off, len, at, when) => {
-            a.data(dir, buf, off, len, at, when);
-            b.data(dir, buf, off, len, at, when);
-          },
-    gap(dir, at, len, reason) {
-      a.gap(dir, at, len, reason);
-      b.gap(dir, at, len, reason);
-    },
-    end(dir, reason) {
-      a.end(dir, reason);
-      b.end(dir, reason);
-    },
-  };
+  return new Tee(a, b);
+}
+
+/** Both sinks, in order; a class, not closures: one small object per connection. */
+class Tee implements StreamSink {
+  readonly checkRetransmissions: boolean;
+  readonly ignoresData: boolean;
+
+  constructor(
+    private readonly a: StreamSink,
+    private readonly b: StreamSink,
+  ) {
+    this.checkRetransmissions = a.checkRetransmissions !== false || b.checkRetransmissions !== false;
+    this.ignoresData = a.ignoresData === true && b.ignoresData === true;
+  }
+
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
+    if (this.a.ignoresData !== true) this.a.data(dir, buf, off, len, at, when);
+    this.b.data(dir, buf, off, len, at, when);
+  }
+
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    this.a.gap(dir, at, len, reason);
+    this.b.gap(dir, at, len, reason);
+  }
+
+  end(dir: Dir, reason: EndReason): void {
+    this.a.end(dir, reason);
+    this.b.end(dir, reason);
+  }
 }

@@ -14,6 +14,7 @@ import { Sniffer } from './sniffer.js';
 import { resolvePath } from './paths.js';
 import { TimelineRecorder, timelineOrder, type TimelineSink } from './timeline.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
+import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
 
 /** Options of the FTP analysis. */
 export interface FtpOptions {
@@ -56,6 +57,8 @@ export interface FtpOptions {
   logEveryConnection?: boolean;
   /** Keep the timeline in the model (JSON, the timeline view, the ladder); default on. */
   keepTimeline?: boolean;
+  /** The budget the model's tables draw from (--max-memory); default unlimited. */
+  memory?: MemoryBudget;
   limits: FtpLimits;
 }
 
@@ -91,6 +94,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   readonly limits: FtpLimits;
   readonly keepExchanges: boolean;
   readonly streaming: boolean;
+  readonly memory: MemoryBudget;
   readonly log = new ConnectionLog();
   private readonly sessions = new Map<number, ControlSession>();
   private readonly predictions = new Map<number, Prediction>();
@@ -134,6 +138,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
     this.keepExchanges = options.keepExchanges ?? true;
+    this.memory = options.memory ?? unlimitedBudget();
     this.streaming = options.onEvent !== undefined;
     this.extractor = options.extract ?? null;
     this.timelines = options.keepTimeline === false ? null : new Map();
@@ -149,6 +154,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.expected = new Expectations(this.limits, {
       capped: (p, scope, limit) => void this.finding('prediction-cap', scope === 'session' ? p.session : null, [p.setup.frame], { scope, limit }),
       host: (address, n) => this.addHost(address, n),
+      left: (p) => {
+        if (this.looseIds.has(p.id) && p.connection === null && p.transfers.length === 0) this.letGo(p);
+      },
     });
   }
 
@@ -162,10 +170,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** An event of the timeline: kept with its session, and streamed with what it names. */
   private readonly timelineEvent: TimelineSink = (e, conn, named) => {
-    if (this.timelines !== null) {
-      const list = this.timelines.get(e.session!);
-      if (list === undefined) this.timelines.set(e.session!, [e]);
-      else list.push(e);
+    // A prediction the model does not keep has no event in it; past the memory budget, events are counted only.
+    if (this.timelines !== null && !(e.prediction !== null && this.looseIds.has(e.prediction))) {
+      if (this.memory.fits(COST.event)) {
+        this.memory.charge('timeline', COST.event);
+        const list = this.timelines.get(e.session!);
+        if (list === undefined) this.timelines.set(e.session!, [e]);
+        else list.push(e);
+      } else this.memory.let('events', this.clock.frame);
     }
     if (!this.streaming) return;
     const k = e.kind;
@@ -243,7 +255,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     // logs them all for the connection list; without it, those of FTP and of FTP's hosts (a transfer may
     // still claim one of these once it is closed).
     const ftpish = this.ftpConnections.has(conn.id) || (this.options.release !== 'live' && this.observers.has(conn.id));
-    if ((!this.options.release && this.options.logEveryConnection !== false) || ftpish) this.log.closed(conn);
+    if (ftpish) this.log.closed(conn);
+    else if (!this.options.release && this.options.logEveryConnection !== false) this.log.aside(conn);
     else this.log.discard(conn);
     const session = this.byConn.get(conn.id);
     if (session !== undefined) {
@@ -348,7 +361,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.byConn.has(conn.id) || this.observers.has(conn.id) || this.ftpConnections.has(conn.id) || this.pendingControl.has(conn.id);
   }
 
+  /** A connection to an FTP port on which nobody has spoken (yet): closed so, it is no session (see PendingControl). */
+  isSilent(conn: Connection): boolean {
+    return this.pendingControl.has(conn.id);
+  }
+
   private silentReported = false;
+  private budgetReported = false;
   /** Connections to an FTP port closed before a word: how they ended, and the first servers they went to. */
   private readonly silent = { connections: 0, unanswered: 0, refused: 0, silent: 0, servers: new Set<string>(), moreServers: new Set<string>(), frames: [] as number[] };
 
@@ -443,9 +462,19 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       transfers: [],
     };
     this.predictions.set(p.id, p);
-    s.model.predictions.push(p.id);
     ex.prediction = p.id;
-    s.keep(ex);
+    // In the model while it keeps the announcing exchange and the budget allows; else held only while
+    // awaited or used, and let go (counted) otherwise: a session of millions of PORTs keeps a bounded few.
+    const kept = s.keep(ex);
+    if (kept && this.memory.fits(COST.prediction)) {
+      this.memory.charge('predictions', COST.prediction);
+      s.model.predictions.push(p.id);
+    } else {
+      // Counted against the budget when it is what refused it (not the session's cap on exchanges).
+      if (kept || !this.memory.fits(COST.exchange)) this.memory.let('predictions', frame);
+      this.looseIds.add(p.id);
+      s.loose.push(p.id);
+    }
     if (active && p.to.port < 1024) {
       this.finding('privileged-port', s.id, [frame], { source, port: p.to.port });
     }
@@ -466,9 +495,52 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     }
   }
 
+  /** Predictions held but not in the model (see predict). */
+  private readonly looseIds = new Set<number>();
+  /** Per session, loose predictions let go unused: counted for the unused-prediction finding. */
+  private readonly letGoUnused = new Map<number, { count: number; nat: number; first: Prediction | null; frames: number[] }>();
+
+  /** A loose prediction was used: the model takes it after all (what uses it is in the model). */
+  private adopt(p: Prediction): void {
+    if (!this.looseIds.delete(p.id)) return;
+    const s = this.sessions.get(p.session);
+    if (s === undefined) return;
+    const i = s.loose.indexOf(p.id);
+    if (i >= 0) s.loose.splice(i, 1);
+    this.memory.charge('predictions', COST.prediction);
+    // In id order, as predictionFor reads them (a later one may be in the model already).
+    const ids = s.model.predictions;
+    let at = ids.length;
+    while (at > 0 && ids[at - 1]! > p.id) at--;
+    ids.splice(at, 0, p.id);
+  }
+
+  /** A loose prediction that nothing used and nothing awaits any more: only its count stays. */
+  private letGo(p: Prediction): void {
+    this.looseIds.delete(p.id);
+    this.predictions.delete(p.id);
+    this.waiting.delete(p.id);
+    const s = this.sessions.get(p.session);
+    if (s !== undefined) {
+      const i = s.loose.indexOf(p.id);
+      if (i >= 0) s.loose.splice(i, 1);
+    }
+    if (p.status === 'refused') return;
+    let tally = this.letGoUnused.get(p.session);
+    if (tally === undefined) this.letGoUnused.set(p.session, (tally = { count: 0, nat: 0, first: null, frames: [] }));
+    tally.count++;
+    if (tally.frames.length < 10) tally.frames.push(p.setup.frame);
+    if (p.addressDiffers && p.mode === 'passive') {
+      tally.nat++;
+      tally.first ??= p;
+    }
+  }
+
   predictionAnswered(ex: Exchange, code: number): void {
     if (ex.prediction === null || code < 400) return;
-    const p = this.predictions.get(ex.prediction)!;
+    // A loose prediction capped out of the table before its reply came is gone already.
+    const p = this.predictions.get(ex.prediction);
+    if (p === undefined) return;
     if (p.status === 'unused') p.status = 'refused';
     this.expected.drop(p);
   }
@@ -476,6 +548,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   /** Binds a data connection to a prediction, and to the transfer that used the prediction, if there is one yet. */
   private attach(p: Prediction, o: DataObserver, rule: MatchRule): void {
     const first = p.connection === null;
+    this.adopt(p);
     if (first) {
       p.connection = o.conn.id;
       p.rule = rule;
@@ -544,6 +617,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     s.model.transfers.push(t.id);
     ex.transfer = t.id;
     if (p !== null) {
+      this.adopt(p);
       p.transfers.push(t.id);
       const o = this.waiting.get(p.id);
       if (o !== undefined) {
@@ -571,10 +645,13 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    * server did not refuse); else, in active mode, the last PORT again (the server reuses it).
    */
   private predictionFor(s: ControlSession): Prediction | null {
+    // The model's and the loose ones, newest first (both lists are in the order made).
     const ids = s.model.predictions;
+    const loose = s.loose;
     let reusable: Prediction | null = null;
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const p = this.predictions.get(ids[i]!);
+    for (let i = ids.length - 1, j = loose.length - 1; i >= 0 || j >= 0; ) {
+      const id = j < 0 || (i >= 0 && ids[i]! > loose[j]!) ? ids[i--]! : loose[j--]!;
+      const p = this.predictions.get(id);
       if (p === undefined) continue;
       if (p.status === 'refused' || p.status === 'dropped') continue;
       if (p.transfers.length === 0) return p;
@@ -761,6 +838,17 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       this.waiting.delete(pid);
       this.predictions.delete(pid);
     }
+    for (const pid of [...s.loose]) {
+      const p = this.predictions.get(pid);
+      if (p === undefined) continue;
+      if (p.connection !== null) conns.add(p.connection);
+      this.expected.drop(p, this.options.release === 'report');
+      if (this.looseIds.has(pid)) this.letGo(p); // used, or left the table already: it goes with its session
+    }
+    this.letGoUnused.delete(id);
+    this.memory.release('exchanges', s.charged);
+    this.memory.release('predictions', COST.prediction * m.predictions.length);
+    this.memory.release('timeline', COST.event * (this.timelines?.get(id)?.length ?? 0));
     this.expected.forgetSession(id);
     this.sessions.delete(id);
     const pair = pairKey(s.client.address, s.server.address);
@@ -861,7 +949,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       this.silentReported = true;
       this.finding('silent-control-connections', null, q.frames, { connections: q.connections, unanswered: q.unanswered, refused: q.refused, silent: q.silent, servers: [...q.servers], moreServers: q.moreServers.size });
     }
-    const connections = this.log.sorted().filter((c) => this.ftpConnections.has(c.id));
+    const m = this.memory;
+    if (m.reached && !this.budgetReported) {
+      this.budgetReported = true;
+      this.finding('memory-budget', null, [m.firstShedAt!], { limitMiB: m.max / 2 ** 20, ...m.shed });
+    }
+    const connections = this.log.held().filter((c) => this.ftpConnections.has(c.id));
     if (this.extractor !== null) {
       const written = this.extractor.finish((id) => this.transfers.get(id));
       this.manifestPath = written.path;
@@ -892,7 +985,12 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     for (const t of transfers) this.conclude(t, true);
     this.reportLogins(s, transfers);
     this.reportTransfers(transfers);
-    this.reportUnused(predictions);
+    // Loose predictions nothing used are counted with those let go before (see predict).
+    for (const pid of [...s.loose]) {
+      const p = this.predictions.get(pid);
+      if (p !== undefined && p.connection === null && p.transfers.length === 0) this.letGo(p);
+    }
+    this.reportUnused(id, predictions, this.letGoUnused.get(id));
     this.reportUnanswered(predictions);
     this.reportThirdParty(s, predictions, transfers);
   }
@@ -1046,7 +1144,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   }
 
   /** One finding per session for predictions that no connection answered, with the likely cause. */
-  private reportUnused(predictions: Prediction[]): void {
+  private reportUnused(session: number, predictions: Prediction[], letGo?: { count: number; nat: number; first: Prediction | null; frames: number[] }): void {
     const bySession = new Map<number, Prediction[]>();
     for (const p of predictions) {
       if (p.connection !== null || p.status === 'refused') continue;
@@ -1056,11 +1154,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       if (list === undefined) bySession.set(p.session, (list = []));
       list.push(p);
     }
+    const gone = letGo ?? { count: 0, nat: 0, first: null, frames: [] };
+    if (gone.count > 0 && !bySession.has(session)) bySession.set(session, []);
     for (const [session, list] of bySession) {
       const nat = list.filter((p) => p.addressDiffers && p.mode === 'passive');
-      const first = nat[0];
-      this.finding('unused-prediction', session, list.slice(0, 10).map((p) => p.setup.frame), {
-        count: list.length, nat: first === undefined ? null : { count: nat.length, advertised: first.to.address, server: first.controlPeer.address },
+      const first = nat[0] ?? gone.first ?? undefined;
+      const frames = [...list.slice(0, 10).map((p) => p.setup.frame), ...gone.frames].slice(0, 10);
+      this.finding('unused-prediction', session, frames, {
+        count: list.length + gone.count, nat: first === undefined ? null : { count: nat.length + gone.nat, advertised: first.to.address, server: first.controlPeer.address },
       });
     }
   }

@@ -11,6 +11,8 @@ export interface ExpectationEvents {
   capped(p: Prediction, scope: 'session' | 'all', limit: number): void;
   /** A prediction names `address` (+1) or no longer does (-1): the analysis counts FTP's hosts. */
   host(address: string, n: 1 | -1): void;
+  /** A prediction left the table (answered for good, refused, capped, or its session let go). */
+  left?(p: Prediction): void;
 }
 
 export interface ExpectationLimits {
@@ -107,6 +109,7 @@ export class Expectations {
       const i = mine.findIndex((e) => e.p === p);
       if (i >= 0) mine.splice(i, 1);
     }
+    this.events.left?.(p);
   }
 
   /** The prediction a new connection answers at capture time `now` (seconds), and the rule it matched by. */

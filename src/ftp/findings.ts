@@ -31,6 +31,8 @@ export interface FindingFacts {
   'private-port-address': { source: PredictionSource; address: string; server: string };
   /** Predictions dropped for a cap (--max-predictions-per-session, --max-predictions). */
   'prediction-cap': { scope: 'session' | 'all'; limit: number };
+  /** The memory budget (--max-memory, MiB) was reached: what was let go early or counted but not kept. */
+  'memory-budget': { limitMiB: number; halfOpen: number; idle: number; exchanges: number; predictions: number; events: number; packets: number };
   /** Data that flowed against the command's direction on its data connection. */
   'wrong-direction': { command: string; path: string; upload: boolean; bytes: number };
   /** A password sent in clear; `password` only when it may be shown (--show-passwords). */
@@ -215,6 +217,35 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'warning',
     en: (f) => `${f.source} advertises ${f.address}, a private address, to a server on a public address (${f.server}): the client is behind NAT and the server cannot connect back unless the NAT rewrites PORT; passive mode avoids the problem`,
     zh: (f) => `${f.source} 向公网地址上的服务器（${f.server}）通告了私有地址 ${f.address}：客户端在 NAT 后面，除非 NAT 改写 PORT，服务器连不回来；被动模式可以避开这个问题`,
+  },
+  'memory-budget': {
+    severity: 'warning',
+    en: (f) => {
+      const closed = [f.halfOpen > 0 ? `${f.halfOpen} half-open` : '', f.idle > 0 ? `${f.idle} idle` : ''].filter(Boolean);
+      const counted = [
+        f.exchanges > 0 ? `${f.exchanges} ${plural(f.exchanges, 'command', 'commands')}` : '',
+        f.predictions > 0 ? `${f.predictions} announced data ${plural(f.predictions, 'connection', 'connections')}` : '',
+        f.events > 0 ? `${f.events} timeline ${plural(f.events, 'event', 'events')}` : '',
+        f.packets > 0 ? `${f.packets} ${plural(f.packets, 'packet', 'packets')}` : '',
+      ].filter(Boolean);
+      return `the memory budget (--max-memory ${f.limitMiB} MiB) was reached: ${[
+        closed.length > 0 ? `${closed.join(' and ')} ${plural(f.halfOpen + f.idle, 'connection was', 'connections were')} closed early (oldest first)` : '',
+        counted.length > 0 ? `${counted.join(', ')} ${plural(f.exchanges + f.predictions + f.events + f.packets, 'was', 'were')} counted but not kept` : '',
+      ].filter(Boolean).join('; ')}; a larger --max-memory keeps them`;
+    },
+    zh: (f) => {
+      const closed = [f.halfOpen > 0 ? `${f.halfOpen} 个半开连接` : '', f.idle > 0 ? `${f.idle} 个空闲连接` : ''].filter(Boolean);
+      const counted = [
+        f.exchanges > 0 ? `${f.exchanges} 条命令` : '',
+        f.predictions > 0 ? `${f.predictions} 个通告的数据连接` : '',
+        f.events > 0 ? `${f.events} 个时间线事件` : '',
+        f.packets > 0 ? `${f.packets} 个数据包` : '',
+      ].filter(Boolean);
+      return `达到了内存预算（--max-memory ${f.limitMiB} MiB）：${[
+        closed.length > 0 ? `${closed.join('和')}被提前关闭（最早的先关）` : '',
+        counted.length > 0 ? `${counted.join('、')}只计数、未保留` : '',
+      ].filter(Boolean).join('；')}；调大 --max-memory 即可保留`;
+    },
   },
   'prediction-cap': {
     severity: 'notice',

@@ -9,6 +9,7 @@ import { TELNET_DM, TELNET_IP, TELNET_OTHER } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
 import { anonymousEvidence } from './policy.js';
+import { COST, type MemoryBudget } from '../memory-budget.js';
 
 /** Bounds on what one control connection may make us hold. Each has a default and is an option. */
 export interface FtpLimits {
@@ -83,6 +84,8 @@ export interface SessionEngine {
   readonly limits: FtpLimits;
   /** Keep every exchange in the model (false: only those a transfer or prediction names; see keep()). */
   readonly keepExchanges: boolean;
+  /** What the session's exchanges are charged to; past it they are counted, not kept. */
+  readonly memory: MemoryBudget;
   /** A data connection was announced (PORT/EPRT/LPRT command, or 227/228/229 reply). */
   predict(s: ControlSession, ex: Exchange, source: PredictionSource, parsed: Parsed | { valid: true; port: number }, setup: Stamp): void;
   /** The reply to a PORT/EPRT/LPRT command. */
@@ -115,6 +118,18 @@ const QUIET: Reply = { code: 0, lines: [], message: '', start: QUIET_AT, end: QU
 
 const SPACE = 0x20;
 
+/** An exchange's estimated bytes, with its command line (UTF-16 at worst), before its replies. */
+function exchangeCost(ex: Exchange): number {
+  return COST.exchange + 2 * ex.argument.length;
+}
+
+/** A reply's estimated bytes: the object, its lines and its message. */
+function replyCost(r: Reply): number {
+  let n = 120 + 2 * r.message.length;
+  for (const line of r.lines) n += 40 + 2 * line.length;
+  return n;
+}
+
 /**
  * One FTP control connection: reads the events of a ControlParser per direction (commands, replies, bad
  * lines), pairs replies with pipelined commands (a reply goes to the oldest pending command it is a valid
@@ -123,6 +138,8 @@ const SPACE = 0x20;
  */
 export class ControlSession implements StreamSink, ControlEvents {
   readonly model: FtpSession;
+  /** Predictions still held but not in the model (past what it keeps: see FtpAnalyzer.predict), oldest first. */
+  readonly loose: number[] = [];
   /** The control connection; null once it is done (see finish). */
   private conn: Connection | null;
   /** The parsers of the two directions, by TCP direction (released by finish; see ControlParser.release). */
@@ -159,6 +176,8 @@ export class ControlSession implements StreamSink, ControlEvents {
   private readonly sizeValues: number[] = [];
   private sizeNext = 0;
   private droppedExchanges = 0;
+  /** The first exchange not kept was refused by the memory budget (not maxExchanges). */
+  private droppedForMemory = false;
   /** Exchanges given an index so far (kept in the model or not). */
   private exchangeCount = 0;
   /** When exchanges are not all kept: those the analysis refers to (transfers, predictions), by index. */
@@ -378,9 +397,28 @@ export class ControlSession implements StreamSink, ControlEvents {
     return this.model.exchanges[index] ?? this.kept.get(index);
   }
 
-  /** Keeps an exchange the analysis refers to, when exchanges are not all kept. */
-  keep(ex: Exchange): void {
-    if (!this.engine.keepExchanges) this.kept.set(ex.index, ex);
+  /**
+   * Keeps an exchange the analysis refers to, when exchanges are not all kept; false when it may not (past
+   * maxExchanges of them, or at the memory budget): then what refers to it is counted, not kept.
+   */
+  keep(ex: Exchange): boolean {
+    if (this.engine.keepExchanges) return this.holds(ex);
+    if (this.kept.has(ex.index)) return true;
+    if (this.kept.size >= this.engine.limits.maxExchanges || !this.charge(exchangeCost(ex))) return false;
+    this.kept.set(ex.index, ex);
+    return true;
+  }
+
+  /** Bytes this session's kept exchanges are charged to the memory budget (released with the session). */
+  charged = 0;
+
+  /** Charges `bytes` to the budget for what the session keeps; false (nothing charged) when they do not fit. */
+  private charge(bytes: number): boolean {
+    const memory = this.engine.memory;
+    if (!memory.fits(bytes)) return false;
+    memory.charge('exchanges', bytes);
+    this.charged += bytes;
+    return true;
   }
 
   private addExchange(ex: Exchange): Exchange {
@@ -389,9 +427,14 @@ export class ControlSession implements StreamSink, ControlEvents {
       if (ex.request !== null) this.engine.exchangeEvent(this, ex, null);
       return ex; // paired and acted on; kept only if something refers to it
     }
-    if (this.model.exchanges.length >= this.engine.limits.maxExchanges) {
+    // Once one is not kept, none after it is (the kept ones are the session's first): still paired and
+    // acted on, given an index past every kept one, so that holds() is false and nothing names another.
+    if (this.droppedExchanges > 0 || this.model.exchanges.length >= this.engine.limits.maxExchanges || !this.charge(exchangeCost(ex))) {
+      if (this.droppedExchanges === 0) this.droppedForMemory = this.model.exchanges.length < this.engine.limits.maxExchanges;
+      if (this.droppedForMemory) this.engine.memory.let('exchanges', this.engine.clock.frame);
+      ex.index = this.model.exchanges.length + this.droppedExchanges;
       this.droppedExchanges++;
-      return ex; // still paired and acted on, not kept
+      return ex;
     }
     ex.index = this.model.exchanges.length;
     this.model.exchanges.push(ex);
@@ -399,9 +442,9 @@ export class ControlSession implements StreamSink, ControlEvents {
     return ex;
   }
 
-  /** Whether the model holds an exchange (past maxExchanges it does not), so that the timeline may name it. */
-  private holds(ex: Exchange): boolean {
-    return !this.engine.keepExchanges || this.model.exchanges[ex.index] === ex;
+  /** Whether the model holds an exchange (past maxExchanges or the memory budget it does not), so that the timeline may name it. */
+  holds(ex: Exchange): boolean {
+    return this.engine.keepExchanges ? this.model.exchanges[ex.index] === ex : this.kept.get(ex.index) === ex;
   }
 
   // ---- replies
@@ -471,7 +514,12 @@ export class ControlSession implements StreamSink, ControlEvents {
     // An exchange is made with the empty array literal, whose first push would reserve 17 slots.
     if (ex.replies.length === 0) ex.replies = [reply];
     else ex.replies.push(reply);
-    if (this.holds(ex)) this.engine.exchangeEvent(this, ex, reply);
+    if (this.holds(ex)) {
+      // Charged whatever the budget says: the exchange is kept already, and a reply is bounded (maxReplyLines).
+      this.engine.memory.charge('exchanges', replyCost(reply));
+      this.charged += replyCost(reply);
+      this.engine.exchangeEvent(this, ex, reply);
+    }
     this.act(ex, reply);
   }
 

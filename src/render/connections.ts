@@ -13,28 +13,38 @@ const SLICE = 4096;
  * cli-table3 draws it: cli-table3's layout is quadratic in the rows (50,000 connections took minutes, 125,000
  * overflowed the stack). The widths are the widest cells, measured in a first pass.
  */
-export function* connectionsText(summary: CaptureSummary, conns: ConnectionSummary[], color: boolean): Generator<string> {
+export function* connectionsText(summary: CaptureSummary, conns: { count: number; every(): Iterable<ConnectionSummary> }, color: boolean): Generator<string> {
   const lines: string[] = [];
   lines.push(`${sanitize(summary.files)}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
   if (summary.first !== null && summary.last !== null) {
     lines.push(`from ${formatTime(summary.first)} to ${formatTime(summary.last)} (UTC)`);
   }
-  lines.push(`${group(conns.length)} TCP connection${conns.length === 1 ? '' : 's'}`);
+  lines.push(`${group(conns.count)} TCP connection${conns.count === 1 ? '' : 's'}`);
   yield `${lines.join('\n')}\n`;
-  if (conns.length > 0) {
+  if (conns.count > 0) {
     const width = loadWidth();
     const widths = HEAD.map((h) => width(h));
-    for (const c of conns) cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+    for (const c of conns.every()) cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
     const aligns = HEAD.map((): 'left' => 'left');
     let bottom = '';
-    for (let at = 0; at < conns.length; at += SLICE) {
-      const rows = conns.slice(at, at + SLICE).map(cells);
+    let first = true;
+    const slice = (rows: string[][]) => {
       const grid = drawGrid({ widths, aligns, head: HEAD, rows, compact: true, color }, width)!.split('\n');
       // A later slice's head goes (its top border and head row); the last slice's bottom closes the table.
-      if (at > 0) grid.splice(0, 2);
+      if (!first) grid.splice(0, 2);
+      first = false;
       bottom = grid.pop()!;
-      yield `${grid.join('\n')}\n`;
+      return `${grid.join('\n')}\n`;
+    };
+    let rows: string[][] = [];
+    for (const c of conns.every()) {
+      rows.push(cells(c));
+      if (rows.length === SLICE) {
+        yield slice(rows);
+        rows = [];
+      }
     }
+    if (rows.length > 0) yield slice(rows);
     yield `${bottom}\n`;
   }
   const notes = captureNotes(summary);

@@ -111,14 +111,22 @@ export const HOSTILE: readonly HostileCase[] = [
   { name: 'many PORT commands', make: manyPorts, size: 20000, runs: [['-v', 'summary']] },
 ];
 
-/** The best of `runs` timings of ftpscope on `path`, each in a process of its own (hostile-timer.ts), in seconds. */
+/** One run of ftpscope on `path` in a process of its own (hostile-timer.ts): its seconds and peak resident MiB. */
+export function measureRun(args: string[], path: string): { seconds: number; rssMiB: number } {
+  const r = spawnSync(process.execPath, [TIMER, ...args, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`ftpscope ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const [seconds, rss] = r.stdout.trim().split(' ').map(Number);
+  return { seconds: seconds!, rssMiB: rss! };
+}
+
+/** The budget the memory checks run in (MiB), and what they run besides each case's own views. */
+const BUDGET_MIB = 64;
+const MEMORY_RUNS: string[][] = [['-v', 'summary'], ['-v', 'walkthrough'], ['-v', 'packets'], ['-v', 'connections'], ['--format', 'json'], ['--format', 'ndjson'], ['--format', 'zeek']];
+
+/** The best of `runs` timings of ftpscope on `path`, each in a process of its own, in seconds. */
 export async function timeRun(args: string[], path: string, runs = 3): Promise<number> {
   let best = Infinity;
-  for (let run = 0; run < runs; run++) {
-    const r = spawnSync(process.execPath, [TIMER, ...args, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`ftpscope ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    best = Math.min(best, Number(r.stdout.trim()));
-  }
+  for (let run = 0; run < runs; run++) best = Math.min(best, measureRun(args, path).seconds);
   return best;
 }
 
@@ -145,6 +153,16 @@ export async function runHostile(scale = 1, say: (line: string) => void = consol
         const line = `${c.name} (${n} and ${4 * n}), ftpscope ${args.join(' ')}: ${a.toFixed(3)} s, ${b.toFixed(3)} s beyond the start's ${start.toFixed(3)} s (x${(b / a).toFixed(1)})`;
         say(line);
         if (b / a > 5) over.push(line);
+      }
+      // The larger input in a small budget, in every view and format: the process stays within the
+      // budget beyond what the same command takes on a one-item capture (Node itself, the modules).
+      for (const args of [...c.runs, ...MEMORY_RUNS.filter((r) => !c.runs.some((x) => x.join(' ') === r.join(' ')))]) {
+        const budget = ['--max-memory', String(BUDGET_MIB)];
+        const base = measureRun([...args, ...budget], tiny!).rssMiB;
+        const used = measureRun([...args, ...budget], large!).rssMiB;
+        const line = `${c.name} (${4 * n}), ftpscope ${args.join(' ')} --max-memory ${BUDGET_MIB}: ${used.toFixed(0)} MiB at peak, ${base.toFixed(0)} MiB on one item`;
+        say(line);
+        if (used > base + BUDGET_MIB) over.push(line);
       }
     }
   } finally {

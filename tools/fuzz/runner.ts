@@ -205,7 +205,7 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
           ['ladder', () => renderLadder(ctx)],
           ['packets', () => renderPackets(ctx)],
           ['summary', () => renderSummary(ctx)],
-          ['connections', () => [...connectionsText(summary, ftp.log.sorted(), false)].join('')],
+          ['connections', () => [...connectionsText(summary, ftp.log, false)].join('')],
         ];
         for (const [view, render] of views) {
           const text = await stage(`view-${view}`, render);
