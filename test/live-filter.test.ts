@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LiveError, captureFilter } from '../src/capture/live-source.js';
+import { FILTER_INJECTIONS } from '../tools/fuzz/hostile-inputs.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { ETHERTYPE_IPV4, PcapWriter, SYN, ethernet, ipv4, tcpPacket } from './support/capture-writer.js';
 import { BIN, assertNoCrash, findProgram, ready, removeNamespace, run, runIn, sleep, tail } from './live-helpers.js';
@@ -30,7 +31,7 @@ function refusal(expression: string): string {
 }
 
 /** Expressions that would widen `tcp` if pasted into `tcp and (...)`: each must be refused. */
-const INJECTIONS = ['1=1) or (udp', 'port 21) or (udp', ') or (udp', 'port 21)) or ((udp', 'udp) or (tcp', '1=1) or udp or (1=1', 'port 21\u0000) or (udp'];
+const INJECTIONS = FILTER_INJECTIONS;
 /** Expressions that look odd but stay inside their parentheses: accepted, and narrowing (checked by libpcap below). */
 const BALANCED = ['1=1 or udp', 'udp or 1=1', 'not port 80 or udp', '(udp) or (port 21)', 'port 21 or udp', 'ip or ip6 or arp', '((1=1)) or (udp)', 'port 21\nor udp'];
 /** Ordinary filters. */

@@ -12,6 +12,7 @@ import { main } from '../src/cli/main.js';
 import { collect } from './cli-io.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downloads as downloadFrames } from '../tools/fuzz/hostile-inputs.js';
 import { analyseCapture } from './analysis.js';
 import type { Transfer } from '../src/model/ftp-model.js';
 import { ACK, PSH, RST, TcpConversation, framesToPcap, type Frame } from './support/capture-writer.js';
@@ -269,32 +270,9 @@ test('ABOR (after Telnet IP and Synch): the transfer is aborted by the client, i
   assert.match(t.cause!, /the client aborted it with ABOR \(frame \d+\) after 2896 of 100000 bytes; the server answered 426/);
 });
 
-/** One session that downloads each of `paths` in turn over its own passive data connection. */
+/** One session that downloads each of `paths` in turn over its own passive data connection (the fuzz tool's). */
 function downloads(paths: Array<[string, string]>): Frame[] {
-  const frames: Frame[] = [];
-  const ctl = new TcpConversation({ client: CLIENT, server: SERVER }).handshake();
-  let taken = 0;
-  const say = (fromClient: boolean, line: string) => {
-    ctl.send(fromClient, `${line}\r\n`);
-    frames.push(...ctl.frames.slice(taken));
-    taken = ctl.frames.length;
-  };
-  frames.push(...ctl.frames);
-  taken = ctl.frames.length;
-  for (const [c, r] of [[null, '220 hi'], ['USER u', '331 pw'], ['PASS p', '230 ok'], ['TYPE I', '200 ok']] as const) {
-    if (c !== null) say(true, c);
-    say(false, r);
-  }
-  paths.forEach(([path, body], i) => {
-    say(true, 'EPSV');
-    say(false, `229 Entering Extended Passive Mode (|||${50001 + i}|)`);
-    say(true, `RETR ${path}`);
-    say(false, '150 here');
-    const d = new TcpConversation({ client: { ip: CLIENT.ip, port: 40100 + i }, server: { ip: SERVER.ip, port: 50001 + i }, isnClient: 7000, isnServer: 9000 });
-    frames.push(...d.handshake().send(false, body).close(false).frames);
-    say(false, '226 done');
-  });
-  return frames.map((f, i) => ({ ...f, tsSec: 1_700_000_000 + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000 }));
+  return downloadFrames(paths.map(([path, body]) => ({ path, body })));
 }
 
 test('--extract when the file system refuses a name: a file where a folder must go, a name too long; the analysis goes on', async () => {
