@@ -29,6 +29,8 @@ export const COST = {
   event: 200,
   /** One row of the packet log (its typed arrays double as they fill: twice a row's 79 bytes). */
   packet: 160,
+  /** What the packet log keeps per connection it follows while it is open: its segment analysis, window scales, row count. */
+  followed: 600,
   /** A closed connection's summary, kept for the connection list or the model. */
   summary: 1200,
 } as const;

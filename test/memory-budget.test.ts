@@ -30,8 +30,8 @@ test('what V8 spends is at most what the budget charges: a half-open connection,
 });
 
 test('a SYN flood past the budget: the oldest half-open connections go first, every SYN is still counted, one finding says so', async () => {
-  const n = 60_000;
-  const a = await analyseCapture('flood.pcap', Readable.from([synFlood(n)]), { maxMemory: 64 });
+  const n = 100_000;
+  const a = await analyseCapture('flood.pcap', Readable.from([synFlood(n)]), { maxMemory: 128 });
   const r = a.ftp.result();
   const silent = r.findings.find((f) => f.kind === 'silent-control-connections')!;
   assert.equal(silent.facts.connections, n, 'every connection is counted, closed early or not');
@@ -43,12 +43,12 @@ test('a SYN flood past the budget: the oldest half-open connections go first, ev
   assert.ok(shed.halfOpen > n / 2, `${shed.halfOpen} half-open connections let go`);
   assert.equal(shed.idle, 0, 'no established connection had to go: the half-open ones were enough');
   assert.ok(a.memory.peak <= a.memory.limit, `the tables held ${a.memory.peak} bytes at most, the limit is ${a.memory.limit}`);
-  assert.match(budget.message, /--max-memory 64 MiB.*half-open connections were closed early/);
+  assert.match(budget.message, /--max-memory 128 MiB.*half-open connections were closed early/);
 });
 
 test('one session of many PORTs past the budget: predictions and commands counted, not kept; the unused-prediction count is whole', async () => {
-  const n = 60_000;
-  const a = await analyseCapture('ports.pcap', Readable.from([manyPorts(n)]), { maxMemory: 64 });
+  const n = 100_000;
+  const a = await analyseCapture('ports.pcap', Readable.from([manyPorts(n)]), { maxMemory: 128 });
   const r = a.ftp.result();
   const s = r.sessions[0]!;
   assert.ok(s.exchanges.length < n, `${s.exchanges.length} exchanges kept of ${n}`);
@@ -87,8 +87,8 @@ test('a prediction the model could not keep still serves the transfer that uses 
 });
 
 test('the budget counts what it let go once, at the frame where it first happened', () => {
-  const m = new MemoryBudget(64 * 2 ** 20);
-  assert.equal(m.limit, 32 * 2 ** 20, 'the tables get half');
+  const m = new MemoryBudget(128 * 2 ** 20);
+  assert.equal(m.limit, 64 * 2 ** 20, 'the tables get half');
   assert.ok(m.fits(m.limit) && !m.fits(m.limit + 1));
   m.charge('connections', m.limit);
   assert.ok(!m.fits(1));

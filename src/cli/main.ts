@@ -313,36 +313,68 @@ export async function writeManifest(ftp: FtpAnalyzer, s: Settings, io: Io): Prom
 }
 
 /**
- * Writes safeJson(value, 2) and a line end, one element of each top-level array at a time (with
- * back-pressure), so that the text of a large model is never held whole: byte for byte the same output.
+ * Writes safeJson(value, 2) and a line end, byte for byte, without ever holding the text of a large part:
+ * an array of more than a few hundred items (or an object that holds one, as a session its exchanges) is
+ * written an item at a time, with back-pressure; `between` runs before each item (the memory guard).
  */
 export async function writeJson(out: Writable, value: Record<string, unknown>, between?: () => void): Promise<void> {
-  // Values JSON.stringify leaves out of an object (undefined, functions, symbols, a toJSON giving undefined).
-  const entries = Object.entries(value).filter(([, v]) => Array.isArray(v) || safeJsonOf(v) !== undefined);
-  if (entries.length === 0) return write(out, '{}\n');
-  await write(out, '{\n');
-  for (const [i, [key, v]] of entries.entries()) {
-    const head = `  ${safeJson(key)}: `;
-    const end = i < entries.length - 1 ? ',\n' : '\n';
-    if (!Array.isArray(v) || v.length === 0 || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-      await write(out, `${head}${indentLines(safeJson(v, 2), '  ')}${end}`);
-      continue;
-    }
-    await write(out, `${head}[\n`);
-    for (let k = 0; k < v.length; k++) {
-      // JSON.stringify writes null for what it cannot write in an array (undefined, functions, symbols).
-      between?.();
-      const item = safeJsonOf(v[k], 2) ?? 'null';
-      await write(out, `    ${indentLines(item, '    ')}${k < v.length - 1 ? ',\n' : '\n'}`);
-    }
-    await write(out, `  ]${end}`);
+  await writeJsonValue(out, value, '', between);
+  await write(out, '\n');
+}
+
+/** Arrays longer than this are written an item at a time (see writeJson). */
+const JSON_ITEMS_AT_ONCE = 256;
+
+/** What JSON.stringify cannot write (undefined, a function, a symbol, a toJSON giving undefined), found without writing it. */
+function omitted(x: unknown): boolean {
+  if (x === undefined || typeof x === 'function' || typeof x === 'symbol') return true;
+  const toJSON = x !== null && typeof x === 'object' ? (x as { toJSON?: unknown }).toJSON : undefined;
+  return typeof toJSON === 'function' && (toJSON as () => unknown).call(x) === undefined;
+}
+
+/** Whether a value is to be written in parts: a long array, or an array or plain object with one within `depth` levels. */
+function isLarge(v: unknown, depth = 3): boolean {
+  if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(v)) return v.length > JSON_ITEMS_AT_ONCE || (depth > 0 && v.some((x) => isLarge(x, depth - 1)));
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  return depth > 0 && Object.values(v).some((x) => isLarge(x, depth - 1));
+}
+
+/** safeJson(v, 2) as it would stand at `indent` inside its parent, written in parts when it is large. */
+async function writeJsonValue(out: Writable, v: unknown, indent: string, between?: () => void): Promise<void> {
+  if (!isLarge(v)) {
+    await write(out, indentLines(safeJsonOf(v, 2) ?? 'null', indent));
+    return;
   }
-  await write(out, '}\n');
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    await write(out, '[\n');
+    for (let k = 0; k < v.length; k++) {
+      between?.();
+      await write(out, inner);
+      // JSON.stringify writes null for what it cannot write in an array (undefined, functions, symbols).
+      await writeJsonValue(out, omitted(v[k]) ? null : v[k], inner, between);
+      await write(out, k < v.length - 1 ? ',\n' : '\n');
+    }
+    await write(out, `${indent}]`);
+    return;
+  }
+  // Values JSON.stringify leaves out of an object (undefined, functions, symbols, a toJSON giving undefined).
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => !omitted(x));
+  if (entries.length === 0) return write(out, '{}');
+  await write(out, '{\n');
+  for (const [i, [key, x]] of entries.entries()) {
+    await write(out, `${inner}${safeJson(key)}: `);
+    await writeJsonValue(out, x, inner, between);
+    await write(out, i < entries.length - 1 ? ',\n' : '\n');
+  }
+  await write(out, `${indent}}`);
 }
 
 /** Every line but the first of a JSON text, indented (JSON strings hold no raw line end). */
 function indentLines(json: string, indent: string): string {
-  return json.includes('\n') ? json.replaceAll('\n', `\n${indent}`) : json;
+  return indent === '' || !json.includes('\n') ? json : json.replaceAll('\n', `\n${indent}`);
 }
 
 /** --extract names a folder (made when missing), not a file. */

@@ -69,6 +69,7 @@ export class PacketLog implements TcpListener, PacketSource {
   }
 
   closed(conn: Connection): void {
+    if (conn.analysis !== null) this.memory.release('packets', COST.followed);
     const silent = this.inner.isSilent?.(conn) ?? false;
     this.inner.closed(conn);
     const rows = this.rowsOf.get(conn.id);
@@ -110,6 +111,7 @@ export class PacketLog implements TcpListener, PacketSource {
       if (ws === undefined) this.windowScale.set(conn.id, (ws = [-1, -1]));
       ws[dir] = pv.wscale;
     }
+    if (conn.analysis === null) this.memory.charge('packets', COST.followed);
     const a = (conn.analysis ??= new SegmentAnalysis());
     a.segment(dir, frame, sec, nsec, pv.flags, pv.seq, pv.ack, pv.window, pv.wscale, pv.payWireLen);
     // Once full (the bound, or no room in the memory budget to grow), recording stops for good: the log is a prefix.

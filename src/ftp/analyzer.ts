@@ -463,15 +463,16 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     };
     this.predictions.set(p.id, p);
     ex.prediction = p.id;
-    // In the model while it keeps the announcing exchange and the budget allows; else held only while
-    // awaited or used, and let go (counted) otherwise: a session of millions of PORTs keeps a bounded few.
-    const kept = s.keep(ex);
-    if (kept && this.memory.fits(COST.prediction)) {
+    // In the model while it keeps the announcing exchange; else held only while awaited or used, and let go
+    // (counted) otherwise: a session of millions of PORTs keeps a bounded few.
+    // Kept with the exchange that announced it (which names it), charged whatever the budget says now: the
+    // exchange was let in, and the two go together.
+    if (s.keep(ex)) {
       this.memory.charge('predictions', COST.prediction);
       s.model.predictions.push(p.id);
     } else {
-      // Counted against the budget when it is what refused it (not the session's cap on exchanges).
-      if (kept || !this.memory.fits(COST.exchange)) this.memory.let('predictions', frame);
+      // Counted against the budget when it is what refused the exchange (not the session's cap on exchanges).
+      if (!this.memory.fits(COST.exchange)) this.memory.let('predictions', frame);
       this.looseIds.add(p.id);
       s.loose.push(p.id);
     }

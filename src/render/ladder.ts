@@ -260,10 +260,19 @@ export function* ladderText(ctx: ViewContext): Generator<string> {
   let first = true;
   for (const s of sessions) {
     const log = ctx.packets;
-    const lines = renderSession(ctx, words, s, infos, log === null ? [] : (packets.get(s.id) ?? []).map((i) => log.get(i)));
-    if (lines.length === 0) continue;
-    yield `${first ? '' : '\n'}${lines.join('\n')}\n`;
-    first = false;
+    const records = function* (): Generator<PacketRecord> {
+      if (log !== null) for (const i of packets.get(s.id) ?? []) yield log.get(i);
+    };
+    let start = true;
+    for (const lines of renderSession(ctx, words, s, infos, records())) {
+      if (lines.length === 0) continue;
+      yield `${first && start ? '' : '\n'}${lines.join('\n')}`;
+      start = false;
+    }
+    if (!start) {
+      yield '\n';
+      first = false;
+    }
   }
   if (first) yield '\n';
 }
@@ -336,7 +345,8 @@ function packetsBySession(ctx: ViewContext, infos: Map<number, ConnInfo>): Map<n
 // Steps
 // ---------------------------------------------------------------------------
 
-function renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map<number, ConnInfo>, packets: PacketRecord[]): string[] {
+/** A session's ladder, in pieces of lines (see draw). */
+function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map<number, ConnInfo>, packets: Iterable<PacketRecord>): Generator<string[]> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const captioned = new Set<number>();
@@ -354,7 +364,7 @@ function renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map
     stepsFromTimeline(ctx, words, s, infos, from, rows, caption);
   }
   if (s.midStream) notes.push(words.midStream);
-  return draw(ctx, words, s, rows, notes);
+  yield* draw(ctx, words, s, rows, notes);
 }
 
 function stepsFromPackets(
@@ -362,7 +372,7 @@ function stepsFromPackets(
   words: Words,
   s: FtpSession,
   infos: Map<number, ConnInfo>,
-  packets: PacketRecord[],
+  packets: Iterable<PacketRecord>,
   rows: Row[],
   caption: (info: ConnInfo) => void,
 ): void {
@@ -588,7 +598,11 @@ function lineTone(line: LineAt): Tone {
 /** A piece of a line and how to style it. */
 type Part = [string, StyleKind | null];
 
-function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes: string[]): string[] {
+/** Lines drawn at a time: a session of any length is written in pieces. */
+const LINES_AT_ONCE = 4096;
+
+/** The ladder of a session from its rows, LINES_AT_ONCE lines at a time (the widths are the rows' widest, found first). */
+function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes: string[]): Generator<string[]> {
   const width = Math.max(20, Math.floor(ctx.options.width) || 80);
   const clock = ctx.timer();
   const arrows = rows.filter((r): r is Arrow => r.type === 'arrow');
@@ -610,7 +624,7 @@ function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes:
   const aw = Math.max(2 * MIN_DASHES + 4, Math.min(MAX_ARROW, width - margin - lpw - rpw - 2));
   const total = margin + lpw + 1 + aw + 1 + rpw;
 
-  const out: string[] = [];
+  let out: string[] = [];
   const emit = (parts: Part[]): void => {
     out.push(styled(ctx, fitParts(parts, width)));
   };
@@ -651,6 +665,10 @@ function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes:
 
   if (arrows.length === 0) emit([[' '.repeat(margin), null], [words.noSteps, 'dim']]);
   for (const r of rows) {
+    if (out.length >= LINES_AT_ONCE) {
+      yield out;
+      out = [];
+    }
     if (r.type === 'caption') {
       const style: StyleKind = r.data ? 'magenta' : 'yellow';
       const at = (text: string): void => emit([[' '.repeat(Math.max(0, Math.min(margin, width - displayWidth(text)))), null], [text, style]]);
@@ -679,7 +697,7 @@ function draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes:
     parts.push([' ' + String(portOf(r, false)), 'dim']);
     emit(parts);
   }
-  return out;
+  yield out;
 }
 
 /** The first label that fits, or the last one cut with …. */
