@@ -193,7 +193,10 @@ test('--host and --session keep a finding of no session that names a host they s
     assert.deepEqual(await kinds([]), ['unpredicted-connection'], 'the capture has a finding of no session');
     assert.deepEqual(await kinds(['--host', '10.0.0.2']), ['unpredicted-connection']);
     assert.deepEqual(await kinds(['--session', '1']), ['unpredicted-connection'], 'it names the hosts of session 1');
-    assert.deepEqual(await kinds(['--host', '10.9.9.9']), []);
+    // A host of no session: no model at all, but what the capture has (exit 1).
+    const io = collect();
+    assert.equal(await main(['--format', 'json', '--host', '10.9.9.9', path], io.io), 1);
+    assert.deepEqual([io.stdout(), io.stderr()], ['', 'ftpscope: no FTP session of host 10.9.9.9: this capture has session 1, hosts 10.0.0.1, 10.0.0.2\n']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -122,8 +122,22 @@ test('--session and --host choose what is shown', async () => {
   assert.equal((all.out.match(/^Session \d+:/gm) ?? []).length, 2);
   const one = await run(['-v', 'timeline', '--session', '2', multi]);
   assert.deepEqual(one.out.match(/^Session \d+:/gm), ['Session 2:']);
+  // A filter that chooses nothing says what the capture has, exits 1 and prints nothing else.
   const none = await run(['-v', 'timeline', '--host', '192.0.2.99', multi]);
-  assert.match(none.out, /No FTP session/);
+  assert.deepEqual([none.code, none.out], [1, '']);
+  assert.match(none.err, /^ftpscope: no FTP session of host 192\.0\.2\.99: this capture has sessions 1-2, hosts [\d., ]+\n$/);
+  const missing = await run(['-v', 'walkthrough', '--session', '5', multi]);
+  assert.deepEqual([missing.code, missing.out, missing.err], [1, '', 'ftpscope: no session 5: this capture has sessions 1-2; --session takes a number or ADDR:PORT\n']);
+  const late = await run(['--time-from', '+100000', multi]);
+  assert.deepEqual([late.code, late.out], [1, '']);
+  assert.match(late.err, /^ftpscope: no FTP session going on at or after \S+Z: this capture has sessions 1-2, from \S+Z to \S+Z\n$/);
   const bad = await run(['--time-from', 'yesterday-ish', multi]);
   assert.equal(bad.code, 2);
+  // An address without its port is no session: a usage error, before any work.
+  const noPort = await run(['--session', '1.2.3.4', multi]);
+  assert.equal(noPort.code, 2);
+  assert.match(noPort.err, /--session takes a session number or ADDR:PORT of either end of its control connection, got "1\.2\.3\.4"/);
+  // A capture that cannot be opened: its error alone, exit 1, nothing analysed of the others.
+  const gone = await run(['-v', 'summary', multi, '/nonexistent/x.pcap']);
+  assert.deepEqual([gone.code, gone.out, gone.err], [1, '', 'ftpscope: /nonexistent/x.pcap: at byte 0: no such file\n']);
 });

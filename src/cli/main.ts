@@ -2,13 +2,13 @@ import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import type { Options } from 'yargs';
 import type { CaptureSummary } from '../analyze.js';
-import { MergedReader, openCapture } from '../capture/open-capture.js';
+import { FailedReader, MergedReader, openCapture } from '../capture/open-capture.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import { OPTIONS, camel, checkValue, defaultText, settings, type OptionSpec, type Settings } from '../config.js';
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
 import { Masker } from '../ftp/policy.js';
 import { createAnalysis, planFor } from '../pipeline.js';
-import { filterAnalysis, parseTime } from '../render/filter.js';
+import { explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime } from '../render/filter.js';
 import { sanitize } from '../render/text.js';
 import { makeFolders } from '../output/extract.js';
 import { safeJson, safeJsonOf } from '../escape.js';
@@ -194,6 +194,8 @@ function checkFileRun(p: Parsed): string | null {
   if (p.captures.filter((c) => c === '-').length > 1) return 'standard input (-) can be read only once';
   const extract = checkExtract(p.s);
   if (extract !== null) return extract;
+  const odd = p.s.session.find((v) => !isSessionSpec(v));
+  if (odd !== undefined) return `--session takes a session number or ADDR:PORT of either end of its control connection, got ${JSON.stringify(odd)}`;
   for (const [name, v] of [['--time-from', p.s.timeFrom], ['--time-to', p.s.timeTo]] as const) {
     if (v !== null && parseTime(v, 0) === null) return `${name} takes a time: ISO 8601, seconds since 1970, or +SECONDS from the capture's start (not ${JSON.stringify(v)})`;
   }
@@ -205,6 +207,13 @@ async function run(p: Parsed, io: Io): Promise<number> {
   const readers: RecordReader[] = [];
   for (const name of p.captures) {
     readers.push(await openCapture(name === '-' ? 'standard input' : name, name === '-' ? io.stdin : name));
+  }
+  // A capture that cannot be opened at all is fatal: its error alone, not an analysis of the others (mergecap's way).
+  const unopened = readers.filter((r): r is FailedReader => r instanceof FailedReader);
+  if (unopened.length > 0) {
+    for (const r of readers) r.close();
+    for (const f of unopened.flatMap((r) => r.faults)) io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}\n`);
+    return EXIT_INPUT;
   }
   const reader = readers.length === 1 ? readers[0]! : new MergedReader(readers);
   const masker = new Masker(s.showPasswords);
@@ -238,12 +247,20 @@ async function run(p: Parsed, io: Io): Promise<number> {
     return finishRun(ftp, summary, s, io);
   }
   const captureStart = summary.first === null ? 0 : summary.first.sec + summary.first.nsec / 1e9;
-  const model = filterAnalysis(ftp.result(), {
+  const whole = ftp.result();
+  const filter = {
     sessions: s.session,
     hosts: s.host,
     from: s.timeFrom === null ? null : parseTime(s.timeFrom, captureStart),
     to: s.timeTo === null ? null : parseTime(s.timeTo, captureStart),
-  });
+  };
+  const model = filterAnalysis(whole, filter);
+  // A filter that chose nothing says what the capture has instead, and nothing else is printed.
+  if (!isEmptyFilter(filter) && model.sessions.length === 0) {
+    io.stderr.write(`ftpscope: ${sanitize(explainNoMatch(whole, filter, (sec) => new Date(sec * 1000).toISOString()))}\n`);
+    await finishRun(ftp, summary, s, io);
+    return EXIT_INPUT;
+  }
   const shown = masker.analysis(model);
   if (s.format === 'json') {
     await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown }, () => analysis.memory.guard());

@@ -40,6 +40,38 @@ function endpoint(address: string, port: number): string {
   return `${address}:${port}`;
 }
 
+/** Whether a --session value is one: a session number, or ADDR:PORT ([ADDR]:PORT for IPv6). */
+export function isSessionSpec(v: string): boolean {
+  return /^\d+$/.test(v) || /^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(v) || /^[^:\s]+:\d{1,5}$/.test(v);
+}
+
+/**
+ * Why a filter chose no session, and what the capture has instead, in one line: "no session 99: this
+ * capture has sessions 1-3". `time` formats a capture time for the line.
+ */
+export function explainNoMatch(a: FtpAnalysis, f: SessionFilter, time: (sec: number) => string): string {
+  const asked = [f.sessions.length > 0 ? `no session ${f.sessions.join(' or ')}` : 'no FTP session'];
+  if (f.hosts.length > 0) asked.push(`of host ${f.hosts.join(' or ')}`);
+  if (f.from !== null) asked.push(`going on at or after ${time(f.from)}`);
+  if (f.to !== null) asked.push(`begun by ${time(f.to)}`);
+  const what = asked.join(' ');
+  const all = a.sessions;
+  if (all.length === 0) return `${what}: this capture has no FTP session`;
+  const has: string[] = [];
+  const ids = all.map((s) => s.id);
+  has.push(ids.length === 1 ? `session ${ids[0]}` : ids.every((id, i) => i === 0 || id === ids[i - 1]! + 1) ? `sessions ${ids[0]}-${ids.at(-1)}` : `sessions ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`);
+  if (f.hosts.length > 0 || f.sessions.some((v) => v.includes(':'))) {
+    const hosts = [...new Set(all.flatMap((s) => [s.client.address, s.server.address]))];
+    has.push(`hosts ${hosts.slice(0, 6).join(', ')}${hosts.length > 6 ? ` and ${hosts.length - 6} more` : ''}`);
+  }
+  if (f.from !== null || f.to !== null) {
+    const start = Math.min(...all.map((s) => s.start.sec + s.start.nsec / 1e9));
+    const end = Math.max(...all.map((s) => s.end.sec + s.end.nsec / 1e9));
+    has.push(`from ${time(start)} to ${time(end)}`);
+  }
+  return `${what}: this capture has ${has.join(', ')}${f.sessions.length > 0 ? '; --session takes a number or ADDR:PORT' : ''}`;
+}
+
 /** The analysis restricted to the sessions the filter chooses, with what belongs to them. */
 export function filterAnalysis(a: FtpAnalysis, f: SessionFilter): FtpAnalysis {
   if (isEmptyFilter(f)) return a;
