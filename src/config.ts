@@ -87,6 +87,8 @@ export const OPTIONS = [
   { flag: 'time-from', group: 'views', applies: 'file', kind: 'string', value: 'TIME', default: null,
     doc: "show only sessions still going at this time (ISO 8601, seconds since 1970, or +SECONDS from the capture's start)" },
   { flag: 'time-to', group: 'views', applies: 'file', kind: 'string', value: 'TIME', default: null, doc: 'show only sessions that began by this time' },
+  { flag: 'min-severity', group: 'views', applies: 'both', kind: 'choice', choices: ['info', 'notice', 'warning', 'alert'], default: 'info',
+    doc: 'list only findings at least this grave (alert, warning, notice, info), in every view and format; they are listed gravest first, then by time' },
   { flag: 'time-format', group: 'views', applies: 'both', kind: 'choice', choices: ['capture', 'session', 'absolute', 'delta'], default: 'capture',
     doc: "times in every view, as tshark's -t: seconds from the capture's first packet, from the session's start, the time of day (UTC), or since the line before" },
   { flag: 'width', group: 'views', applies: 'both', kind: 'number', unit: 'columns', min: 40, integer: true, default: null,

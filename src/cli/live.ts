@@ -13,7 +13,8 @@ import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
 import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
-import { drained, safeJson, writeManifest, type Io } from './main.js';
+import { drained, safeJson, shownEvent, writeManifest, type Io } from './main.js';
+import { withSeverity } from '../render/filter.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
 export interface LiveSource {
@@ -134,10 +135,11 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
     afterBatch: () => drained(out),
     onFirst: (sec, nsec) => (first = { sec, nsec }),
     onEvent: (e: LiveEvent) => {
+      if (!shownEvent(e, s)) return;
       if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);
       else if (timeline) printLine(masker.event(e));
     },
-    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(snap), perSession, log, first, view)),
+    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(withSeverity(snap, s.minSeverity)), perSession, log, first, view)),
   });
   log = analysis.packets;
   const ftp = analysis.ftp;

@@ -6,9 +6,11 @@ import { FailedReader, MergedReader, openCapture } from '../capture/open-capture
 import type { RecordReader } from '../capture/record-batch.js';
 import { OPTIONS, camel, checkValue, defaultText, settings, type OptionSpec, type Settings } from '../config.js';
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
+import type { LiveEvent } from '../model/ftp-model.js';
 import { Masker } from '../ftp/policy.js';
 import { createAnalysis, planFor } from '../pipeline.js';
-import { explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime } from '../render/filter.js';
+import { explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime, withSeverity } from '../render/filter.js';
+import { graveEnough } from '../model/severity.js';
 import { sanitize } from '../render/text.js';
 import { makeFolders } from '../output/extract.js';
 import { safeJson, safeJsonOf } from '../escape.js';
@@ -224,11 +226,11 @@ async function run(p: Parsed, io: Io): Promise<number> {
   let sessions = 0;
   const progress = progressReporter(io, p.captures, () => sessions);
   const analysis = createAnalysis(s, plan, {
-    onEvent: s.format === 'ndjson' ? (e) => void io.stdout.write(`${safeJson(masker.event(e))}\n`) : undefined,
+    onEvent: s.format === 'ndjson' ? (e) => void (shownEvent(e, s) && io.stdout.write(`${safeJson(masker.event(e))}\n`)) : undefined,
     // The events of a batch go out as they come; the next batch waits for a slow reader to take them.
     afterBatch: s.format === 'ndjson' ? () => drained(io.stdout) : undefined,
-    onSessionDone: book === null ? undefined : (a) => book.addSession(masker.analysis(a)),
-    onFindingDone: book === null ? undefined : (f, order) => book.addFinding(masker.finding(f), order),
+    onSessionDone: book === null ? undefined : (a) => book.addSession(masker.analysis(withSeverity(a, s.minSeverity))),
+    onFindingDone: book === null ? undefined : (f, order) => void (graveEnough(f, s.minSeverity) && book.addFinding(masker.finding(f), order)),
     onProgress: progress === null ? undefined : (bytes, records) => {
       sessions = analysis.ftp.sessionCount;
       progress.update(bytes, records);
@@ -254,7 +256,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
     from: s.timeFrom === null ? null : parseTime(s.timeFrom, captureStart),
     to: s.timeTo === null ? null : parseTime(s.timeTo, captureStart),
   };
-  const model = filterAnalysis(whole, filter);
+  const model = withSeverity(filterAnalysis(whole, filter), s.minSeverity);
   // A filter that chose nothing says what the capture has instead, and nothing else is printed.
   if (!isEmptyFilter(filter) && model.sessions.length === 0) {
     io.stderr.write(`ftpscope: ${sanitize(explainNoMatch(whole, filter, (sec) => new Date(sec * 1000).toISOString()))}\n`);
@@ -290,11 +292,16 @@ async function run(p: Parsed, io: Io): Promise<number> {
   return finishRun(ftp, summary, s, io);
 }
 
+/** Whether a streamed event is shown: a finding below --min-severity is not. */
+export function shownEvent(e: LiveEvent, s: Settings): boolean {
+  return e.type !== 'finding' || graveEnough(e.finding, s.minSeverity);
+}
+
 /** The summary of a run that let its sessions go (see run): the rows kept, and those of what is still held. */
 async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js').SummaryBook, summary: CaptureSummary, p: Settings, masker: Masker, io: Io): Promise<void> {
   const { summaryText } = await import('../render/summary.js');
   const { ViewContext } = await import('../render/context.js');
-  const left = ftp.result();
+  const left = withSeverity(ftp.result(), p.minSeverity);
   const ctx = new ViewContext(masker.analysis(left), summary, null, viewOptions(p, io));
   book.add(ctx, ctx.analysis.sessions, left.transfers, left.connections);
   for (const f of left.findings) book.addFinding(masker.finding(f), ftp.findingOrder(f));

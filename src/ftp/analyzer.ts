@@ -6,6 +6,7 @@ import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFiles } from './extraction.js';
 import { FindingBook } from './finding-book.js';
 import { describeCause, type FindingFacts, type FindingKind, type TransferCause } from './findings.js';
+import { byImportance } from '../model/severity.js';
 import type { DataUse } from './commands.js';
 import { isPrivate, isPublic } from './address-scope.js';
 import { DataObserver } from './data-channel.js';
@@ -964,7 +965,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     const sessions = [...this.sessions.values()].map((s) => s.model);
     const predictions = [...this.predictions.values()];
     const transfers = [...this.transfers.values()];
-    const a = { sessions, predictions, transfers, findings: this.book.all(), connections };
+    const a = { sessions, predictions, transfers, findings: this.book.all().sort(byImportance), connections };
     const timelines = this.timelines;
     // The sessions' lists as they are now: the capture has been read, nothing more will be told.
     const held = timelines === null ? [] : sessions.map((x) => timelines.get(x.id) ?? []);

@@ -482,3 +482,4 @@ export function describeCause(c: TransferCause): { en: string; zh: string } {
     }
   }
 }
+

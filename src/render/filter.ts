@@ -1,4 +1,5 @@
-import { lazyTimeline, type Finding, type FtpAnalysis, type FtpSession } from '../model/ftp-model.js';
+import { lazyTimeline, type Finding, type FtpAnalysis, type FtpSession, type Severity } from '../model/ftp-model.js';
+import { graveEnough } from '../model/severity.js';
 
 /** What to show: sessions chosen by number or endpoint, by host, and by time. */
 export interface SessionFilter {
@@ -98,4 +99,10 @@ export function parseTime(text: string, start: number): number | null {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : ms / 1000;
+}
+
+/** The analysis with only the findings at least as grave as `min` (--min-severity). */
+export function withSeverity(a: FtpAnalysis, min: Severity): FtpAnalysis {
+  if (min === 'info') return a;
+  return lazyTimeline({ sessions: a.sessions, predictions: a.predictions, transfers: a.transfers, findings: a.findings.filter((f) => graveEnough(f, min)), connections: a.connections }, () => a.timeline);
 }

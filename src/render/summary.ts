@@ -1,5 +1,6 @@
 import { drawGrid } from './grid.js';
 import { loadTable, loadWidth, textWidth } from './table.js';
+import { SEVERITIES, importanceKey } from '../model/severity.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import type { Finding, FtpAnalysis, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
@@ -113,7 +114,8 @@ export class SummaryBook {
 
   /** A finding, with its place in the order findings were made. */
   addFinding(f: Finding, order: number): void {
-    this.findings.add(order, findingFields(f));
+    // Listed gravest first, then by time, as the model lists them (byImportance).
+    this.findings.add(importanceKey(f, order), findingFields(f));
   }
 
   close(): void {
@@ -364,12 +366,11 @@ function transferFields(ctx: RowLookup, t: Transfer, conns: (id: number) => Conn
 // Findings
 // ---------------------------------------------------------------------------
 
-const SEVERITY_ORDER: Severity[] = ['info', 'notice', 'warning', 'alert'];
 
 function worstSeverity(findings: readonly Finding[]): Severity | null {
   let worst = -1;
-  for (const f of findings) worst = Math.max(worst, SEVERITY_ORDER.indexOf(f.severity));
-  return worst < 0 ? null : SEVERITY_ORDER[worst]!;
+  for (const f of findings) worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
+  return worst < 0 ? null : SEVERITIES[worst]!;
 }
 
 function severityTone(s: Severity): Tone {
