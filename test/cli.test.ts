@@ -448,3 +448,46 @@ test('--format json is written an element at a time, and is exactly JSON.stringi
     if (large.includes(v)) assert.ok(chunks.length > 300, `written in pieces: ${chunks.length}`);
   }
 });
+
+test('each command\'s --help lists only its own options and arguments, with examples; -V is the version', async () => {
+  const help = async (args: string[]) => {
+    const io = collect();
+    assert.equal(await main(args, io.io), 0, io.stderr());
+    return io.stdout();
+  };
+  const top = await help(['--help']);
+  const demo = await help(['demo', '--help']);
+  const live = await help(['live', '--help']);
+  const ifaces = await help(['interfaces', '--help']);
+  for (const [name, text] of [['ftpscope', top], ['demo', demo], ['live', live], ['interfaces', ifaces]] as const) {
+    assert.match(text, /Examples:\n(.+\n){2,}/, `${name}: two examples or more`);
+  }
+  // File options where files are read, live options where an interface is: never the other's.
+  assert.match(top, /--session/);
+  assert.doesNotMatch(top, /--interface|--buffer-size|--duration/);
+  assert.match(demo, /--lang/);
+  assert.doesNotMatch(demo, /Positionals|captures|--interface/);
+  assert.match(live, /--interface[\s\S]*--filter[\s\S]*--write/);
+  assert.doesNotMatch(live, /Positionals|--session|--host|--time-from/);
+  assert.match(ifaces, /--format/);
+  assert.doesNotMatch(ifaces, /--view|--session|--interface|--max-/);
+  // --format says every format it takes.
+  assert.match(top, /--format[\s\S]*ndjson[\s\S]*zeek/);
+  for (const flag of ['-V', '--version']) assert.equal((await help([flag])).trim(), packageVersion);
+  // An option of another command still gets words of its own, not "unknown argument".
+  const io = collect();
+  assert.equal(await main(['live', '-i', 'lo', '--session', '1'], io.io), 2);
+  assert.match(io.stderr(), /--session does not apply to live capture/);
+});
+
+test('a word given for a number says what was expected and what was typed', async () => {
+  for (const [args, expected] of [
+    [['--ports', 'abc', 'x.pcap'], 'ftpscope: --ports takes port numbers from 1 to 65535, got "abc" (see ftpscope --help)'],
+    [['--max-memory=lots', 'x.pcap'], 'ftpscope: --max-memory takes a number of MiB, 128 or more, got "lots" (see ftpscope --help)'],
+    [['--width', '10', 'x.pcap'], 'ftpscope: --width takes a whole number of columns, 40 or more, got 10 (see ftpscope --help)'],
+  ] as const) {
+    const io = collect();
+    assert.equal(await main([...args], io.io), 2);
+    assert.equal(io.stderr().trim(), expected);
+  }
+});

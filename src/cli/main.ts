@@ -1,6 +1,6 @@
 import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import type { Options } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import type { CaptureSummary } from '../analyze.js';
 import { FailedReader, MergedReader, openCapture } from '../capture/open-capture.js';
 import type { RecordReader } from '../capture/record-batch.js';
@@ -69,11 +69,35 @@ function yargsOption(o: OptionSpec): Options {
   }
 }
 
+/** The first word typed for an option that is not a number (what yargs turned into NaN), if any. */
+function typed(argv: readonly string[], o: OptionSpec): string | undefined {
+  const names = [`--${o.flag}`, ...(o.alias === undefined ? [] : [`-${o.alias}`])];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = names.find((n) => a.startsWith(`${n}=`));
+    const value = eq !== undefined ? a.slice(eq.length + 1) : names.includes(a) ? argv[i + 1] : undefined;
+    if (value !== undefined && Number.isNaN(Number(value))) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Every option, on every command (so that one given where it does not apply gets readSettings' words, not
+ * yargs' "unknown argument"), shown in the help only where it applies.
+ */
+function withOptions<T>(y: Argv<T>, where: 'file' | 'live' | 'interfaces'): Argv<T> {
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    const shown = where === 'interfaces' ? o.flag === 'format' : o.applies === 'both' || o.applies === where;
+    y.option(o.flag, { ...yargsOption(o), hidden: !shown });
+  }
+  return y;
+}
+
 /**
  * The settings from yargs' output: each option's value, or its default when it was not given. Returns the
  * one-line complaint of the first value out of bounds, or of an option given where it does not apply.
  */
-function readSettings(out: Record<string, unknown>, where: 'file' | 'live'): Settings | string {
+function readSettings(out: Record<string, unknown>, where: 'file' | 'live', argv: readonly string[]): Settings | string {
   const s = settings();
   for (const o of OPTIONS as readonly OptionSpec[]) {
     let v = out[o.flag];
@@ -84,7 +108,8 @@ function readSettings(out: Record<string, unknown>, where: 'file' | 'live'): Set
     if (o.kind === 'string' && o.array) v = (v as unknown[]).map(String);
     else if (o.kind === 'string') v = String(v);
     const bad = checkValue(o, v);
-    if (bad !== null) return bad;
+    // yargs made a word given for a number NaN: the complaint quotes what was typed.
+    if (bad !== null) return (Array.isArray(v) ? v : [v]).some((x) => Number.isNaN(x)) ? `${bad}, got ${JSON.stringify(typed(argv, o) ?? '')}` : bad;
     if (o.requires !== undefined && out[o.requires] === undefined) return `--${o.flag} means something only with --${o.requires}`;
     (s as Record<string, unknown>)[camel(o.flag)] = v;
   }
@@ -127,28 +152,32 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
     .scriptName('ftpscope')
     .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
-    .command('$0 <captures..>', false)
-    .command('demo', 'explain the classic FTP session shipped with ftpscope, step by step (the walkthrough view)')
-    .command('live', 'sniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW)')
-    .command('interfaces', 'list the capture devices, their addresses, and which is the loopback')
-    .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' });
-  for (const o of OPTIONS as readonly OptionSpec[]) y.option(o.flag, yargsOption(o));
-  y.example('$0 demo', 'learn how FTP works: the classic session, every packet explained')
-    .example('sudo $0 live -i eth0', 'watch FTP on an interface as it happens (Ctrl-C for the summary)')
-    .example('sudo $0 live -i lo -v walkthrough --write ftp.pcap', 'explain each session on the loopback as it ends, and keep the packets')
-    .example('$0 capture.pcapng', 'the timeline of every FTP session, then tables of sessions, transfers and findings')
-    .example('$0 -v walkthrough --session 2 capture.pcap', 'session 2, packet by packet, explained')
-    .example('$0 -v walkthrough --lang zh capture.pcap', 'the walkthrough in Chinese')
-    .example('$0 -v ladder capture.pcap', 'a sequence diagram of client and server')
-    .example('$0 -v packets --host 10.0.0.5 capture.pcap', 'a packet list of the sessions of one host')
-    .example('$0 -v summary rotated-*.pcap.gz', 'tables only; several files merged by time, compressed or not')
-    .example('$0 -v connections capture.pcap', 'every TCP connection, FTP or not')
-    .example('tcpdump -i eth0 -w - tcp | $0 -', 'read a capture from standard input')
-    .example('$0 --format json capture.pcap', 'the whole session model as JSON (ndjson: one event per line; zeek: ftp.log columns)')
+    .command('$0 <captures..>', false, (c) => withOptions(c, 'file')
+      .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
+      .example('$0 capture.pcapng', 'the timeline of every FTP session, then tables of sessions, transfers and findings')
+      .example('$0 -v walkthrough --session 2 capture.pcap', 'session 2, packet by packet, explained')
+      .example('$0 -v summary --min-severity warning rotated-*.pcap.gz', 'tables only, warnings and alerts; several files merged by time')
+      .example('tcpdump -i eth0 -w - tcp | $0 -', 'read a capture from standard input')
+      .example('$0 --format json capture.pcap', 'the whole session model as JSON'))
+    .command('demo', 'explain the classic FTP session shipped with ftpscope, step by step (the walkthrough view)', (c) => withOptions(c, 'file')
+      .usage('Usage: $0 demo [options]\n\nExplain, packet by packet, the classic active-mode session shipped with ftpscope\n(fixtures/active-ls-pwd.pcap: open it in Wireshark beside the walkthrough).')
+      .example('$0 demo', 'every packet of the classic session explained')
+      .example('$0 demo --lang zh', 'the same, in Chinese')
+      .example('$0 demo -v ladder', 'the session as a ladder diagram'))
+    .command('live', 'sniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW)', (c) => withOptions(c, 'live')
+      .usage('Usage: $0 live -i NAME [options]\n\nSniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW).\nCtrl-C stops it and prints the summary.')
+      .example('sudo $0 live -i eth0', 'watch FTP on an interface as it happens')
+      .example('sudo $0 live -i lo -v walkthrough --write ftp.pcap', 'explain each session as it ends, and keep the packets')
+      .example("sudo $0 live -i eth0 --filter 'host 10.0.0.5' --duration 60 -f ndjson", 'one host for a minute, one event per line'))
+    .command('interfaces', 'list the capture devices, their addresses, and which is the loopback', (c) => withOptions(c, 'interfaces')
+      .usage('Usage: $0 interfaces [--format json]\n\nList the capture devices, their addresses, and which is the loopback.')
+      .example('$0 interfaces', 'the devices, as a table')
+      .example('$0 interfaces --format json', 'the same, as JSON'))
     .strict()
     .help()
     .alias('help', 'h')
     .version(version())
+    .alias('version', 'V')
     .wrap(Math.min(110, io.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
@@ -161,7 +190,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = out._[0];
     if (usageError === null && !out.help && !out.version) {
       const live = command === 'live' || command === 'interfaces';
-      const s = command === 'interfaces' ? (checkInterfacesRun(out) ?? readSettings(out, 'live')) : readSettings(out, live ? 'live' : 'file');
+      const s = command === 'interfaces' ? (checkInterfacesRun(out) ?? readSettings(out, 'live', argv)) : readSettings(out, live ? 'live' : 'file', argv);
       if (typeof s === 'string') usageError = s;
       else if (live) liveCommand = { command: command as string, s };
       else {
