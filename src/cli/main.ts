@@ -313,7 +313,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
       else {
         for (const chunk of text) {
           analysis.memory.guard();
-          await write(io.stdout, chunk);
+          if (chunk !== '') await write(io.stdout, chunk);
         }
       }
     }

@@ -24,7 +24,12 @@ export function* connectionsText(summary: CaptureSummary, conns: { count: number
   if (conns.count > 0) {
     const width = loadWidth();
     const widths = HEAD.map((h) => width(h));
-    for (const c of conns.every()) cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+    let measured = 0;
+    for (const c of conns.every()) {
+      cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+      // Nothing to write yet, but a pause for the writer (its memory guard) every slice of rows.
+      if (++measured % SLICE === 0) yield '';
+    }
     const aligns = HEAD.map((): 'left' => 'left');
     let bottom = '';
     let first = true;

@@ -87,6 +87,10 @@ export function* packetsText(ctx: ViewContext): Generator<string> {
   let lines: string[] = [];
   let count = 0;
   for (const line of layout(ctx, rows)) {
+    if (line === PAUSE) {
+      yield '';
+      continue;
+    }
     if (line.row) count++;
     lines.push(line.text);
     if (lines.length >= LINES_AT_ONCE) {
@@ -194,16 +198,21 @@ function row(
 }
 
 /** Column widths: every column as wide as its widest cell; Info gets what is left of the width. */
-/** A line of the list: `row` when it shows a packet (not the head). */
+/** A line of the list: `row` when it shows a packet (not the head); PAUSE is no line, a pause for the writer while widths are measured. */
 interface Line {
   text: string;
   row: boolean;
 }
 
-/** The widest cell of each column, in one pass over the rows. */
-function measure(rows: Iterable<Row>): Record<'no' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info' | 'where', number> {
-  const w = { no: 0, time: 0, source: 0, destination: 0, protocol: 0, length: 0, info: 0, where: 0 };
+const PAUSE: Line = { text: '', row: false };
+
+type Widths = Record<'no' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info' | 'where', number>;
+
+/** The widest cell of each column, in one pass over the rows, pausing every LINES_AT_ONCE rows. */
+function* measure(rows: Iterable<Row>, w: Widths): Generator<Line> {
+  let n = 0;
   for (const r of rows) {
+    if (++n % LINES_AT_ONCE === 0) yield PAUSE;
     w.no = Math.max(w.no, displayWidth(r.no));
     w.time = Math.max(w.time, displayWidth(r.time));
     w.source = Math.max(w.source, displayWidth(r.source));
@@ -213,11 +222,11 @@ function measure(rows: Iterable<Row>): Record<'no' | 'time' | 'source' | 'destin
     w.info = Math.max(w.info, displayWidth(r.info));
     w.where = Math.max(w.where, displayWidth(r.where));
   }
-  return w;
 }
 
 function* layout(ctx: ViewContext, rows: () => Iterable<Row>): Generator<Line> {
-  const widths = measure(rows());
+  const widths: Widths = { no: 0, time: 0, source: 0, destination: 0, protocol: 0, length: 0, info: 0, where: 0 };
+  yield* measure(rows(), widths);
   const cols = { ...widths, info: 0 };
   // Headers: Wireshark's names, shortened when the column is narrower than the name.
   const head = {
