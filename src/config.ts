@@ -93,6 +93,8 @@ export const OPTIONS = [
     doc: "times in every view, as tshark's -t: seconds from the capture's first packet, from the session's start, the time of day (UTC), or since the line before" },
   { flag: 'width', group: 'views', applies: 'both', kind: 'number', unit: 'columns', min: 40, integer: true, default: null,
     doc: "columns of text output (default: the terminal's, or 80)" },
+  { flag: 'quiet', alias: 'q', group: 'views', applies: 'both', kind: 'boolean', default: false,
+    doc: 'no progress line on stderr (it is shown only on a terminal, while reading or writing takes more than a moment)' },
   { flag: 'color', group: 'views', applies: 'both', kind: 'choice', choices: ['auto', 'always', 'never'], default: 'auto',
     doc: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' },
   // ---- what to write

@@ -491,3 +491,23 @@ test('a word given for a number says what was expected and what was typed', asyn
     assert.equal(io.stderr().trim(), expected);
   }
 });
+
+test('progress on a terminal only, a few times a second at most, cleared at the end, never with --quiet', async () => {
+  const { synFlood } = await import('../tools/fuzz/hostile.js');
+  const path = writeTemp(synFlood(300_000), 'flood.pcap');
+  const run = async (args: string[], tty: boolean) => {
+    const io = collect();
+    io.io.stderrIsTTY = tty;
+    const began = Date.now();
+    assert.equal(await main([...args, path], io.io), 0, io.stderr());
+    return { err: io.stderr(), seconds: (Date.now() - began) / 1000 };
+  };
+  const shown = await run(['-v', 'connections'], true);
+  const updates = shown.err.split('\r').filter((l) => l.startsWith('ftpscope: '));
+  assert.ok(updates.length >= 2, `progress while reading and writing: ${JSON.stringify(shown.err.slice(0, 300))}`);
+  assert.ok(updates.some((l) => /read, [\d,]+ packets/.test(l)) && updates.some((l) => /writing the connections/.test(l)), updates.join(' | '));
+  assert.ok(updates.length <= shown.seconds * 4 + 2, `${updates.length} updates in ${shown.seconds} s`);
+  assert.ok(shown.err.endsWith('\r\u001b[K'), 'the line is cleared at the end');
+  assert.equal((await run(['-v', 'connections', '--quiet'], true)).err, '');
+  assert.equal((await run(['-v', 'connections'], false)).err, '', 'never into a pipe or a file');
+});

@@ -253,7 +253,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
   // grow with the capture: each session goes once it and its transfers are over.
   const book = plan.release === 'report' ? new (await import('../render/summary.js')).SummaryBook() : null;
   let sessions = 0;
-  const progress = progressReporter(io, p.captures, () => sessions);
+  const progress = progressReporter(io, p.captures, () => sessions, s.quiet);
   const analysis = createAnalysis(s, plan, {
     onEvent: s.format === 'ndjson' ? (e) => void (shownEvent(e, s) && io.stdout.write(`${safeJson(masker.event(e))}\n`)) : undefined,
     // The events of a batch go out as they come; the next batch waits for a slow reader to take them.
@@ -293,8 +293,17 @@ async function run(p: Parsed, io: Io): Promise<number> {
     return EXIT_INPUT;
   }
   const shown = masker.analysis(model);
+  let written = 0;
+  const counted = async (text: string, what: string): Promise<void> => {
+    written += text.length;
+    progress?.writing(what, written);
+    await write(io.stdout, text);
+  };
   if (s.format === 'json') {
-    await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown }, () => analysis.memory.guard());
+    await writeJson(io.stdout, { ftpscope: version(), capture: summary, ...shown }, () => {
+      analysis.memory.guard();
+      progress?.writing('JSON', -1);
+    });
   } else if (s.format === 'ndjson') {
     // The events went out as the analysis went; the end says what the capture held.
     await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
@@ -309,15 +318,17 @@ async function run(p: Parsed, io: Io): Promise<number> {
     for (const [i, view] of s.view.entries()) {
       if (i > 0) await write(io.stdout, '\n');
       const text = await renderView(view, ctx, ftp, summary, options.color, s.lang);
-      if (typeof text === 'string') await write(io.stdout, text);
+      if (typeof text === 'string') await counted(text, view);
       else {
         for (const chunk of text) {
           analysis.memory.guard();
-          if (chunk !== '') await write(io.stdout, chunk);
+          if (chunk !== '') await counted(chunk, view);
+          else progress?.writing(view, written);
         }
       }
     }
   }
+  progress?.done();
   return finishRun(ftp, summary, s, io);
 }
 
@@ -491,9 +502,21 @@ async function renderView(view: string, ctx: import('../render/context.js').View
   }
 }
 
-/** Progress on stderr while a large capture is read, when stderr is a terminal; nothing otherwise. */
-function progressReporter(io: Io, captures: string[], sessions: () => number): { update: (bytes: number, records: number) => void; done: () => void } | null {
-  if (io.stderrIsTTY !== true) return null;
+/** What progressReporter gives: the reading's figures, then the writing's, each shown at most four times a second. */
+interface Progress {
+  update(bytes: number, records: number): void;
+  /** `what` is being written: `bytes` of it so far (-1: not counted). */
+  writing(what: string, bytes: number): void;
+  done(): void;
+}
+
+/**
+ * Progress on stderr while anything takes more than a moment (reading, analysing, writing a view or the
+ * JSON), when stderr is a terminal and --quiet is not given; nothing otherwise. The line is rewritten in
+ * place at most four times a second and cleared at the end.
+ */
+function progressReporter(io: Io, captures: string[], sessions: () => number, quiet: boolean): Progress | null {
+  if (io.stderrIsTTY !== true || quiet) return null;
   let total = 0;
   for (const c of captures) {
     try {
@@ -503,17 +526,28 @@ function progressReporter(io: Io, captures: string[], sessions: () => number): {
     }
   }
   const began = Date.now();
+  let last = 0;
   let shown = false;
+  const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+  const show = (text: string): void => {
+    const now = Date.now();
+    // Only when it takes more than a moment, and a few times a second at most.
+    if (now - began < 500 || now - last < 250) return;
+    last = now;
+    shown = true;
+    io.stderr.write(`\rftpscope: ${text}\u001b[K`);
+  };
   return {
     update(bytes, records) {
-      if (Date.now() - began < 500) return; // only when it takes more than a moment
-      shown = true;
-      const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
       const n = sessions();
-      io.stderr.write(`\rftpscope: ${mb(bytes)}${total > 0 ? ` of ${mb(total)}` : ''} read, ${records.toLocaleString('en-US')} packets, ${n} FTP session${n === 1 ? '' : 's'}\u001b[K`);
+      show(`${mb(bytes)}${total > 0 ? ` of ${mb(total)}` : ''} read, ${records.toLocaleString('en-US')} packets, ${n} FTP session${n === 1 ? '' : 's'}`);
+    },
+    writing(what, bytes) {
+      show(`writing the ${what}${bytes < 0 ? '' : `: ${mb(bytes)} so far`}`);
     },
     done() {
       if (shown) io.stderr.write('\r\u001b[K');
+      shown = false;
     },
   };
 }
