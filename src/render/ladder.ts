@@ -265,7 +265,10 @@ export function* ladderText(ctx: ViewContext): Generator<string> {
     };
     let start = true;
     for (const lines of renderSession(ctx, words, s, infos, records())) {
-      if (lines.length === 0) continue;
+      if (lines.length === 0) {
+        yield ''; // a pause, for the writer
+        continue;
+      }
       yield `${first && start ? '' : '\n'}${lines.join('\n')}`;
       start = false;
     }
@@ -357,7 +360,8 @@ function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Ma
   };
   const fullAt = ctx.packets?.fullAt ?? null;
   if (ctx.packets === null) notes.push(words.fromTimeline);
-  else stepsFromPackets(ctx, words, s, infos, packets, rows, caption);
+  // A pause (no lines) every few thousand packets: the writer's memory guard runs while a long session's steps are made.
+  else for (const _ of stepsFromPackets(ctx, words, s, infos, packets, rows, caption)) yield [];
   if (ctx.packets === null || (fullAt !== null && s.end.frame >= fullAt)) {
     const from = ctx.packets === null ? 0 : fullAt!;
     if (ctx.packets !== null) rows.push({ type: 'caption', text: words.logFull(from), route: null, data: false });
@@ -367,7 +371,7 @@ function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Ma
   yield* draw(ctx, words, s, rows, notes);
 }
 
-function stepsFromPackets(
+function* stepsFromPackets(
   ctx: ViewContext,
   words: Words,
   s: FtpSession,
@@ -375,10 +379,12 @@ function stepsFromPackets(
   packets: Iterable<PacketRecord>,
   rows: Row[],
   caption: (info: ConnInfo) => void,
-): void {
+): Generator<void> {
   const states = new Map<number, ConnState>();
   const packetMode = ctx.options.detail === 'packets';
+  let seen = 0;
   for (const p of packets) {
+    if (++seen % LINES_AT_ONCE === 0) yield;
     const info = infos.get(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
