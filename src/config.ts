@@ -123,7 +123,7 @@ export const OPTIONS = [
   { flag: 'write', group: 'live', applies: 'live', kind: 'string', value: 'FILE', default: null, doc: 'also save every packet to this pcap file (flushed every second)' },
   // ---- limits: what is held, and for how long (capture time)
   { flag: 'max-memory', group: 'limits', applies: 'both', kind: 'number', unit: MiB, min: 128, integer: false, default: 512,
-    doc: "memory of the analysis (its tables get half, Node itself about 65 MiB more); at it the oldest half-open, then idle connections go first, then commands, predictions, events and packets are counted, not kept (a finding says what)" },
+    doc: "memory of the analysis (its tables get 40 %, Node itself about 65 MiB more); at it the oldest half-open, then idle connections go first, then commands, predictions, events and packets are counted, not kept (a finding says what)" },
   { flag: 'max-line-length', group: 'limits', applies: 'both', kind: 'number', unit: 'bytes', min: 1, integer: true, default: 4096,
     doc: 'longest command or reply line kept; longer ones are cut and reported' },
   { flag: 'max-pending-commands', group: 'limits', applies: 'both', kind: 'number', unit: 'commands', min: 1, integer: true, default: 20,

@@ -88,7 +88,7 @@ test('a prediction the model could not keep still serves the transfer that uses 
 
 test('the budget counts what it let go once, at the frame where it first happened', () => {
   const m = new MemoryBudget(128 * 2 ** 20);
-  assert.equal(m.limit, 64 * 2 ** 20, 'the tables get half');
+  assert.equal(m.limit, 0.4 * 128 * 2 ** 20, 'the tables get 40 %');
   assert.ok(m.fits(m.limit) && !m.fits(m.limit + 1));
   m.charge('connections', m.limit);
   assert.ok(!m.fits(1));
