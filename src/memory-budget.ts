@@ -120,7 +120,7 @@ export class MemoryBudget {
    */
   guard(): void {
     if (this.max === Number.POSITIVE_INFINITY) return;
-    if (this.collectAt < 0) this.collectAt = this.max * 0.75;
+    if (this.collectAt < 0) this.collectAt = this.max * 0.6;
     const heap = getHeapStatistics();
     if (heap.total_heap_size < this.collectAt) return;
     if (this.collect === null) {
@@ -131,7 +131,7 @@ export class MemoryBudget {
     this.collections++;
     // What the tables do not account (the model's sessions and transfers) may hold the heap up: collect
     // again only once garbage worth a sixth of the budget has come since.
-    this.collectAt = Math.max(this.max * 0.75, getHeapStatistics().used_heap_size + this.max * 0.15);
+    this.collectAt = Math.max(this.max * 0.6, getHeapStatistics().used_heap_size + this.max * 0.15);
   }
 }
 

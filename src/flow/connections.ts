@@ -329,7 +329,11 @@ export class ConnectionTable {
 
   /** Ends every connection still open (at the end of the capture), oldest activity first. */
   finishAll(reason: EndReason = 'end-of-capture'): void {
-    while (this.lruHead !== null) this.release(this.lruHead, reason);
+    // Hundreds of thousands may end here at once, each told to the listener: the memory guard runs between thousands.
+    for (let n = 1; this.lruHead !== null; n++) {
+      this.release(this.lruHead, reason);
+      if (n % 4096 === 0) this.memory.guard();
+    }
   }
 
   get open(): number {

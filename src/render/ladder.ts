@@ -391,9 +391,12 @@ function* stepsFromPackets(
       states.set(p.connection, (st = { synAck: false, established: false, closing: false, summaries: [null, null], lastLine: [null, null] }));
     }
     const toServer = (p.dir === 0) === info.openerIsClient;
+    // What the rows' closures read, copied: a closure that named the packet would keep its whole record alive
+    // per arrow, and a long session holds a row per arrow.
+    const { frame, sec, nsec, flags, payload } = p;
     const arrow = (labels: () => string[], tone: Tone): void => {
       caption(info);
-      rows.push({ type: 'arrow', frame: p.frame, at: p, conn: info, toServer, labels, tone });
+      rows.push({ type: 'arrow', frame, at: { sec, nsec }, conn: info, toServer, labels, tone });
     };
     const bare = p.payload === 0 && (p.flags & (SYN | FIN | RST)) === 0;
     const handshakeAck = bare && p.dir === 0 && st.synAck && !st.established;
@@ -410,7 +413,7 @@ function* stepsFromPackets(
     if (!info.data) {
       // The control connection: every segment.
       if (p.payload === 0) {
-        arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+        arrow(() => [flagNames(flags)], flagTone(flags));
         continue;
       }
       const lines = ctx.linesAt(p.frame).filter((l) => l.session === s);
@@ -437,9 +440,9 @@ function* stepsFromPackets(
       if (p.payload > 0) {
         const extra = p.flags & (FIN | RST) ? `[${flagNames(p.flags)}] ` : '';
         const again = p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER) ? `[${analysisTags(p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER), 0, 0)[0]}] ` : '';
-        arrow(() => [again + extra + words.data(p.payload, tls), extra + words.data(p.payload, tls)], p.flags & RST ? 'rst' : 'data');
+        arrow(() => [again + extra + words.data(payload, tls), extra + words.data(payload, tls)], flags & RST ? 'rst' : 'data');
       } else {
-        arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+        arrow(() => [flagNames(flags)], flagTone(flags));
       }
       continue;
     }
@@ -460,12 +463,12 @@ function* stepsFromPackets(
       sum.last = p.frame;
       if (p.flags & (FIN | RST)) {
         const label = `${flagNames(p.flags)} ${words.withData(p.payload)}`;
-        arrow(() => [label, flagNames(p.flags)], flagTone(p.flags));
+        arrow(() => [label, flagNames(flags)], flagTone(flags));
       }
       continue;
     }
     if (handshakeAck || st.closing || !bare) {
-      arrow(() => [flagNames(p.flags)], flagTone(p.flags));
+      arrow(() => [flagNames(flags)], flagTone(flags));
       continue;
     }
     // A bare ACK during the data: counted with the data it acknowledges.
@@ -616,9 +619,11 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
     const c = a.conn.summary;
     return left === a.conn.openerIsClient ? c.client.port : c.server.port;
   };
-  const times = new Map<Arrow, string>(arrows.map((a) => [a, clock(a.at, s)]));
+  // The times' width from one pass of the clock; the drawing runs a fresh one over the same arrows in the
+  // same order (a delta clock depends on the line before), so no string is kept per arrow.
   const fw = maxOf(arrows, (a) => String(a.frame).length, displayWidth(words.frame));
-  let tw = maxOf(arrows, (a) => times.get(a)!.length, displayWidth(words.time));
+  let tw = maxOf(arrows, (a) => clock(a.at, s).length, displayWidth(words.time));
+  const drawClock = ctx.timer();
   const lpw = maxOf(arrows, (a) => String(portOf(a, true)).length, 1);
   const rpw = maxOf(arrows, (a) => String(portOf(a, false)).length, 1);
   let margin = fw + 1 + tw + 1;
@@ -686,7 +691,8 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
       }
       continue;
     }
-    const lead = tw > 0 ? `${padStart(String(r.frame), fw)} ${padEnd(times.get(r)!, tw)} ` : `${padStart(String(r.frame), fw)} `;
+    const when = drawClock(r.at, s);
+    const lead = tw > 0 ? `${padStart(String(r.frame), fw)} ${padEnd(when, tw)} ` : `${padStart(String(r.frame), fw)} `;
     const line = r.conn.data ? '┄' : '─';
     const lineStyle: StyleKind | null = r.conn.data ? 'magenta' : null;
     const room = aw - 1 - 2 * MIN_DASHES - 2;
