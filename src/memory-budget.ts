@@ -121,8 +121,9 @@ export class MemoryBudget {
   guard(): void {
     if (this.max === Number.POSITIVE_INFINITY) return;
     if (this.collectAt < 0) this.collectAt = this.max * 0.6;
-    const heap = getHeapStatistics();
-    if (heap.total_heap_size < this.collectAt) return;
+    // The heap in use, garbage included (what a collection frees): the heap V8 has reserved shrinks only
+    // later, and compared with it a collection would be asked for at every call once it had grown.
+    if (getHeapStatistics().used_heap_size < this.collectAt) return;
     if (this.collect === null) {
       setFlagsFromString('--expose-gc');
       this.collect = runInNewContext('gc') as () => void;
