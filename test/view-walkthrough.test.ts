@@ -137,6 +137,8 @@ test('--session and --host choose what is shown', async () => {
   const noPort = await run(['--session', '1.2.3.4', multi]);
   assert.equal(noPort.code, 2);
   assert.match(noPort.err, /--session takes a session number or ADDR:PORT of either end of its control connection, got "1\.2\.3\.4"/);
+  // An IPv6 address with its port, bracketed or not, is an endpoint (matching nothing here: exit 1, not 2).
+  for (const v of ['fd00::2:21', '[fd00::2]:21']) assert.equal((await run(['--session', v, multi])).code, 1, v);
   // A capture that cannot be opened: its error alone, exit 1, nothing analysed of the others.
   const gone = await run(['-v', 'summary', multi, '/nonexistent/x.pcap']);
   assert.deepEqual([gone.code, gone.out, gone.err], [1, '', 'ftpscope: /nonexistent/x.pcap: at byte 0: no such file\n']);

@@ -43,7 +43,8 @@ function endpoint(address: string, port: number): string {
 
 /** Whether a --session value is one: a session number, or ADDR:PORT ([ADDR]:PORT for IPv6). */
 export function isSessionSpec(v: string): boolean {
-  return /^\d+$/.test(v) || /^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(v) || /^[^:\s]+:\d{1,5}$/.test(v);
+  // An IPv6 address may come bracketed or not (fd00::2:21): its last group is then the port.
+  return /^\d+$/.test(v) || /^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(v) || /^[^\s[\]]+:\d{1,5}$/.test(v);
 }
 
 /**
