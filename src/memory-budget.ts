@@ -109,8 +109,6 @@ export class MemoryBudget {
   /** Heap size (bytes) past which guard() collects; raised when a collection frees too little. */
   private collectAt = -1;
   private collect: (() => void) | null = null;
-  /** Collections guard() asked for. */
-  collections = 0;
 
   /**
    * Called between batches of packets. V8 lets garbage pile up to a few times the live heap before it
@@ -129,7 +127,6 @@ export class MemoryBudget {
       this.collect = runInNewContext('gc') as () => void;
     }
     this.collect();
-    this.collections++;
     // What the tables do not account (the model's sessions and transfers) may hold the heap up: collect
     // again only once garbage worth a sixth of the budget has come since.
     this.collectAt = Math.max(this.max * 0.6, getHeapStatistics().used_heap_size + this.max * 0.15);
