@@ -109,7 +109,7 @@ export async function analyze(
     if (n > 0) decoded[DECODED_NAMES[i]!] = n;
   });
   return {
-    files: reader.name,
+    files: reader.parts !== undefined ? [...reader.parts] : [reader.name],
     format: reader.format,
     records: frame,
     capturedBytes: captured,

@@ -99,7 +99,9 @@ export const OPTIONS = [
     doc: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' },
   // ---- what to write
   { flag: 'format', alias: 'f', group: 'output', applies: 'both', kind: 'choice', choices: FORMATS, default: 'text',
-    doc: "text for people; json: the session model; ndjson: one event per line as the analysis goes; zeek: Zeek's ftp.log columns" },
+    doc: "text for people; json: the session model; ndjson: one event per line as the analysis goes; zeek: Zeek's ftp.log on stdout (--zeek-dir for all three logs)" },
+  { flag: 'zeek-dir', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,
+    doc: "write Zeek's ftp.log, conn.log (the FTP control and data connections) and files.log (with MD5, SHA-1, SHA-256) under this folder; implies --format zeek" },
   { flag: 'extract', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,
     doc: 'write every transferred file under this folder, with manifest.json (SHA-256, MD5, sizes, holes, results)' },
   { flag: 'extract-listings', group: 'output', applies: 'both', requires: 'extract', kind: 'boolean', default: false, doc: 'with --extract: also write the output of LIST, NLST and MLSD' },

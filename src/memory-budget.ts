@@ -19,8 +19,8 @@ export type BudgetTable = 'connections' | 'exchanges' | 'predictions' | 'timelin
 
 /** Estimated bytes per entry, at or above the heap V8 uses for one (test/memory-budget.test.ts measures them). */
 export const COST = {
-  /** A tracked TCP connection with its two stream halves and the FTP stage's sinks. */
-  connection: 1400,
+  /** A tracked TCP connection with its two stream halves, its Zeek history and the FTP stage's sinks. */
+  connection: 1600,
   /** A command and its reply, without the text of their lines (charged apart). */
   exchange: 700,
   /** A data connection announced. */

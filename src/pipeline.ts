@@ -8,6 +8,8 @@ import { reassemblyLimits } from './flow/reassembler.js';
 import { FtpAnalyzer, type FtpOptions } from './ftp/analyzer.js';
 import { ftpLimits } from './ftp/session.js';
 import { Extractor } from './output/extract.js';
+import { BothFiles, TransferDigests } from './ftp/digests.js';
+import type { TransferFiles } from './ftp/extraction.js';
 import { MemoryBudget } from './memory-budget.js';
 
 /** Views that read nothing of the commands and replies but their number (the model can let them go). */
@@ -54,6 +56,8 @@ export interface Analysis {
   readonly packets: PacketLog | null;
   /** The budget every table drew from (--max-memory); outputs call its guard() as they write. */
   readonly memory: MemoryBudget;
+  /** The hashes and MIME types of transferred files, when --zeek-dir asks for files.log. */
+  readonly digests: TransferDigests | null;
   /** Reads the whole capture (or live source) through the stages; resolves to what reading and decoding gave. */
   run(reader: RecordReader): Promise<CaptureSummary>;
 }
@@ -82,6 +86,12 @@ export function planFor(s: Settings, source: 'file' | 'live'): Plan {
   };
 }
 
+/** Where transferred data goes: the extractor, the digests, both, or nowhere. */
+function transferFiles(extractor: Extractor | null, digests: TransferDigests | null): TransferFiles | undefined {
+  if (extractor !== null && digests !== null) return new BothFiles(extractor, digests);
+  return extractor ?? digests ?? undefined;
+}
+
 /** The capture loop's options from the settings. */
 export function analyzeOptions(s: Settings): AnalyzeOptions {
   return {
@@ -99,12 +109,14 @@ export function analyzeOptions(s: Settings): AnalyzeOptions {
  */
 export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Analysis {
   const memory = new MemoryBudget(s.maxMemory * 2 ** 20);
+  const extractor = s.extract === null ? null : new Extractor({ dir: s.extract, listings: s.extractListings, maxHashedHoles: s.maxHashedHoles * 2 ** 20, maxHolesListed: s.maxHolesListed });
+  const digests = s.zeekDir === null ? null : new TransferDigests();
   const ftp = new FtpAnalyzer({
     memory,
     ports: new Set([21, ...s.ports]),
     sniff: s.sniff,
     limits: ftpLimits(s),
-    extract: s.extract === null ? undefined : new Extractor({ dir: s.extract, listings: s.extractListings, maxHashedHoles: s.maxHashedHoles * 2 ** 20, maxHolesListed: s.maxHolesListed }),
+    extract: transferFiles(extractor, digests),
     keepExchanges: plan.exchanges,
     logEveryConnection: plan.everyConnection,
     keepTimeline: plan.timeline,
@@ -122,6 +134,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
     ftp,
     packets,
     memory,
+    digests,
     run: async (reader) => {
       const summary = await analyze(reader, listener, options);
       packets?.compact();

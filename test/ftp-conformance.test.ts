@@ -184,7 +184,7 @@ function countOf(v: string | null | undefined): number | null {
 }
 
 /** An ftp.log row, as compared: the columns both sides have, unset strings as ''. */
-type FtpRow = Omit<ZeekRow, 'ts' | 'uid'>;
+type FtpRow = Omit<ZeekRow, 'ts' | 'uid' | 'mimeType' | 'fuid'>;
 
 function fromZeek(r: LogRow): FtpRow {
   const passive = r['data_channel.passive'];

@@ -77,13 +77,15 @@ export class FailedReader implements RecordReader {
  */
 export class MergedReader implements RecordReader {
   readonly name: string;
+  readonly parts: readonly string[];
   private readonly batch = new RecordBatch();
   private readonly heads: (RecordBatch | null)[];
   private readonly pos: number[];
   private readonly live: boolean[];
 
   constructor(private readonly readers: RecordReader[]) {
-    this.name = readers.map((r) => r.name).join(', ');
+    this.parts = readers.map((r) => r.name);
+    this.name = this.parts.join(', ');
     this.heads = readers.map(() => null);
     this.pos = readers.map(() => 0);
     this.live = readers.map(() => true);

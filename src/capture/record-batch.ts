@@ -84,6 +84,8 @@ export class CaptureFault extends Error {
 export interface RecordReader {
   /** The name used in messages: the path, or "-" for standard input. */
   readonly name: string;
+  /** Several captures merged: their names, in the order given (absent: one capture, `name`). */
+  readonly parts?: readonly string[];
   /** The capture format, once known ("pcap", "pcap (nanosecond)", "pcapng", with "gzip, " before it when compressed). */
   readonly format: string;
   /**

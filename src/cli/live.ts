@@ -13,7 +13,7 @@ import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
 import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
-import { drained, safeJson, shownEvent, writeManifest, type Io } from './main.js';
+import { drained, safeJson, shownEvent, writeManifest, writeZeek, type Io } from './main.js';
 import { withSeverity } from '../render/filter.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
@@ -178,8 +178,10 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   } else if (s.format === 'json') {
     out.write(`${safeJson({ capture: summary, live: notes, memory: { peakRss }, ...left! }, 2)}\n`);
   } else if (s.format === 'zeek') {
-    const { renderZeek } = await import('../render/zeek.js');
-    out.write(renderZeek(left!));
+    if (!(await writeZeek(left!, analysis, s, out, err))) {
+      await writeManifest(ftp, s, io);
+      return 1;
+    }
   } else if (s.view.includes('summary')) {
     out.write(endSummary(ftp, notes, peakRss, view.width));
   }
@@ -192,7 +194,7 @@ function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | nul
   const s = model.sessions[0]!;
   // The views read only the capture's first moment (their times count from it); the totals come at the end.
   const capture: CaptureSummary = {
-    files: 'live', format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0, firstOutOfOrder: null,
+    files: [], format: 'live', records: 0, capturedBytes: 0, cutRecords: 0, outOfOrderRecords: 0, firstOutOfOrder: null,
     first: first ?? { sec: s.start.sec, nsec: s.start.nsec }, last: { sec: s.end.sec, nsec: s.end.nsec }, decoded: {}, linkTypes: {},
     fragments: { reassembled: 0, incomplete: 0, refused: 0, conflicting: 0 },
     connections: { connections: 0, maxConcurrent: 0, idleClosed: 0, evicted: 0, reused: 0 }, faults: [],

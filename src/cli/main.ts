@@ -8,7 +8,8 @@ import { OPTIONS, camel, checkValue, defaultText, settings, type OptionSpec, typ
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
 import type { LiveEvent } from '../model/ftp-model.js';
 import { Masker } from '../ftp/policy.js';
-import { createAnalysis, planFor } from '../pipeline.js';
+import { createAnalysis, planFor, type Analysis } from '../pipeline.js';
+import type { FtpAnalysis } from '../model/ftp-model.js';
 import { explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime, withSeverity } from '../render/filter.js';
 import { graveEnough } from '../model/severity.js';
 import { sanitize } from '../render/text.js';
@@ -112,6 +113,10 @@ function readSettings(out: Record<string, unknown>, where: 'file' | 'live', argv
     if (bad !== null) return (Array.isArray(v) ? v : [v]).some((x) => Number.isNaN(x)) ? `${bad}, got ${JSON.stringify(typed(argv, o) ?? '')}` : bad;
     if (o.requires !== undefined && out[o.requires] === undefined) return `--${o.flag} means something only with --${o.requires}`;
     (s as Record<string, unknown>)[camel(o.flag)] = v;
+  }
+  if (s.zeekDir !== null) {
+    if (out.format !== undefined && s.format !== 'zeek') return `--zeek-dir writes Zeek logs: it goes with --format zeek, not ${s.format}`;
+    s.format = 'zeek';
   }
   return s;
 }
@@ -308,8 +313,10 @@ async function run(p: Parsed, io: Io): Promise<number> {
     // The events went out as the analysis went; the end says what the capture held.
     await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
   } else if (s.format === 'zeek') {
-    const { renderZeek } = await import('../render/zeek.js');
-    await write(io.stdout, renderZeek(shown));
+    if (!(await writeZeek(shown, analysis, s, io.stdout, io.stderr, (piece) => counted(piece, 'ftp.log')))) {
+      await finishRun(ftp, summary, s, io);
+      return EXIT_INPUT;
+    }
   } else {
     const { ViewContext } = await import('../render/context.js');
     const options = viewOptions(s, io);
@@ -348,13 +355,39 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
   for await (const text of summaryText(ctx, book)) await write(io.stdout, text);
 }
 
+/**
+ * --format zeek: ftp.log on `out` (each piece through `put`), or with --zeek-dir the three logs written in
+ * that folder. False when the folder refused them (said on `err`).
+ */
+export async function writeZeek(shown: FtpAnalysis, analysis: Analysis, s: Settings, out: Writable, err: Writable, put?: (piece: string) => Promise<void>): Promise<boolean> {
+  const { connLog, filesLog, ftpLog, zeekText } = await import('../render/zeek.js');
+  const now = () => new Date();
+  if (s.zeekDir === null) {
+    for (const piece of zeekText(ftpLog(shown), now)) {
+      analysis.memory.guard();
+      await (put ?? ((p: string) => write(out, p)))(piece);
+    }
+    return true;
+  }
+  const { writeZeekLogs } = await import('../output/zeek-logs.js');
+  const digests = analysis.digests;
+  const digestOf = (id: number) => digests?.of(id);
+  const failed = writeZeekLogs(s.zeekDir, [ftpLog(shown, digestOf), connLog(shown), filesLog(shown, digestOf)], now, () => analysis.memory.guard());
+  if (failed !== null) {
+    err.write(`ftpscope: --zeek-dir: could not write ${sanitize(failed)}\n`);
+    return false;
+  }
+  if (!s.quiet) err.write(`ftpscope: wrote ftp.log, conn.log and files.log in ${sanitize(s.zeekDir)}\n`);
+  return true;
+}
+
 /** What every run ends with: the manifest of extracted files, the capture's faults, the exit code. */
 async function finishRun(ftp: FtpAnalyzer, summary: CaptureSummary, s: Settings, io: Io): Promise<number> {
   ftp.log.close();
   await writeManifest(ftp, s, io);
   const back = summary.firstOutOfOrder;
   if (back !== null) {
-    io.stderr.write(`ftpscope: ${sanitize(summary.files)}: ${summary.outOfOrderRecords} record${summary.outOfOrderRecords === 1 ? ' is' : 's are'} earlier than the record before (the first: frame ${back.frame}, ${back.secondsBack.toFixed(6)} s back): durations across them are not given\n`);
+    io.stderr.write(`ftpscope: ${sanitize(summary.files.join(', '))}: ${summary.outOfOrderRecords} record${summary.outOfOrderRecords === 1 ? ' is' : 's are'} earlier than the record before (the first: frame ${back.frame}, ${back.secondsBack.toFixed(6)} s back): durations across them are not given\n`);
   }
   for (const f of summary.faults) {
     io.stderr.write(`ftpscope: ${sanitize(f.file)}: at byte ${f.offset}: ${sanitize(f.reason)}${summary.records > 0 ? ' (everything before it was analysed)' : ''}\n`);

@@ -68,6 +68,8 @@ export class PacketView {
   buf: Buffer = Buffer.alloc(0);
   /** The frame's length on the wire (set by the reader's loop, not by decode()). */
   frameLen = 0;
+  /** The IP datagram's length per its header (after fragment reassembly: the whole datagram's). */
+  ipLen = 0;
   ipVersion = 0;
   src0 = 0;
   src1 = 0;
@@ -258,6 +260,7 @@ export class Decoder {
     if (total === 0) total = end - o; // segmentation offload: the NIC fills the length in later
     if (total < ihl) return Decoded.BAD_IP;
     pv.ipVersion = 4;
+    pv.ipLen = total;
     pv.ttl = b[o + 8]!;
     pv.src0 = u32(b, o + 12);
     pv.dst0 = u32(b, o + 16);
@@ -280,6 +283,7 @@ export class Decoder {
       if (proto !== 6) return Decoded.NOT_TCP;
       pv.buf = whole;
       pv.reassembled = true;
+      pv.ipLen = ihl + whole.length;
       return tcp(whole, 0, whole.length, whole.length, pv, this.allOptions);
     }
     if (proto !== 6) return Decoded.NOT_TCP;
@@ -292,6 +296,7 @@ export class Decoder {
     let payWire = u16(b, o + 4);
     if (payWire === 0) payWire = end - o - 40; // jumbogram or offload
     pv.ipVersion = 6;
+    pv.ipLen = 40 + payWire;
     pv.ttl = b[o + 7]!;
     pv.src0 = u32(b, o + 8);
     pv.src1 = u32(b, o + 12);
@@ -346,6 +351,7 @@ export class Decoder {
           if (whole === null) return Decoded.FRAGMENT_HELD;
           pv.buf = whole;
           pv.reassembled = true;
+          pv.ipLen = pv.ipLen - (wireEnd - p) - 8 + whole.length; // the headers before the fragment header, then the datagram
           // Extension headers may follow inside the fragmentable part.
           return this.ipv6Headers(whole, 0, whole.length, whole.length, next, tsSec, pv);
         }

@@ -84,6 +84,7 @@ export class ConnectionLog implements TcpListener {
       teardown: steps.teardown,
       closeReason: c.closeReason,
       packetsAfterClose: c.afterClose,
+      history: c.history.letters,
       toServer: direction(c, 0),
       toClient: direction(c, 1),
       gaps: g.gaps,
@@ -161,6 +162,7 @@ function direction(c: Connection, dir: Dir): DirectionSummary {
   const h = c.half[dir];
   return {
     packets: c.packets[dir]!,
+    ipBytes: c.ipBytes[dir]!,
     wireBytes: h.wireBytes,
     deliveredBytes: h.deliveredBytes,
     streamLength: h.nextOff,

@@ -4,6 +4,7 @@ import { type PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatAddress } fr
 import { BufferBudget, DEFAULT_REASSEMBLY_LIMITS, HalfStream, type ReassemblyLimits } from './reassembler.js';
 import type { Origin, TableStats } from '../model/capture.js';
 import type { SegmentAnalysis } from './segment-analysis.js';
+import { TcpHistory } from './tcp-history.js';
 import type { Dir, EndReason, Stamp, StreamSink } from './stream-sink.js';
 import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
 
@@ -70,6 +71,9 @@ export class Connection {
   lastSec: number;
   lastNsec: number;
   readonly packets = [0, 0];
+  /** IP bytes of each direction (the datagrams' lengths per their headers). */
+  readonly ipBytes = [0, 0];
+  readonly history: TcpHistory;
   syn: Stamp | null = null;
   synAck: Stamp | null = null;
   /** The client's ACK that completes the three-way handshake. */
@@ -122,6 +126,7 @@ export class Connection {
     this.lastSec = first.sec;
     this.lastNsec = first.nsec;
     this.half = [new HalfStream(0, budget, limits), new HalfStream(1, budget, limits)];
+    this.history = new TcpHistory(!senderIsClient);
   }
 
   /** Where the reassembled bytes of both directions go (null: counted only). */
@@ -165,6 +170,8 @@ export class Connection {
   onPacket(dir: Dir, pv: PacketView, clock: Readonly<Stamp>): boolean {
     const { frame, sec, nsec } = clock;
     this.packets[dir]!++;
+    this.ipBytes[dir]! += pv.ipLen;
+    this.history.packet(dir, pv.flags, pv.seq, pv.payWireLen, pv.window, this.fin[dir === 0 ? 1 : 0] !== null);
     this.lastFrame = frame;
     this.lastSec = sec;
     this.lastNsec = nsec;
@@ -206,6 +213,7 @@ export class Connection {
       h.finish('rst');
       // The other side's stream stays open for what it had in flight (afterReset); it ends with the connection.
       if (!other.started) other.finish('rst');
+      this.history.gaps(this.half[0].gapCount, this.half[1].gapCount, false);
       this.closeReason = 'rst';
       this.finishedAt = sec + nsec / 1e9;
       return true;
@@ -216,6 +224,7 @@ export class Connection {
     // them (held behind a capture loss) ahead of this segment's own bytes.
     if (flags & TCP_ACK) other.peerAck(pv.ack);
     if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, clock);
+    this.history.gaps(this.half[0].gapCount, this.half[1].gapCount, !fin);
     if (h.ended && other.ended) {
       this.closeReason ??= 'fin';
       this.finishedAt = sec + nsec / 1e9;

@@ -603,6 +603,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       final: null,
       finalMessage: null,
       firstMissingOffset: null,
+      dataDir: null,
       afterResetBytes: 0,
       expectedBytes: null,
       dataEnd: null,
@@ -913,6 +914,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private settle(t: Transfer, o: DataObserver): void {
     const dir = this.dataDirection(t, o);
     const other: Dir = dir === 0 ? 1 : 0;
+    t.dataDir = dir === 0 ? 'client->server' : 'server->client';
     t.bytes = o.bytes[dir]!;
     t.missingBytes = o.missing[dir]!;
     t.firstMissingOffset = o.firstMissing[dir]! < 0 ? null : o.firstMissing[dir]!;

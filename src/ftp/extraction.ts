@@ -15,8 +15,11 @@ export interface TransferFiles {
   begin(t: Transfer, s: FtpSession): TransferFile | null;
   /** The transfer's result is final: its manifest entry can be written. */
   settle(t: Transfer): void;
-  /** Writes the manifest (the result of transfers not settled is read through `transfer`); returns where, and why not when the file system refused it. */
-  finish(transfer: (id: number) => Transfer | undefined): { path: string; failure: string | null };
+  /**
+   * Writes the manifest (the result of transfers not settled is read through `transfer`); returns where
+   * (null: this implementation writes none), and why not when the file system refused it.
+   */
+  finish(transfer: (id: number) => Transfer | undefined): { path: string | null; failure: string | null };
   /** Entries made. */
   readonly count: number;
   /** The manifest's entries, in the order they were made. */

@@ -43,6 +43,8 @@ export interface GapRecord {
 /** Per-direction figures of a connection. */
 export interface DirectionSummary {
   packets: number;
+  /** IP bytes: the lengths of its datagrams per their headers (Zeek's orig_ip_bytes and resp_ip_bytes). */
+  ipBytes: number;
   /** Payload bytes on the wire, retransmissions included. */
   wireBytes: number;
   /** Stream bytes delivered in order, each byte once. */
@@ -76,6 +78,8 @@ export interface ConnectionSummary {
   teardown: { clientFin: Stamp | null; serverFin: Stamp | null; rst: (Stamp & { by: 'client' | 'server' }) | null };
   closeReason: EndReason | null;
   packetsAfterClose: number;
+  /** What each side sent, in Zeek's history letters (upper case: the client; see src/flow/tcp-history.ts). */
+  history: string;
   toServer: DirectionSummary;
   toClient: DirectionSummary;
   /** The first gaps of both directions, in the order they were found (at most `maxGaps`). */
@@ -117,7 +121,8 @@ export interface FragmentStats {
 
 /** What reading and decoding the capture gave, apart from what the listener collected. */
 export interface CaptureSummary {
-  files: string;
+  /** The capture files read, in the order given ("-": standard input); none for a live capture. */
+  files: string[];
   format: string;
   records: number;
   /** Captured bytes in all records. */

@@ -133,6 +133,8 @@ export interface Transfer {
   connection: number | null;
   /** How the data connection was found: through the prediction's rule, or by time alone when no prediction was captured. */
   rule: 'advertised' | 'control-peer' | 'unpredicted' | null;
+  /** Which way the data went in its connection (the client: the connection's SYN sender); null: no connection. */
+  dataDir: 'client->server' | 'server->client' | null;
   /** Data bytes seen, and bytes missing from the capture (gaps). */
   bytes: number;
   missingBytes: number;

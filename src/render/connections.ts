@@ -15,7 +15,7 @@ const SLICE = 4096;
  */
 export function* connectionsText(summary: CaptureSummary, conns: { count: number; every(): Iterable<ConnectionSummary> }, color: boolean): Generator<string> {
   const lines: string[] = [];
-  lines.push(`${sanitize(summary.files)}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
+  lines.push(`${sanitize(summary.files.join(', '))}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
   if (summary.first !== null && summary.last !== null) {
     lines.push(`from ${formatTime(summary.first)} to ${formatTime(summary.last)} (UTC)`);
   }
