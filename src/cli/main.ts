@@ -313,7 +313,7 @@ async function run(p: Parsed, io: Io): Promise<number> {
     // The events went out as the analysis went; the end says what the capture held.
     await write(io.stdout, `${safeJson({ type: 'end', capture: summary, sessions: shown.sessions.length, transfers: shown.transfers.length, findings: shown.findings })}\n`);
   } else if (s.format === 'zeek') {
-    if (!(await writeZeek(shown, analysis, s, io.stdout, io.stderr, (piece) => counted(piece, 'ftp.log')))) {
+    if (!(await writeZeek(shown, analysis, s, io.stdout, io.stderr, (piece) => counted(piece, 'ftp.log'), (log, bytes) => progress?.writing(log, bytes)))) {
       await finishRun(ftp, summary, s, io);
       return EXIT_INPUT;
     }
@@ -359,7 +359,10 @@ async function writeReport(ftp: FtpAnalyzer, book: import('../render/summary.js'
  * --format zeek: ftp.log on `out` (each piece through `put`), or with --zeek-dir the three logs written in
  * that folder. False when the folder refused them (said on `err`).
  */
-export async function writeZeek(shown: FtpAnalysis, analysis: Analysis, s: Settings, out: Writable, err: Writable, put?: (piece: string) => Promise<void>): Promise<boolean> {
+export async function writeZeek(
+  shown: FtpAnalysis, analysis: Analysis, s: Settings, out: Writable, err: Writable,
+  put?: (piece: string) => Promise<void>, progress?: (log: string, bytes: number) => void,
+): Promise<boolean> {
   const { connLog, filesLog, ftpLog, zeekText } = await import('../render/zeek.js');
   const now = () => new Date();
   if (s.zeekDir === null) {
@@ -372,7 +375,10 @@ export async function writeZeek(shown: FtpAnalysis, analysis: Analysis, s: Setti
   const { writeZeekLogs } = await import('../output/zeek-logs.js');
   const digests = analysis.digests;
   const digestOf = (id: number) => digests?.of(id);
-  const failed = writeZeekLogs(s.zeekDir, [ftpLog(shown, digestOf), connLog(shown), filesLog(shown, digestOf)], now, () => analysis.memory.guard());
+  const failed = writeZeekLogs(s.zeekDir, [ftpLog(shown, digestOf), connLog(shown), filesLog(shown, digestOf)], now, (log, bytes) => {
+    analysis.memory.guard();
+    progress?.(log, bytes);
+  });
   if (failed !== null) {
     err.write(`ftpscope: --zeek-dir: could not write ${sanitize(failed)}\n`);
     return false;

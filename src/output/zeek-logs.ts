@@ -4,16 +4,17 @@ import { type ZeekLog, zeekText } from '../render/zeek.js';
 import { makeFolders } from './extract.js';
 
 /**
- * Writes each log to DIR/<path>.log (--zeek-dir), a piece at a time, calling `between` (the memory guard)
- * between pieces. The names are fixed and a symbolic link in their place is refused (O_NOFOLLOW), so
+ * Writes each log to DIR/<path>.log (--zeek-dir), a piece at a time, calling `between` (the memory guard,
+ * the progress line) with the log's name and the bytes written so far, between pieces. The names are fixed and a symbolic link in their place is refused (O_NOFOLLOW), so
  * nothing is written outside the folder. Returns the one-line reason of the first failure, or null.
  */
-export function writeZeekLogs(dir: string, logs: readonly ZeekLog[], now: () => Date, between: () => void): string | null {
+export function writeZeekLogs(dir: string, logs: readonly ZeekLog[], now: () => Date, between: (log: string, bytes: number) => void): string | null {
   try {
     makeFolders(dir);
   } catch (e) {
     return `${dir}: ${reason(e)}`;
   }
+  let written = 0;
   for (const l of logs) {
     const file = join(dir, `${l.path}.log`);
     let fd: number;
@@ -26,7 +27,8 @@ export function writeZeekLogs(dir: string, logs: readonly ZeekLog[], now: () => 
       for (const piece of zeekText(l, now)) {
         const b = Buffer.from(piece, 'utf8');
         for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
-        between();
+        written += b.length;
+        between(`${l.path}.log`, written);
       }
     } catch (e) {
       return `${file}: ${reason(e)}`;
