@@ -110,7 +110,7 @@ test('active-ls-pwd: every step of the session, in order, with its ports and dir
     ['331', control(/^331 /, false)],
     ['PASS', control(/^PASS /, true)],
     ['230', control(/^230 /, false)],
-    ['PORT', control(/^PORT 10,21,0,1,\d+,\d+$/, true)],
+    ['PORT', control(/^PORT 10,21,0,1,(\d+),(\d+) \(\1\*256\+\2 = \d+\)$/, true)],
     ['200', control(/^200 /, false)],
     ['LIST', control('LIST', true)],
     ['data SYN from port 20 to the port PORT announced', data('SYN', false)],
@@ -339,4 +339,29 @@ test('when the packet log filled up, the timeline tells the rest', async () => {
     ['QUIT', (x) => x.label === 'QUIT'],
     ['FIN', (x) => !x.data && x.label === 'FIN'],
   ]);
+});
+
+test('the ladder never cuts the address and port of PORT, EPRT, 227 and 229, nor the arithmetic: it wraps them (60, 80 columns)', async () => {
+  let checked = 0;
+  for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap')).sort()) {
+    const a = await fixture(name);
+    for (const width of [60, 80]) {
+      const ctx = a.ctx({ width });
+      const lines = renderLadder(ctx).split('\n');
+      for (const p of ctx.analysis.predictions) {
+        // The arrow of the frame that carried the address, and the lines that go on under it.
+        const at = lines.findIndex((l) => arrows(l).some((x) => x.frame === p.setup.frame && !x.data));
+        assert.ok(at >= 0, `${name} at ${width}: no arrow for frame ${p.setup.frame}`);
+        let end = at + 1;
+        while (end < lines.length && /^\s+\S/.test(lines[end]!) && arrows(lines[end]!).length === 0 && !lines[end]!.includes('┄┄ data')) end++;
+        const block = lines.slice(at, end).join('\n');
+        assert.ok(!block.includes('…'), `${name} at ${width}, frame ${p.setup.frame}: cut\n${block}`);
+        for (const n of p.numbers ?? []) assert.match(block, new RegExp(`(^|[^0-9])${n}([^0-9]|$)`), `${name} at ${width}: ${n} missing\n${block}`);
+        if (p.arithmetic !== null) assert.ok(lines.slice(at, end).some((l) => l.includes(p.arithmetic!)), `${name} at ${width}: the arithmetic ${p.arithmetic} is not whole on a line\n${block}`);
+        assert.ok(block.includes(String(p.to.port)), `${name} at ${width}: port ${p.to.port} missing\n${block}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 40, `${checked} announcements checked`);
 });

@@ -23,7 +23,7 @@ import type { PacketRecord } from '../model/capture.js';
 import { SEG_OUT_OF_ORDER, SEG_RETRANSMITTED, analysisTags } from '../model/segment.js';
 import type { FtpSession, Prediction, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { hostPort, type Lang, type LineAt, type TimeFormat, type ViewContext } from './context.js';
-import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize } from './text.js';
+import { cut, displayWidth, flagNames, group, padEnd, padStart, sanitize, wrap } from './text.js';
 import { maxOf } from '../arrays.js';
 
 const FIN = 1;
@@ -420,7 +420,7 @@ function* stepsFromPackets(
       const extra = p.flags & (FIN | RST) ? `[${flagNames(p.flags)}] ` : '';
       if (lines.length > 0) {
         st.lastLine[toServer ? 0 : 1] = lines[lines.length - 1]!;
-        const text = extra + lines.map((l) => l.text).join(' + ');
+        const text = extra + lineLabel(ctx, lines);
         arrow(() => [text], lineTone(lines[0]!));
         continue;
       }
@@ -544,7 +544,7 @@ function stepsFromTimeline(
         while (i + 1 < events.length && sameSegment(e, events[i + 1]!)) i++;
         const lines = ctx.linesAt(e.at.frame).filter((l) => l.session === s);
         if (lines.length === 0) break;
-        const text = lines.map((l) => l.text).join(' + ');
+        const text = lineLabel(ctx, lines);
         arrow(() => [text], lineTone(lines[0]!));
         break;
       }
@@ -565,6 +565,61 @@ function stepsFromTimeline(
         break;
     }
   }
+}
+
+const NBSP = '\u00a0';
+
+/**
+ * Lines of at most `room` columns, broken at plain spaces, or, inside a word too long for a line, after a
+ * delimiter of its fields (`|` of EPRT and 229, `,` of PORT and 227), then of an address's groups, so that
+ * no number is split; a group still longer than a line is cut by wrap. No-break spaces become spaces.
+ */
+function breakAtSpaces(text: string, room: number): string[] {
+  const pieces: Array<{ text: string; glue: string }> = [];
+  for (const word of text.split(' ')) {
+    if (word === '') continue;
+    const fields = displayWidth(word) <= room ? [word] : (word.match(/[^|,]*[|,]+|[^|,]+$/g) ?? [word]);
+    fields.forEach((f, i) => {
+      // An address too long for a line breaks between its groups (IPv6 at ':', IPv4 at '.').
+      const groups = displayWidth(f) <= room ? [f] : (f.match(/[^:.]*[:.]+|[^:.]+$/g) ?? [f]);
+      groups.forEach((g, k) => {
+        for (const cut of displayWidth(g) <= room ? [g] : wrap(g, room)) pieces.push({ text: cut, glue: i === 0 && k === 0 && pieces.length > 0 ? ' ' : '' });
+      });
+    });
+  }
+  const lines: string[] = [];
+  let line = '';
+  for (const p of pieces) {
+    const joined = line === '' ? p.text : line + p.glue + p.text;
+    if (displayWidth(joined) <= room) line = joined;
+    else {
+      lines.push(line);
+      line = p.text;
+    }
+  }
+  lines.push(line);
+  return lines.filter((l) => l !== '').map((l) => l.replaceAll(NBSP, ' '));
+}
+
+/** The commands and replies that announce a data connection's address and port. */
+const ADDRESS_COMMANDS = new Set(['PORT', 'EPRT', 'LPRT']);
+const ADDRESS_REPLIES = new Set([227, 228, 229]);
+
+/** The lines that carry an address and port (PORT, EPRT, LPRT; 227, 228, 229 replies). */
+function addressLines(lines: readonly LineAt[]): LineAt[] {
+  return lines.filter((l) => (l.reply === null ? ADDRESS_COMMANDS.has(l.exchange.command) : ADDRESS_REPLIES.has(l.reply.code)));
+}
+
+/** The label of a segment's FTP lines, each line that announces a port followed by its arithmetic ("130*256+93 = 33373"). */
+function lineLabel(ctx: ViewContext, lines: readonly LineAt[]): string {
+  const announcing = addressLines(lines);
+  return lines
+    .map((l) => {
+      const p = announcing.includes(l) && l.exchange.prediction !== null ? ctx.by.prediction(l.exchange.prediction) : undefined;
+      // The arithmetic is one unit: its spaces are no-break spaces until the label is drawn (breakAtSpaces).
+      return p?.arithmetic != null ? `${l.text} (${p.arithmetic.replace(/ /g, NBSP)})` : l.text;
+    })
+    .join(' + ');
 }
 
 function sameSegment(a: TimelineEvent, b: TimelineEvent): boolean {
@@ -696,7 +751,11 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
     const line = r.conn.data ? '┄' : '─';
     const lineStyle: StyleKind | null = r.conn.data ? 'magenta' : null;
     const room = aw - 1 - 2 * MIN_DASHES - 2;
-    const label = pickLabel(r.labels(), room);
+    const labels = r.labels();
+    // An address and its port are never cut: such a label goes on across lines under its arrow.
+    const whole = !r.conn.data && labels.length === 1 && displayWidth(labels[0]!) > room && addressLines(ctx.linesAt(r.frame)).length > 0;
+    const wrapped = whole ? breakAtSpaces(labels[0]!, room) : null;
+    const label = wrapped !== null ? wrapped[0]! : pickLabel(labels.map((l) => l.replaceAll(NBSP, ' ')), room);
     const dashes = aw - 1 - 2 - displayWidth(label);
     const before = Math.floor(dashes / 2);
     const after = dashes - before;
@@ -708,6 +767,10 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
     else parts.push(['◀' + line.repeat(before) + ' ', lineStyle], [label, TONE_STYLE[r.tone]], [' ' + line.repeat(after), lineStyle]);
     parts.push([' ' + String(portOf(r, false)), 'dim']);
     emit(parts);
+    for (const more of wrapped?.slice(1) ?? []) {
+      const pad = margin + lpw + 1 + 1 + Math.floor((aw - 2 - displayWidth(more)) / 2);
+      emit([[' '.repeat(pad), null], [more, TONE_STYLE[r.tone]]]);
+    }
   }
   yield out;
 }
