@@ -118,6 +118,7 @@ function readSettings(out: Record<string, unknown>, where: 'file' | 'live', argv
     if (out.format !== undefined && s.format !== 'zeek') return `--zeek-dir writes Zeek logs: it goes with --format zeek, not ${s.format}`;
     s.format = 'zeek';
   }
+  if (where === 'live' && s.format === 'mermaid') return '--format mermaid draws the sessions of a capture file: save one with --write, then ftpscope --format mermaid FILE';
   return s;
 }
 
@@ -316,6 +317,15 @@ async function run(p: Parsed, io: Io): Promise<number> {
     if (!(await writeZeek(shown, analysis, s, io.stdout, io.stderr, (piece) => counted(piece, 'ftp.log'), (log, bytes) => progress?.writing(log, bytes)))) {
       await finishRun(ftp, summary, s, io);
       return EXIT_INPUT;
+    }
+  } else if (s.format === 'mermaid') {
+    const { ViewContext } = await import('../render/context.js');
+    const { mermaidText } = await import('../render/mermaid.js');
+    const ctx = new ViewContext(shown, summary, analysis.packets, { ...viewOptions(s, io), color: false });
+    for (const chunk of mermaidText(ctx)) {
+      analysis.memory.guard();
+      if (chunk !== '') await counted(chunk, 'mermaid');
+      else progress?.writing('mermaid', written);
     }
   } else {
     const { ViewContext } = await import('../render/context.js');

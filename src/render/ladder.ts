@@ -55,6 +55,7 @@ const TONE_STYLE: Record<Tone, StyleKind | null> = {
 };
 
 /** The ladder's words. */
+export type LadderWords = Words;
 interface Words {
   session(id: number): string;
   ends(client: string, server: string): string;
@@ -187,7 +188,7 @@ const WORDS: Record<Lang, Words> = {
 };
 
 /** What a connection is to the ladder: which session, which side opened it, and what it carried. */
-interface ConnInfo {
+export interface ConnInfo {
   id: number;
   session: FtpSession;
   data: boolean;
@@ -198,7 +199,7 @@ interface ConnInfo {
 }
 
 /** One arrow of the ladder; its label is chosen when the ladder is drawn (data summaries fill up later). */
-interface Arrow {
+export interface Arrow {
   type: 'arrow';
   frame: number;
   at: { sec: number; nsec: number };
@@ -210,7 +211,7 @@ interface Arrow {
 }
 
 /** A line between arrows: a data connection's caption (what, then from where to where), or a note. */
-interface Caption {
+export interface Caption {
   type: 'caption';
   text: string;
   /** For a data connection: its addresses, on the caption's line when they fit, else on the next. */
@@ -219,6 +220,8 @@ interface Caption {
 }
 
 type Row = Arrow | Caption;
+/** One step of a session as the ladder and the notations drawn from its steps see it. */
+export type LadderRow = Row;
 
 /** Bytes and segments of one direction of a data connection, drawn as one arrow. */
 interface DataSummary {
@@ -249,6 +252,17 @@ export function renderLadder(ctx: ViewContext): string {
 
 /** The ladder a session at a time (the text of a capture of any size is never one string). */
 export function* ladderText(ctx: ViewContext): Generator<string> {
+  yield* sessionsText(ctx, draw);
+}
+
+/**
+ * How a session's steps become lines: the terminal's ladder (draw), or another notation drawn from the
+ * same steps (render/mermaid.ts). Yields its lines in pieces; an empty piece is a pause for the writer.
+ */
+export type Drawer = (ctx: ViewContext, words: LadderWords, s: FtpSession, rows: LadderRow[], notes: string[]) => Generator<string[]>;
+
+/** Every session's steps through `drawer`, a session at a time, a blank line between sessions. */
+export function* sessionsText(ctx: ViewContext, drawer: Drawer): Generator<string> {
   const words = WORDS[ctx.options.lang] ?? WORDS.en;
   const sessions = ctx.sessions;
   if (sessions.length === 0) {
@@ -264,7 +278,7 @@ export function* ladderText(ctx: ViewContext): Generator<string> {
       if (log !== null) for (const i of packets.get(s.id) ?? []) yield log.get(i);
     };
     let start = true;
-    for (const lines of renderSession(ctx, words, s, infos, records())) {
+    for (const lines of renderSession(ctx, words, s, infos, records(), drawer)) {
       if (lines.length === 0) {
         yield ''; // a pause, for the writer
         continue;
@@ -349,7 +363,7 @@ function packetsBySession(ctx: ViewContext, infos: Map<number, ConnInfo>): Map<n
 // ---------------------------------------------------------------------------
 
 /** A session's ladder, in pieces of lines (see draw). */
-function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map<number, ConnInfo>, packets: Iterable<PacketRecord>): Generator<string[]> {
+function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Map<number, ConnInfo>, packets: Iterable<PacketRecord>, drawer: Drawer): Generator<string[]> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const captioned = new Set<number>();
@@ -368,7 +382,7 @@ function* renderSession(ctx: ViewContext, words: Words, s: FtpSession, infos: Ma
     stepsFromTimeline(ctx, words, s, infos, from, rows, caption);
   }
   if (s.midStream) notes.push(words.midStream);
-  yield* draw(ctx, words, s, rows, notes);
+  yield* drawer(ctx, words, s, rows, notes);
 }
 
 function* stepsFromPackets(
@@ -670,10 +684,7 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
   const width = Math.max(20, Math.floor(ctx.options.width) || 80);
   const clock = ctx.timer();
   const arrows = rows.filter((r): r is Arrow => r.type === 'arrow');
-  const portOf = (a: Arrow, left: boolean): number => {
-    const c = a.conn.summary;
-    return left === a.conn.openerIsClient ? c.client.port : c.server.port;
-  };
+  const portOf = (a: Arrow, left: boolean): number => arrowPort(a, left);
   // The times' width from one pass of the clock; the drawing runs a fresh one over the same arrows in the
   // same order (a delta clock depends on the line before), so no string is kept per arrow.
   const fw = maxOf(arrows, (a) => String(a.frame).length, displayWidth(words.frame));
@@ -773,6 +784,17 @@ function* draw(ctx: ViewContext, words: Words, s: FtpSession, rows: Row[], notes
     }
   }
   yield out;
+}
+
+/** A label as written: the no-break spaces that hold the arithmetic together become spaces. */
+export function plainLabel(label: string): string {
+  return label.replaceAll(NBSP, ' ');
+}
+
+/** The port at the FTP client's end of an arrow (left) or at the FTP server's. */
+export function arrowPort(a: Arrow, left: boolean): number {
+  const c = a.conn.summary;
+  return left === a.conn.openerIsClient ? c.client.port : c.server.port;
 }
 
 /** The first label that fits, or the last one cut with …. */

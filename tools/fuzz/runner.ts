@@ -24,6 +24,7 @@ import { createAnalysis } from '../../src/pipeline.js';
 import { connectionsText } from '../../src/render/connections.js';
 import { ViewContext, type ViewOptions } from '../../src/render/context.js';
 import { renderLadder } from '../../src/render/ladder.js';
+import { mermaidText } from '../../src/render/mermaid.js';
 import { zh } from '../../src/render/messages-zh.js';
 import { en } from '../../src/render/messages.js';
 import { renderPackets } from '../../src/render/packets.js';
@@ -206,6 +207,7 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
           ['timeline', () => renderTimeline(ctx)],
           ['walkthrough', () => renderWalkthrough(ctx, cfg.view.lang === 'zh' ? zh : en)],
           ['ladder', () => renderLadder(ctx)],
+          ['mermaid', () => [...mermaidText(ctx)].join('')],
           ['packets', () => renderPackets(ctx)],
           ['summary', () => renderSummary(ctx)],
           ['connections', () => [...connectionsText(summary, ftp.log, false)].join('')],
