@@ -19,7 +19,7 @@ const CJK = /[\u4e00-\u9fff]/;
 const HALF_WIDTH_IN_CHINESE = /[\u4e00-\u9fff][,.;:!?()]|[,.;:!?()][\u4e00-\u9fff]/;
 
 /** The catalogue's methods (its header words are checked on their own). */
-type Method = Exclude<keyof Messages, 'words'>;
+type Method = Exclude<keyof Messages, 'words' | 'textbook'>;
 type Call<K extends Method> = { args: Parameters<Messages[K]>; keep: string[] };
 type Calls = { [K in Method]: Array<Call<K>> };
 
@@ -108,13 +108,52 @@ const calls: Calls = {
   everyConnection: [{ args: [], keep: [] }],
 };
 
+/** The textbook comparisons, called alike. */
+const textbookCalls: Record<keyof Messages['textbook'], Array<{ args: unknown[]; keep: string[] }>> = {
+  alsoAcks: [{ args: ['client', 34, '331'], keep: ['34', '331'] }, { args: ['server', 15, 'PORT'], keep: ['15', 'PORT'] }, { args: ['client', 7, null], keep: ['7'] }],
+  dataPort: [{ args: [33373, 33198], keep: ['33373', '33198', '33199'] }, { args: [33199, 33198], keep: ['33198'] }],
+  clientOwn: [{ args: ['SYST'], keep: ['SYST'] }],
+  userCommand: [{ args: ['LIST'], keep: ['LIST', 'ls', 'dir'] }, { args: ['RETR'], keep: ['RETR', 'get'] }],
+  finalReply: [
+    { args: [{ order: 'after', closedFirst: 'server', firstFin: 38, secondFin: 39 }], keep: ['226', '38', '39'] },
+    { args: [{ order: 'during', closedFirst: 'server', firstFin: 38, secondFin: 41 }], keep: ['226', '38'] },
+    { args: [{ order: 'before', closedFirst: 'client', firstFin: 50, secondFin: null }], keep: ['226', '50'] },
+  ],
+  title: [{ args: [], keep: [] }],
+  acksRode: [{ args: [[9, 12, 27]], keep: ['9', '12', '27'] }],
+  clientPorts: [{ args: [[33373, 40001], 33198], keep: ['33373', '40001', '33198'] }, { args: [[33199], 33198], keep: ['33199'] }],
+  passivePorts: [{ args: [[50007, 50008]], keep: ['50007', '50008'] }],
+  serverPorts: [{ args: [[20, 20]], keep: ['20'] }, { args: [[42001]], keep: ['42001', '20'] }],
+  finalOrder: [{ args: [['LIST', 'RETR'], ['STOR']], keep: ['LIST', 'RETR', 'STOR', '226'] }],
+  extras: [{ args: [['SYST', 'FEAT']], keep: ['SYST', 'FEAT'] }],
+  asSent: [{ args: [['LIST', 'RETR']], keep: ['LIST', 'RETR', 'ls', 'get'] }],
+};
+
+test('every textbook comparison of zh answers in Chinese and keeps the values it is given', () => {
+  for (const [name, list] of Object.entries(textbookCalls)) {
+    for (const c of list) {
+      const f = (m: Messages) => (m.textbook[name as keyof Messages['textbook']] as (...a: unknown[]) => string | null)(...c.args);
+      const out = f(zh)!;
+      const what = `textbook.${name}(${JSON.stringify(c.args)}) = ${out}`;
+      assert.match(out, CJK, what);
+      assert.doesNotMatch(out, HALF_WIDTH_IN_CHINESE, what);
+      assert.notEqual(out, f(en), what);
+      for (const k of c.keep) assert.ok(out.includes(k) && f(en)!.includes(k), `${what}: keeps ${JSON.stringify(k)} (in both languages)`);
+    }
+  }
+  assert.equal(zh.textbook.userCommand('PWD'), null);
+  assert.equal(en.textbook.userCommand('PWD'), null);
+});
+
 function call(m: Messages, name: Method, args: readonly unknown[]): string {
   return (m[name] as (...a: readonly unknown[]) => string)(...args);
 }
 
 test('zh has exactly the keys of en, and every one is exercised here', () => {
   assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
-  assert.deepEqual(Object.keys(calls).sort(), Object.keys(en).filter((k) => k !== 'words').sort());
+  assert.deepEqual(Object.keys(calls).sort(), Object.keys(en).filter((k) => k !== 'words' && k !== 'textbook').sort());
+  assert.deepEqual(Object.keys(zh.textbook).sort(), Object.keys(en.textbook).sort());
+  assert.deepEqual(Object.keys(textbookCalls).sort(), Object.keys(en.textbook).sort());
   assert.deepEqual(Object.keys(zh.words).sort(), Object.keys(en.words).sort());
 });
 

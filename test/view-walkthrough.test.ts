@@ -143,3 +143,62 @@ test('--session and --host choose what is shown', async () => {
   const gone = await run(['-v', 'summary', multi, '/nonexistent/x.pcap']);
   assert.deepEqual([gone.code, gone.out, gone.err], [1, '', 'ftpscope: /nonexistent/x.pcap: at byte 0: no such file\n']);
 });
+
+test("the classic session against the textbook: each of its 32 steps is a step here, or named inside one", async () => {
+  const list = steps((await run(['-v', 'walkthrough', CLASSIC])).out.split('What this session shows')[0]!);
+  /** The first step matching `re` (after the step `after` found, when given): its index. */
+  const find = (re: RegExp, after = -1): number => list.findIndex((step, k) => k > after && re.test(step));
+  const found = new Map<number, number>();
+  /** Textbook step n: a step matching re, after textbook step `after` when given. */
+  const expect = (n: number, re: RegExp, after?: number): void => {
+    const i = find(re, after === undefined ? -1 : found.get(after)!);
+    assert.ok(i >= 0, `textbook step ${n} (${re}) is neither a step nor named in one`);
+    found.set(n, i);
+  };
+  /** An ACK the textbook draws apart: a bare ACK of `side`, or a segment of `side` that also acknowledges `what`. */
+  const ack = (n: number, side: 'client' | 'server', what: string, after: number): void => {
+    const other = side === 'client' ? 'server' : 'client';
+    expect(n, new RegExp(`^\\s*\\d+\\. frame \\d+ \\S+ ${side} .*(acknowledges what it received|also acknowledges the ${other}'s ${what})`), after);
+  };
+  expect(1, /TCP handshake 1 of 3: the client opens the control connection/);
+  expect(2, /> 220 .*greets the client/);
+  ack(3, 'client', '220 reply', 2);
+  expect(4, /> USER /);
+  ack(5, 'server', 'USER', 4);
+  expect(6, /> 331 /);
+  ack(7, 'client', '331 reply', 6);
+  expect(8, /> PASS /);
+  ack(9, 'server', 'PASS', 8);
+  expect(10, /> 230 /);
+  ack(11, 'client', '230 reply', 10);
+  expect(12, /> PORT .*N\+1/);
+  ack(13, 'server', 'PORT', 12);
+  expect(14, /> 200 PORT/);
+  expect(15, /> LIST .*types ls or dir/);
+  expect(16, /TCP handshake 1 of 3.*data connection|data connection .*TCP handshake 1 of 3/);
+  expect(17, /sends the listing for LIST/);
+  expect(18, /┄┄▶ .*Teardown 1 of 4/);
+  expect(19, /┄┄▶ .*Teardown 2 (and 3 )?of 4/);
+  expect(20, /> 226 .*textbook puts the 226/);
+  ack(21, 'client', '226 reply', 20);
+  expect(22, /┄┄▶ .*Teardown (2 and )?3 of 4/);
+  expect(23, /┄┄▶ .*Teardown 4 of 4/);
+  expect(24, /> PWD /);
+  expect(25, /> 257 /);
+  ack(26, 'client', '257 reply', 25);
+  expect(27, /> QUIT /);
+  expect(28, /> 221 /);
+  expect(29, /──▶ .*Teardown 1 of 4: .*control connection/);
+  expect(30, /──▶ .*Teardown 2 (and 3 )?of 4\b.*control connection/);
+  expect(31, /──▶ .*Teardown (2 and )?3 of 4\b.*control connection/);
+  expect(32, /──▶ .*Teardown 4 of 4: .*control connection/);
+  assert.equal(found.size, 32);
+  // The closing comparison says what differs: ACKs that rode, the data port against N+1, the 226's place, the client's own commands.
+  const compared = (await run(['-v', 'walkthrough', CLASSIC])).out.split('Compared with the textbook')[1]!.replace(/\s+/g, ' ');
+  assert.match(compared, /ACKs the textbook draws as steps of their own rode on the next command or reply \(steps [\d, ]+\)/);
+  assert.match(compared, /N\+1, N\+2 \.\.\. for its data ports; this one \(control port \d+\) used \d+: the operating system hands out any free port/);
+  assert.match(compared, /The server connected from port 20, as the textbook says/);
+  assert.match(compared, /The 226 came after the data connection was closed for LIST/);
+  assert.match(compared, /also sent SYST, FEAT on its own/);
+  assert.match(compared, /LIST for ls or dir/);
+});

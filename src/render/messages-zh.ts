@@ -5,7 +5,7 @@
  * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
  * technical tokens, and a space between Chinese and an ASCII token.
  */
-import { isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
+import { USER_COMMANDS, isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
 
 function repeatedZh(r: Repeated | undefined): string {
   if (r === undefined) return '';
@@ -86,6 +86,35 @@ export const zh: Messages = {
     ports.length < 2 ? '' : `客户端每次传输所用的数据端口依次为：${ports.join(' → ')}${isSequential(ports) ? '（每次加 1：操作系统按顺序分配端口）' : ''}。`,
   noData: () => '没有数据连接：所有命令都只在控制连接上得到应答。',
   everyConnection: () => '每一条 TCP 连接，无论是控制连接还是数据连接，都要经过三次握手才能建立，并经过四次断开（或一个 RST）才结束。',
+  textbook: {
+    alsoAcks: (from, bytes, what) =>
+      `这个报文段同时确认了${otherSide(from)}发来的${what === null ? ` ${bytes} 字节` : `${sp(what)} ${/^\d/.test(what) ? '应答' : '命令'}（${bytes} 字节）`}：教材把这个 ACK 画成单独的一步，这里它搭载在本报文段上一起发出。`,
+    dataPort: (port, controlPort) =>
+      port === controlPort + 1
+        ? `与教材所说一致，数据端口是 N+1：控制连接的端口 ${controlPort} 加 1。`
+        : `教材中的客户端会使用 N+1 = ${controlPort + 1}（控制端口 ${controlPort} 加 1）；这个客户端选的是 ${port}：任何空闲端口都可以。`,
+    clientOwn: (verb) => `教材中的会话没有这一步：${verb} 是客户端程序自己发出的，并不是用户输入的命令。`,
+    userCommand: (verb) => (USER_COMMANDS[verb] === undefined ? null : `用户在命令行客户端中输入 ${USER_COMMANDS[verb]!.replace(' / ', ' 或 ')} 时，客户端发送的就是 ${verb}。`),
+    finalReply: (f) => {
+      const first = `${side(f.closedFirst)}先关闭了数据连接（FIN，第 ${f.firstFin} 帧）`;
+      if (f.order === 'during') return `与教材一致，226 出现在数据连接的四次断开过程之中：${first}。`;
+      if (f.order === 'before') return `226 出现在数据连接断开之前：服务器先报告传输完成，随后${first}。`;
+      return `教材把 226 放在数据连接四次断开的第二次与第三次之间；这里它出现在断开完成之后：${first}${f.secondFin === null ? '' : `，对方的 FIN 在第 ${f.secondFin} 帧`}。`;
+    },
+    title: () => '与教材对照',
+    acksRode: (steps) => `教材中单独画出的 ${steps.length} 个 ACK，在这里搭载在紧接着的命令或应答上（第 ${steps.join('、')} 步）。`,
+    clientPorts: (ports, controlPort) =>
+      `教材中的客户端依次使用 N+1、N+2……作为数据端口；这个客户端（控制端口 ${controlPort}）使用的是 ${ports.join('、')}${ports.every((p, i) => p === controlPort + 1 + i) ? '，与教材一致' : '：操作系统分配的是任意空闲端口'}。`,
+    passivePorts: (ports) => `被动模式（教材中的会话没有展示）：数据端口（${ports.join('、')}）由服务器选择，由客户端发起连接。`,
+    serverPorts: (ports) =>
+      ports.every((p) => p === 20) ? '与教材一致，服务器从端口 20 发起数据连接。' : `教材中的服务器从端口 20 发起数据连接；这个服务器使用的是 ${ports.join('、')}。`,
+    finalOrder: (after, before) =>
+      [after.length > 0 ? `${after.join('、')} 的 226 出现在数据连接断开之后（教材中它出现在断开过程之中）` : '', before.length > 0 ? `${before.join('、')} 的 226 出现在断开开始之前` : '']
+        .filter((x) => x !== '')
+        .join('；') + '。',
+    extras: (verbs) => `客户端程序还自己发出了 ${verbs.join('、')}；教材中的会话里没有这些命令。`,
+    asSent: (verbs) => `用户输入的命令在线路上是 FTP 命令：${verbs.map((v) => `${(USER_COMMANDS[v] ?? v.toLowerCase()).replace(' / ', ' 或 ')} 对应 ${v}`).join('，')}。`,
+  },
 };
 
 /** Where a data connection's port was announced. */

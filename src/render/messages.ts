@@ -100,7 +100,57 @@ export interface Messages {
   portsMoved(ports: number[]): string;
   noData(): string;
   everyConnection(): string;
+
+  /** Where the capture differs from the classic textbook session (../shared/reference), said where it happens. */
+  textbook: TextbookWords;
 }
+
+/** How the segment that carried the 226 stood against its data connection's teardown. */
+export interface FinalAgainstTeardown {
+  /** before: ahead of the first FIN; during: between the FINs (the textbook's place); after: both FINs before it. */
+  order: 'before' | 'during' | 'after';
+  /** Who sent the first FIN of the data connection, and in which frame. */
+  closedFirst: Side;
+  firstFin: number;
+  /** The frame of the second FIN, when there was one. */
+  secondFin: number | null;
+}
+
+/**
+ * The textbook's session is one active-mode `ls` (../shared/reference/active-mode-walkthrough-zh.txt): every
+ * ACK a step of its own, the client's data port N+1, the server connecting from port 20, the 226 between
+ * the data connection's teardown steps 2 and 3, and no command the user did not type.
+ */
+export interface TextbookWords {
+  /** A command or reply that also acknowledges what the other side sent (`what`: its last line, "331" or "PORT"). */
+  alsoAcks(from: Side, bytes: number, what: string | null): string;
+  /** The port a PORT or EPRT announces, against the textbook's N+1 (the control connection's port plus one). */
+  dataPort(port: number, controlPort: number): string;
+  /** A command the client program sends on its own (SYST, FEAT, TYPE, SIZE ...), which the textbook's session has not. */
+  clientOwn(verb: string): string;
+  /** The user's command behind a data command (ls or dir behind LIST, get behind RETR, put behind STOR). */
+  userCommand(verb: string): string | null;
+  finalReply(f: FinalAgainstTeardown): string;
+  title(): string;
+  /** Conclusions. `steps`: the steps whose segment carried an ACK the textbook draws apart. */
+  acksRode(steps: number[]): string;
+  /** The client's data ports of active transfers, against N+1, N+2 ... */
+  clientPorts(ports: number[], controlPort: number): string;
+  /** Passive mode: the server chose the data ports. */
+  passivePorts(ports: number[]): string;
+  /** The server's ports of active data connections, against port 20. */
+  serverPorts(ports: number[]): string;
+  /** Transfers whose 226 came after (or before) the data connection's teardown. */
+  finalOrder(after: string[], before: string[]): string;
+  extras(verbs: string[]): string;
+  /** The data commands as sent, with the user commands they stand for. */
+  asSent(verbs: string[]): string;
+}
+
+/** What a command-line client's user types for a data command. */
+export const USER_COMMANDS: Readonly<Record<string, string>> = { LIST: 'ls / dir', NLST: 'ls / nlist', MLSD: 'ls / mls', RETR: 'get', STOR: 'put', STOU: 'put -u', APPE: 'append' };
+/** Commands a client program sends on its own: the textbook's session has none of them. */
+export const CLIENT_OWN = new Set(['SYST', 'FEAT', 'OPTS', 'TYPE', 'SIZE', 'MDTM', 'CLNT', 'PRET', 'MODE', 'STRU', 'EPSV', 'PASV', 'REST']);
 
 export interface CommandDetail {
   /** Full path of a file argument. */
@@ -192,6 +242,35 @@ export const en: Messages = {
     ports.length < 2 ? '' : `The client's data ports from one transfer to the next: ${ports.join(' → ')}${isSequential(ports) ? ' (each one higher: the operating system hands out ports in order)' : ''}.`,
   noData: () => 'No data connection: every command was answered on the control connection.',
   everyConnection: () => 'Every TCP connection, control or data, opens with the three-step handshake and closes with the four-step teardown (or a RST).',
+  textbook: {
+    alsoAcks: (from, bytes, what) =>
+      `This segment also acknowledges ${what === null ? `${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')}` : `${from === 'client' ? "the server's" : "the client's"} ${/^\d/.test(what) ? `${what} reply` : what} (${plural(bytes, 'byte')})`}: the textbook draws that ACK as a step of its own; here it rides on this segment.`,
+    dataPort: (port, controlPort) =>
+      port === controlPort + 1
+        ? `As the textbook says, the data port is N+1: the control connection's port ${controlPort} plus one.`
+        : `The textbook's client would take N+1 = ${controlPort + 1} (its control port ${controlPort} plus one); this client chose ${port}: any free port will do.`,
+    clientOwn: (verb) => `Not in the textbook's session: the client program sends ${verb} on its own; the user did not type it.`,
+    userCommand: (verb) => (USER_COMMANDS[verb] === undefined ? null : `A command-line client sends ${verb} when its user types ${USER_COMMANDS[verb]!.replace(' / ', ' or ')}.`),
+    finalReply: (f) => {
+      const first = `${side(f.closedFirst)} closed the data connection first (FIN, frame ${f.firstFin})`;
+      if (f.order === 'during') return `As in the textbook, the 226 comes during the data connection's teardown: ${first}.`;
+      if (f.order === 'before') return `The 226 comes before the data connection's teardown: the server reports the transfer done, then ${first.replace(/^the /, 'the ')}.`;
+      return `The textbook puts the 226 between the data connection's teardown steps 2 and 3; here it comes after the teardown: ${first}${f.secondFin === null ? '' : `, and the other side's FIN followed in frame ${f.secondFin}`}.`;
+    },
+    title: () => 'Compared with the textbook',
+    acksRode: (steps) => `${plural(steps.length, 'ACK')} the textbook draws as steps of their own rode on the next command or reply (step${steps.length === 1 ? '' : 's'} ${steps.join(', ')}).`,
+    clientPorts: (ports, controlPort) =>
+      `The textbook's client takes N+1, N+2 ... for its data ports; this one (control port ${controlPort}) used ${ports.join(', ')}${ports.every((p, i) => p === controlPort + 1 + i) ? ', as the textbook says' : ': the operating system hands out any free port'}.`,
+    passivePorts: (ports) => `Passive mode, which the textbook's session does not show: the server chose the data port${ports.length === 1 ? '' : 's'} (${ports.join(', ')}) and the client connected.`,
+    serverPorts: (ports) =>
+      ports.every((p) => p === 20) ? 'The server connected from port 20, as the textbook says.' : `The textbook's server connects from port 20; this one connected from ${ports.join(', ')}.`,
+    finalOrder: (after, before) =>
+      [after.length > 0 ? `The 226 came after the data connection was closed for ${after.join(', ')} (the textbook has it during the teardown)` : '', before.length > 0 ? `before the teardown began for ${before.join(', ')}` : '']
+        .filter((x) => x !== '')
+        .join('; ') + '.',
+    extras: (verbs) => `The client program also sent ${verbs.join(', ')} on its own; the textbook's session has none of them.`,
+    asSent: (verbs) => `On the wire the user's commands are FTP commands: ${verbs.map((v) => `${v} for ${(USER_COMMANDS[v] ?? v.toLowerCase()).replace(' / ', ' or ')}`).join(', ')}.`,
+  },
 };
 
 /** Each port one higher than the one before. */

@@ -5,7 +5,7 @@ import {
 } from '../model/segment.js';
 import type { FtpSession, Prediction } from '../model/ftp-model.js';
 import type { ConnectionRole, LineAt, ViewContext } from './context.js';
-import { en, type Messages, type Side } from './messages.js';
+import { CLIENT_OWN, en, type FinalAgainstTeardown, type Messages, type Side } from './messages.js';
 import { displayWidth, flagNames, sanitize, wrap } from './text.js';
 
 function sanitizeOrNull(s: string | null): string | null {
@@ -24,6 +24,23 @@ interface Step {
   text: string[];
   /** A transfer's data step still being summed up (its group is open): what follows it waits to be written. */
   open?: boolean;
+  /** Its segment carries an ACK the textbook draws as a step of its own. */
+  carriesAck?: boolean;
+  /** Its number, once written. */
+  number?: number;
+}
+
+/** What the walkthrough noticed against the textbook, for the closing comparison. */
+interface Against {
+  /** Steps whose segment carried an ACK the textbook draws apart. */
+  acksRode: Step[];
+  /** Commands the client program sent on its own (told once each). */
+  extras: Set<string>;
+  /** Data commands as sent. */
+  dataVerbs: Set<string>;
+  /** Transfers whose 226 came after, or before, their data connection's teardown. */
+  finalAfter: string[];
+  finalBefore: string[];
 }
 
 /** Steps written at a time: a session of any length is written in pieces. */
@@ -37,6 +54,10 @@ interface ConnState {
   role: ConnectionRole;
   /** Each direction has sent its FIN; the FIN's acknowledgement has been told. */
   finSent: [boolean, boolean];
+  /** Bytes of the other side each direction's ACKs had covered, as told so far. */
+  ackTold: [number, number];
+  /** The last FTP line each direction sent: a reply's code or a command's verb. */
+  lastSaid: [string | null, string | null];
   finAcked: [boolean, boolean];
   handshakeDone: boolean;
   /** The data of a transfer summed up in one step (detail 'summary'). */
@@ -99,7 +120,8 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     for (let i = 0; i < n; i++) {
       const step = steps[i]!;
       lines.push('');
-      const head = `${String(++told).padStart(3)}. ${step.header}`;
+      step.number = ++told;
+      const head = `${String(told).padStart(3)}. ${step.header}`;
       lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
       for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
       for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
@@ -109,6 +131,7 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
   };
   yield wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   const states = new Map<number, ConnState>();
+  const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [] };
   const clock = ctx.timer();
   const time = (t: PacketRecord): string => clock(t, s);
 
@@ -116,7 +139,7 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     const role = ctx.role(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
-      st = { role, finSent: [false, false], finAcked: [false, false], handshakeDone: false, group: null };
+      st = { role, finSent: [false, false], ackTold: [0, 0], lastSaid: [null, null], finAcked: [false, false], handshakeDone: false, group: null };
       states.set(p.connection, st);
     }
     const fromClientSide = (p.dir === 0) === role.openerIsClient;
@@ -162,18 +185,25 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
         text.push(M.handshake3(conn, from));
       } else {
         st.handshakeDone = true;
-        if (p.payload > 0) explainPayload(ctx, s, p, from, quoted, text, M, isData);
+        if (p.payload > 0) explainPayload(ctx, s, p, from, quoted, text, M, isData, against);
         explainTeardown(st, p, from, conn, text, M);
         if (text.length === 0 && p.payload === 0) text.push(M.bareAck(from, ackedBytes(p)));
       }
     }
-    steps.push({ header: header(ctx, p, role, from, time, M), quoted, text });
+    const step: Step = { header: header(ctx, p, role, from, time, M), quoted, text };
+    if (!isData) textbookAck(ctx, s, st, p, from, step, M, against);
+    steps.push(step);
     if (steps.length >= STEPS_AT_ONCE && steps[0]!.open !== true) yield settled();
   }
   for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, M, s, time);
   const lines = settled();
   lines.push('', ctx.style('bold', M.conclusionsTitle()));
   for (const c of conclusions(ctx, s, M)) if (c !== '') lines.push(...wrap(`- ${c}`, width, '', '  '));
+  const compared = comparison(ctx, s, M, against);
+  if (compared.length > 0) {
+    lines.push('', ctx.style('bold', M.textbook.title()));
+    for (const c of compared) lines.push(...wrap(`- ${c}`, width, '', '  '));
+  }
   yield lines;
 }
 
@@ -187,7 +217,26 @@ function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string
   return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20, role.thirdParty);
 }
 
-function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean): void {
+/**
+ * A control segment that carries data and also acknowledges bytes the other side sent since the ACKs told
+ * before: the textbook draws that ACK as a step of its own (its steps 7, 9, 11, 13, 26), so it is named here.
+ */
+function textbookAck(ctx: ViewContext, s: FtpSession, st: ConnState, p: PacketRecord, from: Side, step: Step, M: Messages, against: Against): void {
+  const other = p.dir === 0 ? 1 : 0;
+  const acked = p.flags & ACK ? ackedBytes(p) : 0;
+  if (p.payload > 0 && acked > st.ackTold[p.dir] && !(p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER))) {
+    step.text.push(M.textbook.alsoAcks(from, acked - st.ackTold[p.dir], st.lastSaid[other]));
+    step.carriesAck = true;
+    against.acksRode.push(step);
+  }
+  if (acked > st.ackTold[p.dir]) st.ackTold[p.dir] = acked;
+  // What this segment said, for the ACK that will answer it.
+  const lines = p.payload > 0 ? ctx.linesAt(p.frame).filter((l) => l.session === s && (l.reply === null) === (from === 'client')) : [];
+  const lastLine = lines.at(-1);
+  if (lastLine !== undefined) st.lastSaid[p.dir] = lastLine.reply === null ? sanitize(lastLine.exchange.command) : String(lastLine.reply.code);
+}
+
+function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean, against: Against): void {
   const lines = isData ? [] : ctx.linesAt(p.frame).filter((l: LineAt) => l.session === s && (l.reply === null) === (from === 'client'));
   if (p.analysis & (SEG_RETRANSMITTED | SEG_OUT_OF_ORDER)) {
     const kind = p.analysis & SEG_FAST_RETRANSMISSION ? 'fast' : p.analysis & SEG_SPURIOUS_RETRANSMISSION ? 'spurious' : p.analysis & SEG_OUT_OF_ORDER ? 'out-of-order' : 'plain';
@@ -217,6 +266,17 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         passwordHidden: ex.command === 'PASS' && ex.argument === '<hidden>',
         telnet: ex.telnet?.includes('IP') === true,
       }));
+      // Where this differs from the textbook's session, or what the user typed.
+      const verb = ex.command;
+      if (pr !== null && pr.mode === 'active' && pr.setup.frame === p.frame && !pr.thirdParty) text.push(M.textbook.dataPort(pr.to.port, s.client.port));
+      if (ex.transfer !== null) {
+        against.dataVerbs.add(verb);
+        const typed = M.textbook.userCommand(verb);
+        if (typed !== null) text.push(typed);
+      } else if (CLIENT_OWN.has(verb) && !against.extras.has(verb)) {
+        against.extras.add(verb);
+        text.push(M.textbook.clientOwn(sanitize(verb)));
+      }
     } else {
       const r = l.reply;
       const pr = ex.prediction === null ? null : ctx.by.prediction(ex.prediction)!;
@@ -229,8 +289,63 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         connectTo: passive ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic, differs: pr.addressDiffers, controlAddress: pr.controlPeer.address } : undefined,
         transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r ? { complete: t.status === 'complete', cause: sanitizeOrNull(t.cause), causeZh: sanitizeOrNull(t.causeZh) } : undefined,
       }));
+      if (t !== undefined && t.connection !== null && r.code >= 200 && r.code < 300 && ex.replies.at(-1) === r) {
+        const f = againstTeardown(ctx, t.connection, r.start.frame);
+        if (f !== null) {
+          text.push(M.textbook.finalReply(f));
+          if (f.order === 'after') against.finalAfter.push(sanitize(ex.command));
+          if (f.order === 'before') against.finalBefore.push(sanitize(ex.command));
+        }
+      }
     }
   }
+}
+
+/** Where a reply in `frame` stands against its data connection's FINs; null when the connection had none. */
+function againstTeardown(ctx: ViewContext, connection: number, frame: number): FinalAgainstTeardown | null {
+  const role = ctx.role(connection);
+  if (role === undefined) return null;
+  const { clientFin, serverFin } = role.summary.teardown;
+  const fins = [
+    { at: clientFin, side: (role.openerIsClient ? 'client' : 'server') as Side },
+    { at: serverFin, side: (role.openerIsClient ? 'server' : 'client') as Side },
+  ].filter((f): f is { at: NonNullable<typeof clientFin>; side: Side } => f.at !== null).sort((a, b) => a.at.frame - b.at.frame);
+  if (fins.length === 0) return null;
+  const first = fins[0]!;
+  const second = fins[1] ?? null;
+  const order = frame < first.at.frame ? 'before' : second !== null && frame > second.at.frame ? 'after' : 'during';
+  return { order, closedFirst: first.side, firstFin: first.at.frame, secondFin: second?.at.frame ?? null };
+}
+
+/** The closing comparison with the textbook's session. */
+function comparison(ctx: ViewContext, s: FtpSession, M: Messages, against: Against): string[] {
+  const out: string[] = [];
+  const numbers = against.acksRode.map((x) => x.number).filter((n): n is number => n !== undefined);
+  if (numbers.length > 0) out.push(M.textbook.acksRode(numbers));
+  const clientPorts: number[] = [];
+  const serverPorts: number[] = [];
+  const passivePorts: number[] = [];
+  for (const id of s.transfers) {
+    const t = ctx.by.transfer(id)!;
+    const role = t.connection === null ? undefined : ctx.role(t.connection);
+    if (role === undefined) continue;
+    const c = role.summary;
+    // The FTP client's end and the FTP server's end of the data connection.
+    const clientEnd = role.openerIsClient ? c.client.port : c.server.port;
+    const serverEnd = role.openerIsClient ? c.server.port : c.client.port;
+    // Only a data connection whose handshake went through says which ports the two sides used.
+    if (c.handshake.synAck === null) continue;
+    if (t.mode === 'active' && role.thirdParty === null) {
+      clientPorts.push(clientEnd);
+      serverPorts.push(serverEnd);
+    } else if (t.mode === 'passive') passivePorts.push(serverEnd);
+  }
+  if (clientPorts.length > 0) out.push(M.textbook.clientPorts(clientPorts, s.client.port), M.textbook.serverPorts(serverPorts));
+  if (passivePorts.length > 0) out.push(M.textbook.passivePorts(passivePorts));
+  if (against.finalAfter.length > 0 || against.finalBefore.length > 0) out.push(M.textbook.finalOrder(against.finalAfter, against.finalBefore));
+  if (against.extras.size > 0) out.push(M.textbook.extras([...against.extras]));
+  if (against.dataVerbs.size > 0) out.push(M.textbook.asSent([...against.dataVerbs].map(sanitize)));
+  return out;
 }
 
 /** Counts the teardown steps of a connection from its FINs and the ACKs that cover them. */
