@@ -106,6 +106,20 @@ const calls: Calls = {
   ],
   noData: [{ args: [], keep: [] }],
   everyConnection: [{ args: [], keep: [] }],
+  synRetries: [
+    { args: ['server', zh.connection('data', 'LIST'), 6, [1, 1.02, 2.04], 'unanswered'], keep: ['6', '1.0', '2.0'] },
+    { args: ['client', zh.connection('data', 'RETR'), 2, [3, 6], 'answered'], keep: ['2', '3.0', '6.0'] },
+    { args: ['client', zh.connection('control'), 1, [1], 'refused'], keep: ['1.0', 'RST'] },
+  ],
+  refused: [{ args: [dataConn, 'client', 49315], keep: ['49315', 'RST'] }],
+  finding: [{ args: ['warning', 'data-connection-unanswered', '服务器试图建立数据连接', 2], keep: ['data-connection-unanswered', '服务器试图建立数据连接', '2'] }],
+  dataAttempt: [
+    { args: ['LIST', 'active', 'server', 20, 49315, 7, false], keep: ['LIST', '20', '49315', '7'] },
+    { args: ['RETR', 'passive', 'client', 54928, 50008, 3, true], keep: ['RETR', '54928', '50008', '3', 'RST'] },
+  ],
+  laterFindings: [{ args: [], keep: [] }],
+  tlsHandshake: [{ args: ['client', 517], keep: ['517', 'TLS', 'ClientHello'] }, { args: ['server', 1400], keep: ['1400', 'ServerHello'] }],
+  tlsRecords: [{ args: ['server', 90], keep: ['90', 'TLS'] }],
 };
 
 /** The textbook comparisons, called alike. */

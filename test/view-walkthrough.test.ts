@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
+import { wentThrough } from '../src/render/context.js';
 import { TcpConversation, framesToPcap } from './support/capture-writer.js';
 
 const CLASSIC = fileURLToPath(new URL('../../fixtures/active-ls-pwd.pcap', import.meta.url));
@@ -201,4 +202,37 @@ test("the classic session against the textbook: each of its 32 steps is a step h
   assert.match(compared, /The 226 came after the data connection was closed for LIST/);
   assert.match(compared, /also sent SYST, FEAT on its own/);
   assert.match(compared, /LIST for ls or dir/);
+});
+
+test('every fixture: the walkthrough\'s conclusions agree with the model, and every finding is told', async () => {
+  const dir = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+  const { readdirSync } = await import('node:fs');
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.pcap')).sort()) {
+    const path = join(dir, name);
+    const a = JSON.parse((await run(['--format', 'json', path])).out);
+    const text = (await run(['-v', 'walkthrough', '--width', '400', path])).out;
+    const parts = text.split(/^FTP session \d+: /m).slice(1);
+    assert.equal(parts.length, a.sessions.length, name);
+    for (const [k, s] of (a.sessions as Array<{ id: number; transfers: number[]; predictions: number[] }>).entries()) {
+      const part = parts[k]!;
+      const conclusions = part.split('What this session shows')[1]!.split('Compared with the textbook')[0]!;
+      // The session's data connections: its transfers' and the announcements' that served none.
+      const ids = new Set<number>();
+      for (const t of a.transfers) if (t.session === s.id && t.connection !== null) ids.add(t.connection);
+      for (const p of a.predictions) if (p.session === s.id && p.connection !== null && p.transfers.length === 0) ids.add(p.connection);
+      const conns = [...ids].map((id) => a.connections.find((c: { id: number }) => c.id === id));
+      const up = conns.filter((c) => wentThrough(c));
+      const m = /1 control connection and (\d+) data connections?/.exec(conclusions);
+      assert.ok(m !== null, `${name} session ${s.id}: no count of connections`);
+      assert.equal(Number(m[1]), up.length, `${name} session ${s.id}: data connections`);
+      const connected = [...conclusions.matchAll(/connected from port (\d+) to port (\d+)/g)].map((x) => `${x[1]}>${x[2]}`).sort();
+      assert.deepEqual(connected, up.map((c) => `${c.client.port}>${c.server.port}`).sort(), `${name} session ${s.id}: which connected`);
+      const tried = [...conclusions.matchAll(/tried to connect from port (\d+) to port (\d+)/g)].map((x) => `${x[1]}>${x[2]}`).sort();
+      assert.deepEqual(tried, conns.filter((c) => !wentThrough(c)).map((c) => `${c.client.port}>${c.server.port}`).sort(), `${name} session ${s.id}: attempts`);
+      assert.equal(/No data connection/.test(conclusions), conns.length === 0, `${name} session ${s.id}: "No data connection"`);
+      for (const f of a.findings.filter((f: { session: number | null }) => f.session === s.id)) {
+        assert.ok(part.includes(`Finding (${f.severity}, ${f.kind}): `), `${name} session ${s.id}: finding ${f.kind} not told`);
+      }
+    }
+  }
 });

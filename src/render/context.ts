@@ -1,7 +1,7 @@
 import type { CaptureSummary } from '../model/capture.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import type { PacketRecord, PacketSource } from '../model/capture.js';
-import type { Exchange, Finding, FtpAnalysis, FtpSession, Reply, Stamp, TimelineEvent, Transfer } from '../model/ftp-model.js';
+import type { Exchange, Finding, FtpAnalysis, FtpSession, Prediction, Reply, Stamp, TimelineEvent, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { ansi, sanitize } from './text.js';
 
@@ -33,7 +33,10 @@ export const DEFAULT_VIEW_OPTIONS: ViewOptions = { color: false, width: 80, lang
 export interface ConnectionRole {
   session: FtpSession;
   role: 'control' | 'data';
+  /** The transfer a data connection served; null for a control connection, or one that served no command. */
   transfer: Transfer | null;
+  /** The announcement a data connection answered (its transfer's, or the first one it matched); null when none. */
+  prediction: Prediction | null;
   /** True when the connection's TCP client (the SYN sender) is the FTP client. */
   openerIsClient: boolean;
   /**
@@ -42,6 +45,16 @@ export interface ConnectionRole {
    */
   thirdParty: string | null;
   summary: ConnectionSummary;
+}
+
+/**
+ * The connection went through: its handshake was answered, or, picked up after it, it carried bytes or
+ * packets both ways. A SYN that got no answer, or a RST, did not.
+ */
+export function wentThrough(c: ConnectionSummary): boolean {
+  if (c.handshake.synAck !== null) return true;
+  if (c.handshake.syn !== null) return false;
+  return c.toServer.deliveredBytes + c.toClient.deliveredBytes > 0 || (c.toServer.packets > 0 && c.toClient.packets > 0);
 }
 
 /** An FTP line that starts in a frame: a command, or a reply line. */
@@ -81,7 +94,7 @@ export class ViewContext {
     for (const s of analysis.sessions) {
       const c = byId.get(s.connection);
       if (c !== undefined) {
-        this.roles.set(c.id, { session: s, role: 'control', transfer: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, thirdParty: null, summary: c });
+        this.roles.set(c.id, { session: s, role: 'control', transfer: null, prediction: null, openerIsClient: c.client.address === s.client.address && c.client.port === s.client.port, thirdParty: null, summary: c });
       }
     }
     for (const t of analysis.transfers) {
@@ -93,7 +106,18 @@ export class ViewContext {
       const clientSide = openerIsClient ? c.client.address : c.server.address;
       const p = t.prediction === null ? undefined : this.by.prediction(t.prediction);
       const thirdParty = p?.thirdParty === true && clientSide !== s.client.address ? clientSide : null;
-      this.roles.set(c.id, { session: s, role: 'data', transfer: t, openerIsClient, thirdParty, summary: c });
+      this.roles.set(c.id, { session: s, role: 'data', transfer: t, prediction: p ?? null, openerIsClient, thirdParty, summary: c });
+    }
+    // A connection that answered an announcement but served no command (never established, or given up):
+    // a data connection of the announcing session all the same.
+    for (const p of analysis.predictions) {
+      const c = p.connection === null || this.roles.has(p.connection) ? undefined : byId.get(p.connection);
+      const s = c === undefined ? undefined : this.by.session(p.session);
+      if (c === undefined || s === undefined) continue;
+      const openerIsClient = p.connector === 'client';
+      const clientSide = openerIsClient ? c.client.address : c.server.address;
+      const thirdParty = p.thirdParty && clientSide !== s.client.address ? clientSide : null;
+      this.roles.set(c.id, { session: s, role: 'data', transfer: null, prediction: p, openerIsClient, thirdParty, summary: c });
     }
   }
 

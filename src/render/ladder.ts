@@ -299,28 +299,17 @@ export function* sessionsText(ctx: ViewContext, drawer: Drawer): Generator<strin
 // ---------------------------------------------------------------------------
 
 /**
- * Every FTP connection with its session and the side that opened it: from the context's roles, else
- * from a prediction that names it, else from the session whose two addresses it joins while it runs.
+ * Every FTP connection with its session and the side that opened it: from the context's roles (control,
+ * data, and connections that answered an announcement), else from the session whose two addresses it
+ * joins while it runs.
  */
 function connectionInfos(ctx: ViewContext): Map<number, ConnInfo> {
   const a = ctx.analysis;
-  const byId = new Map(a.sessions.map((s) => [s.id, s]));
   const infos = new Map<number, ConnInfo>();
-  // The first prediction answered by each connection, as find() over the predictions would give it.
-  const byConnection = new Map<number, Prediction>();
-  for (const p of a.predictions) if (p.connection !== null && !byConnection.has(p.connection)) byConnection.set(p.connection, p);
   for (const c of a.connections) {
     const role = ctx.role(c.id);
     if (role !== undefined) {
-      const wanted = role.transfer?.prediction ?? null;
-      const prediction = wanted === null ? null : (ctx.by.prediction(wanted) ?? null);
-      infos.set(c.id, { id: c.id, session: role.session, data: role.role === 'data', openerIsClient: role.openerIsClient, summary: c, transfer: role.transfer, prediction });
-      continue;
-    }
-    const p = byConnection.get(c.id);
-    const ps = p === undefined ? undefined : byId.get(p.session);
-    if (p !== undefined && ps !== undefined) {
-      infos.set(c.id, { id: c.id, session: ps, data: true, openerIsClient: p.connector === 'client', summary: c, transfer: null, prediction: p });
+      infos.set(c.id, { id: c.id, session: role.session, data: role.role === 'data', openerIsClient: role.openerIsClient, summary: c, transfer: role.transfer, prediction: role.prediction });
       continue;
     }
     const t = c.first.sec + c.first.nsec / 1e9;

@@ -5,7 +5,7 @@
  * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
  * technical tokens, and a space between Chinese and an ASCII token.
  */
-import { USER_COMMANDS, isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
+import { USER_COMMANDS, backsOff, isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
 
 function repeatedZh(r: Repeated | undefined): string {
   if (r === undefined) return '';
@@ -86,9 +86,21 @@ export const zh: Messages = {
     ports.length < 2 ? '' : `客户端每次传输所用的数据端口依次为：${ports.join(' → ')}${isSequential(ports) ? '（每次加 1：操作系统按顺序分配端口）' : ''}。`,
   noData: () => '没有数据连接：所有命令都只在控制连接上得到应答。',
   everyConnection: () => '每一条 TCP 连接，无论是控制连接还是数据连接，都要经过三次握手才能建立，并经过四次断开（或一个 RST）才结束。',
+  synRetries: (from, conn, tries, waits, outcome) =>
+    `没有应答：${side(from)}为${conn}再次发送 SYN，又发了 ${tries} 次，每次间隔 ${waits.map((w) => w.toFixed(1)).join('、')} 秒：TCP 的重传计时器到期后会重发没有得到应答的 SYN${backsOff(waits) ? '，而且每次把等待时间加倍（指数退避）' : ''}。${
+      outcome === 'answered' ? '后来的某一次得到了应答。' : outcome === 'refused' ? '最后对方用 RST 拒绝了连接。' : `没有一次得到应答：${otherSide(from)}没有收到这些 SYN，或者无法应答（防火墙，或者地址不对）。`
+    }`,
+  refused: (conn, from, port) => `${side(from)}拒绝建立${conn}：它用 RST 回应了 SYN。那里的端口 ${port} 上没有程序在监听，或者防火墙拒绝了这个连接。`,
+  finding: (severity, kind, message, count) => `发现（${SEVERITY_ZH[severity] ?? severity}，${kind}）：${message}${count > 1 ? `（共 ${count} 次）` : ''}`,
+  dataAttempt: (command, mode, opener, from, to, syns, refused) =>
+    `${command}：${mode === 'unknown' ? '模式未知' : mode === 'active' ? '主动模式' : '被动模式'}——${side(opener)}试图从端口 ${from} 连接到端口 ${to}（发了 ${syns} 个 SYN），但连接${refused ? '被拒绝（RST）' : '始终没有得到应答'}：没有数据经过这条连接。`,
+  laterFindings: () => '最后一步之后的发现',
+  tlsHandshake: (from, bytes) =>
+    `TLS，${bytes} 字节：234 应答之后，控制连接上传输的是 TLS。这是${side(from)}发出的第一个报文段，属于 TLS 握手（${from === 'client' ? 'ClientHello：客户端提出可用的 TLS 版本和加密套件' : 'ServerHello、服务器的证书和密钥交换'}）；之后的 FTP 命令和应答都是加密的。`,
+  tlsRecords: (from, bytes) => `TLS，${bytes} 字节：${side(from)}发出的加密记录：TLS 握手的其余部分，或者没有会话密钥就无法读出的 FTP 命令和应答。`,
   textbook: {
     alsoAcks: (from, bytes, what) =>
-      `这个报文段同时确认了${otherSide(from)}发来的${what === null ? ` ${bytes} 字节` : `${sp(what)} ${/^\d/.test(what) ? '应答' : '命令'}（${bytes} 字节）`}：教材把这个 ACK 画成单独的一步，这里它搭载在本报文段上一起发出。`,
+      `这个报文段同时确认了${otherSide(from)}发来的${what === null ? ` ${bytes} 字节` : `${sp(what)} ${what === 'TLS' ? '记录' : /^\d/.test(what) ? '应答' : '命令'}（${bytes} 字节）`}：教材把这个 ACK 画成单独的一步，这里它搭载在本报文段上一起发出。`,
     dataPort: (port, controlPort) =>
       port === controlPort + 1
         ? `与教材所说一致，数据端口是 N+1：控制连接的端口 ${controlPort} 加 1。`
@@ -116,6 +128,9 @@ export const zh: Messages = {
     asSent: (verbs) => `用户输入的命令在线路上是 FTP 命令：${verbs.map((v) => `${(USER_COMMANDS[v] ?? v.toLowerCase()).replace(' / ', ' 或 ')} 对应 ${v}`).join('，')}。`,
   },
 };
+
+/** The severities in Chinese, as the findings catalogue says them. */
+const SEVERITY_ZH: Record<string, string> = { alert: '警报', warning: '警告', notice: '注意', info: '信息' };
 
 /** Where a data connection's port was announced. */
 function announced(who: '客户端' | '服务器', by: Announcement | null): string {

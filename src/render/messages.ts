@@ -103,6 +103,20 @@ export interface Messages {
 
   /** Where the capture differs from the classic textbook session (../shared/reference), said where it happens. */
   textbook: TextbookWords;
+
+  /** A SYN sent again, unanswered: `waits` are the seconds between tries; how it ended. */
+  synRetries(from: Side, conn: string, tries: number, waits: number[], outcome: 'unanswered' | 'answered' | 'refused'): string;
+  /** A RST answering a SYN: nobody listens there, or a firewall refuses. */
+  refused(conn: string, from: Side, port: number): string;
+  /** A finding of the session, at the step where it happened: the catalogue's words. */
+  finding(severity: string, kind: string, message: string, count: number): string;
+  /** A data connection that never completed its handshake, in the conclusions. */
+  dataAttempt(command: string, mode: 'active' | 'passive' | 'unknown', opener: Side, fromPort: number, toPort: number, syns: number, refused: boolean): string;
+  /** The findings that no step carried, in the conclusions. */
+  laterFindings(): string;
+  /** After AUTH TLS: the first segment each side sends is its part of the TLS handshake; the rest are encrypted records. */
+  tlsHandshake(from: Side, bytes: number): string;
+  tlsRecords(from: Side, bytes: number): string;
 }
 
 /** How the segment that carried the 226 stood against its data connection's teardown. */
@@ -242,9 +256,21 @@ export const en: Messages = {
     ports.length < 2 ? '' : `The client's data ports from one transfer to the next: ${ports.join(' → ')}${isSequential(ports) ? ' (each one higher: the operating system hands out ports in order)' : ''}.`,
   noData: () => 'No data connection: every command was answered on the control connection.',
   everyConnection: () => 'Every TCP connection, control or data, opens with the three-step handshake and closes with the four-step teardown (or a RST).',
+  synRetries: (from, conn, tries, waits, outcome) =>
+    `No answer: ${side(from)} sends the SYN for ${conn} again, ${plural(tries, 'more time')}, waiting ${waits.map((w) => w.toFixed(1)).join(', ')} s between tries: TCP sends an unanswered SYN again when its timer runs out${backsOff(waits) ? ', and doubles the wait each time (exponential back-off)' : ''}. ${
+      outcome === 'answered' ? 'A later try was answered.' : outcome === 'refused' ? 'The other side refused it in the end (RST).' : `No try was ever answered: ${side(from === 'client' ? 'server' : 'client')} never saw them, or could not answer (a firewall, or a wrong address).`
+    }`,
+  refused: (conn, from, port) => `${Side(from)} refuses ${conn}: its RST answers the SYN. Nothing listens on port ${port} there, or a firewall rejects the connection.`,
+  finding: (severity, kind, message, count) => `Finding (${severity}, ${kind}): ${message}${count > 1 ? ` (${count} times)` : ''}`,
+  dataAttempt: (command, mode, opener, from, to, syns, refused) =>
+    `${command}: ${mode === 'unknown' ? 'mode unknown' : `${mode} mode`} — ${side(opener)} tried to connect from port ${from} to port ${to} (${plural(syns, 'SYN')}) but the connection was ${refused ? 'refused (RST)' : 'never answered'}: no data went over it.`,
+  laterFindings: () => 'Findings after the last step',
+  tlsHandshake: (from, bytes) =>
+    `TLS, ${plural(bytes, 'byte')}: after the 234 reply the control connection carries TLS. ${Side(from)}'s first segment is its part of the TLS handshake (${from === 'client' ? 'the ClientHello: the TLS versions and ciphers it offers' : 'the ServerHello, its certificate and key exchange'}); the FTP commands and replies come after it, encrypted.`,
+  tlsRecords: (from, bytes) => `TLS, ${plural(bytes, 'byte')}: encrypted records from ${side(from)}: the rest of the TLS handshake, or FTP commands and replies that cannot be read without the session's keys.`,
   textbook: {
     alsoAcks: (from, bytes, what) =>
-      `This segment also acknowledges ${what === null ? `${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')}` : `${from === 'client' ? "the server's" : "the client's"} ${/^\d/.test(what) ? `${what} reply` : what} (${plural(bytes, 'byte')})`}: the textbook draws that ACK as a step of its own; here it rides on this segment.`,
+      `This segment also acknowledges ${what === null ? `${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')}` : `${from === 'client' ? "the server's" : "the client's"} ${what === 'TLS' ? 'TLS records' : /^\d/.test(what) ? `${what} reply` : what} (${plural(bytes, 'byte')})`}: the textbook draws that ACK as a step of its own; here it rides on this segment.`,
     dataPort: (port, controlPort) =>
       port === controlPort + 1
         ? `As the textbook says, the data port is N+1: the control connection's port ${controlPort} plus one.`
@@ -272,6 +298,11 @@ export const en: Messages = {
     asSent: (verbs) => `On the wire the user's commands are FTP commands: ${verbs.map((v) => `${v} for ${(USER_COMMANDS[v] ?? v.toLowerCase()).replace(' / ', ' or ')}`).join(', ')}.`,
   },
 };
+
+/** Each wait at least half again as long as the one before: a timer that backs off. */
+export function backsOff(waits: number[]): boolean {
+  return waits.length >= 2 && waits.every((w, i) => i === 0 || w >= waits[i - 1]! * 1.5);
+}
 
 /** Each port one higher than the one before. */
 export function isSequential(ports: number[]): boolean {

@@ -3,7 +3,7 @@ import type { PacketRecord } from '../model/capture.js';
 import {
   SEG_DUP_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMITTED, SEG_ZERO_WINDOW, analysisTags,
 } from '../model/segment.js';
-import type { FtpSession, Prediction } from '../model/ftp-model.js';
+import type { FtpSession } from '../model/ftp-model.js';
 import type { ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
 
@@ -72,14 +72,11 @@ export function* packetsText(ctx: ViewContext): Generator<string> {
   const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
   const chosen = selectedSessions(ctx);
   const whereOf = new Map<number, { where: string; session: FtpSession | null }>();
-  // The first prediction each connection answered (a search of all of them per connection was quadratic).
-  const answered = new Map<number, Prediction>();
-  for (const x of ctx.analysis.predictions) if (x.connection !== null && !answered.has(x.connection)) answered.set(x.connection, x);
   function* rows(): Generator<Row> {
     const clock = ctx.timer();
     for (const p of log!.all()) {
       let w = whereOf.get(p.connection);
-      if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection, answered)));
+      if (w === undefined) whereOf.set(p.connection, (w = where(ctx, p.connection)));
       if (chosen !== null && (w.session === null || !chosen.has(w.session))) continue;
       yield row(ctx, p, conns.get(p.connection), clock(p, w.session), w.where);
     }
@@ -116,19 +113,15 @@ function selectedSessions(ctx: ViewContext): Set<FtpSession> | null {
  * Which session, connection and role a connection is: "s1 ctl c1", "s1 data c2 LIST", "s1 data c3 PASV", or
  * "-". The connection's number is its id, as in the connection list and the ladder ("data connection 2").
  */
-function where(ctx: ViewContext, connection: number, answered: ReadonlyMap<number, Prediction>): { where: string; session: FtpSession | null } {
+function where(ctx: ViewContext, connection: number): { where: string; session: FtpSession | null } {
   const role = ctx.role(connection);
   if (role !== undefined) {
     const s = role.session;
     if (role.role === 'control') return { where: `s${s.id} ctl c${connection}`, session: s };
     const t = role.transfer;
-    return { where: `s${s.id} data c${connection}${t === null ? '' : ` ${sanitize(t.command)}`}`, session: s };
-  }
-  // A data connection that matched an announcement but served no command.
-  const p = answered.get(connection);
-  if (p !== undefined) {
-    const s = ctx.by.session(p.session) ?? null;
-    return { where: `s${p.session} data c${connection} ${p.source}`, session: s };
+    // A data connection that answered an announcement but served no command is named by the announcement.
+    const what = t !== null ? ` ${sanitize(t.command)}` : role.prediction !== null ? ` ${role.prediction.source}` : '';
+    return { where: `s${s.id} data c${connection}${what}`, session: s };
   }
   return { where: '-', session: null };
 }

@@ -3,8 +3,8 @@ import {
   SEG_ACK_FROM_ISN, SEG_ACKS_FIN, SEG_FAST_RETRANSMISSION, SEG_HANDSHAKE_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED,
   SEG_RETRANSMITTED, SEG_SPURIOUS_RETRANSMISSION,
 } from '../model/segment.js';
-import type { FtpSession, Prediction } from '../model/ftp-model.js';
-import type { ConnectionRole, LineAt, ViewContext } from './context.js';
+import type { Finding, FtpSession, Prediction } from '../model/ftp-model.js';
+import { type ConnectionRole, type LineAt, type ViewContext, wentThrough } from './context.js';
 import { CLIENT_OWN, en, type FinalAgainstTeardown, type Messages, type Side } from './messages.js';
 import { displayWidth, flagNames, sanitize, wrap } from './text.js';
 
@@ -41,6 +41,8 @@ interface Against {
   /** Transfers whose 226 came after, or before, their data connection's teardown. */
   finalAfter: string[];
   finalBefore: string[];
+  /** Each direction of the control connection has had its TLS handshake segment told. */
+  tlsTold: [boolean, boolean];
 }
 
 /** Steps written at a time: a session of any length is written in pieces. */
@@ -60,6 +62,9 @@ interface ConnState {
   lastSaid: [string | null, string | null];
   finAcked: [boolean, boolean];
   handshakeDone: boolean;
+  /** The first SYN of the connection (frame, seconds), and the SYNs sent again after it, summed up in one step. */
+  firstSyn: { dir: 0 | 1; at: number } | null;
+  synRetry: { step: Step; from: Side; frames: number[]; waits: number[]; last: number } | null;
   /** The data of a transfer summed up in one step (detail 'summary'). */
   group: {
     /** Its place among the steps, filled in when the group is over. */
@@ -131,7 +136,15 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
   };
   yield wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   const states = new Map<number, ConnState>();
-  const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [] };
+  const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [], tlsTold: [false, false] };
+  // The session's findings in the order they happened, each told at the first step at or after its frame.
+  const findings = [...ctx.findingsOf(s.id)].sort((a, b) => firstFrame(a) - firstFrame(b));
+  let pendingFindings = 0;
+  const zhWords = M.words.frame !== 'frame';
+  const findingLine = (f: Finding): string => M.finding(f.severity, f.kind, sanitize(zhWords ? f.messageZh : f.message), f.count);
+  const attachFindings = (step: Step, frame: number): void => {
+    while (pendingFindings < findings.length && firstFrame(findings[pendingFindings]!) <= frame) step.text.push(findingLine(findings[pendingFindings++]!));
+  };
   const clock = ctx.timer();
   const time = (t: PacketRecord): string => clock(t, s);
 
@@ -139,12 +152,12 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     const role = ctx.role(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
-      st = { role, finSent: [false, false], ackTold: [0, 0], lastSaid: [null, null], finAcked: [false, false], handshakeDone: false, group: null };
+      st = { role, finSent: [false, false], ackTold: [0, 0], lastSaid: [null, null], finAcked: [false, false], handshakeDone: false, firstSyn: null, synRetry: null, group: null };
       states.set(p.connection, st);
     }
     const fromClientSide = (p.dir === 0) === role.openerIsClient;
     const from: Side = fromClientSide ? (role.thirdParty !== null ? 'third' : 'client') : 'server';
-    const conn = M.connection(role.role, role.transfer?.command);
+    const conn = M.connection(role.role, role.transfer?.command ?? role.prediction?.source);
     const isData = role.role === 'data';
     const plain = (p.flags & (SYN | FIN | RST)) === 0;
 
@@ -171,12 +184,31 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     }
     if (st.group !== null) flushGroup(ctx, st, M, s, time);
 
+    // A SYN sent again before any answer: one step for all the tries, with the time between them.
+    const at = p.sec + p.nsec / 1e9;
+    const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
+    if (synOnly && st.firstSyn !== null && st.firstSyn.dir === p.dir && !st.handshakeDone) {
+      if (st.synRetry === null) {
+        const step: Step = { header: '', quoted: [], text: [], open: true };
+        st.synRetry = { step, from, frames: [], waits: [], last: st.firstSyn.at };
+        steps.push(step);
+      }
+      const r = st.synRetry;
+      r.frames.push(p.frame);
+      r.waits.push(at - r.last);
+      r.last = at;
+      attachFindings(r.step, p.frame);
+      continue;
+    }
+    if (synOnly && st.firstSyn === null) st.firstSyn = { dir: p.dir, at };
+    if (st.synRetry !== null) closeSynRetry(ctx, st, M, time, p.flags & RST ? 'refused' : 'answered');
+
     const text: string[] = [];
     const quoted: string[] = [];
     if (p.flags & RST) {
-      text.push(M.reset(conn, from));
+      text.push(!st.handshakeDone && st.firstSyn !== null && st.firstSyn.dir !== p.dir ? M.refused(conn, from, p.dir === 0 ? role.summary.client.port : role.summary.server.port) : M.reset(conn, from));
     } else if ((p.flags & SYN) && !(p.flags & ACK)) {
-      text.push(handshake1(ctx, role, M));
+      text.push(handshake1(role, M));
     } else if (p.flags & SYN) {
       text.push(M.handshake2(conn, from));
     } else {
@@ -192,11 +224,19 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     }
     const step: Step = { header: header(ctx, p, role, from, time, M), quoted, text };
     if (!isData) textbookAck(ctx, s, st, p, from, step, M, against);
+    attachFindings(step, p.frame);
     steps.push(step);
     if (steps.length >= STEPS_AT_ONCE && steps[0]!.open !== true) yield settled();
   }
-  for (const st of states.values()) if (st.group !== null) flushGroup(ctx, st, M, s, time);
+  for (const st of states.values()) {
+    if (st.group !== null) flushGroup(ctx, st, M, s, time);
+    if (st.synRetry !== null) closeSynRetry(ctx, st, M, time, 'unanswered');
+  }
   const lines = settled();
+  if (pendingFindings < findings.length) {
+    lines.push('', ctx.style('bold', M.laterFindings()));
+    for (const f of findings.slice(pendingFindings)) lines.push(...wrap(`- ${findingLine(f)}`, width, '', '  '));
+  }
   lines.push('', ctx.style('bold', M.conclusionsTitle()));
   for (const c of conclusions(ctx, s, M)) if (c !== '') lines.push(...wrap(`- ${c}`, width, '', '  '));
   const compared = comparison(ctx, s, M, against);
@@ -207,11 +247,35 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
   yield lines;
 }
 
-function handshake1(ctx: ViewContext, role: ConnectionRole, M: Messages): string {
+/** The frame a finding is told at: the first it names (the catalogue names the frame where it happened first). */
+function firstFrame(f: Finding): number {
+  return f.frames[0] ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** Writes the step of a SYN's tries, now that it is known how they ended. */
+function closeSynRetry(ctx: ViewContext, st: ConnState, M: Messages, time: (t: PacketRecord) => string, outcome: 'unanswered' | 'answered' | 'refused'): void {
+  const r = st.synRetry!;
+  st.synRetry = null;
+  const role = st.role;
+  const c = role.summary;
+  const conn = M.connection(role.role, role.transfer?.command ?? role.prediction?.source);
+  // Only the connection's opener (its TCP client) sends a bare SYN.
+  const src = c.client.port;
+  const dst = c.server.port;
+  const to: Side = r.from !== 'server' ? 'server' : role.thirdParty !== null ? 'third' : 'client';
+  const first = ctx.packetAt(r.frames[0]!);
+  const when = first !== null ? time(first) : '';
+  const arrow = role.role === 'data' ? '┄┄▶' : '──▶';
+  const frames = r.frames.length === 1 ? `${M.words.frame} ${r.frames[0]}` : `${M.words.frames} ${r.frames[0]}-${r.frames.at(-1)}`;
+  r.step.header = `${ctx.style('dim', `${frames} ${when}`)}  ${M.words[r.from]} ${src} ${arrow} ${dst} ${M.words[to]}  SYN ×${r.frames.length}`;
+  r.step.text.unshift(M.synRetries(r.from, conn, r.frames.length, r.waits, outcome));
+  r.step.open = false;
+}
+
+function handshake1(role: ConnectionRole, M: Messages): string {
   const c = role.summary;
   if (role.role === 'control') return M.handshake1Control(c.client.port, c.server.port);
-  const t = role.transfer!;
-  const p: Prediction | null = t.prediction === null ? null : ctx.by.prediction(t.prediction)!;
+  const p: Prediction | null = role.prediction;
   const by = p === null ? null : { source: p.source, frame: p.setup.frame, reply: p.mode === 'passive' };
   if (role.openerIsClient) return M.handshake1DataPassive(c.client.port, c.server.port, by);
   return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20, role.thirdParty);
@@ -234,6 +298,7 @@ function textbookAck(ctx: ViewContext, s: FtpSession, st: ConnState, p: PacketRe
   const lines = p.payload > 0 ? ctx.linesAt(p.frame).filter((l) => l.session === s && (l.reply === null) === (from === 'client')) : [];
   const lastLine = lines.at(-1);
   if (lastLine !== undefined) st.lastSaid[p.dir] = lastLine.reply === null ? sanitize(lastLine.exchange.command) : String(lastLine.reply.code);
+  else if (p.payload > 0 && s.tls !== null && p.frame > s.tls.frame) st.lastSaid[p.dir] = 'TLS';
 }
 
 function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: Side, quoted: string[], text: string[], M: Messages, isData: boolean, against: Against): void {
@@ -246,6 +311,15 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
   } else if (p.analysis & SEG_PREVIOUS_NOT_CAPTURED) text.push(M.missingBefore(p.unseenBefore));
   if (isData) {
     text.push(M.dataSegment(from, p.payload));
+    return;
+  }
+  if (lines.length === 0 && s.tls !== null && p.frame > s.tls.frame) {
+    // Encrypted: the first segment of each side is its part of the TLS handshake.
+    const dir = p.dir;
+    if (!against.tlsTold[dir]) {
+      against.tlsTold[dir] = true;
+      text.push(M.tlsHandshake(from, p.payload));
+    } else text.push(M.tlsRecords(from, p.payload));
     return;
   }
   if (lines.length === 0) {
@@ -333,8 +407,8 @@ function comparison(ctx: ViewContext, s: FtpSession, M: Messages, against: Again
     // The FTP client's end and the FTP server's end of the data connection.
     const clientEnd = role.openerIsClient ? c.client.port : c.server.port;
     const serverEnd = role.openerIsClient ? c.server.port : c.client.port;
-    // Only a data connection whose handshake went through says which ports the two sides used.
-    if (c.handshake.synAck === null) continue;
+    // Only a data connection that went through says which ports the two sides used.
+    if (!wentThrough(c)) continue;
     if (t.mode === 'active' && role.thirdParty === null) {
       clientPorts.push(clientEnd);
       serverPorts.push(serverEnd);
@@ -379,8 +453,9 @@ function ackedBytes(p: PacketRecord): number {
 function flushGroup(ctx: ViewContext, st: ConnState, M: Messages, s: FtpSession, time: (t: PacketRecord) => string): void {
   const g = st.group!;
   st.group = null;
-  const t = st.role.transfer!;
-  const what = { listing: t.direction === 'listing', command: t.command, path: sanitize(t.path) };
+  const t = st.role.transfer;
+  // A connection that served no command carried bytes all the same: named by its announcement.
+  const what = t === null ? { listing: false, command: st.role.prediction?.source ?? '', path: '?' } : { listing: t.direction === 'listing', command: t.command, path: sanitize(t.path) };
   const c = st.role.summary;
   const fromPort = (g.from !== 'server') === st.role.openerIsClient ? c.client.port : c.server.port;
   const to: Side = g.from !== 'server' ? 'server' : st.role.thirdParty !== null ? 'third' : 'client';
@@ -408,21 +483,34 @@ function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: S
 
 function conclusions(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
   const transfers = s.transfers.map((id) => ctx.by.transfer(id)!);
-  const withConn = transfers.filter((t) => t.connection !== null);
-  const out = [M.connectionsCount(1, withConn.length), M.controlPorts(s.client.port, s.server.port)];
+  // Data connections that went through (their handshake answered), and those that never did: a transfer's,
+  // or one that answered an announcement no command used.
+  const lines: string[] = [];
+  const attempts: string[] = [];
   const clientPorts: number[] = [];
-  for (const t of withConn) {
-    const role = ctx.role(t.connection!);
-    if (role === undefined) continue;
+  const through = new Set<number>();
+  const tell = (role: ConnectionRole | undefined, command: string, mode: 'active' | 'passive' | 'unknown', p: Prediction | null): void => {
+    if (role === undefined) return;
     const c = role.summary;
-    const p = t.prediction === null ? null : ctx.by.prediction(t.prediction)!;
     const opener: Side = role.openerIsClient ? 'client' : 'server';
+    if (!wentThrough(c)) {
+      attempts.push(M.dataAttempt(command, mode, opener, c.client.port, c.server.port, c.toServer.packets, c.teardown.rst?.by === 'server'));
+      return;
+    }
+    through.add(c.id);
     const how = p === null ? '' : p.arithmetic ? `${p.source}: ${p.arithmetic}` : `${p.source}`;
-    out.push(M.dataPortLine(t.command, t.mode, opener, c.client.port, c.server.port, how));
+    lines.push(M.dataPortLine(command, mode, opener, c.client.port, c.server.port, how));
     clientPorts.push(role.openerIsClient ? c.client.port : c.server.port);
+  };
+  for (const t of transfers) if (t.connection !== null) tell(ctx.role(t.connection), sanitize(t.command), t.mode, t.prediction === null ? null : ctx.by.prediction(t.prediction)!);
+  for (const id of s.predictions) {
+    const p = ctx.by.prediction(id);
+    if (p === undefined || p.connection === null || p.transfers.length > 0) continue;
+    tell(ctx.role(p.connection), p.source, p.mode, p);
   }
-  if (withConn.length === 0) out.push(M.noData());
-  const dataCommands = transfers.map((t) => t.command);
+  const out = [M.connectionsCount(1, through.size), M.controlPorts(s.client.port, s.server.port), ...lines, ...attempts];
+  if (through.size === 0 && attempts.length === 0) out.push(M.noData());
+  const dataCommands = transfers.filter((t) => t.connection !== null && through.has(t.connection)).map((t) => sanitize(t.command));
   const others = [...new Set(s.exchanges.filter((e) => e.transfer === null && e.command !== '' && e.command !== '<init>').map((e) => e.command))];
   if (dataCommands.length > 0) out.push(M.usedData(dataCommands));
   if (others.length > 0) out.push(M.controlOnly(others));
