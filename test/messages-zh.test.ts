@@ -66,7 +66,7 @@ const calls: Calls = {
   retransmission: [{ args: [1448], keep: ['1448'] }],
   missingBefore: [{ args: [2896], keep: ['2896'] }],
   continuation: [{ args: ['server', 17], keep: ['17'] }],
-  moreReplyLines: [{ args: [211, 77], keep: ['211', '77', '211-', '211 '] }],
+  moreReplyLines: [{ args: [211, 77], keep: ['211', '77', '211 '] }, { args: [211, 9, true], keep: ['211', '9', '211 '] }],
   command: [
     { args: ['PORT', '10,21,0,1,130,93', PORT_DETAIL], keep: ['PORT', '10,21,0,1,130,93', '10.21.0.1', '130*256+93 = 33373'] },
     { args: ['EPRT', '|1|10.21.0.1|33373|', { path: null, listen: { address: '10.21.0.1', port: 33373, arithmetic: null } }], keep: ['EPRT', '|1|10.21.0.1|33373|', '33373'] },

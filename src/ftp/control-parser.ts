@@ -40,7 +40,8 @@ export interface ControlEvents {
    */
   onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
-  onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp): void;
+  /** `lineFrames`: the frame each line began in, when the lines came in more than one segment (else null). */
+  onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp, lineFrames: number[] | null): void;
   onBadLine(line: BadLine): void;
   /** A mark of how many commands were sent so far, taken when a multi-line reply begins (replies only). */
   commandsSent(): number;
@@ -83,7 +84,7 @@ const MAX_VERB = 12;
 export class ControlParser {
   private reader: LineReader | null;
   /** The multi-line reply being read: its code, lines, start and the mark of commands sent when it began. */
-  private multi: { code: number; lines: string[]; start: Stamp; since: number } | null = null;
+  private multi: { code: number; lines: string[]; frames: number[]; start: Stamp; since: number } | null = null;
 
   /**
    * `commands`: this direction carries commands (else replies). `offer`: an ASCII line whole in one segment,
@@ -160,8 +161,9 @@ export class ControlParser {
       const sep = separator(text);
       if (code === multi.code && sep !== DASH) {
         multi.lines.push(text);
+        multi.frames.push(first.frame);
         this.setMulti(null);
-        this.events.onReply(code, multi.lines, replyText(text), multi.start, last);
+        this.events.onReply(code, multi.lines, replyText(text), multi.start, last, spread(multi.frames));
         return;
       }
       // Tolerance for servers that never close a multi-line reply: a plain reply line valid for a command
@@ -170,10 +172,13 @@ export class ControlParser {
         this.closeMulti(first, 'reply', last);
       } else {
         const max = this.limits.maxReplyLines;
-        if (multi.lines.length < max) multi.lines.push(text);
-        else if (multi.lines.length === max) {
+        if (multi.lines.length < max) {
+          multi.lines.push(text);
+          multi.frames.push(first.frame);
+        } else if (multi.lines.length === max) {
           this.events.onBadLine({ reason: 'long-reply', code: multi.code, limit: max, first, last });
           multi.lines.push('...');
+          multi.frames.push(first.frame);
         }
         return;
       }
@@ -190,10 +195,10 @@ export class ControlParser {
       return;
     }
     if (separator(text) === DASH) {
-      this.setMulti({ code, lines: [text], start: first, since: this.events.commandsSent() });
+      this.setMulti({ code, lines: [text], frames: [first.frame], start: first, since: this.events.commandsSent() });
       return;
     }
-    this.events.onReply(code, [text], replyText(text), first, last);
+    this.events.onReply(code, [text], replyText(text), first, last, null);
   }
 
   /** Opens or closes the multi-line reply; no line of an open one is offered (see the constructor). */
@@ -212,8 +217,13 @@ export class ControlParser {
     const end = { frame: at.frame, sec: at.sec, nsec: at.nsec };
     this.events.onBadLine({ reason: 'unterminated-reply', code: multi.code, closedBy, first: multi.start, last: line ?? end });
     const last = multi.lines[multi.lines.length - 1]!;
-    this.events.onReply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, end);
+    this.events.onReply(multi.code, multi.lines, last.replace(/^\d{3}-?/, '').trimStart(), multi.start, end, spread(multi.frames));
   }
+}
+
+/** The frames a reply's lines began in, or null when they all began in its first frame (one segment). */
+function spread(frames: number[]): number[] | null {
+  return frames.every((f) => f === frames[0]) ? null : frames;
 }
 
 /** Where a command line may start after a gap: 3 to 13 letters, then a space or the line's end. */

@@ -127,6 +127,8 @@ function exchangeCost(ex: Exchange): number {
 function replyCost(r: Reply): number {
   let n = 120 + 2 * r.message.length;
   for (const line of r.lines) n += 40 + 2 * line.length;
+  // The frames of a reply spread over segments: an array of small integers.
+  if (r.lineFrames !== undefined) n += 16 + 8 * r.lineFrames.length;
   return n;
 }
 
@@ -477,14 +479,14 @@ export class ControlSession implements StreamSink, ControlEvents {
   }
 
   /** A whole reply (see ControlEvents.onReply). */
-  onReply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
+  onReply(code: number, lines: string[], message: string, start: Stamp, end: Stamp, lineFrames: number[] | null): void {
     if (this.closedAtEnd) this.closedAtEnd = false;
     else this.model.end = end;
-    this.reply(code, lines, message, start, end);
+    this.reply(code, lines, message, start, end, lineFrames);
   }
 
-  private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp): void {
-    const reply: Reply = { code, lines, message, start, end };
+  private reply(code: number, lines: string[], message: string, start: Stamp, end: Stamp, lineFrames: number[] | null): void {
+    const reply: Reply = lineFrames === null ? { code, lines, message, start, end } : { code, lines, message, start, end, lineFrames };
     if (this.held !== null) this.settleAbort(reply);
     const abort = this.abort;
     // RFC 959 section 4.1.3: after ABOR, a 226 may be the data command's (it was over) or ABOR's (it was

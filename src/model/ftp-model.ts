@@ -24,6 +24,8 @@ export interface Reply {
   /** Where the reply started (its first line's frame) and where it ended. */
   start: Stamp;
   end: Stamp;
+  /** Only for a reply whose lines came in more than one segment: the frame each line began in. */
+  lineFrames?: number[];
 }
 
 /** A command of the client and the replies that answered it. */

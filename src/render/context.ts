@@ -63,8 +63,15 @@ export interface LineAt {
   exchange: Exchange;
   /** The reply it belongs to, for a reply; null for the command. */
   reply: Reply | null;
-  /** The text of the line as sent (masked when it is a password), escaped for the terminal. */
+  /** The text of the line as sent (masked when it is a password), escaped for the terminal; a reply's lines joined by " / ". */
   text: string;
+  /**
+   * For a reply whose lines came in several segments, which of its lines this frame carries: the first
+   * segment's ('first'), or a later one's ('more'); 'whole' when the frame carries all of it.
+   */
+  part: 'whole' | 'first' | 'more';
+  /** The lines in this frame include the reply's last line (always, for a command or a whole reply). */
+  ends: boolean;
 }
 
 /**
@@ -147,9 +154,22 @@ export class ViewContext {
       this.lineIndex = new Map();
       for (const s of this.analysis.sessions) {
         for (const ex of s.exchanges) {
-          if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex) });
-          // Every line of a multi-line reply is shown with the reply's first frame.
-          for (const r of ex.replies) this.addLine(r.start.frame, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.join(' / ')) });
+          if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex), part: 'whole', ends: true });
+          for (const r of ex.replies) {
+            const frames = r.lineFrames;
+            if (frames === undefined) {
+              this.addLine(r.start.frame, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.join(' / ')), part: 'whole', ends: true });
+              continue;
+            }
+            // A reply spread over segments: each segment with the lines that began in it, as on the wire.
+            for (let i = 0; i < frames.length; ) {
+              let j = i;
+              while (j + 1 < frames.length && frames[j + 1] === frames[i]) j++;
+              const part = i === 0 ? 'first' : 'more';
+              this.addLine(frames[i]!, { session: s, exchange: ex, reply: r, text: sanitize(r.lines.slice(i, j + 1).join(' / ')), part, ends: j === frames.length - 1 });
+              i = j + 1;
+            }
+          }
         }
       }
     }

@@ -64,8 +64,10 @@ export const zh: Messages = {
       : `这是一次${kind === 'fast' ? '快速重传（由重复 ACK 触发）' : kind === 'spurious' ? '虚假重传（对方早已确认过这些字节）' : '重传'}：这 ${bytes} 字节之前已经发送过（第一次发送的报文段或对它的确认丢失了，或者迟到了）。`,
   missingBefore: (bytes) => `抓包中缺少在这个报文段之前发送的 ${bytes} 字节。`,
   continuation: (from, bytes) => `${side(from)}继续发送前一个报文段中没有发完的那一行，本段 ${bytes} 字节。`,
-  moreReplyLines: (code, bytes) =>
-    `服务器继续发送多行 ${code} 应答的后续各行（${bytes} 字节）：以“${code}-”开头的行表示应答还没有结束，以“${code} ”开头的行是最后一行。`,
+  moreReplyLines: (code, bytes, ends = false) =>
+    ends
+      ? `服务器发送多行 ${code} 应答的最后几行（${bytes} 字节）：以“${code} ”开头的那一行结束这个应答。`
+      : `服务器继续发送多行 ${code} 应答的后续各行（${bytes} 字节）：直到出现以“${code} ”开头的一行，应答才结束。`,
 
   command: (verb, arg, d) => commandZh(verb, arg, d),
   reply: (code, command, d) => replyZh(code, command, d),

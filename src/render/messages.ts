@@ -81,8 +81,8 @@ export interface Messages {
   missingBefore(bytes: number): string;
   /** A segment carrying the continuation of a line begun earlier. */
   continuation(from: Side, bytes: number): string;
-  /** A segment carrying further lines of a multi-line reply. */
-  moreReplyLines(code: number, bytes: number): string;
+  /** A segment carrying further lines of a multi-line reply; `ends`: its last line is among them. */
+  moreReplyLines(code: number, bytes: number, ends?: boolean): string;
 
   command(verb: string, argument: string, detail: CommandDetail): string;
   reply(code: number, command: string, detail: ReplyDetail): string;
@@ -236,7 +236,10 @@ export const en: Messages = {
       : `A ${kind === 'fast' ? 'fast retransmission (asked for by duplicate ACKs)' : kind === 'spurious' ? 'spurious retransmission (the other side had acknowledged them already)' : 'retransmission'}: these ${plural(bytes, 'byte')} were sent before (the first copy or its ACK was lost, or late).`,
   missingBefore: (bytes) => `${plural(bytes, 'byte')} sent before this segment are not in the capture.`,
   continuation: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'more byte')} of a line begun in an earlier segment.`,
-  moreReplyLines: (code, bytes) => `The server sends more lines of its multi-line ${code} reply (${plural(bytes, 'byte')}): each ${code}- line continues it, the line starting "${code} " ends it.`,
+  moreReplyLines: (code, bytes, ends = false) =>
+    ends
+      ? `The server sends the last lines of its multi-line ${code} reply (${plural(bytes, 'byte')}): the line that starts with "${code} " ends it.`
+      : `The server sends more lines of its multi-line ${code} reply (${plural(bytes, 'byte')}): it goes on until a line that starts with "${code} ".`,
 
   command: (verb, arg, d) => commandEn(verb, arg, d),
   reply: (code, command, d) => replyEn(code, command, d),

@@ -331,6 +331,11 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
   for (const l of lines) {
     quoted.push(l.text);
     const ex = l.exchange;
+    if (l.part === 'more') {
+      // Further lines of a reply explained at its first segment.
+      text.push(M.moreReplyLines(l.reply!.code, p.payload, l.ends));
+      continue;
+    }
     if (l.reply === null) {
       const pr = ex.prediction === null ? null : ctx.by.prediction(ex.prediction)!;
       text.push(M.command(ex.command, sanitize(ex.argument), {
