@@ -18,7 +18,10 @@ const RST = 4;
 const ACK = 16;
 
 /** One numbered step: a header line, the FTP lines it carries, and the explanation. */
-interface Step {
+export interface Step {
+  /** The frames it tells of: one packet's, or the first and last of those it sums up. */
+  first: number;
+  last: number;
   header: string;
   quoted: string[];
   text: string[];
@@ -112,29 +115,51 @@ export function* walkthroughText(ctx: ViewContext, messages: Messages = en): Gen
   else if (first) yield '\n';
 }
 
+/** A part of a session's walkthrough: numbered steps as they are settled, then the closing sections. */
+export type WalkPiece = { steps: Step[] } | { sections: Array<{ title: string; items: string[] }> };
+
 /** A session's walkthrough, in pieces of lines (each piece to be joined by a line end to the one before). */
 function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Generator<string[]> {
   const width = Math.max(40, ctx.options.width);
+  yield wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
+  for (const piece of sessionSteps(ctx, s, M)) {
+    if ('steps' in piece && piece.steps.length === 0) continue;
+    const lines: string[] = [];
+    if ('steps' in piece) {
+      for (const step of piece.steps) {
+        lines.push('');
+        const head = `${String(step.number).padStart(3)}. ${step.header}`;
+        lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
+        for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
+        for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
+      }
+    } else {
+      for (const section of piece.sections) {
+        lines.push('', ctx.style('bold', section.title));
+        for (const c of section.items) lines.push(...wrap(`- ${c}`, width, '', '  '));
+      }
+    }
+    yield lines;
+  }
+}
+
+/**
+ * The steps of a session, numbered, in batches as they settle (a step summing up a transfer's data waits
+ * until its data is over), then the closing sections: findings no step carried, what the session shows,
+ * and the comparison with the textbook. The text view and the lesson page both read these.
+ */
+export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Generator<WalkPiece> {
   let steps: Step[] = [];
   let told = 0;
   // The steps before the first still open, numbered on from those told before.
-  const settled = (): string[] => {
+  const settled = (): WalkPiece => {
     let n = 0;
     while (n < steps.length && steps[n]!.open !== true) n++;
-    const lines: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const step = steps[i]!;
-      lines.push('');
-      step.number = ++told;
-      const head = `${String(told).padStart(3)}. ${step.header}`;
-      lines.push(...(displayWidth(head) <= width ? [head] : wrap(head, width, '', '       ')));
-      for (const q of step.quoted) lines.push(...wrap(`> ${q}`, width, '     ', '       ').map((l) => ctx.style('cyan', l)));
-      for (const t of step.text) lines.push(...wrap(t, width, '     ', '     '));
-    }
+    const done = steps.slice(0, n);
+    for (const step of done) step.number = ++told;
     steps = steps.slice(n);
-    return lines;
+    return { steps: done };
   };
-  yield wrap(M.title(s.id, s.client.address, s.server.address), width, '', '  ').map((l) => ctx.style('bold', l));
   const states = new Map<number, ConnState>();
   const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [], tlsTold: [false, false] };
   // The session's findings in the order they happened, each told at the first step at or after its frame.
@@ -165,7 +190,7 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     const tearingDown = st.finSent[0] || st.finSent[1];
     if (isData && plain && st.handshakeDone && !tearingDown && ctx.options.detail === 'summary') {
       if (st.group === null) {
-        const step: Step = { header: '', quoted: [], text: [], open: true };
+        const step: Step = { first: p.frame, last: p.frame, header: '', quoted: [], text: [], open: true };
         st.group = { step, from, bytes: 0, segments: 0, acks: 0, first: p.frame, last: p.frame, retransmitted: 0, retransmittedBytes: 0, outOfOrder: 0 };
         steps.push(step);
       }
@@ -180,6 +205,7 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
         } else if (p.analysis & SEG_OUT_OF_ORDER) g.outOfOrder++;
       } else g.acks++;
       g.last = p.frame;
+      g.step.last = p.frame;
       continue;
     }
     if (st.group !== null) flushGroup(ctx, st, M, s, time);
@@ -189,12 +215,13 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
     if (synOnly && st.firstSyn !== null && st.firstSyn.dir === p.dir && !st.handshakeDone) {
       if (st.synRetry === null) {
-        const step: Step = { header: '', quoted: [], text: [], open: true };
+        const step: Step = { first: p.frame, last: p.frame, header: '', quoted: [], text: [], open: true };
         st.synRetry = { step, from, frames: [], waits: [], last: st.firstSyn.at };
         steps.push(step);
       }
       const r = st.synRetry;
       r.frames.push(p.frame);
+      r.step.last = p.frame;
       r.waits.push(at - r.last);
       r.last = at;
       attachFindings(r.step, p.frame);
@@ -222,7 +249,7 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
         if (text.length === 0 && p.payload === 0) text.push(M.bareAck(from, ackedBytes(p)));
       }
     }
-    const step: Step = { header: header(ctx, p, role, from, time, M), quoted, text };
+    const step: Step = { first: p.frame, last: p.frame, header: header(ctx, p, role, from, time, M), quoted, text };
     if (!isData) textbookAck(ctx, s, st, p, from, step, M, against);
     attachFindings(step, p.frame);
     steps.push(step);
@@ -232,19 +259,13 @@ function* sessionWalkthrough(ctx: ViewContext, s: FtpSession, M: Messages): Gene
     if (st.group !== null) flushGroup(ctx, st, M, s, time);
     if (st.synRetry !== null) closeSynRetry(ctx, st, M, time, 'unanswered');
   }
-  const lines = settled();
-  if (pendingFindings < findings.length) {
-    lines.push('', ctx.style('bold', M.laterFindings()));
-    for (const f of findings.slice(pendingFindings)) lines.push(...wrap(`- ${findingLine(f)}`, width, '', '  '));
-  }
-  lines.push('', ctx.style('bold', M.conclusionsTitle()));
-  for (const c of conclusions(ctx, s, M)) if (c !== '') lines.push(...wrap(`- ${c}`, width, '', '  '));
+  yield settled();
+  const sections: Array<{ title: string; items: string[] }> = [];
+  if (pendingFindings < findings.length) sections.push({ title: M.laterFindings(), items: findings.slice(pendingFindings).map(findingLine) });
+  sections.push({ title: M.conclusionsTitle(), items: conclusions(ctx, s, M).filter((c) => c !== '') });
   const compared = comparison(ctx, s, M, against);
-  if (compared.length > 0) {
-    lines.push('', ctx.style('bold', M.textbook.title()));
-    for (const c of compared) lines.push(...wrap(`- ${c}`, width, '', '  '));
-  }
-  yield lines;
+  if (compared.length > 0) sections.push({ title: M.textbook.title(), items: compared });
+  yield { sections };
 }
 
 /** The frame a finding is told at: the first it names (the catalogue names the frame where it happened first). */
