@@ -70,7 +70,7 @@ export interface PortsSpec extends Common {
 export type OptionSpec = NumberSpec | BooleanSpec | ChoiceSpec | StringSpec | PortsSpec;
 
 export const VIEWS = ['timeline', 'walkthrough', 'ladder', 'packets', 'summary', 'connections'] as const;
-export const FORMATS = ['text', 'json', 'ndjson', 'zeek', 'mermaid'] as const;
+export const FORMATS = ['text', 'json', 'ndjson', 'zeek', 'mermaid', 'html'] as const;
 
 const MiB = 'MiB';
 
@@ -99,7 +99,9 @@ export const OPTIONS = [
     doc: 'colour in text output (auto: only on a terminal, and not when NO_COLOR is set)' },
   // ---- what to write
   { flag: 'format', alias: 'f', group: 'output', applies: 'both', kind: 'choice', choices: FORMATS, default: 'text',
-    doc: "text for people; json: the session model; ndjson: one event per line as the analysis goes; zeek: Zeek's ftp.log on stdout (--zeek-dir for all three logs); mermaid: each session's ladder as a Mermaid sequence diagram in a Markdown block" },
+    doc: "text for people; json: the session model; ndjson: one event per line as the analysis goes; zeek: Zeek's ftp.log on stdout (--zeek-dir for all three logs); mermaid: each session's ladder as a Mermaid sequence diagram in a Markdown block; html: the lesson page (ftpscope report)" },
+  { flag: 'output', alias: 'o', group: 'output', applies: 'file', kind: 'string', value: 'FILE', default: null,
+    doc: 'write the output to this file instead of standard output (made or overwritten)' },
   { flag: 'zeek-dir', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,
     doc: "write Zeek's ftp.log, conn.log (the FTP control and data connections) and files.log (with MD5, SHA-1, SHA-256) under this folder; implies --format zeek" },
   { flag: 'extract', group: 'output', applies: 'both', kind: 'string', value: 'DIR', default: null,

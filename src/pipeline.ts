@@ -70,9 +70,10 @@ export interface Analysis {
 export function planFor(s: Settings, source: 'file' | 'live'): Plan {
   const text = s.format === 'text';
   const views = s.view as readonly string[];
-  // A Mermaid diagram is the ladder's steps: it reads what the ladder reads.
-  const packets = (text && views.some((v) => PACKET_VIEWS.has(v))) || s.format === 'mermaid';
-  const timeline = s.format === 'json' || s.format === 'mermaid' || (text && views.some((v) => TIMELINE_VIEWS.has(v)));
+  // A Mermaid diagram is the ladder's steps, and the lesson page the ladder and the walkthrough: they read what those read.
+  const drawn = s.format === 'mermaid' || s.format === 'html';
+  const packets = (text && views.some((v) => PACKET_VIEWS.has(v))) || drawn;
+  const timeline = s.format === 'json' || drawn || (text && views.some((v) => TIMELINE_VIEWS.has(v)));
   if (source === 'live') {
     return { exchanges: true, packets, everyConnection: false, release: s.format === 'json' || s.format === 'zeek' ? false : 'live', timeline };
   }

@@ -118,7 +118,7 @@ function readSettings(out: Record<string, unknown>, where: 'file' | 'live', argv
     if (out.format !== undefined && s.format !== 'zeek') return `--zeek-dir writes Zeek logs: it goes with --format zeek, not ${s.format}`;
     s.format = 'zeek';
   }
-  if (where === 'live' && s.format === 'mermaid') return '--format mermaid draws the sessions of a capture file: save one with --write, then ftpscope --format mermaid FILE';
+  if (where === 'live' && (s.format === 'mermaid' || s.format === 'html')) return `--format ${s.format} draws the sessions of a capture file: save one with --write, then ftpscope --format ${s.format} FILE`;
   return s;
 }
 
@@ -170,6 +170,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .example('$0 demo', 'every packet of the classic session explained')
       .example('$0 demo --lang zh', 'the same, in Chinese')
       .example('$0 demo -v ladder', 'the session as a ladder diagram'))
+    .command('report <captures..>', 'write the lesson page: ladder and walkthrough side by side, in English and Chinese, one HTML file', (c) => withOptions(c, 'file')
+      .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
+      .usage('Usage: $0 report [options] <capture...>\n\nWrite one self-contained HTML page (no network needed: it opens from a USB stick) with each session\nas an SVG ladder beside its numbered walkthrough, the findings, and the transfers; keyboard to step\nthrough it when projecting, a switch between English and Chinese, and a print layout.')
+      .example('$0 report capture.pcap -o lesson.html', 'the lesson page of a capture')
+      .example('$0 report --session 2 capture.pcap -o s2.html', 'one session only'))
     .command('live', 'sniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW)', (c) => withOptions(c, 'live')
       .usage('Usage: $0 live -i NAME [options]\n\nSniff an interface and follow FTP as it happens (needs libpcap, and root or CAP_NET_RAW).\nCtrl-C stops it and prints the summary.')
       .example('sudo $0 live -i eth0', 'watch FTP on an interface as it happens')
@@ -202,6 +207,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       else {
         const demo = command === 'demo';
         if (demo && out.view === undefined) s.view = ['walkthrough'];
+        if (command === 'report') {
+          if (out.format !== undefined && s.format !== 'html') usageError = `ftpscope report writes the lesson page (html), not ${s.format}`;
+          s.format = 'html';
+        }
         const captures = demo ? [DEMO_CAPTURE.pathname] : ((out.captures ?? []) as string[]).map((c) => (c === STDIN_PLACEHOLDER ? '-' : String(c)));
         parsed = { captures, s };
       }
@@ -240,6 +249,30 @@ function checkFileRun(p: Parsed): string | null {
 }
 
 async function run(p: Parsed, io: Io): Promise<number> {
+  if (p.s.output === null) return runTo(p, io);
+  // --output: standard output becomes the file; what fails to open it is an input-output error, said once.
+  const { createWriteStream } = await import('node:fs');
+  const file = createWriteStream(p.s.output);
+  const opened = await new Promise<Error | null>((resolve) => {
+    file.once('open', () => resolve(null));
+    file.once('error', (e) => resolve(e));
+  });
+  if (opened !== null) {
+    io.stderr.write(`ftpscope: --output: could not write ${sanitize(p.s.output)}: ${sanitize((opened as NodeJS.ErrnoException).code ?? opened.message)}\n`);
+    return EXIT_INPUT;
+  }
+  let failed: Error | null = null;
+  file.on('error', (e) => (failed = e));
+  const code = await runTo(p, { ...io, stdout: file, stdoutIsTTY: false });
+  await new Promise<void>((resolve) => file.end(resolve));
+  if (failed !== null) {
+    io.stderr.write(`ftpscope: --output: could not write ${sanitize(p.s.output)}: ${sanitize((failed as NodeJS.ErrnoException).code ?? (failed as Error).message)}\n`);
+    return EXIT_INPUT;
+  }
+  return code;
+}
+
+async function runTo(p: Parsed, io: Io): Promise<number> {
   const s = p.s;
   const readers: RecordReader[] = [];
   for (const name of p.captures) {
@@ -317,6 +350,15 @@ async function run(p: Parsed, io: Io): Promise<number> {
     if (!(await writeZeek(shown, analysis, s, io.stdout, io.stderr, (piece) => counted(piece, 'ftp.log'), (log, bytes) => progress?.writing(log, bytes)))) {
       await finishRun(ftp, summary, s, io);
       return EXIT_INPUT;
+    }
+  } else if (s.format === 'html') {
+    const { ViewContext } = await import('../render/context.js');
+    const { lessonPage } = await import('../render/lesson.js');
+    const options = { ...viewOptions(s, io), color: false, width: 80 };
+    const contexts = { en: new ViewContext(shown, summary, analysis.packets, { ...options, lang: 'en' as const }), zh: new ViewContext(shown, summary, analysis.packets, { ...options, lang: 'zh' as const }) };
+    for (const chunk of lessonPage(contexts, summary.files.join(', '))) {
+      analysis.memory.guard();
+      await counted(chunk, 'lesson page');
     }
   } else if (s.format === 'mermaid') {
     const { ViewContext } = await import('../render/context.js');

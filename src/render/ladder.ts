@@ -261,6 +261,23 @@ export function* ladderText(ctx: ViewContext): Generator<string> {
  */
 export type Drawer = (ctx: ViewContext, words: LadderWords, s: FtpSession, rows: LadderRow[], notes: string[]) => Generator<string[]>;
 
+/**
+ * Draws any session of `ctx` through a drawer, in the context's language: who each connection is, and
+ * where each session's packets are, found once for all of them.
+ */
+export function ladderMaker(ctx: ViewContext): (s: FtpSession, drawer: Drawer) => Generator<string[]> {
+  const words = WORDS[ctx.options.lang] ?? WORDS.en;
+  const infos = connectionInfos(ctx);
+  const packets = packetsBySession(ctx, infos);
+  const log = ctx.packets;
+  return (s, drawer) => {
+    const records = function* (): Generator<PacketRecord> {
+      if (log !== null) for (const i of packets.get(s.id) ?? []) yield log.get(i);
+    };
+    return renderSession(ctx, words, s, infos, records(), drawer);
+  };
+}
+
 /** Every session's steps through `drawer`, a session at a time, a blank line between sessions. */
 export function* sessionsText(ctx: ViewContext, drawer: Drawer): Generator<string> {
   const words = WORDS[ctx.options.lang] ?? WORDS.en;
@@ -269,16 +286,11 @@ export function* sessionsText(ctx: ViewContext, drawer: Drawer): Generator<strin
     yield `${words.noSessions}\n`;
     return;
   }
-  const infos = connectionInfos(ctx);
-  const packets = packetsBySession(ctx, infos);
+  const ladder = ladderMaker(ctx);
   let first = true;
   for (const s of sessions) {
-    const log = ctx.packets;
-    const records = function* (): Generator<PacketRecord> {
-      if (log !== null) for (const i of packets.get(s.id) ?? []) yield log.get(i);
-    };
     let start = true;
-    for (const lines of renderSession(ctx, words, s, infos, records(), drawer)) {
+    for (const lines of ladder(s, drawer)) {
       if (lines.length === 0) {
         yield ''; // a pause, for the writer
         continue;

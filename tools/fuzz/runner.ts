@@ -25,6 +25,7 @@ import { connectionsText } from '../../src/render/connections.js';
 import { ViewContext, type ViewOptions } from '../../src/render/context.js';
 import { renderLadder } from '../../src/render/ladder.js';
 import { mermaidText } from '../../src/render/mermaid.js';
+import { lessonPage } from '../../src/render/lesson.js';
 import { zh } from '../../src/render/messages-zh.js';
 import { en } from '../../src/render/messages.js';
 import { renderPackets } from '../../src/render/packets.js';
@@ -208,6 +209,7 @@ export async function runCase(bytes: Buffer, name: string, seed: number, onStage
           ['walkthrough', () => renderWalkthrough(ctx, cfg.view.lang === 'zh' ? zh : en)],
           ['ladder', () => renderLadder(ctx)],
           ['mermaid', () => [...mermaidText(ctx)].join('')],
+          ['lesson', () => [...lessonPage({ en: ctx, zh: ctx }, 'fuzz')].join('')],
           ['packets', () => renderPackets(ctx)],
           ['summary', () => renderSummary(ctx)],
           ['connections', () => [...connectionsText(summary, ftp.log, false)].join('')],
