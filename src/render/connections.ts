@@ -35,8 +35,8 @@ export function* connectionsText(summary: CaptureSummary, conns: { count: number
     let first = true;
     const slice = (rows: string[][]) => {
       const grid = drawGrid({ widths, aligns, head: HEAD, rows, compact: true, color }, width)!.split('\n');
-      // A later slice's head goes (its top border and head row); the last slice's bottom closes the table.
-      if (!first) grid.splice(0, 2);
+      // A later slice's head goes (its top border, head row and rule); the last slice's bottom closes the table.
+      if (!first) grid.splice(0, 3);
       first = false;
       bottom = grid.pop()!;
       return `${grid.join('\n')}\n`;

@@ -545,8 +545,8 @@ export async function* table<F>(look: Look, book: TableBook<F>): AsyncGenerator<
     let lines: string[];
     if (grid !== null) {
       lines = grid.split('\n');
-      // The head of a later slice goes; the row separator after it (when rows are separated) stays.
-      if (!first) lines.splice(0, 1 + headHeight);
+      // The head of a later slice goes, with its rule when rows are compact; the row separator after it (when rows are separated) stays.
+      if (!first) lines.splice(0, 1 + headHeight + (multiLine ? 0 : 1));
       else separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
     } else {
       lines = (await cliTable(look, widths, aligns, first ? head : [], multiLine, slice)).split('\n');
@@ -581,7 +581,6 @@ async function cliTable(look: Look, widths: number[], aligns: Array<'left' | 'ri
     colWidths: widths.map((w) => w + 1),
     colAligns: aligns,
     style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
-    ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
   });
   for (const r of rows) t.push(r);
   return t.toString();
