@@ -28,6 +28,8 @@ test('Chinese breaks between characters, but not inside a number and its unit, n
 
 test('a path breaks after a slash, a digest every 4 digits, anything else too long is cut with a mark', () => {
   assert.deepEqual(wrap('session-2/hello.txt', 12), ['session-2/', 'hello.txt']);
+  assert.deepEqual(wrap('RETR /pub/robots.txt', 12), ['RETR /pub/', 'robots.txt']);
+  assert.equal(minWidth('./data-512k.bin'), './data-512k.bin'.length);
   assert.equal(minWidth('RETR /pub/data/file-of-data.bin'), 'file-of-data.bin'.length);
   const digest = '9f97dcfa2e088fdc630456acfd551bf647d7fe5962b12cc61508c87f725b1e95';
   assert.deepEqual(wrap(digest, 30), ['9f97dcfa2e088fdc630456acfd55', '1bf647d7fe5962b12cc61508c87f', '725b1e95']);

@@ -134,6 +134,7 @@ const CUT_AFTER = ':.,;-_])=&?';
 /** The longest a path's parts are on average: base64 with longer parts between its slashes is not a path. */
 const PATH_PART = 24;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const ONLY_DOTS = /^[./]*$/;
 /** The narrowest line a digest is broken into. */
 const DIGEST_LINE = 16;
 
@@ -239,7 +240,8 @@ export function segments(tok: Token): string[] {
   const out: string[] = [];
   let from = 0;
   for (let at = tok.text.indexOf('/'); at >= 0; at = tok.text.indexOf('/', at + 1)) {
-    if (at + 1 > from && at + 1 < tok.text.length) {
+    // Not after a part of slashes and dots alone: "/robots.txt" and "./data.bin" stay whole.
+    if (at + 1 < tok.text.length && !ONLY_DOTS.test(tok.text.slice(from, at + 1))) {
       out.push(tok.text.slice(from, at + 1));
       from = at + 1;
     }
@@ -291,21 +293,26 @@ export function wrap(text: string, width: number, first = '', rest = first, meas
       put(sep === 1 ? ` ${tok.text}` : tok.text, sep + tok.width);
       continue;
     }
-    if (!empty) next();
-    if (lineW + tok.width <= width) {
-      put(tok.text, tok.width);
+    // A token broken anyway (longer than a whole line) starts where the line is: "RETR /pub/" and "robots.txt".
+    const long = tok.width > width - restW;
+    let space = long ? sep : 0;
+    if (!empty && !long) next();
+    if (lineW + space + tok.width <= width) {
+      put(space === 1 ? ` ${tok.text}` : tok.text, space + tok.width);
       continue;
     }
     for (const seg of segments(tok)) {
       let s = seg;
       let w = measure(s);
       while (s !== '') {
-        if (lineW + w <= width) {
-          put(s, w);
+        if (lineW + space + w <= width) {
+          put(space === 1 ? ` ${s}` : s, space + w);
+          space = 0;
           break;
         }
         if (!empty) {
           next();
+          space = 0;
           continue;
         }
         // Longer than a line: cut, and marked so, at the last character that leaves room for the mark.
