@@ -164,7 +164,8 @@ function rawRecordOffset(frames: Frame[], index: number): number {
 
 test('a normal capture: exit 0, nothing on stderr, one row for the connection', async () => {
   const file = writeTemp(normalCapture().bytes);
-  const r = await cli(['--view', 'connections', file]);
+  // Wide enough for a connection on one line (at 80 columns the list puts its fields one under the other).
+  const r = await cli(['--view', 'connections', '--width', '200', file]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /^1 TCP connection$/m);
@@ -285,7 +286,7 @@ test('a file cut mid-record: exit 1, one stderr line with the file and the cut r
   const cutOffset = rawRecordOffset(frames, cutIndex);
   const file = writeTemp(whole.subarray(0, cutOffset + 16 + 10));
 
-  const r = await cli(['--view', 'connections', file]);
+  const r = await cli(['--view', 'connections', '--width', '200', file]);
   assert.equal(r.code, 1);
   const err = lines(r.stderr);
   assert.equal(err.length, 1, r.stderr);
@@ -365,7 +366,7 @@ test('a capture whose file name holds terminal escapes: the name is printed esca
   // Cut inside the last record, so the name appears both in the header line and in the error line.
   const name = 'evil\x1b[31mred\x1b]0;title\x07.pcap';
   const file = writeTemp(bytes.subarray(0, bytes.length - 3), name);
-  const r = await cli(['--view', 'connections', file]);
+  const r = await cli(['--view', 'connections', '--width', '200', file]);
   assert.equal(r.code, 1);
   for (const [stream, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
     assert.ok(!/[\x1b\x07]/.test(text), `raw control characters on ${stream}: ${JSON.stringify(text)}`);

@@ -1,7 +1,8 @@
 /**
  * The summary's table drawer against cli-table3, its oracle: random tables of the kind the summary draws
- * (fixed widths, left and right aligned columns, multi-line cells and heads, coloured parts, compact or
- * separated, in colour or not) must come out byte for byte as cli-table3 draws them.
+ * (fixed widths, left and right aligned columns, multi-line cells and heads or no head, coloured parts,
+ * compact (a rule under the head only) or separated, in colour or not) must come out byte for byte as
+ * cli-table3 draws them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,6 @@ async function cliTable3(spec: GridSpec): Promise<string> {
     colWidths: spec.widths.map((w) => w + 1),
     colAligns: [...spec.aligns],
     style: { ...(spec.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] }), compact: spec.compact, 'padding-left': 0, 'padding-right': 1 },
-    ...(spec.compact ? { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } } : {}),
   });
   for (const r of spec.rows) t.push([...r]);
   return t.toString();
@@ -39,11 +39,13 @@ function randomSpec(rnd: () => number): GridSpec {
       while (textWidth(text) > w) text = text.slice(0, -1);
       return color && rnd() < 0.3 && text !== '' ? `${pick(TONES)}${text}\u001b[0m` : text;
     }).join('\n');
-  const rows = Array.from({ length: Math.floor(rnd() * 12) }, () => widths.map((w) => cell(w, 1 + Math.floor(rnd() * 3))));
+  // A table without a head (records) has at least one row.
+  const headless = rnd() < 0.2;
+  const rows = Array.from({ length: (headless ? 1 : 0) + Math.floor(rnd() * 12) }, () => widths.map((w) => cell(w, 1 + Math.floor(rnd() * 3))));
   return {
     widths,
     aligns: widths.map(() => (rnd() < 0.3 ? 'right' : 'left')),
-    head: widths.map((w) => cell(w, 1 + Math.floor(rnd() * 2)).replace(/\u001b\[[0-9;]*m/g, '')),
+    head: headless ? [] : widths.map((w) => cell(w, 1 + Math.floor(rnd() * 2)).replace(/\u001b\[[0-9;]*m/g, '')),
     rows,
     compact: rnd() < 0.5,
     color,
@@ -67,4 +69,9 @@ test('the table drawer draws what cli-table3 draws (2,000 random tables)', { ski
 test('a line wider than its column: the drawer gives the table back to cli-table3', () => {
   const spec: GridSpec = { widths: [3], aligns: ['left'], head: ['#'], rows: [['toolong']], compact: true, color: false };
   assert.equal(drawGrid(spec, textWidth), null);
+});
+
+test('a compact table has a rule under its head, and none between its rows', () => {
+  const spec: GridSpec = { widths: [1, 2], aligns: ['left', 'right'], head: ['#', 'n'], rows: [['1', '10'], ['2', '20']], compact: true, color: false };
+  assert.equal(drawGrid(spec, textWidth), ['┌──┬───┐', '│# │ n │', '├──┼───┤', '│1 │10 │', '│2 │20 │', '└──┴───┘'].join('\n'));
 });

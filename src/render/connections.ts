@@ -1,59 +1,91 @@
-import { drawGrid } from './grid.js';
-import { loadWidth } from './table.js';
+import { measure, newShape, plan, SlicedTable, type Layout } from './fit.js';
+import { loadWidth, textWidth } from './table.js';
 import type { CaptureSummary } from '../model/capture.js';
 import type { ConnectionSummary } from '../model/capture.js';
-import { formatTime, group, sanitize } from './text.js';
+import { ansi, formatTime, group, sanitize, wrap } from './text.js';
 
-const HEAD = ['#', 'client', 'server', 'packets c>s s>c', 'bytes c>s s>c', 'handshake', 'end', 'gaps', 'retransmitted'];
 /** Rows drawn at a time: the text of a capture of any number of connections is never one string. */
 const SLICE = 4096;
 
+/** One column a field; the two counts of a direction pair are never parted. */
+const WIDE: Layout<ConnectionSummary> = {
+  columns: [
+    { head: '#', numeric: true },
+    { head: 'client' },
+    { head: 'server' },
+    { head: 'packets\nc>s s>c', wrap: 'never' },
+    { head: 'bytes\nc>s s>c', wrap: 'never' },
+    { head: 'handshake' },
+    { head: 'end' },
+    { head: 'gaps' },
+    { head: 'retransmitted' },
+  ],
+  cells: (c) => cells(c),
+};
+
+/** Fields one under the other: the two ends, the two counts, how it began and ended, what was missing or sent again. */
+const NARROW: Layout<ConnectionSummary> = {
+  columns: [
+    { head: '#', numeric: true },
+    { head: 'client\nserver' },
+    { head: 'packets\nbytes\nc>s s>c', wrap: 'never' },
+    { head: 'handshake\nend' },
+    { head: 'gaps\nretransmitted' },
+  ],
+  cells: (c) => {
+    const [id, client, server, packets, bytes, handshake, end, gaps, retransmitted] = cells(c);
+    return [id!, [client!, server!], [packets!, bytes!], [handshake!, end!], [gaps!, retransmitted!]];
+  },
+};
+
 /**
- * The connection list (one row per TCP connection, then what the capture held besides), a slice of rows at a time, drawn by the project's grid (src/render/grid.ts) as
- * cli-table3 draws it: cli-table3's layout is quadratic in the rows (50,000 connections took minutes, 125,000
- * overflowed the stack). The widths are the widest cells, measured in a first pass.
+ * The connection list (one row per TCP connection, then what the capture held besides), a slice of rows
+ * at a time, fitted to `width` as the summary's tables are (fit.ts) and drawn by the project's grid
+ * (src/render/grid.ts) as cli-table3 draws it: cli-table3's layout is quadratic in the rows (50,000
+ * connections took minutes, 125,000 overflowed the stack). The widths come from a first pass over the rows.
  */
-export function* connectionsText(summary: CaptureSummary, conns: { count: number; every(): Iterable<ConnectionSummary> }, color: boolean): Generator<string> {
+export function* connectionsText(summary: CaptureSummary, conns: { count: number; every(): Iterable<ConnectionSummary> }, color: boolean, width = 80): Generator<string> {
   const lines: string[] = [];
   lines.push(`${sanitize(summary.files.join(', '))}: ${summary.format}, ${group(summary.records)} records, ${group(summary.capturedBytes)} bytes captured`);
   if (summary.first !== null && summary.last !== null) {
     lines.push(`from ${formatTime(summary.first)} to ${formatTime(summary.last)} (UTC)`);
   }
   lines.push(`${group(conns.count)} TCP connection${conns.count === 1 ? '' : 's'}`);
-  yield `${lines.join('\n')}\n`;
+  yield `${paragraphs(lines, width)}\n`;
   if (conns.count > 0) {
-    const width = loadWidth();
-    const widths = HEAD.map((h) => width(h));
+    loadWidth();
+    // As the drawer measures: the length of plain ASCII, string-width for the rest.
+    const measureText = textWidth;
+    const wide = newShape(WIDE);
+    const narrow = newShape(NARROW);
     let measured = 0;
     for (const c of conns.every()) {
-      cells(c).forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+      measure(wide, WIDE.cells(c), measureText);
+      measure(narrow, NARROW.cells(c), measureText);
       // Nothing to write yet, but a pause for the writer (its memory guard) every slice of rows.
       if (++measured % SLICE === 0) yield '';
     }
-    const aligns = HEAD.map((): 'left' => 'left');
-    let bottom = '';
-    let first = true;
-    const slice = (rows: string[][]) => {
-      const grid = drawGrid({ widths, aligns, head: HEAD, rows, compact: true, color }, width)!.split('\n');
-      // A later slice's head goes (its top border and head row); the last slice's bottom closes the table.
-      if (!first) grid.splice(0, 2);
-      first = false;
-      bottom = grid.pop()!;
-      return `${grid.join('\n')}\n`;
-    };
+    const table = new SlicedTable(plan(width, [[WIDE, wide], [NARROW, narrow]], measureText), color, (tone, text) => ansi(color, tone, text), measureText);
+    // Addresses, numbers and words of ours: every line fits its column, so drawGrid always draws.
+    const slice = (rows: string[][]) => table.draw(rows)!;
     let rows: string[][] = [];
     for (const c of conns.every()) {
-      rows.push(cells(c));
+      rows.push(table.cells(c));
       if (rows.length === SLICE) {
         yield slice(rows);
         rows = [];
       }
     }
     if (rows.length > 0) yield slice(rows);
-    yield `${bottom}\n`;
+    yield table.end();
   }
   const notes = captureNotes(summary);
-  if (notes.length > 0) yield `${notes.join('\n')}\n`;
+  if (notes.length > 0) yield `${paragraphs(notes, width)}\n`;
+}
+
+/** Lines of prose wrapped to the width, a wrapped line's rest indented. */
+function paragraphs(lines: readonly string[], width: number): string {
+  return lines.flatMap((l) => wrap(l, width, '', '  ')).join('\n');
 }
 
 function cells(c: ConnectionSummary): string[] {

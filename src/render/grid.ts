@@ -1,8 +1,9 @@
 /**
  * Draws a table exactly as cli-table3 draws it for the summary's tables: columns of fixed widths
  * (colWidths of width + 1: no left padding, one space of right padding), left or right aligned, cells
- * whose lines are already wrapped to their column, a head row, borders in grey and the head in cyan when
- * in colour, and a separator line between rows unless the table is compact.
+ * whose lines are already wrapped to their column, a head row (none when the head is empty) with a rule
+ * under it, borders in grey and the head in cyan when in colour, and a separator line between rows unless
+ * the table is compact (cli-table3's compact style keeps the rule under the head).
  *
  * cli-table3 does the same in time quadratic in the rows (its layout checks every cell against every
  * row above) and at about fifty microseconds a cell: a summary of a few hundred sessions cost more
@@ -16,11 +17,11 @@ export interface GridSpec {
   /** Content widths of the columns (cli-table3's colWidths minus the one space of right padding). */
   widths: readonly number[];
   aligns: ReadonlyArray<'left' | 'right'>;
-  /** The head's cells (lines joined with \n). */
+  /** The head's cells (lines joined with \n); none: no head row (cli-table3's head: []). */
   head: readonly string[];
   /** The rows' cells: lines joined with \n, each line at most its column's width (colour codes allowed). */
   rows: ReadonlyArray<readonly string[]>;
-  /** No separator between rows (cli-table3's style.compact). */
+  /** No separator between rows, only under the head (cli-table3's style.compact). */
   compact: boolean;
   /** Grey borders and a cyan head (cli-table3's style { head: ['cyan'], border: ['grey'] }). */
   color: boolean;
@@ -63,11 +64,12 @@ export function drawGrid(spec: GridSpec, width: (s: string) => number): string |
     }
     return true;
   };
-  if (!row(spec.head, true)) return null;
-  const separator = spec.compact ? null : border('├', '┼', '┤');
-  for (const r of spec.rows) {
-    if (separator !== null) out.push(separator);
-    if (!row(r, false)) return null;
+  const separator = border('├', '┼', '┤');
+  const headed = spec.head.length > 0;
+  if (headed && !row(spec.head, true)) return null;
+  for (let i = 0; i < spec.rows.length; i++) {
+    if (i > 0 ? !spec.compact : headed) out.push(separator);
+    if (!row(spec.rows[i]!, false)) return null;
   }
   out.push(border('└', '┴', '┘'));
   return out.join('\n');

@@ -1,6 +1,6 @@
 import type { ManifestEntry } from '../model/ftp-model.js';
 import { TableBook, table, type Layout, type Look } from './summary.js';
-import { ansi, group, sanitize } from './text.js';
+import { ansi, group, sanitize, wrap } from './text.js';
 
 /** What the table shows of an extracted file. */
 interface EntryFields {
@@ -34,12 +34,12 @@ const WIDE: Layout<EntryFields> = {
   columns: [
     { head: 'session', numeric: true },
     { head: 'command', wrap: 'never' },
-    { head: 'FTP path', wrap: 'first' },
-    { head: 'written to', wrap: 'first' },
+    { head: 'FTP path' },
+    { head: 'written to' },
     { head: 'bytes', numeric: true },
     { head: 'announced', numeric: true },
-    { head: 'sha256', wrap: 'late' },
-    { head: 'result', wrap: 'first' },
+    { head: 'sha256' },
+    { head: 'result', wrap: 'prose' },
   ],
   cells: (r) => [r.session, r.command, r.path, r.file, r.bytes, r.announced, r.sha256, r.result],
 };
@@ -47,9 +47,9 @@ const WIDE: Layout<EntryFields> = {
 const NARROW: Layout<EntryFields> = {
   columns: [
     { head: '#', wrap: 'never' },
-    { head: 'file / FTP path', wrap: 'first' },
-    { head: 'bytes / sha256', wrap: 'late' },
-    { head: 'result', wrap: 'first' },
+    { head: 'file / FTP path' },
+    { head: 'bytes / sha256' },
+    { head: 'result', wrap: 'prose' },
   ],
   cells: (r) => [`s${r.session}`, [r.file, `${r.command} ${r.path}`], [r.size, r.sha256], r.result],
 };
@@ -61,14 +61,14 @@ const NARROW: Layout<EntryFields> = {
  */
 export async function* manifestText(manifest: { count: number; entries: () => Iterable<ManifestEntry> }, manifestPath: string, color: boolean, width: number): AsyncGenerator<string> {
   if (manifest.count === 0) {
-    yield `\nNo file was transferred: nothing to extract (manifest: ${sanitize(manifestPath)}).\n`;
+    yield `\n${wrap(`No file was transferred: nothing to extract (manifest: ${sanitize(manifestPath)}).`, width, '', '  ').join('\n')}\n`;
     return;
   }
   const book = new TableBook(WIDE, NARROW);
   try {
     let order = 0;
     for (const e of manifest.entries()) book.add(order++, entryFields(e));
-    yield `\nExtracted files (manifest: ${sanitize(manifestPath)})\n`;
+    yield `\n${wrap(`Extracted files (manifest: ${sanitize(manifestPath)})`, width, '', '  ').join('\n')}\n`;
     const look: Look = { options: { width, color }, style: (kind, text) => ansi(color, kind, text) };
     yield* table(look, book);
   } finally {

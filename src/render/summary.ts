@@ -1,47 +1,18 @@
-import { drawGrid } from './grid.js';
+import type { GridSpec } from './grid.js';
+import { measure, newShape, plan, SlicedTable, type Layout, type Part, type Shape, type Tone } from './fit.js';
 import { loadTable, loadWidth, textWidth } from './table.js';
 import { SEVERITIES, importanceKey } from '../model/severity.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import type { Finding, FtpAnalysis, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
 import { hostPort, secondsOf, type ViewContext } from './context.js';
-import { displayWidth, group, sanitize, wrap } from './text.js';
-import { cut as cutText } from './text.js';
+import { group, sanitize } from './text.js';
 import { DEFAULT_SPILL_LIMIT, SortedSpill } from '../spill.js';
 
 /** Rows a SummaryBook holds in memory before it writes them to a file (tests lower it: setSummaryLimits). */
 let spillLimit = DEFAULT_SPILL_LIMIT;
 
-/** A column of a summary table. */
-export interface Column {
-  head: string;
-  /** Numbers: right-aligned. */
-  numeric?: boolean;
-  /** When the table is too wide: 'first' columns (long text) are narrowed first, 'late' ones next, 'never' ones not at all. */
-  wrap?: 'first' | 'late' | 'never';
-}
-
-export type Tone = 'red' | 'yellow' | 'green' | 'cyan' | 'dim';
-
-/** A line of a cell, with how to colour it. */
-export type Part = string | { text: string; tone: Tone };
-
-/** A cell: one part, or several shown one under the other. */
-export type Cell = Part | Part[];
-
-/** One layout of a table: its columns, and a row's cells from the row's fields. */
-export interface Layout<F> {
-  columns: Column[];
-  cells: (f: F) => Cell[];
-}
-
-/** What fitting a layout needs to know of all its rows: the widest cell and word of each column. */
-interface Shape {
-  maxCell: number[];
-  maxWord: number[];
-  /** Some cell has several parts (lines). */
-  multiPart: boolean;
-}
+export type { Cell, Column, Layout, Part, Tone } from './fit.js';
 
 /**
  * A table's rows, as fields, in two layouts: one column per field, and fewer columns with fields one under
@@ -55,26 +26,16 @@ export class TableBook<F> {
 
   constructor(readonly wide: Layout<F>, readonly narrow: Layout<F>, limit = spillLimit) {
     this.rows = new SortedSpill<F>(limit);
-    const shape = (l: Layout<F>): Shape => ({ maxCell: l.columns.map(() => 0), maxWord: l.columns.map(() => 0), multiPart: false });
-    this.wideShape = shape(wide);
-    this.narrowShape = shape(narrow);
+    this.wideShape = newShape(wide);
+    this.narrowShape = newShape(narrow);
+    // Measured as the drawer measures (string-width where the text is not plain ASCII).
+    loadWidth();
   }
 
   add(key: number, f: F): void {
     this.rows.add(key, f);
-    measure(this.wideShape, this.wide.cells(f));
-    measure(this.narrowShape, this.narrow.cells(f));
-  }
-}
-
-function measure(shape: Shape, cells: Cell[]): void {
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells[i]!;
-    if (Array.isArray(c) && c.length > 1) shape.multiPart = true;
-    const w = cellWidth(c);
-    if (w > shape.maxCell[i]!) shape.maxCell[i] = w;
-    const word = longestWordOf(c);
-    if (word > shape.maxWord[i]!) shape.maxWord[i] = word;
+    measure(this.wideShape, this.wide.cells(f), textWidth);
+    measure(this.narrowShape, this.narrow.cells(f), textWidth);
   }
 }
 
@@ -200,16 +161,16 @@ interface SessionFields {
 const SESSION_WIDE: Layout<SessionFields> = {
   columns: [
         { head: '#', numeric: true },
-        { head: 'client', wrap: 'late' },
-        { head: 'server', wrap: 'late' },
-        { head: 'user', wrap: 'first' },
-        { head: 'login', wrap: 'late' },
-        { head: 'modes', wrap: 'first' },
+        { head: 'client' },
+        { head: 'server' },
+        { head: 'user' },
+        { head: 'login' },
+        { head: 'modes' },
         { head: 'commands', numeric: true },
-        { head: 'transfers', wrap: 'late' },
+        { head: 'transfers' },
         { head: 'bytes', numeric: true },
         { head: 'duration', numeric: true },
-        { head: 'findings', wrap: 'late' },
+        { head: 'findings' },
   ],
   cells: (r) => [r.id, r.client, r.server, r.user, r.login, r.modes, r.commands, r.transfers, r.bytes, r.duration, r.findings],
 };
@@ -217,12 +178,12 @@ const SESSION_WIDE: Layout<SessionFields> = {
 const SESSION_NARROW: Layout<SessionFields> = {
   columns: [
         { head: '#', numeric: true },
-        { head: 'client\nserver', wrap: 'late' },
-        { head: 'user\nlogin', wrap: 'first' },
-        { head: 'modes', wrap: 'first' },
-        { head: 'commands\ntransfers', wrap: 'late' },
+        { head: 'client\nserver' },
+        { head: 'user\nlogin' },
+        { head: 'modes' },
+        { head: 'commands\ntransfers' },
         { head: 'bytes\nduration', numeric: true },
-        { head: 'findings', wrap: 'late' },
+        { head: 'findings' },
   ],
   cells: (r) => [
         r.id,
@@ -305,16 +266,16 @@ const TRANSFER_WIDE: Layout<TransferFields> = {
         { head: '#', numeric: true },
         { head: 'session', numeric: true },
         { head: 'command', wrap: 'never' },
-        { head: 'path', wrap: 'first' },
-        { head: 'direction', wrap: 'late' },
-        { head: 'mode', wrap: 'late' },
-        { head: 'data conn', wrap: 'late' },
-        { head: 'rule', wrap: 'late' },
+        { head: 'path' },
+        { head: 'direction' },
+        { head: 'mode' },
+        { head: 'data conn' },
+        { head: 'rule' },
         { head: 'bytes', numeric: true },
         { head: 'duration', numeric: true },
         { head: 'rate', numeric: true },
-        { head: 'result', wrap: 'late' },
-        { head: 'cause', wrap: 'first' },
+        { head: 'result' },
+        { head: 'cause', wrap: 'prose' },
   ],
   cells: (r) => [r.id, r.session, r.command, r.path, r.direction, r.mode, r.connection, r.rule, r.bytes, r.duration, r.rate, r.result, r.cause],
 };
@@ -322,10 +283,10 @@ const TRANSFER_WIDE: Layout<TransferFields> = {
 const TRANSFER_NARROW: Layout<TransferFields> = {
   columns: [
         { head: '#\nsession', wrap: 'never' },
-        { head: 'command path\ndirection', wrap: 'first' },
-        { head: 'mode\ndata conn\nrule', wrap: 'late' },
+        { head: 'command path\ndirection' },
+        { head: 'mode\ndata conn\nrule' },
         { head: 'bytes\nduration\nrate', numeric: true },
-        { head: 'result\ncause', wrap: 'first' },
+        { head: 'result\ncause', wrap: 'prose' },
   ],
   cells: (r) => [
         [r.id, `s${r.session}`],
@@ -400,19 +361,19 @@ function findingFields(f: Finding): FindingFields {
 const FINDING_WIDE: Layout<FindingFields> = {
   columns: [
         { head: 'severity', wrap: 'never' },
-        { head: 'kind', wrap: 'late' },
+        { head: 'kind' },
         { head: 'session', numeric: true },
-        { head: 'frames', wrap: 'late' },
-        { head: 'message', wrap: 'first' },
+        { head: 'frames' },
+        { head: 'message', wrap: 'prose' },
   ],
   cells: (r) => [r.severity, r.kind, r.session, r.frames, r.message],
 };
 
 const FINDING_NARROW: Layout<FindingFields> = {
   columns: [
-        { head: 'severity\nkind', wrap: 'late' },
-        { head: 'session\nframes', wrap: 'late' },
-        { head: 'message', wrap: 'first' },
+        { head: 'severity\nkind' },
+        { head: 'session\nframes' },
+        { head: 'message', wrap: 'prose' },
   ],
   cells: (r) => [[r.severity, r.kind], [r.session === '-' ? '-' : `s${r.session}`, r.frames], r.message],
 };
@@ -448,154 +409,44 @@ export function rate(bytesPerSecond: number): string {
 // Tables
 // ---------------------------------------------------------------------------
 
-/** Narrowest a wrapping column is made before the table is let go wider than the width. */
-const MIN_WRAP = 8;
-
-function partText(p: Part): string {
-  return typeof p === 'string' ? p : p.text;
-}
-
-function parts(c: Cell): Part[] {
-  return Array.isArray(c) ? c : [c];
-}
-
-/** Columns a cell takes at its natural width. */
-function cellWidth(c: Cell): number {
-  return Math.max(0, ...parts(c).map((p) => displayWidth(partText(p))));
-}
-
-/** Natural column widths: the widest cell or line of the head. */
-function naturalWidths(columns: Column[], shape: Shape): number[] {
-  return columns.map((col, i) => Math.max(shape.maxCell[i]!, ...col.head.split('\n').map((l) => displayWidth(l))));
-}
-
 /**
- * Column widths that fit the table in `width` columns, narrowing the wrapping columns of the stages
- * given, widest first (their cells wrap), and whether they do. Words are kept whole when that is enough:
- * the 'first' columns, then the 'late' ones, are narrowed down to their longest word ("10.1.0.185:60699"
- * is read as one). When it is not, words must be cut: from the natural widths again, all those columns
- * are narrowed together, widest first, down to a minimum, so that the longest words (an IPv6 address)
- * are the ones cut.
- */
-function fit(width: number, columns: Column[], shape: Shape, stages: Array<'first' | 'late'>): { widths: number[]; fits: boolean } {
-  const natural = naturalWidths(columns, shape);
-  // Each column takes its content, one space of padding and one border; plus the last border.
-  const room = width - columns.length * 2 - 1;
-  const wraps = (col: Column, stage: 'first' | 'late') => (col.wrap ?? 'never') === stage;
-  const floor = columns.map((col, i) => Math.min(natural[i]!, Math.max(MIN_WRAP, longestWord(col.head))));
-  const words = columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? Math.max(shape.maxWord[i]!, floor[i]!) : natural[i]!));
-  const narrow = (widths: number[], mins: number[]): number => {
-    let total = widths.reduce((x, y) => x + y, 0);
-    while (total > room) {
-      let pick = -1;
-      for (let i = 0; i < widths.length; i++) if (widths[i]! > mins[i]! && (pick < 0 || widths[i]! > widths[pick]!)) pick = i;
-      if (pick < 0) break;
-      widths[pick]!--;
-      total--;
-    }
-    return total;
-  };
-  const whole = [...natural];
-  let total = 0;
-  for (const stage of stages) total = narrow(whole, columns.map((col, i) => (wraps(col, stage) ? Math.min(natural[i]!, words[i]!) : whole[i]!)));
-  if (total <= room) return { widths: whole, fits: true };
-  const cut = [...natural];
-  total = narrow(cut, columns.map((col, i) => (stages.some((st) => wraps(col, st)) ? floor[i]! : natural[i]!)));
-  return { widths: cut, fits: total <= room };
-}
-
-/** The widest word (between spaces) of a cell's parts. */
-function longestWordOf(c: Cell): number {
-  let most = 0;
-  for (const p of parts(c)) most = Math.max(most, longestWord(partText(p)));
-  return most;
-}
-
-/**
- * A table drawn as cli-table3 draws it, fitted to the view's width: the wide layout (one column per
- * field) when it fits, else the narrow one (fields one under the other), with long cells wrapped. The
- * widths come from the book's shapes, so rows are drawn a slice at a time as they are read back, and
- * the slices are joined where one's bottom border meets the next one's top border (with a row separator
- * between them when rows are separated). Each piece given is whole lines.
+ * A table fitted to the view's width (fit.ts: the wide layout, else the narrow one, else a record per
+ * row), drawn as cli-table3 draws it. The widths come from the book's shapes, so rows are drawn a slice
+ * at a time as they are read back. Each piece given is whole lines.
  */
 export async function* table<F>(look: Look, book: TableBook<F>): AsyncGenerator<string> {
-  // The wide layout when narrowing its long-text columns is enough, else the narrow one.
-  let layout = book.wide;
-  let shape = book.wideShape;
-  let { widths, fits } = fit(look.options.width, layout.columns, shape, ['first']);
-  if (!fits) {
-    layout = book.narrow;
-    shape = book.narrowShape;
-    ({ widths } = fit(look.options.width, layout.columns, shape, ['first', 'late']));
-  }
-  const { columns, cells } = layout;
-  const multiLine = shape.multiPart || shape.maxCell.some((w, i) => w > widths[i]!);
-
-  const head = columns.map((col, i) => col.head.split('\n').flatMap((l) => wrap(l, widths[i]!)).join('\n'));
-  const headHeight = Math.max(1, ...head.map((h) => h.split('\n').length));
-  const aligns = columns.map((col): 'left' | 'right' => (col.numeric ? 'right' : 'left'));
-  loadWidth();
-  let first = true;
-  let bottom = '';
-  let separator: string | null = null;
+  const how = plan(look.options.width, [[book.wide, book.wideShape], [book.narrow, book.narrowShape]], textWidth);
+  const t = new SlicedTable(how, look.options.color, (tone, text) => look.style(tone, text), textWidth);
   let slice: string[][] = [];
-  // One slice: our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
+  // Our drawer first (cli-table3's output, a line at a time); cli-table3 itself when a line is too wide.
   const draw = async (): Promise<string> => {
-    const grid = drawGrid({ widths, aligns, head, rows: slice, compact: !multiLine, color: look.options.color }, textWidth);
-    let lines: string[];
-    if (grid !== null) {
-      lines = grid.split('\n');
-      // The head of a later slice goes; the row separator after it (when rows are separated) stays.
-      if (!first) lines.splice(0, 1 + headHeight);
-      else separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
-    } else {
-      lines = (await cliTable(look, widths, aligns, first ? head : [], multiLine, slice)).split('\n');
-      if (first) separator = multiLine ? lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤') : null;
-      else {
-        lines.shift();
-        if (separator !== null) lines.unshift(separator);
-      }
-    }
-    first = false;
-    bottom = lines.pop()!;
+    const text = t.draw(slice) ?? t.take((await cliTable(t.spec(slice))).split('\n'), false);
     slice = [];
-    return `${lines.join('\n')}\n`;
+    return text;
   };
   for (const f of book.rows.ordered()) {
-    slice.push(cells(f).map((c, i) => cellText(look, c, widths[i]!)));
+    slice.push(t.cells(f));
     if (slice.length >= tableSlice) yield await draw();
   }
   if (slice.length > 0) yield await draw();
-  yield `${bottom}\n`;
+  yield t.end();
 }
 
 /**
  * Rows drawn by cli-table3, with the head when given. It lays a table out in time quadratic in its rows
  * (each cell is checked against every row above it): it is only given a slice of rows at a time.
  */
-async function cliTable(look: Look, widths: number[], aligns: Array<'left' | 'right'>, head: string[], multiLine: boolean, rows: string[][]): Promise<string> {
+async function cliTable(spec: GridSpec): Promise<string> {
   const Table = await loadTable();
-  const style = look.options.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+  const style = spec.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
   const t = new Table({
-    head,
-    colWidths: widths.map((w) => w + 1),
-    colAligns: aligns,
-    style: { ...style, compact: !multiLine, 'padding-left': 0, 'padding-right': 1 },
-    ...(multiLine ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
+    head: [...spec.head],
+    colWidths: spec.widths.map((w) => w + 1),
+    colAligns: [...spec.aligns],
+    style: { ...style, compact: spec.compact, 'padding-left': 0, 'padding-right': 1 },
   });
-  for (const r of rows) t.push(r);
+  for (const r of spec.rows) t.push([...r]);
   return t.toString();
-}
-
-/** A cell's text: its parts wrapped to the column, styled, one line per line. */
-function cellText(look: Look, c: Cell, width: number): string {
-  return parts(c)
-    .flatMap((p) => {
-      // Text from the wire can be very long: a bounded cell keeps the table's work bounded.
-      const lines = wrap(cutText(partText(p), 1000), width);
-      return typeof p === 'string' ? lines : lines.map((l) => look.style(p.tone, l));
-    })
-    .join('\n');
 }
 
 /** Rows drawn at a time (see table()). */
@@ -606,9 +457,4 @@ let tableSlice = TABLE_SLICE;
 function plural(count: string, noun: string): string {
   const m = /^(\S+)(.*)$/.exec(count)!;
   return `${m[1]} ${noun}${m[1] === '1' ? '' : 's'}${m[2]}`;
-}
-
-/** The widest word of a head (its lines split at spaces): a column is never narrower. */
-function longestWord(s: string): number {
-  return Math.max(0, ...s.split('\n').flatMap((line) => line.split(' ')).map((w) => displayWidth(w)));
 }

@@ -103,57 +103,242 @@ export function flagNames(flags: number): string {
   return names.length === 0 ? '(no flags)' : names.join(',');
 }
 
-/**
- * Wraps text to `width` columns: the first line starts with `first`, the others with `rest`. Breaks at
- * spaces, or between wide characters (Chinese has no spaces); a word longer than a line is cut.
- */
-export function wrap(text: string, width: number, first = '', rest = first): string[] {
-  const lines: string[] = [];
-  let line = first;
-  let lineW = displayWidth(first);
-  let empty = true;
-  let lastTok = '';
-  const tokens = text.match(/[\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]|[^\s\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]+|\s+/g) ?? [];
-  for (const tok of tokens) {
-    if (/^\s+$/.test(tok)) {
-      if (!empty) {
-        line += ' ';
-        lineW += 1;
-      }
+/** Wide characters (CJK): a line may break before or after each, as Chinese has no spaces. */
+const WIDE = '\\u2e80-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff\\uff00-\\uff60';
+const PIECES = new RegExp(`[${WIDE}]|[^\\s${WIDE}]+|\\s+`, 'g');
+const SPACE = /^\s/;
+/** Space that wrapping would change: at either end, doubled, or other than a space. */
+const UNEVEN_SPACE = /^\s|\s$|\s\s|[^\S ]/;
+/** A number as text says it: "12", "(0.058", "300,000", "+1,234". */
+const NUMBER = /^[(\[{"'“‘]*[-+−]?\d[\d,.]*$/;
+/** A unit after a number, closing punctuation allowed: "ms)", "MB/s", "bytes;", "commands". */
+const UNIT =
+  /^(?:[kKMGTP]i?B|B|bytes?|bits?|[kKMGT]?B\/s|[kMG]?bit\/s|s|ms|µs|us|ns|min|h|%|times?|records?|packets?|segments?|frames?|lines?|commands?|transfers?|sessions?|connections?|datagrams?|fragments?|holes?|hole\(s\)|tries|columns?)[)\]}"'”’.,;:!?]*$/;
+/** Units that a smaller unit may follow, as in "2 min 05 s" and "1 h 02 min". */
+const LARGE_UNIT = /^(?:h|min)$/;
+/** Words that a number belongs to, as in "frame 804" and "port 21". */
+const PREFIX = /^[(\[]?(?:frames?|port)$/;
+/** The number after such a word, punctuation after it allowed: "804)", "16,". */
+const NUMBERED = /^\d[\d,.]*[),.;:]*$/;
+/** Chinese units and measure words kept with the number before them (longest first). */
+const WIDE_UNITS = ['字节', '毫秒', '微秒', '分钟', '小时', '秒', '个', '次', '条', '帧', '包', '行', '段'];
+/** Chinese closing punctuation never starts a line, opening punctuation never ends one. */
+const CLOSING = /^[，。、；：！？）」』】》]$/;
+const OPENING = /^[（「『【《]$/;
+/** A hex digest (SHA-256, MD5): it may break every 4 digits, with no mark, in lines of at least 16. */
+const DIGEST = /^[0-9a-f]{32,}$/i;
+/** Ends a line where a word longer than the whole line had to be cut: the word goes on below. */
+export const CUT_MARK = '↵';
+/** Punctuation a cut word breaks after, when it can. */
+const CUT_AFTER = ':.,;-_])=&?';
+/** The longest a path's parts are on average: base64 with longer parts between its slashes is not a path. */
+const PATH_PART = 24;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const ONLY_DOTS = /^[./]*$/;
+/** The narrowest line a digest is broken into. */
+const DIGEST_LINE = 16;
+
+/** What wrapping never breaks (unless it is longer than a line): a word, a number and its unit, one wide character. */
+export interface Token {
+  text: string;
+  width: number;
+  /** A space before it (else it is joined to the token before, as between Chinese characters). */
+  space: boolean;
+  /** A number glued to its unit (or a word to its number): never broken at a slash inside. */
+  glued: boolean;
+}
+
+/** The text as tokens, measured with `measure` (a table measures as its drawer does). */
+export function tokenize(text: string, measure: (s: string) => number = displayWidth): Token[] {
+  const raw = text.match(PIECES) ?? [];
+  const out: Token[] = [];
+  let space = false;
+  for (let i = 0; i < raw.length; i++) {
+    const piece = raw[i]!;
+    if (SPACE.test(piece)) {
+      space = true;
       continue;
     }
-    let w = displayWidth(tok);
-    if (!empty && lineW + w > width) {
-      // Closing punctuation never starts a line (Chinese line breaking): the character before it comes along.
-      let carry = '';
-      if (/^[，。、；：！？）」』】》]$/.test(tok) && lastTok.length === 1 && line.endsWith(lastTok)) {
-        carry = lastTok;
-        line = line.slice(0, -1);
-      }
-      lines.push(line.trimEnd());
-      line = rest + carry;
-      lineW = displayWidth(line);
-      empty = carry === '';
+    const prev = out[out.length - 1];
+    let text = piece;
+    let glued = false;
+    // Closing punctuation goes with what it closes.
+    if (prev !== undefined && !space && CLOSING.test(piece)) {
+      prev.text += piece;
+      prev.width = measure(prev.text);
+      continue;
     }
-    lastTok = tok;
-    let t = tok;
-    while (lineW + w > width && t.length > 1) {
-      // A word longer than the line: cut it.
-      let cut = '';
-      for (const ch of t) {
-        if (lineW + displayWidth(cut + ch) > width) break;
-        cut += ch;
+    // A number with its unit, a word with its number: one token ("0.058 ms", "2 min 05 s", "frame 804)").
+    let j = i + 1;
+    const k = gap(raw, j);
+    const next = raw[k];
+    if (next !== undefined && NUMBER.test(piece)) {
+      if (UNIT.test(next)) {
+        text += (k > j ? ' ' : '') + next;
+        j = k + 1;
+        glued = true;
+        // "2 min" goes on with "05 s".
+        const m = gap(raw, j);
+        const u = gap(raw, m + 1);
+        if (LARGE_UNIT.test(next) && m < raw.length && NUMBER.test(raw[m]!) && u < raw.length && UNIT.test(raw[u]!)) {
+          text += `${m > j ? ' ' : ''}${raw[m]!}${u > m + 1 ? ' ' : ''}${raw[u]!}`;
+          j = u + 1;
+        }
+      } else if (next.length === 1) {
+        const two = k + 1 < raw.length ? next + raw[k + 1]! : '';
+        const n = WIDE_UNITS.includes(two) ? 2 : WIDE_UNITS.includes(next) ? 1 : 0;
+        if (n > 0) {
+          text += (k > j ? ' ' : '') + (n === 2 ? two : next);
+          j = k + n;
+          glued = true;
+        }
       }
-      if (cut === '') break;
-      lines.push(line + cut);
-      t = t.slice(cut.length);
-      w = displayWidth(t);
-      line = rest;
-      lineW = displayWidth(rest);
+    } else if (next !== undefined && PREFIX.test(piece) && NUMBERED.test(next)) {
+      text += (k > j ? ' ' : '') + next;
+      j = k + 1;
+      glued = true;
     }
-    line += t;
+    i = j - 1;
+    // Opening punctuation goes with what it opens.
+    if (OPENING.test(text) && i + 1 < raw.length && !SPACE.test(raw[i + 1]!)) {
+      i++;
+      text += raw[i]!;
+    }
+    out.push({ text, width: measure(text), space: space && out.length > 0, glued });
+    space = false;
+  }
+  return out;
+}
+
+/** Where a cut word breaks best: after its last punctuation (-1: none). */
+function lastPunctuation(s: string): number {
+  for (let i = s.length - 1; i > 0; i--) if (CUT_AFTER.includes(s[i]!)) return i;
+  return -1;
+}
+
+/** The piece after raw[k] when raw[k] is a space, else k. */
+function gap(raw: readonly string[], k: number): number {
+  return k < raw.length && SPACE.test(raw[k]!) ? k + 1 : k;
+}
+
+/**
+ * Where a token longer than a line may break without a mark: after each slash of a path, and a digest
+ * every 4 digits. A number with its unit has none ("110 MB/s").
+ */
+export function segments(tok: Token): string[] {
+  if (tok.glued) return [tok.text];
+  if (DIGEST.test(tok.text)) {
+    const out: string[] = [];
+    for (let i = 0; i < tok.text.length; i += 4) out.push(tok.text.slice(i, i + 4));
+    return out;
+  }
+  if (!tok.text.includes('/')) return [tok.text];
+  // Base64 (an ADAT, a certificate) has a slash every 64 characters or so: it is cut as a word, not at its slashes.
+  let slashes = 0;
+  for (let at = tok.text.indexOf('/'); at >= 0; at = tok.text.indexOf('/', at + 1)) slashes++;
+  if (tok.text.length / (slashes + 1) > PATH_PART && BASE64.test(tok.text)) return [tok.text];
+  const out: string[] = [];
+  let from = 0;
+  for (let at = tok.text.indexOf('/'); at >= 0; at = tok.text.indexOf('/', at + 1)) {
+    // Not after a part of slashes and dots alone: "/robots.txt" and "./data.bin" stay whole.
+    if (at + 1 < tok.text.length && !ONLY_DOTS.test(tok.text.slice(from, at + 1))) {
+      out.push(tok.text.slice(from, at + 1));
+      from = at + 1;
+    }
+  }
+  out.push(tok.text.slice(from));
+  return out;
+}
+
+/** The narrowest a line can be without cutting anything of the text: its widest token or unbreakable piece. */
+export function minWidth(text: string, measure: (s: string) => number = displayWidth): number {
+  let most = 0;
+  for (const tok of tokenize(text, measure)) {
+    if (tok.width <= most) continue;
+    const segs = segments(tok);
+    most = Math.max(most, segs.length === 1 ? tok.width : DIGEST.test(tok.text) ? DIGEST_LINE : Math.max(...segs.map(measure)));
+  }
+  return most;
+}
+
+/**
+ * Wraps text to `width` columns: the first line starts with `first`, the others with `rest`. Breaks at
+ * spaces, or between wide characters (Chinese has no spaces), never inside a word, a number or between
+ * a number and its unit (see tokenize). A word longer than a whole line is broken after a slash (paths)
+ * or every 4 digits (digests), else cut (after punctuation when it can), the line ending in CUT_MARK: the
+ * only cut.
+ */
+export function wrap(text: string, width: number, first = '', rest = first, measure: (s: string) => number = displayWidth): string[] {
+  let lineW = measure(first);
+  // Most cells of a table fit their column as they are.
+  if (lineW + measure(text) <= width && !UNEVEN_SPACE.test(text)) return [(first + text).trimEnd()];
+  const lines: string[] = [];
+  const restW = measure(rest);
+  let line = first;
+  let empty = true;
+  const next = () => {
+    lines.push(line.trimEnd());
+    line = rest;
+    lineW = restW;
+    empty = true;
+  };
+  const put = (s: string, w: number) => {
+    line += s;
     lineW += w;
     empty = false;
+  };
+  for (const tok of tokenize(text, measure)) {
+    const sep = !empty && tok.space ? 1 : 0;
+    if (lineW + sep + tok.width <= width) {
+      put(sep === 1 ? ` ${tok.text}` : tok.text, sep + tok.width);
+      continue;
+    }
+    // A token broken anyway (longer than a whole line) starts where the line is: "RETR /pub/" and "robots.txt".
+    const long = tok.width > width - restW;
+    let space = long ? sep : 0;
+    if (!empty && !long) next();
+    if (lineW + space + tok.width <= width) {
+      put(space === 1 ? ` ${tok.text}` : tok.text, space + tok.width);
+      continue;
+    }
+    for (const seg of segments(tok)) {
+      let s = seg;
+      let w = measure(s);
+      while (s !== '') {
+        if (lineW + space + w <= width) {
+          put(space === 1 ? ` ${s}` : s, space + w);
+          space = 0;
+          break;
+        }
+        if (!empty) {
+          next();
+          space = 0;
+          continue;
+        }
+        // Longer than a line: cut, and marked so, at the last character that leaves room for the mark.
+        const room = width - lineW - measure(CUT_MARK);
+        let head = '';
+        let headW = 0;
+        for (const ch of s) {
+          const cw = measure(ch);
+          if (head !== '' && headW + cw > room) break;
+          head += ch;
+          headW += cw;
+        }
+        // After the last punctuation of the piece, if that keeps the line half full: "[2001:db8::1]:" and "21".
+        if (head.length < s.length) {
+          const at = lastPunctuation(head);
+          if (at >= head.length / 2) {
+            head = head.slice(0, at + 1);
+            headW = measure(head);
+          }
+        }
+        s = s.slice(head.length);
+        w = measure(s);
+        put(s === '' ? head : head + CUT_MARK, s === '' ? headW : headW + measure(CUT_MARK));
+        if (s !== '') next();
+      }
+    }
   }
   if (!empty || lines.length === 0) lines.push(line.trimEnd());
   return lines;
