@@ -84,7 +84,7 @@ export class ConnectionLog implements TcpListener {
       teardown: steps.teardown,
       closeReason: c.closeReason,
       packetsAfterClose: c.afterClose,
-      history: c.history.letters,
+      history: c.history,
       toServer: direction(c, 0),
       toClient: direction(c, 1),
       gaps: g.gaps,
@@ -162,7 +162,7 @@ function direction(c: Connection, dir: Dir): DirectionSummary {
   const h = c.half[dir];
   return {
     packets: c.packets[dir]!,
-    ipBytes: c.ipBytes[dir]!,
+    ipBytes: dir === 0 ? c.ipBytes0 : c.ipBytes1,
     wireBytes: h.wireBytes,
     deliveredBytes: h.deliveredBytes,
     streamLength: h.nextOff,

@@ -71,9 +71,20 @@ export class Connection {
   lastSec: number;
   lastNsec: number;
   readonly packets = [0, 0];
-  /** IP bytes of each direction (the datagrams' lengths per their headers). */
-  readonly ipBytes = [0, 0];
-  readonly history: TcpHistory;
+  /** IP bytes of each direction (the datagrams' lengths per their headers): plain fields, no array per connection. */
+  ipBytes0 = 0;
+  ipBytes1 = 0;
+  /**
+   * Zeek's history, made at the second packet: until then the first packet's flags, sequence number,
+   * length and window say it all (most connections of a SYN flood have one packet, and no object).
+   */
+  private tracker: TcpHistory | null = null;
+  private firstFlags = -1;
+  private firstDir: Dir = 0;
+  private firstSeq = 0;
+  private firstLen = 0;
+  private firstWindow = 0;
+  private readonly flipped: boolean;
   syn: Stamp | null = null;
   synAck: Stamp | null = null;
   /** The client's ACK that completes the three-way handshake. */
@@ -126,7 +137,7 @@ export class Connection {
     this.lastSec = first.sec;
     this.lastNsec = first.nsec;
     this.half = [new HalfStream(0, budget, limits), new HalfStream(1, budget, limits)];
-    this.history = new TcpHistory(!senderIsClient);
+    this.flipped = !senderIsClient;
   }
 
   /** Where the reassembled bytes of both directions go (null: counted only). */
@@ -170,8 +181,15 @@ export class Connection {
   onPacket(dir: Dir, pv: PacketView, clock: Readonly<Stamp>): boolean {
     const { frame, sec, nsec } = clock;
     this.packets[dir]!++;
-    this.ipBytes[dir]! += pv.ipLen;
-    this.history.packet(dir, pv.flags, pv.seq, pv.payWireLen, pv.window, this.fin[dir === 0 ? 1 : 0] !== null);
+    if (dir === 0) this.ipBytes0 += pv.ipLen;
+    else this.ipBytes1 += pv.ipLen;
+    if (this.firstFlags < 0) {
+      this.firstFlags = pv.flags;
+      this.firstDir = dir;
+      this.firstSeq = pv.seq;
+      this.firstLen = pv.payWireLen;
+      this.firstWindow = pv.window;
+    } else this.historyTracker().packet(dir, pv.flags, pv.seq, pv.payWireLen, pv.window, this.fin[dir === 0 ? 1 : 0] !== null);
     this.lastFrame = frame;
     this.lastSec = sec;
     this.lastNsec = nsec;
@@ -213,7 +231,7 @@ export class Connection {
       h.finish('rst');
       // The other side's stream stays open for what it had in flight (afterReset); it ends with the connection.
       if (!other.started) other.finish('rst');
-      this.history.gaps(this.half[0].gapCount, this.half[1].gapCount, false);
+      this.gapsSeen(false);
       this.closeReason = 'rst';
       this.finishedAt = sec + nsec / 1e9;
       return true;
@@ -224,13 +242,39 @@ export class Connection {
     // them (held behind a capture loss) ahead of this segment's own bytes.
     if (flags & TCP_ACK) other.peerAck(pv.ack);
     if (pv.payWireLen > 0 || fin) h.segment(seq, pv.buf, pv.payOff, pv.payLen, pv.payWireLen, fin, clock);
-    this.history.gaps(this.half[0].gapCount, this.half[1].gapCount, !fin);
+    this.gapsSeen(!fin);
     if (h.ended && other.ended) {
       this.closeReason ??= 'fin';
       this.finishedAt = sec + nsec / 1e9;
       return true;
     }
     return false;
+  }
+
+  /** The history tracker, made now from the first packet if it was not yet. */
+  private historyTracker(): TcpHistory {
+    if (this.tracker === null) {
+      this.tracker = new TcpHistory(this.flipped);
+      if (this.firstFlags >= 0) this.tracker.packet(this.firstDir, this.firstFlags, this.firstSeq, this.firstLen, this.firstWindow, false);
+    }
+    return this.tracker;
+  }
+
+  /** Tells the history the gaps the streams have declared (a connection with none needs no tracker for them). */
+  private gapsSeen(write: boolean): void {
+    const g0 = this.half[0].gapCount;
+    const g1 = this.half[1].gapCount;
+    if (this.tracker !== null || g0 + g1 > 0) this.historyTracker().gaps(g0, g1, write);
+  }
+
+  /** What each side sent, in Zeek's history letters (see tcp-history.ts). */
+  get history(): string {
+    if (this.tracker !== null) return this.tracker.letters;
+    if (this.firstFlags < 0) return this.flipped ? '^' : '';
+    // One packet: its letters from a tracker used for every such connection, nothing kept.
+    ONE_PACKET.reset(this.flipped);
+    ONE_PACKET.packet(this.firstDir, this.firstFlags, this.firstSeq, this.firstLen, this.firstWindow, false);
+    return ONE_PACKET.letters;
   }
 
   /** A segment from the peer of a RST: delivered like any other, its new bytes counted in afterResetBytes. */
@@ -262,6 +306,9 @@ export class Connection {
   }
 }
 
+
+/** The tracker that spells the history of connections of a single packet (see Connection.history). */
+const ONE_PACKET = new TcpHistory(false);
 
 /**
  * All TCP connections of a capture: finds a packet's connection without allocating (a numeric hash of

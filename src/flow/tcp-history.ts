@@ -41,7 +41,15 @@ export class TcpHistory {
   private gap1 = 0;
 
   constructor(firstFromServer: boolean) {
-    if (firstFromServer) this.letters = '^';
+    this.reset(firstFromServer);
+  }
+
+  /** Back to no packet seen. */
+  reset(firstFromServer: boolean): void {
+    this.letters = firstFromServer ? '^' : '';
+    this.seen = 0;
+    this.syn0 = this.syn1 = this.fin0 = this.fin1 = this.rst0 = this.rst1 = this.end0 = this.end1 = -1;
+    this.rxmit0 = this.rxmit1 = this.win0 = this.win1 = this.gap0 = this.gap1 = 0;
   }
 
   /** One packet of direction `dir`; `finSeen` of the peer: the peer has sent a FIN (a zero window then means nothing). */
