@@ -2,10 +2,10 @@
  * --extract: every transferred file written under DIR, streamed, with its hashes, holes and result; never
  * outside DIR, whatever names the capture carries; never over an existing file; never through a link.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -36,7 +36,16 @@ async function extract(source: string | Buffer, dir: string, listings = false): 
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const fresh = () => mkdtempSync(join(tmpdir(), 'ftpscope-extract-'));
+/** A folder of its own for a test, removed when the file's tests are done. */
+const made: string[] = [];
+const fresh = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-extract-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Every file under a folder, as paths relative to it. */
 function walk(dir: string, base = dir): string[] {

@@ -5,9 +5,9 @@
  * Chinese, and saves screenshots of both under dist/test-artifacts/. Without Chromium the browser tests
  * skip, saying so.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +21,17 @@ const FIXTURES = join(ROOT, 'fixtures');
 const ARTIFACTS = join(ROOT, 'dist/test-artifacts');
 const CHROMIUM = findChromium();
 const NO_BROWSER = CHROMIUM === null ? 'chromium not installed (.ci/run installs it): the page is not opened in a browser' : false;
+
+/** Folders the tests make, removed when they are done. */
+const made: string[] = [];
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-lesson-'));
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const c = collect();
@@ -59,7 +70,7 @@ test('every fixture: one self-contained page, every session with its ladder and 
 test('wire text is escaped in the page: a command cannot open markup or leave its script', async () => {
   const c = new TcpConversation({ client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 21 } });
   c.handshake().send(false, '220 <script>alert(1)</script>\r\n').send(true, 'USER </script><b>x&y\r\n').send(false, '331 "ok" \'q\'\r\n').close();
-  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-lesson-'));
+  const dir = folder();
   const file = join(dir, 'hostile.pcap');
   writeFileSync(file, framesToPcap(c.frames, 'ethernet'));
   const html = (await run(['--format', 'html', file])).out;
@@ -72,7 +83,7 @@ test('wire text is escaped in the page: a command cannot open markup or leave it
 });
 
 test('ftpscope report -o writes the page to a file; report refuses another format', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-lesson-'));
+  const dir = folder();
   const out = join(dir, 'lesson.html');
   const r = await run(['report', join(FIXTURES, 'active-ls-pwd.pcap'), '-o', out]);
   assert.equal(r.code, 0, r.err);
@@ -87,7 +98,7 @@ test('ftpscope report -o writes the page to a file; report refuses another forma
 });
 
 test('in Chromium: the keyboard steps through the session, its arrows light up, the packet shows; Chinese with the switch', { skip: NO_BROWSER, timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-lesson-'));
+  const dir = folder();
   const page = join(dir, 'lesson.html');
   assert.equal((await run(['report', join(FIXTURES, 'active-ls-pwd.pcap'), '-o', page])).code, 0);
   const b = new Browser(CHROMIUM!);
@@ -142,7 +153,7 @@ test('in Chromium: a session of 10,000 packets loads and steps quickly', { skip:
   c.handshake().send(false, '220 ready\r\n');
   for (let i = 0; i < 2500; i++) c.send(true, 'NOOP\r\n').send(false, '200 NOOP ok.\r\n');
   c.close();
-  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-lesson-'));
+  const dir = folder();
   const capture = join(dir, 'big.pcap');
   writeFileSync(capture, framesToPcap(c.frames, 'ethernet'));
   const page = join(dir, 'big.html');

@@ -31,6 +31,8 @@ export class Browser {
     this.profile = mkdtempSync(join(tmpdir(), 'ftpscope-chromium-'));
     this.child = spawn(binary, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--hide-scrollbars', '--remote-debugging-pipe', `--user-data-dir=${this.profile}`, '--window-size=1400,900', 'about:blank'], {
       stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+      // Its own temporary files in the profile, removed with it.
+      env: { ...process.env, TMPDIR: this.profile },
     });
     const out = this.child.stdio[4] as Readable;
     out.setEncoding('utf8');
