@@ -125,6 +125,7 @@ const WIDE_UNITS = ['字节', '毫秒', '微秒', '分钟', '小时', '秒', '�
 /** Chinese closing punctuation never starts a line, opening punctuation never ends one. */
 const CLOSING = /^[，。、；：！？）」』】》]$/;
 const OPENING = /^[（「『【《]$/;
+const CLOSING_RUN = /^[，。、；：！？）」』】》]+$/;
 /** A hex digest (SHA-256, MD5): it may break every 4 digits, with no mark, in lines of at least 16. */
 const DIGEST = /^[0-9a-f]{32,}$/i;
 /** Ends a line where a word longer than the whole line had to be cut: the word goes on below. */
@@ -150,7 +151,7 @@ export interface Token {
 
 /** The text as tokens, measured with `measure` (a table measures as its drawer does). */
 export function tokenize(text: string, measure: (s: string) => number = displayWidth): Token[] {
-  const raw = text.match(PIECES) ?? [];
+  const raw = words(text.match(PIECES) ?? []);
   const out: Token[] = [];
   let space = false;
   for (let i = 0; i < raw.length; i++) {
@@ -184,12 +185,17 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
           text += `${m > j ? ' ' : ''}${raw[m]!}${u > m + 1 ? ' ' : ''}${raw[u]!}`;
           j = u + 1;
         }
-      } else if (next.length === 1) {
-        const two = k + 1 < raw.length ? next + raw[k + 1]! : '';
-        const n = WIDE_UNITS.includes(two) ? 2 : WIDE_UNITS.includes(next) ? 1 : 0;
-        if (n > 0) {
-          text += (k > j ? ' ' : '') + (n === 2 ? two : next);
-          j = k + n;
+      } else if (WIDE_UNITS.includes(next)) {
+        text += (k > j ? ' ' : '') + next;
+        j = k + 1;
+        glued = true;
+      } else {
+        // A unit the segmenter joined to the word after it ("字节数"): the unit alone goes with the number.
+        const unit = WIDE_UNITS.find((u) => next.startsWith(u));
+        if (unit !== undefined) {
+          text += (k > j ? ' ' : '') + unit;
+          raw[k] = next.slice(unit.length);
+          j = k;
           glued = true;
         }
       }
@@ -206,6 +212,29 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
     }
     out.push({ text, width: measure(text), space: space && out.length > 0, glued });
     space = false;
+  }
+  return out;
+}
+
+/** Words of Chinese (and other wide) text, from ICU's dictionary: a line never breaks inside one. */
+const WORDS = new Intl.Segmenter('zh', { granularity: 'word' });
+const ONE_WIDE = new RegExp(`^[${WIDE}]$`);
+
+/**
+ * The pieces with each run of wide characters made into its words ("控制连接" stays whole), where they
+ * were one character each; punctuation stays a piece of its own.
+ */
+function words(pieces: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    if (!ONE_WIDE.test(pieces[i]!)) {
+      out.push(pieces[i]!);
+      continue;
+    }
+    let run = '';
+    while (i < pieces.length && ONE_WIDE.test(pieces[i]!)) run += pieces[i++]!;
+    i--;
+    for (const w of WORDS.segment(run)) out.push(w.segment);
   }
   return out;
 }
@@ -332,6 +361,11 @@ export function wrap(text: string, width: number, first = '', rest = first, meas
             head = head.slice(0, at + 1);
             headW = measure(head);
           }
+        }
+        // Closing punctuation never starts a line: the character before it goes along.
+        if (head.length > 1 && CLOSING_RUN.test(s.slice(head.length))) {
+          head = head.slice(0, -1);
+          headW = measure(head);
         }
         s = s.slice(head.length);
         w = measure(s);

@@ -1,0 +1,56 @@
+/**
+ * Chinese typesetting (issue 16, item 4, for the views that speak Chinese: the walkthrough and the
+ * ladder): at 60, 80 and 120 columns, on every fixture, no line starts with closing punctuation or ends
+ * with opening punctuation, and no word is split across lines (words as ICU's dictionary segments them,
+ * the segmenter Node ships with its full ICU).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/main.js';
+import { collect } from './cli-io.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const CLOSING = /^[，。、；：？！）」』》】]/;
+const OPENING = /[（「『《【]$/;
+const HAN = /[\u4e00-\u9fff]/;
+const WORDS = new Intl.Segmenter('zh', { granularity: 'word' });
+
+/** The breaks the text puts between two Chinese characters that ICU's dictionary keeps in one word. */
+function splitWords(lines: string[]): string[] {
+  const bad: string[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const a = lines[i]!.trimEnd();
+    const b = lines[i + 1]!.trimStart();
+    if (!HAN.test(a.at(-1) ?? '') || !HAN.test(b[0] ?? '')) continue;
+    // The word around the junction, in the text the two lines make.
+    const tail = a.slice(-8);
+    let at = 0;
+    for (const w of WORDS.segment(tail + b.slice(0, 8))) {
+      if (at < tail.length && at + w.segment.length > tail.length) bad.push(`${a.slice(-12)}⏎${b.slice(0, 12)}`);
+      at += w.segment.length;
+    }
+  }
+  return bad;
+}
+
+test('Chinese walkthrough and ladder at 60, 80 and 120 columns: punctuation and words where Chinese readers expect them', async () => {
+  let lines = 0;
+  for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap')).sort()) {
+    for (const width of [60, 80, 120]) {
+      for (const view of ['walkthrough', 'ladder']) {
+        const c = collect();
+        assert.equal(await main(['-v', view, '--lang', 'zh', '--width', String(width), join(FIXTURES, name)], c.io), 0, c.stderr());
+        const out = c.stdout().split('\n');
+        lines += out.length;
+        const what = `${name} ${view} at ${width}`;
+        assert.deepEqual(out.filter((l) => CLOSING.test(l.trimStart())), [], `${what}: a line starts with closing punctuation`);
+        assert.deepEqual(out.filter((l) => OPENING.test(l.trimEnd())), [], `${what}: a line ends with opening punctuation`);
+        assert.deepEqual(splitWords(out), [], `${what}: a word split across lines`);
+      }
+    }
+  }
+  assert.ok(lines > 10_000, `${lines} lines read`);
+});
