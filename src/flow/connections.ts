@@ -79,12 +79,11 @@ export class Connection {
    * length and window say it all (most connections of a SYN flood have one packet, and no object).
    */
   private tracker: TcpHistory | null = null;
-  private firstFlags = -1;
-  private firstDir: Dir = 0;
+  /** The first packet's flags, direction and window, and whether it came from the server, packed (FIRST_*). */
+  private firstBits: number;
+  /** Its sequence number as a signed 32-bit value (a small integer, never a boxed number) and its length. */
   private firstSeq = 0;
   private firstLen = 0;
-  private firstWindow = 0;
-  private readonly flipped: boolean;
   syn: Stamp | null = null;
   synAck: Stamp | null = null;
   /** The client's ACK that completes the three-way handshake. */
@@ -137,7 +136,7 @@ export class Connection {
     this.lastSec = first.sec;
     this.lastNsec = first.nsec;
     this.half = [new HalfStream(0, budget, limits), new HalfStream(1, budget, limits)];
-    this.flipped = !senderIsClient;
+    this.firstBits = senderIsClient ? 0 : FIRST_FROM_SERVER;
   }
 
   /** Where the reassembled bytes of both directions go (null: counted only). */
@@ -183,12 +182,10 @@ export class Connection {
     this.packets[dir]!++;
     if (dir === 0) this.ipBytes0 += pv.ipLen;
     else this.ipBytes1 += pv.ipLen;
-    if (this.firstFlags < 0) {
-      this.firstFlags = pv.flags;
-      this.firstDir = dir;
-      this.firstSeq = pv.seq;
+    if ((this.firstBits & FIRST_SEEN) === 0) {
+      this.firstBits |= FIRST_SEEN | pv.flags | (dir << 8) | (pv.window << 9);
+      this.firstSeq = pv.seq | 0;
       this.firstLen = pv.payWireLen;
-      this.firstWindow = pv.window;
     } else this.historyTracker().packet(dir, pv.flags, pv.seq, pv.payWireLen, pv.window, this.fin[dir === 0 ? 1 : 0] !== null);
     this.lastFrame = frame;
     this.lastSec = sec;
@@ -254,8 +251,8 @@ export class Connection {
   /** The history tracker, made now from the first packet if it was not yet. */
   private historyTracker(): TcpHistory {
     if (this.tracker === null) {
-      this.tracker = new TcpHistory(this.flipped);
-      if (this.firstFlags >= 0) this.tracker.packet(this.firstDir, this.firstFlags, this.firstSeq, this.firstLen, this.firstWindow, false);
+      this.tracker = new TcpHistory((this.firstBits & FIRST_FROM_SERVER) !== 0);
+      this.firstPacket(this.tracker);
     }
     return this.tracker;
   }
@@ -270,11 +267,18 @@ export class Connection {
   /** What each side sent, in Zeek's history letters (see tcp-history.ts). */
   get history(): string {
     if (this.tracker !== null) return this.tracker.letters;
-    if (this.firstFlags < 0) return this.flipped ? '^' : '';
+    const flipped = (this.firstBits & FIRST_FROM_SERVER) !== 0;
+    if ((this.firstBits & FIRST_SEEN) === 0) return flipped ? '^' : '';
     // One packet: its letters from a tracker used for every such connection, nothing kept.
-    ONE_PACKET.reset(this.flipped);
-    ONE_PACKET.packet(this.firstDir, this.firstFlags, this.firstSeq, this.firstLen, this.firstWindow, false);
+    ONE_PACKET.reset(flipped);
+    this.firstPacket(ONE_PACKET);
     return ONE_PACKET.letters;
+  }
+
+  /** Tells a tracker the first packet, when there was one. */
+  private firstPacket(h: TcpHistory): void {
+    const f = this.firstBits;
+    if ((f & FIRST_SEEN) !== 0) h.packet(((f >> 8) & 1) as Dir, f & 0xff, this.firstSeq >>> 0, this.firstLen, (f >> 9) & 0xffff, false);
   }
 
   /** A segment from the peer of a RST: delivered like any other, its new bytes counted in afterResetBytes. */
@@ -306,6 +310,10 @@ export class Connection {
   }
 }
 
+
+/** Bits of Connection.firstBits: the flags in bits 0-7, the direction in 8, the window in 9-24, then these. */
+const FIRST_SEEN = 1 << 25;
+const FIRST_FROM_SERVER = 1 << 26;
 
 /** The tracker that spells the history of connections of a single packet (see Connection.history). */
 const ONE_PACKET = new TcpHistory(false);

@@ -15,6 +15,9 @@ import type { Dir } from './stream-sink.js';
  * Call order, per packet: `packet` before the segment's bytes reach the reassembler, then `gaps` with the
  * count of gaps each direction's stream has declared so far.
  */
+/** A bit of `seen` (per direction, as the kinds): the direction's highest sequence number is known. */
+const END_KNOWN = 0x400;
+
 /** The longest history kept (Zeek's is unbounded; a real connection has a few dozen letters at most). */
 export const MAX_LETTERS = 256;
 
@@ -22,16 +25,19 @@ export class TcpHistory {
   letters = '';
   /** Kinds already written, 16 bits per direction (Zeek's hist_seen). */
   private seen = 0;
-  /** Sequence number of the last SYN, FIN (its end) and RST of each direction; -1: none yet. */
-  private syn0 = -1;
-  private syn1 = -1;
-  private fin0 = -1;
-  private fin1 = -1;
-  private rst0 = -1;
-  private rst1 = -1;
-  /** One past the highest sequence number each direction has sent; -1 before its first packet. */
-  private end0 = -1;
-  private end1 = -1;
+  /**
+   * Sequence number of the last SYN, FIN (its end) and RST of each direction, as signed 32-bit values
+   * (small integers, never boxed); read only once one was seen.
+   */
+  private syn0 = 0;
+  private syn1 = 0;
+  private fin0 = 0;
+  private fin1 = 0;
+  private rst0 = 0;
+  private rst1 = 0;
+  /** One past the highest sequence number each direction has sent (signed 32-bit; see END_KNOWN). */
+  private end0 = 0;
+  private end1 = 0;
   /** Retransmissions, zero windows and gaps of each direction (their letter repeats at powers of ten). */
   private rxmit0 = 0;
   private rxmit1 = 0;
@@ -48,7 +54,7 @@ export class TcpHistory {
   reset(firstFromServer: boolean): void {
     this.letters = firstFromServer ? '^' : '';
     this.seen = 0;
-    this.syn0 = this.syn1 = this.fin0 = this.fin1 = this.rst0 = this.rst1 = this.end0 = this.end1 = -1;
+    this.syn0 = this.syn1 = this.fin0 = this.fin1 = this.rst0 = this.rst1 = this.end0 = this.end1 = 0;
     this.rxmit0 = this.rxmit1 = this.win0 = this.win1 = this.gap0 = this.gap1 = 0;
   }
 
@@ -63,18 +69,20 @@ export class TcpHistory {
       else this.check(dir, 0x40, 'Q');
     } else if (syn) {
       const code = flags & TCP_ACK ? 'H' : 'S';
-      if (this.check(dir, 0x1, code) && seq !== (dir === 0 ? this.syn0 : this.syn1)) this.add(dir, code);
-      if (dir === 0) this.syn0 = seq;
-      else this.syn1 = seq;
+      const at = seq | 0;
+      if (this.check(dir, 0x1, code) && at !== (dir === 0 ? this.syn0 : this.syn1)) this.add(dir, code);
+      if (dir === 0) this.syn0 = at;
+      else this.syn1 = at;
     } else if (fin) {
-      const at = (seq + len) >>> 0;
+      const at = (seq + len) | 0;
       if (this.check(dir, 0x2, 'F') && at !== (dir === 0 ? this.fin0 : this.fin1)) this.add(dir, 'F');
       if (dir === 0) this.fin0 = at;
       else this.fin1 = at;
     } else if (rst) {
-      if (this.check(dir, 0x4, 'R') && seq !== (dir === 0 ? this.rst0 : this.rst1)) this.add(dir, 'R');
-      if (dir === 0) this.rst0 = seq;
-      else this.rst1 = seq;
+      const at = seq | 0;
+      if (this.check(dir, 0x4, 'R') && at !== (dir === 0 ? this.rst0 : this.rst1)) this.add(dir, 'R');
+      if (dir === 0) this.rst0 = at;
+      else this.rst1 = at;
     } else if (len > 0) this.check(dir, 0x10, 'D');
     else if (flags & TCP_ACK) this.check(dir, 0x20, 'A');
     if (window === 0 && !rst && !peerClosed) {
@@ -82,9 +90,11 @@ export class TcpHistory {
       else this.scaled(1, 'W', ++this.win1);
     }
     // A segment that ends at or before the highest sequence number its side has sent repeats bytes.
-    const end = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
+    const end = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) | 0;
     const last = dir === 0 ? this.end0 : this.end1;
-    if (last < 0 || ((end - last) | 0) > 0) {
+    const known = dir === 0 ? END_KNOWN : END_KNOWN << 16;
+    if ((this.seen & known) === 0 || ((end - last) | 0) > 0) {
+      this.seen |= known;
       if (dir === 0) this.end0 = end;
       else this.end1 = end;
     } else if (len > 0 && !rst) {
