@@ -56,9 +56,9 @@ function parse(out: string): Diagram[] {
       if (g.title !== undefined) d.title = decode(g.title);
       if (g.from !== undefined) {
         assert.notEqual(g.from, g.to, `line ${i + 1}: an arrow to itself`);
-        const f = /\((?:frame|帧) (\d+), \d+ → \d+\)$/.exec(decode(text));
+        const f = /\((?:frame (\d+)|第 (\d+) 帧), \d+ → \d+\)$/.exec(decode(text));
         assert.ok(f !== null, `line ${i + 1}: no frame and ports: ${text}`);
-        d.messages.push({ frame: Number(f[1]), text: decode(text).slice(0, f.index).trimEnd(), data: g.line!.startsWith('--'), toServer: g.from === 'C' });
+        d.messages.push({ frame: Number(f[1] ?? f[2]), text: decode(text).slice(0, f.index).trimEnd(), data: g.line!.startsWith('--'), toServer: g.from === 'C' });
       }
     }
     diagrams.push(d);

@@ -1,8 +1,9 @@
 /**
  * Chinese typesetting (issue 16, item 4, for the views that speak Chinese: the walkthrough and the
  * ladder): at 60, 80 and 120 columns, on every fixture, no line starts with closing punctuation or ends
- * with opening punctuation, and no word is split across lines (words as ICU's dictionary segments them,
- * the segmenter Node ships with its full ICU).
+ * with opening punctuation, no word is split across lines (words as ICU's dictionary segments them,
+ * the segmenter Node ships with its full ICU), frames are written one way ("第 9 帧"), and the terms
+ * are the standard ones (四次挥手, naming the textbook's 四次断开 once; FTP 反弹攻击).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +50,11 @@ test('Chinese walkthrough and ladder at 60, 80 and 120 columns: punctuation and 
         assert.deepEqual(out.filter((l) => CLOSING.test(l.trimStart())), [], `${what}: a line starts with closing punctuation`);
         assert.deepEqual(out.filter((l) => OPENING.test(l.trimEnd())), [], `${what}: a line ends with opening punctuation`);
         assert.deepEqual(splitWords(out), [], `${what}: a word split across lines`);
+        // One way to write a frame label, and the standard terms.
+        assert.deepEqual(out.filter((l) => /帧 \d+(?:-\d+)?(?![\d.])/.test(l)), [], `${what}: a frame written "帧 N", not "第 N 帧"`);
+        // A number is never left without its unit: "38" at a line's end and "字节" at the next one's start.
+        assert.deepEqual(out.filter((l, i) => /\d$/.test(l.trimEnd()) && /^(字节|字|节|毫秒|秒|个|次|帧)/.test(out[i + 1]?.trimStart() ?? '')), [], `${what}: a number split from its unit`);
+        assert.deepEqual(out.filter((l) => /跳板|四次断开(?!”)/.test(l)), [], `${what}: 跳板 or 四次断开 where the standard terms are FTP 反弹攻击 and 四次挥手`);
       }
     }
   }

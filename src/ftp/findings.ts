@@ -196,7 +196,7 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
       refused: `the server refused it (${f.code}): it does not let PORT name another host`,
       unanswered: 'the server\'s answer is not in the capture',
     }[f.outcome]}`,
-    zh: (f) => `${f.source} 要服务器连接 ${f.address}:${f.port}，而不是客户端 ${f.client}：这是第三方传输，或者 FTP 跳板攻击（bounce）；${{
+    zh: (f) => `${f.source} 要服务器连接 ${f.address}:${f.port}，而不是客户端 ${f.client}：这是第三方传输，或者 FTP 反弹攻击（bounce）；${{
       connected: `服务器照做了：它连到了那里${f.bytes > 0 ? `，那条连接上传了 ${f.bytes} 字节` : ''}。服务器应当拒绝指向其他主机的 PORT（vsftpd port_promiscuous=NO，ProFTPD AllowForeignAddress off）`,
       accepted: `服务器接受了它（${f.code}），但抓包里没有到 ${f.address}:${f.port} 的连接`,
       refused: `服务器拒绝了它（${f.code}）：它不允许 PORT 指向其他主机`,
@@ -211,7 +211,7 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
   'privileged-port': {
     severity: 'warning',
     en: (f) => `${f.source} names port ${f.port}, a privileged port where services listen (25 mail, 80 web ...): FTP bounce attacks use this to make the server talk to them`,
-    zh: (f) => `${f.source} 指定了端口 ${f.port}，这是服务监听的特权端口（25 邮件、80 网页……）：FTP 跳板攻击就是借此让服务器去和这些服务对话`,
+    zh: (f) => `${f.source} 指定了端口 ${f.port}，这是服务监听的特权端口（25 邮件、80 网页……）：FTP 反弹攻击就是借此让服务器去和这些服务对话`,
   },
   'private-port-address': {
     severity: 'warning',

@@ -83,6 +83,8 @@ interface Words {
   data(bytes: number, tls: boolean): string;
   segments(n: number): string;
   frames(first: number, last: number): string;
+  /** One frame as every label writes it ("frame 9"; "第 9 帧"). */
+  frameAt(frame: number): string;
   acks(n: number): string;
   /** Data segments sent again (tshark's retransmissions, fast and spurious included) and their bytes. */
   retransmitted(segments: number, bytes: number): string;
@@ -131,6 +133,7 @@ const WORDS: Record<Lang, Words> = {
     data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} byte${n === 1 ? '' : 's'}`,
     segments: (n) => `${group(n)} segment${n === 1 ? '' : 's'}`,
     frames: (a, b) => `frames ${a}-${b}`,
+    frameAt: (n) => `frame ${n}`,
     acks: (n) => `${group(n)} ACK${n === 1 ? '' : 's'}`,
     retransmitted: (n, b) => `${group(n)} retransmitted (${group(b)} bytes)`,
     outOfOrder: (n) => `${group(n)} out of order`,
@@ -169,7 +172,8 @@ const WORDS: Record<Lang, Words> = {
     unmatched: '未对应到命令',
     data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} 字节`,
     segments: (n) => `${group(n)} 个报文段`,
-    frames: (a, b) => `帧 ${a}-${b}`,
+    frames: (a, b) => `第 ${a}-${b} 帧`,
+    frameAt: (n) => `第 ${n} 帧`,
     acks: (n) => `${group(n)} 个 ACK`,
     retransmitted: (n, b) => `重传 ${group(n)} 个（${group(b)} 字节）`,
     outOfOrder: (n) => `乱序 ${group(n)} 个`,

@@ -55,7 +55,7 @@ function message(words: LadderWords, r: Arrow): string {
   const line = r.conn.data ? (rst ? '--x' : '-->>') : rst ? '-x' : '->>';
   const ports = r.toServer ? `${arrowPort(r, true)} → ${arrowPort(r, false)}` : `${arrowPort(r, false)} → ${arrowPort(r, true)}`;
   const label = plainLabel(r.labels()[0] ?? '');
-  return `${from}${line}${to}: ${escapeMermaid(`${label} (${words.frame} ${r.frame}, ${ports})`)}`;
+  return `${from}${line}${to}: ${escapeMermaid(`${label} (${words.frameAt(r.frame)}, ${ports})`)}`;
 }
 
 const CODES: Record<string, string> = { '#': '#35;', ';': '#59;', '&': '#amp;', '<': '#lt;', '>': '#gt;', '%': '#37;', '"': '#quot;' };

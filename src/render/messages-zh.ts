@@ -1,6 +1,6 @@
 /**
  * The walkthrough's words in Simplified Chinese: the same explanations as `en` in messages.ts, in the
- * vocabulary Chinese FTP teaching material uses (控制连接/数据连接, 三次握手, 四次断开, 主动模式/被动模式).
+ * vocabulary Chinese FTP teaching material uses (控制连接/数据连接, 三次握手, 四次挥手 with the textbook's 四次断开, 主动模式/被动模式, FTP 反弹攻击).
  * Numbers, ports, addresses, paths, command names and reply codes are kept exactly as passed in (wire
  * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
  * technical tokens, and a space between Chinese and an ASCII token.
@@ -25,8 +25,9 @@ const last = (text: string) => (/[.!?。！？]$/.test(text) ? text : `${text}�
 
 export const zh: Messages = {
   words: {
-    frame: '帧',
-    frames: '帧',
+    lang: 'zh',
+    frameAt: (n) => `第 ${n} 帧`,
+    framesAt: (a, b) => `第 ${a}-${b} 帧`,
     client: '客户端',
     server: '服务器',
     third: '第三方主机',
@@ -45,17 +46,17 @@ export const zh: Messages = {
     `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接服务器的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。`,
   handshake1DataActive: (serverPort, clientPort, by, from20, third) =>
     third !== null
-      ? `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 连接 ${third} 的端口 ${clientPort}${announced('客户端', by)}——那是第三方主机，不是客户端——建立数据连接（主动模式）。服务器照做了指向其他主机的 PORT：这是 FTP 跳板攻击（bounce），或者第三方传输。`
+      ? `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 连接 ${third} 的端口 ${clientPort}${announced('客户端', by)}——那是第三方主机，不是客户端——建立数据连接（主动模式）。服务器照做了指向其他主机的 PORT：这是 FTP 反弹攻击（bounce），或者第三方传输。`
       : `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 主动连接客户端的端口 ${clientPort}${announced('客户端', by)}，建立数据连接（主动模式）。${from20 ? '' : '注意：这次连接并非来自端口 20——主动模式下服务器可以从任意端口发起数据连接。'}`,
   handshake2: (conn, from) => `TCP 三次握手之第二次：${side(from)}同意建立${conn}，它发出的 SYN,ACK 既确认了对方的 SYN，也带上了自己的 SYN。`,
   handshake3: (conn, from) => `TCP 三次握手之第三次：${side(from)}发送 ACK 进行确认，${conn}建立完成。`,
 
-  teardown1: (conn, from) => `TCP 四次断开之第一次：${side(from)}在${conn}上要发送的内容已全部发完，发送 FIN 关闭自己这一方向。`,
-  teardown2: (conn, from) => `TCP 四次断开之第二次：${side(from)}确认对方的 FIN，${conn}进入半关闭状态（另一方仍然可以继续发送）。`,
-  teardown3: (conn, from) => `TCP 四次断开之第三次：${side(from)}也发送 FIN，关闭${conn}中自己这一方向。`,
-  teardown2and3: (conn, from) => `TCP 四次断开之第二次和第三次合在一个报文段里：${side(from)}确认对方的 FIN，同时关闭${conn}中自己这一方向（FIN,ACK）。`,
-  teardown4: (conn, from) => `TCP 四次断开之第四次：${side(from)}确认最后一个 FIN，${conn}完全断开。`,
-  reset: (conn, from) => `${side(from)}发送 RST 复位${conn}：连接立即终止，不经过四次断开。`,
+  teardown1: (conn, from) => `TCP 四次挥手之第一次：${side(from)}在${conn}上要发送的内容已全部发完，发送 FIN 关闭自己这一方向。`,
+  teardown2: (conn, from) => `TCP 四次挥手之第二次：${side(from)}确认对方的 FIN，${conn}进入半关闭状态（另一方仍然可以继续发送）。`,
+  teardown3: (conn, from) => `TCP 四次挥手之第三次：${side(from)}也发送 FIN，关闭${conn}中自己这一方向。`,
+  teardown2and3: (conn, from) => `TCP 四次挥手之第二次和第三次合在一个报文段里：${side(from)}确认对方的 FIN，同时关闭${conn}中自己这一方向（FIN,ACK）。`,
+  teardown4: (conn, from) => `TCP 四次挥手之第四次：${side(from)}确认最后一个 FIN，${conn}完全断开。`,
+  reset: (conn, from) => `${side(from)}发送 RST 复位${conn}：连接立即终止，不经过四次挥手。`,
 
   bareAck: (from, bytes) => `${side(from)}确认已收到的数据（只有 ACK，不带数据）：到目前为止共收到${otherSide(from)}发来的 ${bytes} 字节。`,
   retransmission: (bytes, kind = 'plain') =>
@@ -87,7 +88,7 @@ export const zh: Messages = {
   portsMoved: (ports) =>
     ports.length < 2 ? '' : `客户端每次传输所用的数据端口依次为：${ports.join(' → ')}${isSequential(ports) ? '（每次加 1：操作系统按顺序分配端口）' : ''}。`,
   noData: () => '没有数据连接：所有命令都只在控制连接上得到应答。',
-  everyConnection: () => '每一条 TCP 连接，无论是控制连接还是数据连接，都要经过三次握手才能建立，并经过四次断开（或一个 RST）才结束。',
+  everyConnection: () => '每一条 TCP 连接，无论是控制连接还是数据连接，都要经过三次握手才能建立，并经过四次挥手（教材中称为“四次断开”；或者一个 RST）才结束。',
   synRetries: (from, conn, tries, waits, outcome) =>
     `没有应答：${side(from)}为${conn}再次发送 SYN，又发了 ${tries} 次，每次间隔 ${waits.map((w) => w.toFixed(1)).join('、')} 秒：TCP 的重传计时器到期后会重发没有得到应答的 SYN${backsOff(waits) ? '，而且每次把等待时间加倍（指数退避）' : ''}。${
       outcome === 'answered' ? '后来的某一次得到了应答。' : outcome === 'refused' ? '最后对方用 RST 拒绝了连接。' : `没有一次得到应答：${otherSide(from)}没有收到这些 SYN，或者无法应答（防火墙，或者地址不对）。`
@@ -111,9 +112,9 @@ export const zh: Messages = {
     userCommand: (verb) => (USER_COMMANDS[verb] === undefined ? null : `用户在命令行客户端中输入 ${USER_COMMANDS[verb]!.replace(' / ', ' 或 ')} 时，客户端发送的就是 ${verb}。`),
     finalReply: (f) => {
       const first = `${side(f.closedFirst)}先关闭了数据连接（FIN，第 ${f.firstFin} 帧）`;
-      if (f.order === 'during') return `与教材一致，226 出现在数据连接的四次断开过程之中：${first}。`;
+      if (f.order === 'during') return `与教材一致，226 出现在数据连接的四次挥手过程之中：${first}。`;
       if (f.order === 'before') return `226 出现在数据连接断开之前：服务器先报告传输完成，随后${first}。`;
-      return `教材把 226 放在数据连接四次断开的第二次与第三次之间；这里它出现在断开完成之后：${first}${f.secondFin === null ? '' : `，对方的 FIN 在第 ${f.secondFin} 帧`}。`;
+      return `教材把 226 放在数据连接四次挥手的第二次与第三次之间；这里它出现在断开完成之后：${first}${f.secondFin === null ? '' : `，对方的 FIN 在第 ${f.secondFin} 帧`}。`;
     },
     title: () => '与教材对照',
     acksRode: (steps) => `教材中单独画出的 ${steps.length} 个 ACK，在这里搭载在紧接着的命令或应答上（第 ${steps.join('、')} 步）。`,
@@ -176,7 +177,7 @@ function commandZh(verb: string, arg: string, d: CommandDetail): string {
     case 'EPRT':
     case 'LPRT':
       if (d.listen === undefined) return `${verb} ${arg}：客户端通告自己在哪里等待数据连接（主动模式），但无法解析这个参数。`;
-      return `${verb} ${arg}：客户端将在 ${d.listen.address} 的端口 ${d.listen.arithmetic ?? d.listen.port} 上监听，并请服务器在下一次传输时连接到这里（主动模式）。${d.thirdParty ? '这不是客户端自己的地址：这是一次第三方传输，或者是 FTP 跳板攻击（FTP bounce）。' : ''}`;
+      return `${verb} ${arg}：客户端将在 ${d.listen.address} 的端口 ${d.listen.arithmetic ?? d.listen.port} 上监听，并请服务器在下一次传输时连接到这里（主动模式）。${d.thirdParty ? '这不是客户端自己的地址：这是一次第三方传输，或者是 FTP 反弹攻击（FTP bounce）。' : ''}`;
     case 'PASV':
       return '客户端请服务器为下一次数据连接监听一个端口，并告诉客户端是哪个端口（被动模式）。';
     case 'EPSV':

@@ -23,8 +23,11 @@ export interface TransferWhat {
 
 /** The few words of the step headers. */
 export interface HeaderWords {
-  frame: string;
-  frames: string;
+  /** The language, for what the catalogue says in both (a finding's message). */
+  lang: 'en' | 'zh';
+  /** A frame and a range of frames, as every label writes them ("frame 9"; "第 9 帧"). */
+  frameAt(frame: number): string;
+  framesAt(first: number, last: number): string;
   client: string;
   server: string;
   /** A third host a data connection went to instead of the client. */
@@ -197,8 +200,9 @@ const announcedEn = (by: Announcement | null) =>
 
 export const en: Messages = {
   words: {
-    frame: 'frame',
-    frames: 'frames',
+    lang: 'en',
+    frameAt: (n) => `frame ${n}`,
+    framesAt: (a, b) => `frames ${a}-${b}`,
     client: 'client',
     server: 'server',
     third: 'third host',

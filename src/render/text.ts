@@ -110,16 +110,16 @@ const SPACE = /^\s/;
 /** Space that wrapping would change: at either end, doubled, or other than a space. */
 const UNEVEN_SPACE = /^\s|\s$|\s\s|[^\S ]/;
 /** A number as text says it: "12", "(0.058", "300,000", "+1,234". */
-const NUMBER = /^[(\[{"'“‘]*[-+−]?\d[\d,.]*$/;
+const NUMBER = /^[(\[{"'“‘（]*[-+−]?\d[\d,.]*(?:-\d[\d,.]*)?$/;
 /** A unit after a number, closing punctuation allowed: "ms)", "MB/s", "bytes;", "commands". */
 const UNIT =
   /^(?:[kKMGTP]i?B|B|bytes?|bits?|[kKMGT]?B\/s|[kMG]?bit\/s|s|ms|µs|us|ns|min|h|%|times?|records?|packets?|segments?|frames?|lines?|commands?|transfers?|sessions?|connections?|datagrams?|fragments?|holes?|hole\(s\)|tries|columns?)[)\]}"'”’.,;:!?]*$/;
 /** Units that a smaller unit may follow, as in "2 min 05 s" and "1 h 02 min". */
 const LARGE_UNIT = /^(?:h|min)$/;
 /** Words that a number belongs to, as in "frame 804" and "port 21". */
-const PREFIX = /^[(\[]?(?:frames?|port)$/;
+const PREFIX = /^[(\[（]?(?:frames?|port|第)$/;
 /** The number after such a word, punctuation after it allowed: "804)", "16,". */
-const NUMBERED = /^\d[\d,.]*[),.;:]*$/;
+const NUMBERED = /^\d[\d,.]*(?:-\d[\d,.]*)?[),.;:]*$/;
 /** Chinese units and measure words kept with the number before them (longest first). */
 const WIDE_UNITS = ['字节', '毫秒', '微秒', '分钟', '小时', '秒', '个', '次', '条', '帧', '包', '行', '段'];
 /** Chinese closing punctuation never starts a line, opening punctuation never ends one. */
@@ -189,6 +189,11 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
         text += (k > j ? ' ' : '') + next;
         j = k + 1;
         glued = true;
+      } else if (k + 1 < raw.length && WIDE_UNITS.includes(next + raw[k + 1]!)) {
+        // A unit of two characters the dictionary does not know as a word ("字" "节").
+        text += (k > j ? ' ' : '') + next + raw[k + 1]!;
+        j = k + 2;
+        glued = true;
       } else {
         // A unit the segmenter joined to the word after it ("字节数"): the unit alone goes with the number.
         const unit = WIDE_UNITS.find((u) => next.startsWith(u));
@@ -203,6 +208,12 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
       text += (k > j ? ' ' : '') + next;
       j = k + 1;
       glued = true;
+      // "第 52-53 帧": the counter word after the number too.
+      const u = gap(raw, j);
+      if (u < raw.length && WIDE_UNITS.includes(raw[u]!)) {
+        text += (u > j ? ' ' : '') + raw[u]!;
+        j = u + 1;
+      }
     }
     i = j - 1;
     // Opening punctuation goes with what it opens.

@@ -165,8 +165,7 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
   // The session's findings in the order they happened, each told at the first step at or after its frame.
   const findings = [...ctx.findingsOf(s.id)].sort((a, b) => firstFrame(a) - firstFrame(b));
   let pendingFindings = 0;
-  const zhWords = M.words.frame !== 'frame';
-  const findingLine = (f: Finding): string => M.finding(f.severity, f.kind, sanitize(zhWords ? f.messageZh : f.message), f.count);
+  const findingLine = (f: Finding): string => M.finding(f.severity, f.kind, sanitize(M.words.lang === 'zh' ? f.messageZh : f.message), f.count);
   const attachFindings = (step: Step, frame: number): void => {
     while (pendingFindings < findings.length && firstFrame(findings[pendingFindings]!) <= frame) step.text.push(findingLine(findings[pendingFindings++]!));
   };
@@ -287,7 +286,7 @@ function closeSynRetry(ctx: ViewContext, st: ConnState, M: Messages, time: (t: P
   const first = ctx.packetAt(r.frames[0]!);
   const when = first !== null ? time(first) : '';
   const arrow = role.role === 'data' ? '┄┄▶' : '──▶';
-  const frames = r.frames.length === 1 ? `${M.words.frame} ${r.frames[0]}` : `${M.words.frames} ${r.frames[0]}-${r.frames.at(-1)}`;
+  const frames = r.frames.length === 1 ? M.words.frameAt(r.frames[0]!) : M.words.framesAt(r.frames[0]!, r.frames.at(-1)!);
   r.step.header = `${ctx.style('dim', `${frames} ${when}`)}  ${M.words[r.from]} ${src} ${arrow} ${dst} ${M.words[to]}  SYN ×${r.frames.length}`;
   r.step.text.unshift(M.synRetries(r.from, conn, r.frames.length, r.waits, outcome));
   r.step.open = false;
@@ -488,7 +487,7 @@ function flushGroup(ctx: ViewContext, st: ConnState, M: Messages, s: FtpSession,
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
   const first = ctx.packetAt(g.first);
   const when = first !== null ? time(first) : '';
-  g.step.header = `${ctx.style('dim', `${M.words.frames} ${g.first}-${g.last} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`;
+  g.step.header = `${ctx.style('dim', `${M.words.framesAt(g.first, g.last)} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`;
   g.step.text = [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })];
   g.step.open = false;
   void s;
@@ -504,7 +503,7 @@ function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: S
   const to: Side = from !== 'server' ? 'server' : role.thirdParty !== null ? 'third' : 'client';
   const when = time(p);
   const len = p.payload > 0 ? `  ${M.words.bytes(p.payload)}` : '';
-  return `${ctx.style('dim', `${M.words.frame} ${p.frame} ${when}`)}  ${M.words[from]} ${srcPort} ${arrow} ${dstPort} ${M.words[to]}  ${flagNames(p.flags)}${len}`;
+  return `${ctx.style('dim', `${M.words.frameAt(p.frame)} ${when}`)}  ${M.words[from]} ${srcPort} ${arrow} ${dstPort} ${M.words[to]}  ${flagNames(p.flags)}${len}`;
 }
 
 function conclusions(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
