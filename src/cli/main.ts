@@ -36,6 +36,9 @@ export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
 export const EXIT_USAGE = 2;
 
+/** The captures a file run reads (the main command's and `ftpscope report`'s positional argument). */
+const CAPTURES = { type: 'string', array: true, describe: 'capture files, or - for standard input' } as const;
+
 /** The capture `ftpscope demo` explains: the classic active-mode session. */
 const DEMO_CAPTURE = new URL('../../../fixtures/active-ls-pwd.pcap', import.meta.url);
 const STDIN_PLACEHOLDER = '\u0000stdin\u0000';
@@ -159,7 +162,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .scriptName('ftpscope')
     .usage('Usage: $0 [options] <capture...>\n\nFollow FTP inside packet captures. A capture is a pcap or pcapng file, gzip-compressed or not,\nor - for standard input. Several captures are merged by time, like mergecap.')
     .command('$0 <captures..>', false, (c) => withOptions(c, 'file')
-      .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
+      .positional('captures', CAPTURES)
       .example('$0 capture.pcapng', 'the timeline of every FTP session, then tables of sessions, transfers and findings')
       .example('$0 -v walkthrough --session 2 capture.pcap', 'session 2, packet by packet, explained')
       .example('$0 -v summary --min-severity warning rotated-*.pcap.gz', 'tables only, warnings and alerts; several files merged by time')
@@ -171,7 +174,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .example('$0 demo --lang zh', 'the same, in Chinese')
       .example('$0 demo -v ladder', 'the session as a ladder diagram'))
     .command('report <captures..>', 'write the lesson page: ladder and walkthrough side by side, in English and Chinese, one HTML file', (c) => withOptions(c, 'file')
-      .positional('captures', { type: 'string', array: true, describe: 'capture files, or - for standard input' })
+      .positional('captures', CAPTURES)
       .usage('Usage: $0 report [options] <capture...>\n\nWrite one self-contained HTML page (no network needed: it opens from a USB stick) with each session\nas an SVG ladder beside its numbered walkthrough, the findings, and the transfers; keyboard to step\nthrough it when projecting, a switch between English and Chinese, and a print layout.')
       .example('$0 report capture.pcap -o lesson.html', 'the lesson page of a capture')
       .example('$0 report --session 2 capture.pcap -o s2.html', 'one session only'))
