@@ -130,6 +130,8 @@ const CLOSING_RUN = /^[，。、；：！？）」』】》]+$/;
 const DIGEST = /^[0-9a-f]{32,}$/i;
 /** Ends a line where a word longer than the whole line had to be cut: the word goes on below. */
 export const CUT_MARK = '↵';
+/** The fewest columns worth cutting a long word into at the end of a line (fewer: it starts the next). */
+const MIN_CUT = 8;
 /** Punctuation a cut word breaks after, when it can. */
 const CUT_AFTER = ':.,;-_])=&?';
 /** The longest a path's parts are on average: base64 with longer parts between its slashes is not a path. */
@@ -350,13 +352,14 @@ export function wrap(text: string, width: number, first = '', rest = first, meas
           space = 0;
           break;
         }
-        if (!empty) {
+        // A piece longer than a whole line is cut where the line is, when a useful part fits: "> TYPEEE…↵".
+        if (!empty && !(w > width - restW && width - lineW - space - measure(CUT_MARK) >= MIN_CUT)) {
           next();
           space = 0;
           continue;
         }
         // Longer than a line: cut, and marked so, at the last character that leaves room for the mark.
-        const room = width - lineW - measure(CUT_MARK);
+        const room = width - lineW - space - measure(CUT_MARK);
         let head = '';
         let headW = 0;
         for (const ch of s) {
@@ -380,7 +383,9 @@ export function wrap(text: string, width: number, first = '', rest = first, meas
         }
         s = s.slice(head.length);
         w = measure(s);
-        put(s === '' ? head : head + CUT_MARK, s === '' ? headW : headW + measure(CUT_MARK));
+        const lead = space === 1 ? ' ' : '';
+        put(lead + (s === '' ? head : head + CUT_MARK), space + (s === '' ? headW : headW + measure(CUT_MARK)));
+        space = 0;
         if (s !== '') next();
       }
     }
