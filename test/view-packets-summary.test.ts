@@ -564,7 +564,7 @@ test('a report lets each session go once it is over: 3,000 sessions, held only w
   const { ftp: whole, capture } = await analyseCapture('sessions.pcap', Readable.from([bytes]), {}, { exchanges: false });
   const expected = await renderSummary(new ViewContext(whole.result(), capture, null, DEFAULT_VIEW_OPTIONS));
 
-  const book = new SummaryBook(100);
+  const book = new SummaryBook('en', 100);
   let released = 0;
   let mostHeld = 0;
   // Closed connections linger 30 s of capture time for late packets; without, a session goes at the next capture second.
@@ -632,7 +632,7 @@ test('a report holds a session while its predictions are awaited, and binds a co
     assert.equal(model.transfers.length, 1, name);
     assert.equal(model.transfers[0]!.bytes, 12, `${name}: the data connection's bytes`);
     const expected = await renderSummary(new ViewContext(model, capture, null, DEFAULT_VIEW_OPTIONS));
-    const book = new SummaryBook(1);
+    const book = new SummaryBook('en', 1);
     const { ftp } = await analyseCapture(name, Readable.from([bytes]), {}, { exchanges: false, release: 'report' }, { onSessionDone: (a) => book.addSession(a), onFindingDone: (f, order) => book.addFinding(f, order) });
     const left = ftp.result();
     const ctx = new ViewContext(left, capture, null, DEFAULT_VIEW_OPTIONS);

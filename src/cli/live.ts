@@ -126,7 +126,7 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   const printLine = (e: LiveEvent) => {
     if (e.type === 'timeline' && e.event.role === 'control' && (e.event.kind === 'syn' || e.event.kind === 'seen')) starts.set(e.event.session!, e.event.at);
     clock ??= makeClock(view.timeFormat ?? 'capture', first ?? { sec: 0, nsec: 0 });
-    const line = liveLine(e, clock, (id) => starts.get(id) ?? null, view.width);
+    const line = liveLine(e, clock, (id) => starts.get(id) ?? null, view.width, view.lang);
     if (line !== null) out.write(`${line}\n`);
     if (e.type === 'session-end') starts.delete(e.session.id);
   };

@@ -293,7 +293,7 @@ async function runTo(p: Parsed, io: Io): Promise<number> {
   const plan = planFor(s, 'file');
   // The summary alone, unfiltered, is written from rows kept as sessions end, in memory that does not
   // grow with the capture: each session goes once it and its transfers are over.
-  const book = plan.release === 'report' ? new (await import('../render/summary.js')).SummaryBook() : null;
+  const book = plan.release === 'report' ? new (await import('../render/summary.js')).SummaryBook(s.lang) : null;
   let sessions = 0;
   const progress = progressReporter(io, p.captures, () => sessions, s.quiet);
   const analysis = createAnalysis(s, plan, {

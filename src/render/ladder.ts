@@ -82,6 +82,8 @@ interface Words {
   unmatched: string;
   data(bytes: number, tls: boolean): string;
   segments(n: number): string;
+  /** Details after a label, in brackets: " (1 segment, frames 9-12)". */
+  aside(parts: string[]): string;
   frames(first: number, last: number): string;
   /** One frame as every label writes it ("frame 9"; "第 9 帧"). */
   frameAt(frame: number): string;
@@ -132,6 +134,7 @@ const WORDS: Record<Lang, Words> = {
     unmatched: 'not matched to a command',
     data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} byte${n === 1 ? '' : 's'}`,
     segments: (n) => `${group(n)} segment${n === 1 ? '' : 's'}`,
+    aside: (parts) => ` (${parts.join(', ')})`,
     frames: (a, b) => `frames ${a}-${b}`,
     frameAt: (n) => `frame ${n}`,
     acks: (n) => `${group(n)} ACK${n === 1 ? '' : 's'}`,
@@ -172,6 +175,7 @@ const WORDS: Record<Lang, Words> = {
     unmatched: '未对应到命令',
     data: (n, tls) => `FTP-DATA${tls ? ' (TLS)' : ''} ${group(n)} 字节`,
     segments: (n) => `${group(n)} 个报文段`,
+    aside: (parts) => `（${parts.join('，')}）`,
     frames: (a, b) => `第 ${a}-${b} 帧`,
     frameAt: (n) => `第 ${n} 帧`,
     acks: (n) => `${group(n)} 个 ACK`,
@@ -508,13 +512,13 @@ function dataLabels(words: Words, d: DataSummary, delivered: number, tls: boolea
   if (d.first !== d.last) details.push(words.frames(d.first, d.last));
   details.push(...again);
   const out: string[] = [];
-  if (d.acks > 0) out.push(`${head} (${[...details, words.acks(d.acks)].join(', ')})`);
-  out.push(`${head} (${details.join(', ')})`);
-  if (details.length > 1 + again.length) out.push(`${head} (${[seg, ...again].join(', ')})`);
+  if (d.acks > 0) out.push(head + words.aside([...details, words.acks(d.acks)]));
+  out.push(head + words.aside(details));
+  if (details.length > 1 + again.length) out.push(head + words.aside([seg, ...again]));
   if (again.length > 0) {
-    out.push(`${head} (${[seg, again[0]!].join(', ')})`);
-    out.push(`${head} (${words.resent(d.retransmitted + d.outOfOrder)})`);
-  } else if (details.length > 1) out.push(`${head} (${seg})`);
+    out.push(head + words.aside([seg, again[0]!]));
+    out.push(head + words.aside([words.resent(d.retransmitted + d.outOfOrder)]));
+  } else if (details.length > 1) out.push(head + words.aside([seg]));
   out.push(head);
   return out;
 }
@@ -658,7 +662,7 @@ function dataCaption(words: Words, info: ConnInfo): { text: string; route: strin
   const third = serverSide.address === s.server.address && clientSide.address !== s.client.address;
   const route = `${sanitize(hostPort(c.client.address, c.client.port))} → ${sanitize(hostPort(c.server.address, c.server.port))}`;
   const note = third ? words.thirdHost(sanitize(clientSide.address)) : elsewhere ? words.elsewhere : null;
-  return { text: `┄┄ ${words.dataConnection(info.id, what)}`, route: note === null ? route : `${route} (${note})` };
+  return { text: `┄┄ ${words.dataConnection(info.id, what)}`, route: note === null ? route : route + words.aside([note]) };
 }
 
 function flagTone(flags: number): Tone {

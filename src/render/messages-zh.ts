@@ -5,6 +5,8 @@
  * text comes in already escaped); full-width punctuation inside Chinese sentences, ASCII inside
  * technical tokens, and a space between Chinese and an ASCII token.
  */
+import type { Severity } from '../model/ftp-model.js';
+import { VOCAB } from './vocab.js';
 import { USER_COMMANDS, backsOff, isSequential, type Announcement, type CommandDetail, type Messages, type Repeated, type ReplyDetail, type Side, type TransferWhat } from './messages.js';
 
 function repeatedZh(r: Repeated | undefined): string {
@@ -94,7 +96,7 @@ export const zh: Messages = {
       outcome === 'answered' ? '后来的某一次得到了应答。' : outcome === 'refused' ? '最后对方用 RST 拒绝了连接。' : `没有一次得到应答：${otherSide(from)}没有收到这些 SYN，或者无法应答（防火墙，或者地址不对）。`
     }`,
   refused: (conn, from, port) => `${side(from)}拒绝建立${conn}：它用 RST 回应了 SYN。那里的端口 ${port} 上没有程序在监听，或者防火墙拒绝了这个连接。`,
-  finding: (severity, kind, message, count) => `发现（${SEVERITY_ZH[severity] ?? severity}，${kind}）：${message}${count > 1 ? `（共 ${count} 次）` : ''}`,
+  finding: (severity, kind, message, count) => `发现（${VOCAB.zh.severity[severity as Severity] ?? severity}，${kind}）：${message}${count > 1 ? `（共 ${count} 次）` : ''}`,
   dataAttempt: (command, mode, opener, from, to, syns, refused) =>
     `${command}：${mode === 'unknown' ? '模式未知' : mode === 'active' ? '主动模式' : '被动模式'}——${side(opener)}试图从端口 ${from} 连接到端口 ${to}（发了 ${syns} 个 SYN），但连接${refused ? '被拒绝（RST）' : '始终没有得到应答'}：没有数据经过这条连接。`,
   laterFindings: () => '最后一步之后的发现',
@@ -132,8 +134,6 @@ export const zh: Messages = {
   },
 };
 
-/** The severities in Chinese, as the findings catalogue says them. */
-const SEVERITY_ZH: Record<string, string> = { alert: '警报', warning: '警告', notice: '注意', info: '信息' };
 
 /** Where a data connection's port was announced. */
 function announced(who: '客户端' | '服务器', by: Announcement | null): string {

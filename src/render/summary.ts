@@ -5,8 +5,9 @@ import { SEVERITIES, importanceKey } from '../model/severity.js';
 import type { ConnectionSummary } from '../model/capture.js';
 import type { Finding, FtpAnalysis, FtpSession, Severity, Transfer } from '../model/ftp-model.js';
 import { indexModel, type ModelIndex } from '../model/lookup.js';
-import { hostPort, secondsOf, type ViewContext } from './context.js';
+import { hostPort, secondsOf, type Lang, type ViewContext } from './context.js';
 import { group, sanitize } from './text.js';
+import { VOCAB, type Vocab } from './vocab.js';
 import { DEFAULT_SPILL_LIMIT, SortedSpill } from '../spill.js';
 
 /** Rows a SummaryBook holds in memory before it writes them to a file (tests lower it: setSummaryLimits). */
@@ -55,17 +56,20 @@ export class SummaryBook {
   readonly transfers: TableBook<TransferFields>;
   readonly findings: TableBook<FindingFields>;
 
-  constructor(limit = spillLimit) {
-    this.sessions = new TableBook(SESSION_WIDE, SESSION_NARROW, limit);
-    this.transfers = new TableBook(TRANSFER_WIDE, TRANSFER_NARROW, limit);
-    this.findings = new TableBook(FINDING_WIDE, FINDING_NARROW, limit);
+  readonly words: Words;
+
+  constructor(lang: Lang = 'en', limit = spillLimit) {
+    const w = (this.words = WORDS[lang] ?? WORDS.en);
+    this.sessions = new TableBook(sessionWide(w), sessionNarrow(w), limit);
+    this.transfers = new TableBook(transferWide(w), transferNarrow(w), limit);
+    this.findings = new TableBook(findingWide(w), findingNarrow(w), limit);
   }
 
   /** Sessions and their transfers; the connections are looked up for the transfers' ports. */
   add(look: RowLookup, sessions: readonly FtpSession[], transfers: readonly Transfer[], connections: readonly ConnectionSummary[]): void {
     const conns = new Map<number, ConnectionSummary>(connections.map((c) => [c.id, c]));
-    for (const s of sessions) this.sessions.add(s.id, sessionFields(look, s));
-    for (const t of transfers) this.transfers.add(t.id, transferFields(look, t, (id) => conns.get(id)));
+    for (const s of sessions) this.sessions.add(s.id, sessionFields(this.words, look, s));
+    for (const t of transfers) this.transfers.add(t.id, transferFields(this.words, look, t, (id) => conns.get(id)));
   }
 
   /** A released session, as FtpOptions.onSessionDone tells it (its findings come by addFinding). */
@@ -76,7 +80,7 @@ export class SummaryBook {
   /** A finding, with its place in the order findings were made. */
   addFinding(f: Finding, order: number): void {
     // Listed gravest first, then by time, as the model lists them (byImportance).
-    this.findings.add(importanceKey(f, order), findingFields(f));
+    this.findings.add(importanceKey(f, order), findingFields(this.words, f));
   }
 
   close(): void {
@@ -103,7 +107,7 @@ export async function renderSummary(ctx: ViewContext): Promise<string> {
   const chosen = new Set(sessions.map((s) => s.id));
   const all = sessions.length === a.sessions.length;
   const transfers = a.transfers.filter((t) => chosen.has(t.session));
-  const book = new SummaryBook();
+  const book = new SummaryBook(ctx.options.lang);
   try {
     book.add(ctx, sessions, transfers, a.connections);
     a.findings.forEach((f, i) => {
@@ -124,21 +128,116 @@ export function setSummaryLimits(limits: { spill?: number; slice?: number }): vo
 
 /** The summary of a book, a piece at a time (each piece whole lines), to write as it comes. */
 export async function* summaryText(look: Look, book: SummaryBook): AsyncGenerator<string> {
+  const w = book.words;
   const sessions = book.sessions.rows.count;
   const transfers = book.transfers.rows.count;
   const findings = book.findings.rows.count;
-  yield `${look.style('bold', `FTP sessions (${group(sessions)})`)}\n`;
-  if (sessions === 0) yield 'no FTP session in this capture\n';
+  yield `${look.style('bold', w.sessionsTitle(group(sessions)))}\n`;
+  if (sessions === 0) yield `${w.noSessions}\n`;
   else yield* table(look, book.sessions);
 
-  yield `\n${look.style('bold', `Transfers (${group(transfers)})`)}\n`;
-  if (transfers === 0) yield sessions === 0 ? 'no transfers\n' : 'no transfers: no command used a data connection\n';
+  yield `\n${look.style('bold', w.transfersTitle(group(transfers)))}\n`;
+  if (transfers === 0) yield `${sessions === 0 ? w.noTransfers : w.noDataCommand}\n`;
   else yield* table(look, book.transfers);
 
-  yield `\n${look.style('bold', `Findings (${group(findings)})`)}\n`;
-  if (findings === 0) yield 'no findings: nothing unusual was seen\n';
+  yield `\n${look.style('bold', w.findingsTitle(group(findings)))}\n`;
+  if (findings === 0) yield `${w.noFindings}\n`;
   else yield* table(look, book.findings);
 }
+
+/** The summary's words in one language: titles, column heads and the words in cells. */
+interface Words {
+  v: Vocab;
+  /** A session's login as its column says it. */
+  login: Record<FtpSession['login'], string>;
+  /** Joins names in a list ("EPSV, PASV"). */
+  list: string;
+  sessionsTitle: (n: string) => string;
+  noSessions: string;
+  transfersTitle: (n: string) => string;
+  noTransfers: string;
+  noDataCommand: string;
+  findingsTitle: (n: string) => string;
+  noFindings: string;
+  head: Record<'client' | 'server' | 'user' | 'login' | 'modes' | 'commands' | 'transfers' | 'bytes' | 'duration' | 'findings' | 'session' | 'command' | 'path' | 'direction' | 'mode' | 'connection' | 'rule' | 'rate' | 'result' | 'cause' | 'severity' | 'kind' | 'frames' | 'message', string>;
+  /** Joins the parts of a list ("active (PORT), passive (EPSV)"). */
+  comma: string;
+  aside: (text: string) => string;
+  count: (n: string, noun: 'command' | 'transfer') => string;
+  notComplete: (n: string) => string;
+  tries: (n: number) => string;
+  encrypted: (command: string) => string;
+  then: (login: string, command: string) => string;
+  none: string;
+  byteCount: (n: string) => string;
+  missing: (n: string) => string;
+  times: (n: string) => string;
+  units: Record<'µs' | 'ms' | 's' | 'min' | 'h', string>;
+}
+
+const EN: Words = {
+  v: VOCAB.en,
+  login: { success: 'success', failure: 'failure', unknown: 'unknown', none: 'none' },
+  list: ', ',
+  sessionsTitle: (n) => `FTP sessions (${n})`,
+  noSessions: 'no FTP session in this capture',
+  transfersTitle: (n) => `Transfers (${n})`,
+  noTransfers: 'no transfers',
+  noDataCommand: 'no transfers: no command used a data connection',
+  findingsTitle: (n) => `Findings (${n})`,
+  noFindings: 'no findings: nothing unusual was seen',
+  head: {
+    client: 'client', server: 'server', user: 'user', login: 'login', modes: 'modes', commands: 'commands', transfers: 'transfers',
+    bytes: 'bytes', duration: 'duration', findings: 'findings', session: 'session', command: 'command', path: 'path',
+    direction: 'direction', mode: 'mode', connection: 'data conn', rule: 'rule', rate: 'rate', result: 'result', cause: 'cause',
+    severity: 'severity', kind: 'kind', frames: 'frames', message: 'message',
+  },
+  comma: ', ',
+  aside: (text) => ` (${text})`,
+  count: (n, noun) => `${n} ${noun}${n === '1' ? '' : 's'}`,
+  notComplete: (n) => `${n} not complete`,
+  tries: (n) => `${n} tries`,
+  encrypted: (command) => `encrypted (${command})`,
+  then: (login, command) => `${login}, then ${command}`,
+  none: 'none',
+  byteCount: (n) => `${n} B`,
+  missing: (n) => `+${n} missing`,
+  times: (n) => `${n} times`,
+  units: { µs: 'µs', ms: 'ms', s: 's', min: 'min', h: 'h' },
+};
+
+const ZH: Words = {
+  v: VOCAB.zh,
+  login: VOCAB.zh.login,
+  list: '、',
+  sessionsTitle: (n) => `FTP 会话（${n}）`,
+  noSessions: '这个抓包中没有 FTP 会话',
+  transfersTitle: (n) => `传输（${n}）`,
+  noTransfers: '没有传输',
+  noDataCommand: '没有传输：没有命令使用数据连接',
+  findingsTitle: (n) => `发现（${n}）`,
+  noFindings: '没有发现：没有看到异常情况',
+  head: {
+    client: '客户端', server: '服务器', user: '用户', login: '登录', modes: '模式', commands: '命令', transfers: '传输',
+    bytes: '字节', duration: '时长', findings: '发现', session: '会话', command: '命令', path: '路径',
+    direction: '方向', mode: '模式', connection: '数据连接', rule: '匹配依据', rate: '速率', result: '结果', cause: '原因',
+    severity: '严重程度', kind: '类型', frames: '帧', message: '说明',
+  },
+  comma: '，',
+  aside: (text) => `（${text}）`,
+  count: (n, noun) => `${n} ${noun === 'command' ? '个命令' : '次传输'}`,
+  notComplete: (n) => `${n} 次不完整`,
+  tries: (n) => `尝试 ${n} 次`,
+  encrypted: (command) => `已加密（${command}）`,
+  then: (login, command) => `${login}，然后 ${command}`,
+  none: '无',
+  byteCount: (n) => `${n} 字节`,
+  missing: (n) => `另缺 ${n} 字节`,
+  times: (n) => `共 ${n} 次`,
+  units: { µs: '微秒', ms: '毫秒', s: '秒', min: '分', h: '小时' },
+};
+
+const WORDS: Record<Lang, Words> = { en: EN, zh: ZH };
 
 // ---------------------------------------------------------------------------
 // Sessions
@@ -153,50 +252,53 @@ interface SessionFields {
   modes: string;
   commands: string;
   transfers: Part;
+  transferCount: string;
+  /** "1 not complete", when any is not. */
+  notComplete: string | null;
   bytes: string;
   duration: string;
   findings: Part;
 }
 
-const SESSION_WIDE: Layout<SessionFields> = {
+const sessionWide = ({ head: h }: Words): Layout<SessionFields> => ({
   columns: [
         { head: '#', numeric: true },
-        { head: 'client' },
-        { head: 'server' },
-        { head: 'user' },
-        { head: 'login' },
-        { head: 'modes' },
-        { head: 'commands', numeric: true },
-        { head: 'transfers' },
-        { head: 'bytes', numeric: true },
-        { head: 'duration', numeric: true },
-        { head: 'findings' },
+        { head: h.client },
+        { head: h.server },
+        { head: h.user },
+        { head: h.login },
+        { head: h.modes },
+        { head: h.commands, numeric: true },
+        { head: h.transfers },
+        { head: h.bytes, numeric: true },
+        { head: h.duration, numeric: true },
+        { head: h.findings },
   ],
   cells: (r) => [r.id, r.client, r.server, r.user, r.login, r.modes, r.commands, r.transfers, r.bytes, r.duration, r.findings],
-};
+});
 
-const SESSION_NARROW: Layout<SessionFields> = {
+const sessionNarrow = (w: Words): Layout<SessionFields> => ({
   columns: [
         { head: '#', numeric: true },
-        { head: 'client\nserver' },
-        { head: 'user\nlogin' },
-        { head: 'modes' },
-        { head: 'commands\ntransfers' },
-        { head: 'bytes\nduration', numeric: true },
-        { head: 'findings' },
+        { head: `${w.head.client}\n${w.head.server}` },
+        { head: `${w.head.user}\n${w.head.login}` },
+        { head: w.head.modes },
+        { head: `${w.head.commands}\n${w.head.transfers}` },
+        { head: `${w.head.bytes}\n${w.head.duration}`, numeric: true },
+        { head: w.head.findings },
   ],
   cells: (r) => [
         r.id,
         [r.client, r.server],
         [r.user, r.login],
         r.modes,
-        [plural(r.commands, 'command'), typeof r.transfers === 'string' ? plural(r.transfers, 'transfer') : { ...r.transfers, text: plural(r.transfers.text, 'transfer') }],
-        [`${r.bytes} B`, r.duration],
+        [w.count(r.commands, 'command'), r.notComplete === null ? w.count(r.transferCount, 'transfer') : { text: w.count(r.transferCount, 'transfer') + w.aside(r.notComplete), tone: 'yellow' }],
+        [w.byteCount(r.bytes), r.duration],
         r.findings,
   ],
-};
+});
 
-function sessionFields(ctx: RowLookup, s: FtpSession): SessionFields {
+function sessionFields(w: Words, ctx: RowLookup, s: FtpSession): SessionFields {
   const transfers = s.transfers.map((id) => ctx.by.transfer(id)).filter((t): t is Transfer => t !== undefined);
   const notComplete = transfers.filter((t) => t.status !== 'complete').length;
   const bytes = transfers.reduce((n, t) => n + t.bytes, 0);
@@ -204,9 +306,9 @@ function sessionFields(ctx: RowLookup, s: FtpSession): SessionFields {
   const findings = ctx.findingsOf(s.id);
   const worst = worstSeverity(findings);
 
-  let login: string = s.login;
-  if (s.loginAttempts.length > 1) login += ` (${s.loginAttempts.length} tries)`;
-  if (s.tls !== null) login = s.login === 'none' ? `encrypted (${sanitize(s.tls.command)})` : `${login}, then ${sanitize(s.tls.command)}`;
+  let login: string = w.login[s.login];
+  if (s.loginAttempts.length > 1) login += w.aside(w.tries(s.loginAttempts.length));
+  if (s.tls !== null) login = s.login === 'none' ? w.encrypted(sanitize(s.tls.command)) : w.then(login, sanitize(s.tls.command));
 
   return {
     id: String(s.id),
@@ -214,17 +316,19 @@ function sessionFields(ctx: RowLookup, s: FtpSession): SessionFields {
     server: sanitize(hostPort(s.server.address, s.server.port)),
     user: s.user === null ? '?' : sanitize(s.user),
     login: s.login === 'failure' ? { text: login, tone: 'red' } : login,
-    modes: modes(ctx, s, transfers),
+    modes: modes(w, ctx, s, transfers),
     commands: group(commands),
-    transfers: notComplete > 0 ? { text: `${group(transfers.length)} (${group(notComplete)} not complete)`, tone: 'yellow' } : group(transfers.length),
+    transfers: notComplete > 0 ? { text: group(transfers.length) + w.aside(w.notComplete(group(notComplete))), tone: 'yellow' } : group(transfers.length),
+    transferCount: group(transfers.length),
+    notComplete: notComplete > 0 ? w.notComplete(group(notComplete)) : null,
     bytes: group(bytes),
-    duration: secondsOf(s.end) < secondsOf(s.start) ? '-' : duration(secondsOf(s.end) - secondsOf(s.start)),
-    findings: worst === null ? '-' : { text: `${findings.length} (${worst})`, tone: severityTone(worst) },
+    duration: secondsOf(s.end) < secondsOf(s.start) ? '-' : duration(secondsOf(s.end) - secondsOf(s.start), w.units),
+    findings: worst === null ? '-' : { text: `${findings.length}${w.aside(w.v.severity[worst])}`, tone: severityTone(worst) },
   };
 }
 
 /** "active (PORT)", "passive (EPSV, PASV)": the data connection modes a session announced. */
-function modes(ctx: RowLookup, s: FtpSession, transfers: Transfer[]): string {
+function modes(w: Words, ctx: RowLookup, s: FtpSession, transfers: Transfer[]): string {
   const by = new Map<string, Set<string>>();
   for (const id of s.predictions) {
     const p = ctx.by.prediction(id);
@@ -237,8 +341,8 @@ function modes(ctx: RowLookup, s: FtpSession, transfers: Transfer[]): string {
   if (by.size === 0) return '-';
   return [...by]
     .sort(([x], [y]) => x.localeCompare(y))
-    .map(([mode, sources]) => (sources.size > 0 ? `${mode} (${[...sources].join(', ')})` : mode))
-    .join(', ');
+    .map(([mode, sources]) => w.v.mode[mode as Transfer['mode']] + (sources.size > 0 ? w.aside([...sources].join(w.list)) : ''))
+    .join(w.comma);
 }
 
 // ---------------------------------------------------------------------------
@@ -261,65 +365,65 @@ interface TransferFields {
   cause: string;
 }
 
-const TRANSFER_WIDE: Layout<TransferFields> = {
+const transferWide = ({ head: h }: Words): Layout<TransferFields> => ({
   columns: [
         { head: '#', numeric: true },
-        { head: 'session', numeric: true },
-        { head: 'command', wrap: 'never' },
-        { head: 'path' },
-        { head: 'direction' },
-        { head: 'mode' },
-        { head: 'data conn' },
-        { head: 'rule' },
-        { head: 'bytes', numeric: true },
-        { head: 'duration', numeric: true },
-        { head: 'rate', numeric: true },
-        { head: 'result' },
-        { head: 'cause', wrap: 'prose' },
+        { head: h.session, numeric: true },
+        { head: h.command, wrap: 'never' },
+        { head: h.path },
+        { head: h.direction },
+        { head: h.mode },
+        { head: h.connection },
+        { head: h.rule },
+        { head: h.bytes, numeric: true },
+        { head: h.duration, numeric: true },
+        { head: h.rate, numeric: true },
+        { head: h.result },
+        { head: h.cause, wrap: 'prose' },
   ],
   cells: (r) => [r.id, r.session, r.command, r.path, r.direction, r.mode, r.connection, r.rule, r.bytes, r.duration, r.rate, r.result, r.cause],
-};
+});
 
-const TRANSFER_NARROW: Layout<TransferFields> = {
+const transferNarrow = (w: Words): Layout<TransferFields> => ({
   columns: [
-        { head: '#\nsession', wrap: 'never' },
-        { head: 'command path\ndirection' },
-        { head: 'mode\ndata conn\nrule' },
-        { head: 'bytes\nduration\nrate', numeric: true },
-        { head: 'result\ncause', wrap: 'prose' },
+        { head: `#\n${w.head.session}`, wrap: 'never' },
+        { head: `${w.head.command} ${w.head.path}\n${w.head.direction}` },
+        { head: `${w.head.mode}\n${w.head.connection}\n${w.head.rule}` },
+        { head: `${w.head.bytes}\n${w.head.duration}\n${w.head.rate}`, numeric: true },
+        { head: `${w.head.result}\n${w.head.cause}`, wrap: 'prose' },
   ],
   cells: (r) => [
         [r.id, `s${r.session}`],
         [`${r.command} ${r.path}`, r.direction],
         [r.mode, r.connection, r.rule],
-        [`${r.bytes} B`, r.duration, r.rate],
+        [w.byteCount(r.bytes), r.duration, r.rate],
         r.cause === '' ? r.result : [r.result, r.cause],
   ],
-};
+});
 
-function transferFields(ctx: RowLookup, t: Transfer, conns: (id: number) => ConnectionSummary | undefined): TransferFields {
+function transferFields(w: Words, ctx: RowLookup, t: Transfer, conns: (id: number) => ConnectionSummary | undefined): TransferFields {
   const p = t.prediction === null ? undefined : ctx.by.prediction(t.prediction);
   const c = t.connection === null ? undefined : conns(t.connection);
   let path = t.path;
   if (path === '') path = t.cwd;
   let bytes = group(t.bytes);
-  if (t.missingBytes > 0) bytes += ` (+${group(t.missingBytes)} missing)`;
-  const result = `${t.status}${t.final !== null ? ` ${t.final}` : ''}`;
+  if (t.missingBytes > 0) bytes += w.aside(w.missing(group(t.missingBytes)));
+  const result = `${w.v.status[t.status]}${t.final !== null ? ` ${t.final}` : ''}`;
   const tone: Tone = t.status === 'complete' ? 'green' : t.status === 'incomplete' || t.status === 'unfinished' || t.status === 'aborted' ? 'yellow' : 'red';
   return {
     id: String(t.id),
     session: String(t.session),
     command: sanitize(t.command),
     path: sanitize(path),
-    direction: t.direction,
-    mode: p === undefined ? t.mode : `${t.mode} (${p.source})`,
-    connection: c === undefined ? (t.connection === null ? 'none' : `#${t.connection}`) : `${c.client.port}→${c.server.port}`,
-    rule: t.rule ?? '-',
+    direction: w.v.direction[t.direction],
+    mode: w.v.mode[t.mode] + (p === undefined ? '' : w.aside(p.source)),
+    connection: c === undefined ? (t.connection === null ? w.none : `#${t.connection}`) : `${c.client.port}→${c.server.port}`,
+    rule: t.rule === null ? w.v.noRule : w.v.rule[t.rule],
     bytes,
-    duration: t.duration === null ? '-' : duration(t.duration),
+    duration: t.duration === null ? '-' : duration(t.duration, w.units),
     rate: t.throughput === null ? '-' : rate(t.throughput),
     result: { text: result, tone },
-    cause: t.status === 'complete' ? '' : sanitize(t.cause ?? ''),
+    cause: t.status === 'complete' ? '' : sanitize((w === EN ? t.cause : t.causeZh) ?? ''),
   };
 }
 
@@ -346,51 +450,51 @@ interface FindingFields {
   message: string;
 }
 
-function findingFields(f: Finding): FindingFields {
+function findingFields(w: Words, f: Finding): FindingFields {
   const frames = [...f.frames].sort((x, y) => x - y);
   const shown = frames.slice(0, 5).map(String).join(', ');
   return {
-    severity: { text: f.severity, tone: severityTone(f.severity) },
+    severity: { text: w.v.severity[f.severity], tone: severityTone(f.severity) },
     kind: sanitize(f.kind),
     session: f.session === null ? '-' : String(f.session),
     frames: frames.length === 0 ? '-' : frames.length > 5 ? `${shown}, …` : shown,
-    message: sanitize(f.message) + (f.count > 1 ? ` (${group(f.count)} times)` : ''),
+    message: sanitize(w === EN ? f.message : f.messageZh) + (f.count > 1 ? w.aside(w.times(group(f.count))) : ''),
   };
 }
 
-const FINDING_WIDE: Layout<FindingFields> = {
+const findingWide = ({ head: h }: Words): Layout<FindingFields> => ({
   columns: [
-        { head: 'severity', wrap: 'never' },
-        { head: 'kind' },
-        { head: 'session', numeric: true },
-        { head: 'frames' },
-        { head: 'message', wrap: 'prose' },
+        { head: h.severity, wrap: 'never' },
+        { head: h.kind },
+        { head: h.session, numeric: true },
+        { head: h.frames },
+        { head: h.message, wrap: 'prose' },
   ],
   cells: (r) => [r.severity, r.kind, r.session, r.frames, r.message],
-};
+});
 
-const FINDING_NARROW: Layout<FindingFields> = {
+const findingNarrow = ({ head: h }: Words): Layout<FindingFields> => ({
   columns: [
-        { head: 'severity\nkind' },
-        { head: 'session\nframes' },
-        { head: 'message', wrap: 'prose' },
+        { head: `${h.severity}\n${h.kind}` },
+        { head: `${h.session}\n${h.frames}` },
+        { head: h.message, wrap: 'prose' },
   ],
   cells: (r) => [[r.severity, r.kind], [r.session === '-' ? '-' : `s${r.session}`, r.frames], r.message],
-};
+});
 
 // ---------------------------------------------------------------------------
 // Units
 // ---------------------------------------------------------------------------
 
-/** Seconds in human units: "0 s", "850 µs", "12.3 ms", "3.21 s", "2 min 05 s", "1 h 02 min". */
-export function duration(seconds: number): string {
+/** Seconds in human units: "0 s", "850 µs", "12.3 ms", "3.21 s", "2 min 05 s", "1 h 02 min" (`u`: the units' names). */
+export function duration(seconds: number, u: Words['units'] = EN.units): string {
   const d = Math.max(0, seconds);
-  if (d === 0) return '0 s';
-  if (d < 1e-3) return `${Math.max(1, Math.round(d * 1e6))} µs`;
-  if (d < 1) return `${(d * 1e3).toFixed(1)} ms`;
-  if (d < 60) return `${d.toFixed(2)} s`;
-  if (d < 3600) return `${Math.floor(d / 60)} min ${String(Math.floor(d % 60)).padStart(2, '0')} s`;
-  return `${Math.floor(d / 3600)} h ${String(Math.floor((d % 3600) / 60)).padStart(2, '0')} min`;
+  if (d === 0) return `0 ${u.s}`;
+  if (d < 1e-3) return `${Math.max(1, Math.round(d * 1e6))} ${u['µs']}`;
+  if (d < 1) return `${(d * 1e3).toFixed(1)} ${u.ms}`;
+  if (d < 60) return `${d.toFixed(2)} ${u.s}`;
+  if (d < 3600) return `${Math.floor(d / 60)} ${u.min} ${String(Math.floor(d % 60)).padStart(2, '0')} ${u.s}`;
+  return `${Math.floor(d / 3600)} ${u.h} ${String(Math.floor((d % 3600) / 60)).padStart(2, '0')} ${u.min}`;
 }
 
 /** Bytes per second in human units (powers of 1000): "512 B/s", "3.40 MB/s". */
@@ -453,8 +557,4 @@ async function cliTable(spec: GridSpec): Promise<string> {
 const TABLE_SLICE = 100;
 let tableSlice = TABLE_SLICE;
 
-/** "1 transfer", "3 transfers", "3 (1 not complete) transfers" as "3 transfers (1 not complete)". */
-function plural(count: string, noun: string): string {
-  const m = /^(\S+)(.*)$/.exec(count)!;
-  return `${m[1]} ${noun}${m[1] === '1' ? '' : 's'}${m[2]}`;
-}
+

@@ -162,6 +162,11 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
       space = true;
       continue;
     }
+    // Opening punctuation goes with what it opens (a number in it still meets its unit: "（1 次").
+    if (OPENING.test(piece) && i + 1 < raw.length && !SPACE.test(raw[i + 1]!)) {
+      raw[i + 1] = piece + raw[i + 1]!;
+      continue;
+    }
     const prev = out[out.length - 1];
     let text = piece;
     let glued = false;
@@ -218,11 +223,6 @@ export function tokenize(text: string, measure: (s: string) => number = displayW
       }
     }
     i = j - 1;
-    // Opening punctuation goes with what it opens.
-    if (OPENING.test(text) && i + 1 < raw.length && !SPACE.test(raw[i + 1]!)) {
-      i++;
-      text += raw[i]!;
-    }
     out.push({ text, width: measure(text), space: space && out.length > 0, glued });
     space = false;
   }
@@ -247,9 +247,32 @@ function words(pieces: string[]): string[] {
     let run = '';
     while (i < pieces.length && ONE_WIDE.test(pieces[i]!)) run += pieces[i++]!;
     i--;
-    for (const w of WORDS.segment(run)) out.push(w.segment);
+    const kept = termSpans(run);
+    let word = '';
+    let at = 0;
+    for (const w of WORDS.segment(run)) {
+      // A break inside one of our terms is no break ("客户|端").
+      if (word !== '' && !kept.has(at)) {
+        out.push(word);
+        word = '';
+      }
+      word += w.segment;
+      at += w.segment.length;
+    }
+    if (word !== '') out.push(word);
   }
   return out;
+}
+
+/** Terms of the trade that ICU's dictionary splits ("客户|端", "服务|器", "第三|方"): never broken. */
+const TERMS = ['客户端', '服务器', '第三方', '数据包', '报文段', '三次握手', '四次挥手', '四次断开', '数据连接', '控制连接', '主动模式', '被动模式', '防火墙', '半关闭', '重传', '明文', '密文'];
+const TERM = new RegExp(TERMS.join('|'), 'g');
+
+/** The offsets inside the terms of `run`, where a line may not break. */
+function termSpans(run: string): Set<number> {
+  const inside = new Set<number>();
+  for (const m of run.matchAll(TERM)) for (let k = 1; k < m[0].length; k++) inside.add(m.index + k);
+  return inside;
 }
 
 /** Where a cut word breaks best: after its last punctuation (-1: none). */
