@@ -83,6 +83,15 @@ const calls: Calls = {
     { args: [213, 'SIZE', { text: '271', preliminary: false }], keep: ['213', '271'] },
     { args: [150, 'LIST', { text: 'Here comes the directory listing.', preliminary: true }], keep: ['150', 'LIST'] },
     { args: [599, 'SITE', { text: 'odd 4711', preliminary: false }], keep: ['599', 'SITE', 'odd 4711'] },
+    {
+      args: [425, 'LIST', { text: 'Failed to establish connection.', preliminary: false, transfer: { complete: false, cause: null, causeZh: null, mode: 'active', tries: { syns: 7, first: 32, last: 39, outcome: 'unanswered' } } }],
+      keep: ['425', 'LIST', '7', '32-39'],
+    },
+    {
+      args: [425, 'RETR', { text: 'Failed.', preliminary: false, transfer: { complete: false, cause: null, causeZh: null, mode: 'passive', tries: { syns: 1, first: 17, last: 18, outcome: 'refused' } } }],
+      keep: ['425', 'RETR', 'RST', '18'],
+    },
+    { args: [426, 'RETR', { text: 'Failure writing network stream.', preliminary: false }], keep: ['426', 'RETR'] },
   ],
   dataSummary: [
     { args: ['server', { listing: true, command: 'LIST', path: '/' }, 271, 1, 1, 36, 37], keep: ['LIST', '271', '36-37', '--detail packets'] },
@@ -90,6 +99,7 @@ const calls: Calls = {
     { args: ['client', { listing: false, command: 'APPE', path: '/x 8080' }, 5, 1, 0, 9, 9], keep: ['/x 8080', '5', '9'] },
   ],
   dataSegment: [{ args: ['server', 1448], keep: ['1448'] }],
+  lossLesson: [{ args: [10, 1], keep: [] }, { args: [0, 2], keep: [] }],
   conclusionsTitle: [{ args: [], keep: [] }],
   connectionsCount: [{ args: [1, 3], keep: ['1', '3'] }],
   controlPorts: [{ args: [33198, 21], keep: ['33198', '21'] }],
@@ -112,6 +122,11 @@ const calls: Calls = {
     { args: ['client', zh.connection('control'), 1, [1], 'refused'], keep: ['1.0', 'RST'] },
   ],
   refused: [{ args: [dataConn, 'client', 49315], keep: ['49315', 'RST'] }],
+  afterReset: [
+    { args: [dataConn, 'client', 'server', 5, 6744, 0, 6], keep: ['RETR', '5', '6744', '6', 'RST', '9293', '3.10.7.1'] },
+    { args: [zh.connection('control'), 'client', 'server', 0, 0, 2, 2], keep: ['2', 'RST'] },
+    { args: [dataConn, 'server', 'client', 0, 0, 0, 1], keep: ['RST'] },
+  ],
   finding: [{ args: ['warning', 'data-connection-unanswered', '服务器试图建立数据连接', 2], keep: ['data-connection-unanswered', '服务器试图建立数据连接', '2'] }],
   dataAttempt: [
     { args: ['LIST', 'active', 'server', 20, 49315, 7, false], keep: ['LIST', '20', '49315', '7'] },

@@ -20,7 +20,7 @@ const OPENING = /[（「『《【]$/;
 const HAN = /[\u4e00-\u9fff]/;
 const WORDS = new Intl.Segmenter('zh', { granularity: 'word' });
 /** Words ICU's dictionary splits ("客户|端") that a Chinese reader never sees broken. */
-const TERMS = ['客户端', '服务器', '第三方', '三次握手', '四次挥手', '数据连接', '控制连接', '主动模式', '被动模式'];
+const TERMS = ['字节', '客户端', '服务器', '第三方', '三次握手', '四次挥手', '数据连接', '控制连接', '主动模式', '被动模式'];
 /** ASCII punctuation against a Chinese character, where Chinese text wants the full-width form. */
 const HALF_WIDTH = /[\u4e00-\u9fff][,;!?()]|[,;!?(][\u4e00-\u9fff]|[\u4e00-\u9fff]: /;
 

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,4 +236,51 @@ test('every fixture: the walkthrough\'s conclusions agree with the model, and ev
       }
     }
   }
+});
+
+/** Frames tshark's display filter picks in a capture (null when tshark is not installed). */
+function tsharkFrames(path: string, filter: string): number[] | null {
+  try {
+    const out = execFileSync('tshark', ['-r', path, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+test('failures are lessons: the 425 names its unanswered SYNs, what crosses a reset connection is one step, loss is explained', async (t) => {
+  const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+  // Active mode blocked: the 425 step counts the server's SYNs to the PORT address, as tshark sees them.
+  const blocked = fixture('active-blocked.pcap');
+  const syns = tsharkFrames(blocked, 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 49315');
+  if (syns === null) return t.skip('tshark is not installed (apt-get install tshark): it counts the packets the steps sum up');
+  const b = steps((await run(['-v', 'walkthrough', blocked])).out);
+  const refusal = b.find((s) => s.includes('> 425 '))!;
+  assert.ok(refusal.includes(`Its ${syns.length} SYNs (frames ${syns[0]}-${syns.at(-1)}) were never answered`), refusal);
+  assert.match(refusal, /In active mode the server connects in to the client/);
+  // The finding is told where the lesson is: at the 425, not at the LIST before it.
+  assert.match(refusal, /Finding \(warning, transfer-failed\)/);
+  assert.doesNotMatch(b.find((s) => s.includes('> LIST'))!, /transfer-failed/);
+
+  // A reset data connection: the segments after the RST, data and RSTs alike, are one step with tshark's counts.
+  const rst = fixture('curl-max-time-rst.pcap');
+  const resets = tsharkFrames(rst, 'tcp.flags.reset == 1 && tcp.port == 51156')!;
+  const dataAfter = tsharkFrames(rst, `tcp.port == 51156 && tcp.len > 0 && frame.number > ${resets[0]}`)!;
+  const r = steps((await run(['-v', 'walkthrough', rst])).out);
+  const after = r.filter((s) => s.includes('After the reset'));
+  assert.equal(after.length, 1, after.join('\n'));
+  assert.ok(after[0]!.includes(`data ×${dataAfter.length}, RST ×${resets.length - 1}`), after[0]);
+  assert.ok(after[0]!.includes(`frames ${Math.min(dataAfter[0]!, resets[1]!)}-${Math.max(dataAfter.at(-1)!, resets.at(-1)!)}`), after[0]);
+  assert.equal(r.filter((s) => / (\d+\. )?frame \d+ .*┄┄▶.* RST /.test(s)).length, 1, 'one step for the reset itself');
+  assert.match(r.find((s) => s.includes('> 426 '))!, /transfer aborted \(426\).*Finding \(notice, transfer-aborted\)/);
+
+  // Loss: the data step says why segments were sent again, when tshark saw retransmissions.
+  const lossy = fixture('lossy-retr.pcap');
+  const again = tsharkFrames(lossy, 'tcp.analysis.retransmission || tcp.analysis.fast_retransmission')!;
+  const l = steps((await run(['-v', 'walkthrough', lossy])).out).find((s) => s.includes(' data The server sends the file'))!;
+  assert.ok(again.length > 0);
+  assert.ok(l.includes(`of which ${again.length} retransmissions`), l);
+  assert.match(l, /loss costs time, not data/);
+  const zh = (await run(['-v', 'walkthrough', '--lang', 'zh', lossy])).out;
+  assert.match(zh, /丢包的代价是时间，而不是数据/);
 });

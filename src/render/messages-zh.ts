@@ -78,6 +78,10 @@ export const zh: Messages = {
   dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
     `${side(from)}发送${sp(whatZh(what))}：共 ${bytes} 字节，分 ${segments} 个报文段（第 ${first}-${last} 帧）${repeatedZh(repeated)}${acks > 0 ? `；对方用 ${acks} 个 ACK 进行确认` : ''}。（使用 --detail packets 可以逐个查看。）`,
   dataSegment: (from, bytes) => `${side(from)}发送 ${bytes} 字节数据。`,
+  lossLesson: (retransmitted) =>
+    retransmitted > 0
+      ? '有报文段在路上丢失或被耽搁了：发送方重发了这些字节——有的是重传计时器到期后重发，有的是收到重复 ACK 后立即重发（快速重传）。接收方的 TCP 会先把所有字节按顺序排好，再交给 FTP 程序：丢包的代价是时间，而不是数据。'
+      : '有报文段乱序到达（在路上被后发的报文段超过了）：接收方的 TCP 会先把字节按顺序排好，再交给 FTP 程序。',
 
   conclusionsTitle: () => '从本次会话可以看出以下几点',
   connectionsCount: (control, data) =>
@@ -96,6 +100,12 @@ export const zh: Messages = {
       outcome === 'answered' ? '后来的某一次得到了应答。' : outcome === 'refused' ? '最后对方用 RST 拒绝了连接。' : `没有一次得到应答：${otherSide(from)}没有收到这些 SYN，或者无法应答（防火墙，或者地址不对）。`
     }`,
   refused: (conn, from, port) => `${side(from)}拒绝建立${conn}：它用 RST 回应了 SYN。那里的端口 ${port} 上没有程序在监听，或者防火墙拒绝了这个连接。`,
+  afterReset: (conn, resetter, sender, segments, bytes, others, resets) => {
+    const came = [segments > 0 ? `${segments} 个数据报文段（${bytes} 字节）` : '', others > 0 ? `${others} 个不带数据的报文段` : ''].filter(Boolean).join('和');
+    return `复位之后，${came === '' ? '' : `${side(sender)}的${sp(came)}仍然到达了${conn}（它们在 RST 到达之前就已发出，或者 RST 在路上丢失了）`}${
+      resets > 0 ? `${came === '' ? '' : '；'}${side(resetter)}的 TCP 已经没有这条连接，于是再回 RST（共 ${resets} 个）：对于不存在的连接，TCP 对收到的任何报文段都以 RST 回应（RFC 9293 第 3.10.7.1 节）` : ''
+    }。${bytes > 0 ? `${side(resetter)}丢弃这些字节，它们不会交给应用程序。` : ''}`;
+  },
   finding: (severity, kind, message, count) => `发现（${VOCAB.zh.severity[severity as Severity] ?? severity}，${kind}）：${message}${count > 1 ? `（共 ${count} 次）` : ''}`,
   dataAttempt: (command, mode, opener, from, to, syns, refused) =>
     `${command}：${mode === 'unknown' ? '模式未知' : mode === 'active' ? '主动模式' : '被动模式'}——${side(opener)}试图从端口 ${from} 连接到端口 ${to}（发了 ${syns} 个 SYN），但连接${refused ? '被拒绝（RST）' : '始终没有得到应答'}：没有数据经过这条连接。`,
@@ -282,10 +292,22 @@ function replyZh(code: number, command: string, d: ReplyDetail): string {
       return '服务器道别，随后将关闭控制连接（221）。';
     case 350:
       return `请求已挂起，服务器等待下一条命令${tag(350)}。`;
-    case 425:
-      return '服务器无法打开数据连接（425）。';
+    case 425: {
+      const t = d.transfer;
+      const head = `服务器放弃了（425）：它无法为 ${command} 打开数据连接。`;
+      if (t === undefined) return head;
+      const n = t.tries;
+      const seen = n === null || n.outcome === 'none'
+        ? '抓包中没有为它建立连接的尝试。'
+        : n.outcome === 'unanswered' ? `它的 ${n.syns} 个 SYN（${n.first === n.last ? `第 ${n.first} 帧` : `第 ${n.first}-${n.last} 帧`}）都没有得到应答。`
+          : n.outcome === 'refused' ? `它的 SYN 被 RST 拒绝了（第 ${n.last} 帧）。` : '';
+      const why = t.mode === 'active'
+        ? '主动模式下是服务器向客户端发起连接：凡是挡住外面连进客户端的东西（防火墙、NAT）都会让传输失败。'
+        : t.mode === 'passive' ? '被动模式下是客户端连接服务器通告的端口：没有连接及时到达服务器的这个端口。' : '';
+      return head + seen + why;
+    }
     case 426:
-      return '数据连接已关闭，传输中止（426）。';
+      return `服务器报告传输已中止（426）：${command} 的数据连接在传输结束之前就关闭了。`;
     case 450:
     case 550:
       return `请求被拒绝：文件不可用${tag(code)}：${last(d.text)}`;

@@ -93,6 +93,8 @@ export interface Messages {
   /** `bytes`: the stream's bytes, each once; `segments` counts every data segment, `repeated` those sent again. */
   dataSummary(from: Side, what: TransferWhat, bytes: number, segments: number, acks: number, firstFrame: number, lastFrame: number, repeated?: Repeated): string;
   dataSegment(from: Side, bytes: number): string;
+  /** Why data was sent again or came out of order, after a summed-up transfer that had some. */
+  lossLesson(retransmitted: number, outOfOrder: number): string;
 
   conclusionsTitle(): string;
   connectionsCount(control: number, data: number): string;
@@ -111,6 +113,11 @@ export interface Messages {
   synRetries(from: Side, conn: string, tries: number, waits: number[], outcome: 'unanswered' | 'answered' | 'refused'): string;
   /** A RST answering a SYN: nobody listens there, or a firewall refuses. */
   refused(conn: string, from: Side, port: number): string;
+  /**
+   * What crossed a connection after `resetter` reset it: `segments` of data (`bytes`) and `others` without
+   * data that `sender` had sent before the RST reached it, and the `resets` the resetter's TCP answered with.
+   */
+  afterReset(conn: string, resetter: Side, sender: Side, segments: number, bytes: number, others: number, resets: number): string;
   /** A finding of the session, at the step where it happened: the catalogue's words. */
   finding(severity: string, kind: string, message: string, count: number): string;
   /** A data connection that never completed its handshake, in the conclusions. */
@@ -188,7 +195,15 @@ export interface ReplyDetail {
   directory?: string | null;
   preliminary: boolean;
   /** The final reply to a data command: what the model concluded of its transfer (a 226 alone does not make it complete). */
-  transfer?: { complete: boolean; cause: string | null; causeZh: string | null };
+  transfer?: { complete: boolean; cause: string | null; causeZh: string | null; mode: 'active' | 'passive' | 'unknown'; tries: DataTries | null };
+}
+
+/** The SYNs of a transfer's data connection up to its final reply; 'none': no SYN of it is in the capture. */
+export interface DataTries {
+  syns: number;
+  first: number;
+  last: number;
+  outcome: 'unanswered' | 'refused' | 'open' | 'none';
 }
 
 const side = (s: Side) => (s === 'client' ? 'the client' : s === 'server' ? 'the server' : 'the third host');
@@ -251,6 +266,10 @@ export const en: Messages = {
   dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
     `${Side(from)} sends ${what.listing ? `the listing for ${what.command}` : `the file ${what.path} (${what.command})`}: ${plural(bytes, 'byte')} in ${plural(segments, 'segment')} (frames ${first}-${last})${repeatedEn(repeated)}${acks > 0 ? `; the other side acknowledges with ${plural(acks, 'ACK')}` : ''}. (--detail packets shows each.)`,
   dataSegment: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'byte')} of data.`,
+  lossLesson: (retransmitted, outOfOrder) =>
+    retransmitted > 0
+      ? 'Segments were lost or held up on the way: the sender sent those bytes again, when its retransmission timer ran out, or at once when duplicate ACKs asked for them (a fast retransmission). The receiver\'s TCP puts every byte back in order before the FTP program reads it: loss costs time, not data.'
+      : `${outOfOrder === 1 ? 'A segment' : 'Segments'} arrived out of order (overtaken on the way): the receiver's TCP puts the bytes back in order before the FTP program reads them.`,
 
   conclusionsTitle: () => 'What this session shows',
   connectionsCount: (control, data) => `${plural(control, 'control connection')} and ${plural(data, 'data connection')}: one connection for commands and replies for the whole session, and a new one for each transfer.`,
@@ -268,6 +287,13 @@ export const en: Messages = {
       outcome === 'answered' ? 'A later try was answered.' : outcome === 'refused' ? 'The other side refused it in the end (RST).' : `No try was ever answered: ${side(from === 'client' ? 'server' : 'client')} never saw them, or could not answer (a firewall, or a wrong address).`
     }`,
   refused: (conn, from, port) => `${Side(from)} refuses ${conn}: its RST answers the SYN. Nothing listens on port ${port} there, or a firewall rejects the connection.`,
+  afterReset: (conn, resetter, sender, segments, bytes, others, resets) => {
+    const came = [segments > 0 ? `${plural(segments, 'segment')} of data (${plural(bytes, 'byte')})` : '', others > 0 ? `${plural(others, 'segment')} without data` : ''].filter(Boolean).join(' and ');
+    const one = segments + others === 1;
+    return `After the reset${came === '' ? '' : `, ${came} from ${side(sender)} still ${one ? 'arrives' : 'arrive'} on ${conn} (sent before the RST got there, or the RST was lost)`}${
+      resets > 0 ? `${came === '' ? ', ' : '; '}${side(resetter)}'s TCP no longer has the connection and answers with another RST${resets > 1 ? ` (${plural(resets, 'RST')} in all)` : ''}, as TCP answers any segment for a connection it does not have (RFC 9293, section 3.10.7.1)` : ''
+    }.${bytes > 0 ? ` ${Side(resetter)} discards these bytes: they are not delivered.` : ''}`;
+  },
   finding: (severity, kind, message, count) => `Finding (${severity}, ${kind}): ${message}${count > 1 ? ` (${count} times)` : ''}`,
   dataAttempt: (command, mode, opener, from, to, syns, refused) =>
     `${command}: ${mode === 'unknown' ? 'mode unknown' : `${mode} mode`} — ${side(opener)} tried to connect from port ${from} to port ${to} (${plural(syns, 'SYN')}) but the connection was ${refused ? 'refused (RST)' : 'never answered'}: no data went over it.`,
@@ -442,10 +468,22 @@ function replyEn(code: number, command: string, d: ReplyDetail): string {
       return 'The server says goodbye and will close the control connection (221).';
     case 350:
       return `Pending: the server waits for the next command (350)${to}.`;
-    case 425:
-      return 'The server cannot open the data connection (425).';
+    case 425: {
+      const t = d.transfer;
+      const head = `The server gives up (425): it could not open the data connection for ${command}.`;
+      if (t === undefined) return head;
+      const n = t.tries;
+      const seen = n === null || n.outcome === 'none'
+        ? ' No attempt to connect for it is in the capture.'
+        : n.outcome === 'unanswered' ? ` ${n.syns === 1 ? 'Its SYN' : `Its ${n.syns} SYNs`} (${n.first === n.last ? `frame ${n.first}` : `frames ${n.first}-${n.last}`}) ${n.syns === 1 ? 'was' : 'were'} never answered.`
+          : n.outcome === 'refused' ? ` Its SYN was refused with a RST (frame ${n.last}).` : '';
+      const why = t.mode === 'active'
+        ? ' In active mode the server connects in to the client: whatever stops connections coming in to the client (a firewall, a NAT) stops the transfer.'
+        : t.mode === 'passive' ? ' In passive mode the client connects to the port the server announced: no connection reached the server there in time.' : '';
+      return head + seen + why;
+    }
     case 426:
-      return 'The data connection was closed; the transfer is aborted (426).';
+      return `The server reports the transfer aborted (426): the data connection for ${command} was closed before the transfer was over.`;
     case 450:
     case 550:
       return `Refused: file unavailable (${code})${to}: ${d.text}.`;

@@ -121,7 +121,7 @@ const PREFIX = /^[(\[（]?(?:frames?|port|第)$/;
 /** The number after such a word, punctuation after it allowed: "804)", "16,". */
 const NUMBERED = /^\d[\d,.]*(?:-\d[\d,.]*)?[),.;:]*$/;
 /** Chinese units and measure words kept with the number before them (longest first). */
-const WIDE_UNITS = ['字节', '毫秒', '微秒', '分钟', '小时', '秒', '个', '次', '条', '帧', '包', '行', '段'];
+const WIDE_UNITS = ['字节', '毫秒', '微秒', '分钟', '小时', '秒', '个', '次', '条', '帧', '包', '行', '段', '节'];
 /** Chinese closing punctuation never starts a line, opening punctuation never ends one. */
 const CLOSING = /^[，。、；：！？）」』】》]$/;
 const OPENING = /^[（「『【《]$/;
@@ -265,7 +265,7 @@ function words(pieces: string[]): string[] {
 }
 
 /** Terms of the trade that ICU's dictionary splits ("客户|端", "服务|器", "第三|方"): never broken. */
-const TERMS = ['客户端', '服务器', '第三方', '数据包', '报文段', '三次握手', '四次挥手', '四次断开', '数据连接', '控制连接', '主动模式', '被动模式', '防火墙', '半关闭', '重传', '明文', '密文'];
+const TERMS = ['字节', '客户端', '服务器', '第三方', '数据包', '报文段', '三次握手', '四次挥手', '四次断开', '数据连接', '控制连接', '主动模式', '被动模式', '防火墙', '半关闭', '重传', '明文', '密文'];
 const TERM = new RegExp(TERMS.join('|'), 'g');
 
 /** The offsets inside the terms of `run`, where a line may not break. */

@@ -5,7 +5,7 @@ import {
 } from '../model/segment.js';
 import type { Finding, FtpSession, Prediction } from '../model/ftp-model.js';
 import { type ConnectionRole, type LineAt, type ViewContext, wentThrough } from './context.js';
-import { CLIENT_OWN, en, type FinalAgainstTeardown, type Messages, type Side } from './messages.js';
+import { CLIENT_OWN, en, type DataTries, type FinalAgainstTeardown, type Messages, type Side } from './messages.js';
 import { displayWidth, flagNames, sanitize, wrap } from './text.js';
 
 function sanitizeOrNull(s: string | null): string | null {
@@ -46,6 +46,8 @@ interface Against {
   finalBefore: string[];
   /** Each direction of the control connection has had its TLS handshake segment told. */
   tlsTold: [boolean, boolean];
+  /** Each connection's SYNs so far, for the reply that says its transfer failed. */
+  tries: Map<number, DataTries>;
 }
 
 /** Steps written at a time: a session of any length is written in pieces. */
@@ -68,6 +70,8 @@ interface ConnState {
   /** The first SYN of the connection (frame, seconds), and the SYNs sent again after it, summed up in one step. */
   firstSyn: { dir: 0 | 1; at: number } | null;
   synRetry: { step: Step; from: Side; frames: number[]; waits: number[]; last: number } | null;
+  /** Set by a RST after the handshake: what crosses the connection after it is summed up in one step a run. */
+  reset: { dir: 0 | 1; by: Side; step: Step | null; segments: number; bytes: number; others: number; fins: number; resets: number } | null;
   /** The data of a transfer summed up in one step (detail 'summary'). */
   group: {
     /** Its place among the steps, filled in when the group is over. */
@@ -161,29 +165,60 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
     return { steps: done };
   };
   const states = new Map<number, ConnState>();
-  const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [], tlsTold: [false, false] };
-  // The session's findings in the order they happened, each told at the first step at or after its frame.
-  const findings = [...ctx.findingsOf(s.id)].sort((a, b) => firstFrame(a) - firstFrame(b));
+  const against: Against = { acksRode: [], extras: new Set(), dataVerbs: new Set(), finalAfter: [], finalBefore: [], tlsTold: [false, false], tries: new Map() };
+  // The session's findings in the order they happened, each told at the first step at or after its frame
+  // (a transfer's at its final reply, where the lesson is).
+  const at = tellingFrames(s);
+  const tellAt = (f: Finding): number => (f.kind.startsWith('transfer-') ? at.get(firstFrame(f)) : undefined) ?? firstFrame(f);
+  const findings = [...ctx.findingsOf(s.id)].sort((a, b) => tellAt(a) - tellAt(b));
   let pendingFindings = 0;
   const findingLine = (f: Finding): string => M.finding(f.severity, f.kind, sanitize(M.words.lang === 'zh' ? f.messageZh : f.message), f.count);
   const attachFindings = (step: Step, frame: number): void => {
-    while (pendingFindings < findings.length && firstFrame(findings[pendingFindings]!) <= frame) step.text.push(findingLine(findings[pendingFindings++]!));
+    while (pendingFindings < findings.length && tellAt(findings[pendingFindings]!) <= frame) step.text.push(findingLine(findings[pendingFindings++]!));
   };
   const clock = ctx.timer();
   const time = (t: PacketRecord): string => clock(t, s);
+  // The connection whose after-reset step is open: a packet of another connection closes it.
+  let afterReset: ConnState | null = null;
 
   for (const p of ctx.sessionPackets(s)) {
     const role = ctx.role(p.connection)!;
     let st = states.get(p.connection);
     if (st === undefined) {
-      st = { role, finSent: [false, false], ackTold: [0, 0], lastSaid: [null, null], finAcked: [false, false], handshakeDone: false, firstSyn: null, synRetry: null, group: null };
+      st = { role, finSent: [false, false], ackTold: [0, 0], lastSaid: [null, null], finAcked: [false, false], handshakeDone: false, firstSyn: null, synRetry: null, reset: null, group: null };
       states.set(p.connection, st);
+    }
+    if (afterReset !== null && afterReset !== st) {
+      closeAfterReset(ctx, afterReset, M, time);
+      afterReset = null;
     }
     const fromClientSide = (p.dir === 0) === role.openerIsClient;
     const from: Side = fromClientSide ? (role.thirdParty !== null ? 'third' : 'client') : 'server';
     const conn = M.connection(role.role, role.transfer?.command ?? role.prediction?.source);
     const isData = role.role === 'data';
     const plain = (p.flags & (SYN | FIN | RST)) === 0;
+
+    // What crosses a connection after its reset: bytes already on their way, and the RSTs answering them.
+    if (st.reset !== null) {
+      const r = st.reset;
+      if (r.step === null) {
+        r.step = { first: p.frame, last: p.frame, header: '', quoted: [], text: [], open: true };
+        r.segments = r.bytes = r.others = r.fins = r.resets = 0;
+        steps.push(r.step);
+        afterReset = st;
+      }
+      if (p.flags & RST) r.resets++;
+      else if (p.payload > 0) {
+        r.segments++;
+        r.bytes += p.payload;
+      } else {
+        r.others++;
+        if (p.flags & FIN) r.fins++;
+      }
+      r.step.last = p.frame;
+      attachFindings(r.step, p.frame);
+      continue;
+    }
 
     // A transfer's data and its ACKs, summed up in one step.
     const tearingDown = st.finSent[0] || st.finSent[1];
@@ -212,6 +247,7 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
     // A SYN sent again before any answer: one step for all the tries, with the time between them.
     const at = p.sec + p.nsec / 1e9;
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
+    countTries(against.tries, p);
     if (synOnly && st.firstSyn !== null && st.firstSyn.dir === p.dir && !st.handshakeDone) {
       if (st.synRetry === null) {
         const step: Step = { first: p.frame, last: p.frame, header: '', quoted: [], text: [], open: true };
@@ -232,7 +268,9 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
     const text: string[] = [];
     const quoted: string[] = [];
     if (p.flags & RST) {
-      text.push(!st.handshakeDone && st.firstSyn !== null && st.firstSyn.dir !== p.dir ? M.refused(conn, from, p.dir === 0 ? role.summary.client.port : role.summary.server.port) : M.reset(conn, from));
+      const refusal = !st.handshakeDone && st.firstSyn !== null && st.firstSyn.dir !== p.dir;
+      text.push(refusal ? M.refused(conn, from, p.dir === 0 ? role.summary.client.port : role.summary.server.port) : M.reset(conn, from));
+      if (!refusal) st.reset = { dir: p.dir, by: from, step: null, segments: 0, bytes: 0, others: 0, fins: 0, resets: 0 };
     } else if ((p.flags & SYN) && !(p.flags & ACK)) {
       text.push(handshake1(role, M));
     } else if (p.flags & SYN) {
@@ -258,6 +296,7 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
     if (st.group !== null) flushGroup(ctx, st, M, s, time);
     if (st.synRetry !== null) closeSynRetry(ctx, st, M, time, 'unanswered');
   }
+  if (afterReset !== null) closeAfterReset(ctx, afterReset, M, time);
   yield settled();
   const sections: Array<{ title: string; items: string[] }> = [];
   if (pendingFindings < findings.length) sections.push({ title: M.laterFindings(), items: findings.slice(pendingFindings).map(findingLine) });
@@ -270,6 +309,55 @@ export function* sessionSteps(ctx: ViewContext, s: FtpSession, M: Messages): Gen
 /** The frame a finding is told at: the first it names (the catalogue names the frame where it happened first). */
 function firstFrame(f: Finding): number {
   return f.frames[0] ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** For each data command's frame, the frame of its final reply (where a transfer's finding is told), when there is one. */
+function tellingFrames(s: FtpSession): Map<number, number> {
+  const at = new Map<number, number>();
+  for (const ex of s.exchanges) {
+    const final = ex.replies.at(-1);
+    if (ex.transfer !== null && ex.request !== null && final !== undefined && final.code >= 200) at.set(ex.request.frame, final.start.frame);
+  }
+  return at;
+}
+
+/** Counts a connection's SYNs and how they were answered (a SYN,ACK opens it, a RST to a SYN refuses it). */
+function countTries(tries: Map<number, DataTries>, p: PacketRecord): void {
+  const n = tries.get(p.connection);
+  if ((p.flags & (SYN | ACK | RST)) === SYN) {
+    if (n === undefined) tries.set(p.connection, { syns: 1, first: p.frame, last: p.frame, outcome: 'unanswered' });
+    else if (n.outcome === 'unanswered') {
+      n.syns++;
+      n.last = p.frame;
+    }
+  } else if (n !== undefined && n.outcome === 'unanswered') {
+    if ((p.flags & (SYN | ACK)) === (SYN | ACK)) n.outcome = 'open';
+    else if (p.flags & RST) {
+      n.outcome = 'refused';
+      n.last = p.frame;
+    }
+  }
+}
+
+/** Writes the step of what crossed a connection after its reset, now that the run is over. */
+function closeAfterReset(ctx: ViewContext, st: ConnState, M: Messages, time: (t: PacketRecord) => string): void {
+  const r = st.reset!;
+  if (r.step === null) return;
+  const step = r.step;
+  r.step = null;
+  const role = st.role;
+  const c = role.summary;
+  const conn = M.connection(role.role, role.transfer?.command ?? role.prediction?.source);
+  const other: Side = r.by === 'server' ? (role.thirdParty !== null ? 'third' : 'client') : 'server';
+  const first = ctx.packetAt(step.first);
+  const frames = step.first === step.last ? M.words.frameAt(step.first) : M.words.framesAt(step.first, step.last);
+  // The resetter's end first, as the RST was drawn: its port, then the other's.
+  const [mine, theirs] = (r.dir === 0) === role.openerIsClient ? [c.client.port, c.server.port] : [c.server.port, c.client.port];
+  const arrow = role.role === 'data' ? '◀┄┄▶' : '◀──▶';
+  const counts = [r.segments > 0 ? `data ×${r.segments}` : '', r.fins > 0 ? `FIN ×${r.fins}` : '', r.others > r.fins ? `ACK ×${r.others - r.fins}` : '', r.resets > 0 ? `RST ×${r.resets}` : ''].filter(Boolean).join(', ');
+  step.header = `${ctx.style('dim', `${frames} ${first !== null ? time(first) : ''}`)}  ${M.words[r.by]} ${mine} ${arrow} ${theirs} ${M.words[other]}  ${counts}`;
+  step.text.unshift(M.afterReset(conn, r.by, other, r.segments, r.bytes, r.others, r.resets));
+  step.open = false;
 }
 
 /** Writes the step of a SYN's tries, now that it is known how they ended. */
@@ -386,7 +474,12 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         preliminary: r.code < 200,
         directory: r.code === 257 && (ex.command === 'PWD' || ex.command === 'XPWD') ? sanitizeOrNull(s.exchanges[ex.index + 1]?.cwd ?? s.cwd) : null,
         connectTo: passive ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic, differs: pr.addressDiffers, controlAddress: pr.controlPeer.address } : undefined,
-        transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r ? { complete: t.status === 'complete', cause: sanitizeOrNull(t.cause), causeZh: sanitizeOrNull(t.causeZh) } : undefined,
+        transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r
+          ? {
+              complete: t.status === 'complete', cause: sanitizeOrNull(t.cause), causeZh: sanitizeOrNull(t.causeZh), mode: t.mode,
+              tries: t.connection === null ? { syns: 0, first: 0, last: 0, outcome: 'none' } : (against.tries.get(t.connection) ?? null),
+            }
+          : undefined,
       }));
       if (t !== undefined && t.connection !== null && r.code >= 200 && r.code < 300 && ex.replies.at(-1) === r) {
         const f = againstTeardown(ctx, t.connection, r.start.frame);
@@ -489,6 +582,7 @@ function flushGroup(ctx: ViewContext, st: ConnState, M: Messages, s: FtpSession,
   const when = first !== null ? time(first) : '';
   g.step.header = `${ctx.style('dim', `${M.words.framesAt(g.first, g.last)} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`;
   g.step.text = [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })];
+  if (g.retransmitted + g.outOfOrder > 0) g.step.text.push(M.lossLesson(g.retransmitted, g.outOfOrder));
   g.step.open = false;
   void s;
 }
