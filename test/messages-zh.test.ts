@@ -48,6 +48,7 @@ const calls: Calls = {
     { args: [40002, 33373, { source: 'PASV', frame: 14, reply: true }], keep: ['40002', '33373', 'PASV', '14'] },
     { args: [40003, 33374, null], keep: ['40003', '33374'] },
     { args: [40004, 33375, { source: 'EPSV', frame: 4242, reply: true }], keep: ['40004', '33375', 'EPSV', '4242'] },
+    { args: [40005, 50008, { source: 'PASV', frame: 16, reply: true }, { address: '10.21.0.99', server: '10.21.0.2' }], keep: ['40005', '50008', '10.21.0.99', '10.21.0.2', 'NAT'] },
   ],
   handshake1DataActive: [
     { args: [20, 33373, { source: 'PORT', frame: 29, reply: false }, true, null], keep: ['20', '33373', 'PORT', '29'] },

@@ -44,8 +44,10 @@ export const zh: Messages = {
 
   handshake1Control: (clientPort, serverPort) =>
     `TCP 三次握手之第一次：客户端从一个临时端口（${clientPort}）向服务器的端口 ${serverPort}${serverPort === 21 ? '（FTP 的控制端口）' : ' '}发起控制连接。这个 SYN 就是建立连接的请求。`,
-  handshake1DataPassive: (clientPort, serverPort, by) =>
-    `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接服务器的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。`,
+  handshake1DataPassive: (clientPort, serverPort, by, elsewhere) =>
+    elsewhere == null
+      ? `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接服务器的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。`
+      : `TCP 三次握手之第一次：客户端从自己的端口 ${clientPort} 连接 ${elsewhere.address} 的端口 ${serverPort}${announced('服务器', by)}，建立数据连接（被动模式）。这是服务器通告的地址，而不是控制连接上服务器自己的地址（${elsewhere.server}）：只有途中的 NAT 转换了这个地址，连接才能到达服务器。`,
   handshake1DataActive: (serverPort, clientPort, by, from20, third) =>
     third !== null
       ? `TCP 三次握手之第一次：服务器从自己的端口 ${serverPort} 连接 ${third} 的端口 ${clientPort}${announced('客户端', by)}——那是第三方主机，不是客户端——建立数据连接（主动模式）。服务器照做了指向其他主机的 PORT：这是 FTP 反弹攻击（bounce），或者第三方传输。`

@@ -64,7 +64,8 @@ export interface Messages {
   connection(role: 'control' | 'data', command?: string): string;
 
   handshake1Control(clientPort: number, serverPort: number): string;
-  handshake1DataPassive(clientPort: number, serverPort: number, by: Announcement | null): string;
+  /** `elsewhere`: the connection goes to `address`, not to the session's server (`server`): a NAT'd or wrong passive address. */
+  handshake1DataPassive(clientPort: number, serverPort: number, by: Announcement | null, elsewhere?: { address: string; server: string } | null): string;
   /** `third`: the address the server connects to when it is not the client's (it obeyed a PORT naming another host). */
   handshake1DataActive(serverPort: number, clientPort: number, by: Announcement | null, from20: boolean, third: string | null): string;
   handshake2(conn: string, from: Side): string;
@@ -232,8 +233,10 @@ export const en: Messages = {
 
   handshake1Control: (clientPort, serverPort) =>
     `TCP handshake 1 of 3: the client opens the control connection from a temporary port (${clientPort}) to port ${serverPort}${serverPort === 21 ? ", FTP's control port" : ''}. This SYN asks to connect.`,
-  handshake1DataPassive: (clientPort, serverPort, by) =>
-    `The client opens the data connection (passive mode) from its port ${clientPort} to the server's port ${serverPort}, ${announcedEn(by)}: TCP handshake 1 of 3.`,
+  handshake1DataPassive: (clientPort, serverPort, by, elsewhere) =>
+    elsewhere == null
+      ? `The client opens the data connection (passive mode) from its port ${clientPort} to the server's port ${serverPort}, ${announcedEn(by)}: TCP handshake 1 of 3.`
+      : `The client opens the data connection (passive mode) from its port ${clientPort} to port ${serverPort} of ${elsewhere.address}, ${announcedEn(by)}: TCP handshake 1 of 3. That is the address the server announced, not the server's own on the control connection (${elsewhere.server}): the connection reaches the server only if a NAT on the way translates it.`,
   handshake1DataActive: (serverPort, clientPort, by, from20, third) =>
     third !== null
       ? `The server opens the data connection (active mode) from its port ${serverPort} to port ${clientPort} of ${third}, a third host, not the client, ${announcedEn(by)}: TCP handshake 1 of 3. The server obeys a PORT naming another host: an FTP bounce, or a third-party transfer.`

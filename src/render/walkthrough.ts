@@ -355,7 +355,7 @@ function closeAfterReset(ctx: ViewContext, st: ConnState, M: Messages, time: (t:
   const [mine, theirs] = (r.dir === 0) === role.openerIsClient ? [c.client.port, c.server.port] : [c.server.port, c.client.port];
   const arrow = role.role === 'data' ? '◀┄┄▶' : '◀──▶';
   const counts = [r.segments > 0 ? `data ×${r.segments}` : '', r.fins > 0 ? `FIN ×${r.fins}` : '', r.others > r.fins ? `ACK ×${r.others - r.fins}` : '', r.resets > 0 ? `RST ×${r.resets}` : ''].filter(Boolean).join(', ');
-  step.header = `${ctx.style('dim', `${frames} ${first !== null ? time(first) : ''}`)}  ${M.words[r.by]} ${mine} ${arrow} ${theirs} ${M.words[other]}  ${counts}`;
+  step.header = `${ctx.style('dim', `${frames} ${first !== null ? time(first) : ''}`)}  ${named(role, r.by, M)} ${mine} ${arrow} ${theirs} ${named(role, other, M)}  ${counts}`;
   step.text.unshift(M.afterReset(conn, r.by, other, r.segments, r.bytes, r.others, r.resets));
   step.open = false;
 }
@@ -375,7 +375,7 @@ function closeSynRetry(ctx: ViewContext, st: ConnState, M: Messages, time: (t: P
   const when = first !== null ? time(first) : '';
   const arrow = role.role === 'data' ? '┄┄▶' : '──▶';
   const frames = r.frames.length === 1 ? M.words.frameAt(r.frames[0]!) : M.words.framesAt(r.frames[0]!, r.frames.at(-1)!);
-  r.step.header = `${ctx.style('dim', `${frames} ${when}`)}  ${M.words[r.from]} ${src} ${arrow} ${dst} ${M.words[to]}  SYN ×${r.frames.length}`;
+  r.step.header = `${ctx.style('dim', `${frames} ${when}`)}  ${named(role, r.from, M)} ${src} ${arrow} ${dst} ${named(role, to, M)}  SYN ×${r.frames.length}`;
   r.step.text.unshift(M.synRetries(r.from, conn, r.frames.length, r.waits, outcome));
   r.step.open = false;
 }
@@ -385,7 +385,7 @@ function handshake1(role: ConnectionRole, M: Messages): string {
   if (role.role === 'control') return M.handshake1Control(c.client.port, c.server.port);
   const p: Prediction | null = role.prediction;
   const by = p === null ? null : { source: p.source, frame: p.setup.frame, reply: p.mode === 'passive' };
-  if (role.openerIsClient) return M.handshake1DataPassive(c.client.port, c.server.port, by);
+  if (role.openerIsClient) return M.handshake1DataPassive(c.client.port, c.server.port, by, elsewhere(role) === null ? null : { address: sanitize(c.server.address), server: sanitize(role.session.server.address) });
   return M.handshake1DataActive(c.client.port, c.server.port, by, c.client.port === 20, role.thirdParty);
 }
 
@@ -580,11 +580,30 @@ function flushGroup(ctx: ViewContext, st: ConnState, M: Messages, s: FtpSession,
   const toPort = fromPort === c.client.port ? c.server.port : c.client.port;
   const first = ctx.packetAt(g.first);
   const when = first !== null ? time(first) : '';
-  g.step.header = `${ctx.style('dim', `${M.words.framesAt(g.first, g.last)} ${when}`)}  ${M.words[g.from]} ${fromPort} ┄┄▶ ${toPort} ${M.words[to]}  ${M.words.data}`;
+  g.step.header = `${ctx.style('dim', `${M.words.framesAt(g.first, g.last)} ${when}`)}  ${named(st.role, g.from, M)} ${fromPort} ┄┄▶ ${toPort} ${named(st.role, to, M)}  ${M.words.data}`;
   g.step.text = [M.dataSummary(g.from, what, g.bytes, g.segments, g.acks, g.first, g.last, { retransmitted: g.retransmitted, retransmittedBytes: g.retransmittedBytes, outOfOrder: g.outOfOrder })];
   if (g.retransmitted + g.outOfOrder > 0) g.step.text.push(M.lossLesson(g.retransmitted, g.outOfOrder));
   g.step.open = false;
   void s;
+}
+
+/**
+ * How a step's header names an end of a connection: client, server or third host; or its address, when a
+ * data connection's end is not the session's host of that side (a NAT'd or wrong passive address).
+ */
+function named(role: ConnectionRole, side: Side, M: Messages): string {
+  const address = elsewhere(role);
+  return address !== null && side === (role.openerIsClient ? 'server' : 'client') ? sanitize(address) : M.words[side];
+}
+
+/** The address a data connection went to that is not the session's host on that side (a third party aside); null when it is. */
+function elsewhere(role: ConnectionRole): string | null {
+  if (role.role !== 'data' || role.thirdParty !== null) return null;
+  const c = role.summary;
+  const s = role.session;
+  // The listening end (the connection's TCP server) is the FTP server in passive mode, the FTP client in active mode.
+  const host = role.openerIsClient ? s.server.address : s.client.address;
+  return c.server.address !== host ? c.server.address : null;
 }
 
 /** "frame 29  +0.012345  client 33198 ──▶ 21 server  PSH,ACK  29 bytes" */
@@ -597,7 +616,7 @@ function header(ctx: ViewContext, p: PacketRecord, role: ConnectionRole, from: S
   const to: Side = from !== 'server' ? 'server' : role.thirdParty !== null ? 'third' : 'client';
   const when = time(p);
   const len = p.payload > 0 ? `  ${M.words.bytes(p.payload)}` : '';
-  return `${ctx.style('dim', `${M.words.frameAt(p.frame)} ${when}`)}  ${M.words[from]} ${srcPort} ${arrow} ${dstPort} ${M.words[to]}  ${flagNames(p.flags)}${len}`;
+  return `${ctx.style('dim', `${M.words.frameAt(p.frame)} ${when}`)}  ${named(role, from, M)} ${srcPort} ${arrow} ${dstPort} ${named(role, to, M)}  ${flagNames(p.flags)}${len}`;
 }
 
 function conclusions(ctx: ViewContext, s: FtpSession, M: Messages): string[] {
