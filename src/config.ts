@@ -80,7 +80,7 @@ export const OPTIONS = [
     doc: 'what to show, several in the order given: timeline, walkthrough, ladder, packets, summary, connections (file only)' },
   { flag: 'detail', group: 'views', applies: 'both', kind: 'choice', choices: ['summary', 'packets'], default: 'summary',
     doc: "walkthrough and ladder: a transfer's data in one step (summary) or every data segment (packets)" },
-  { flag: 'lang', group: 'views', applies: 'both', kind: 'choice', choices: ['en', 'zh'], default: 'en', doc: 'language of the walkthrough, ladder, timeline, summary and live lines' },
+  { flag: 'lang', group: 'views', applies: 'both', kind: 'choice', choices: ['en', 'zh'], default: 'en', doc: 'language of every text view and of live lines' },
   { flag: 'session', group: 'views', applies: 'file', kind: 'string', array: true, value: 'N|ADDR:PORT', default: [],
     doc: 'show only these sessions: a number, or ADDR:PORT of either end of the control connection' },
   { flag: 'host', group: 'views', applies: 'file', kind: 'string', array: true, value: 'ADDR', default: [], doc: 'show only sessions of these hosts (client or server address)' },

@@ -1,6 +1,6 @@
 /**
- * Chinese typesetting (issue 16, item 4) in every text view that speaks Chinese (the walkthrough, the
- * ladder, the timeline and the summary): at 60, 80 and 120 columns, on every fixture, no line starts with
+ * Chinese typesetting (issue 16, item 4) in every text view (the walkthrough, the ladder, the timeline,
+ * the summary, the packet list and the connection list): at 60, 80 and 120 columns, on every fixture, no line starts with
  * closing punctuation or ends with opening punctuation, no word is split across lines (words as ICU's
  * dictionary segments them, the segmenter Node ships with its full ICU, and the terms of the trade it
  * splits), ASCII punctuation does not touch Chinese text, frames are written one way ("第 9 帧"), and
@@ -45,11 +45,11 @@ function splitWords(lines: string[]): string[] {
   return bad;
 }
 
-test('Chinese walkthrough, ladder, timeline and summary at 60, 80 and 120 columns: punctuation and words where Chinese readers expect them', async () => {
+test('every Chinese text view (walkthrough, ladder, timeline, summary, packets, connections) at 60, 80 and 120 columns: punctuation and words where Chinese readers expect them', async () => {
   let lines = 0;
   for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap')).sort()) {
     for (const width of [60, 80, 120]) {
-      for (const view of ['walkthrough', 'ladder', 'timeline', 'summary']) {
+      for (const view of ['walkthrough', 'ladder', 'timeline', 'summary', 'packets', 'connections']) {
         const c = collect();
         assert.equal(await main(['-v', view, '--lang', 'zh', '--width', String(width), join(FIXTURES, name)], c.io), 0, c.stderr());
         const out = c.stdout().split('\n');

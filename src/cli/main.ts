@@ -598,7 +598,7 @@ async function renderView(view: string, ctx: import('../render/context.js').View
     case 'summary':
       return (await import('../render/summary.js')).renderSummary(ctx);
     default:
-      return (await import('../render/connections.js')).connectionsText(summary, ftp.log, color, ctx.options.width);
+      return (await import('../render/connections.js')).connectionsText(summary, ftp.log, color, ctx.options.width, lang);
   }
 }
 

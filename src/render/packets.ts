@@ -4,7 +4,7 @@ import {
   SEG_DUP_ACK, SEG_OUT_OF_ORDER, SEG_PREVIOUS_NOT_CAPTURED, SEG_RETRANSMITTED, SEG_ZERO_WINDOW, analysisTags,
 } from '../model/segment.js';
 import type { FtpSession } from '../model/ftp-model.js';
-import type { ViewContext } from './context.js';
+import type { Lang, ViewContext } from './context.js';
 import { cut, displayWidth, group, padEnd, padStart, sanitize } from './text.js';
 
 /** TCP flag bits and the names Wireshark gives them, in the order it lists them. */
@@ -28,6 +28,27 @@ export function tcpFlags(flags: number): string {
 
 /** Analysis that Wireshark colours as a problem (its "Bad TCP" rule): shown in the warning tone. */
 const WARN = SEG_RETRANSMITTED | SEG_OUT_OF_ORDER | SEG_PREVIOUS_NOT_CAPTURED | SEG_DUP_ACK | SEG_ZERO_WINDOW;
+
+/**
+ * The list's own words: its heads are Wireshark's column titles (in its Chinese translation for zh); Info
+ * stays in Wireshark's notation, as Wireshark keeps it in every language.
+ */
+const HEADS: Record<Lang, { no: string; time: string[]; source: string[]; destination: string[]; protocol: string[]; length: string[]; info: string; where: string[]; route: string; none: string; full: (frame: string, kept: string) => string; notRecorded: string }> = {
+  en: {
+    no: 'No.', time: ['Time'], source: ['Source', 'Src'], destination: ['Destination', 'Dest', 'Dst'], protocol: ['Protocol', 'Proto'], length: ['Length', 'Len'], info: 'Info', where: ['Where'],
+    route: 'Source → Destination',
+    none: 'no packets of FTP connections were recorded',
+    full: (frame, kept) => `the packet log was full at frame ${frame}: packets from there on are not listed (${kept} recorded)`,
+    notRecorded: 'packets were not recorded for this run',
+  },
+  zh: {
+    no: '序号', time: ['时间'], source: ['源地址', '源'], destination: ['目的地址', '目的'], protocol: ['协议'], length: ['长度'], info: '信息', where: ['所属'],
+    route: '源地址 → 目的地址',
+    none: '没有记录到 FTP 连接的数据包',
+    full: (frame, kept) => `数据包记录在第 ${frame} 帧已满：之后的数据包不再列出（已记录 ${kept} 个）`,
+    notRecorded: '这次运行没有记录数据包',
+  },
+};
 
 /** Info narrower than this is not worth showing: the line gets longer than the width instead. */
 const MIN_INFO = 12;
@@ -65,8 +86,9 @@ const LINES_AT_ONCE = 4096;
 /** The packet list, a few thousand lines at a time: the log is read twice, once for the widths, once to draw. */
 export function* packetsText(ctx: ViewContext): Generator<string> {
   const log = ctx.packets;
+  const words = HEADS[ctx.options.lang] ?? HEADS.en;
   if (log === null) {
-    yield 'packets were not recorded for this run\n';
+    yield `${words.notRecorded}\n`;
     return;
   }
   const conns = new Map<number, ConnectionSummary>(ctx.analysis.connections.map((c) => [c.id, c]));
@@ -95,10 +117,8 @@ export function* packetsText(ctx: ViewContext): Generator<string> {
       lines = [];
     }
   }
-  if (count === 0) lines.push('no packets of FTP connections were recorded');
-  if (log.fullAt !== null) {
-    lines.push(`the packet log was full at frame ${group(log.fullAt)}: packets from there on are not listed (${group(log.size)} recorded)`);
-  }
+  if (count === 0) lines.push(words.none);
+  if (log.fullAt !== null) lines.push(words.full(group(log.fullAt), group(log.size)));
   if (lines.length > 0) yield `${lines.join('\n')}\n`;
 }
 
@@ -222,15 +242,16 @@ function* layout(ctx: ViewContext, rows: () => Iterable<Row>): Generator<Line> {
   yield* measure(rows(), widths);
   const cols = { ...widths, info: 0 };
   // Headers: Wireshark's names, shortened when the column is narrower than the name.
+  const h = HEADS[ctx.options.lang] ?? HEADS.en;
   const head = {
-    no: 'No.',
-    time: label(cols.time, 'Time'),
-    source: label(cols.source, 'Source', 'Src'),
-    destination: label(cols.destination, 'Destination', 'Dest', 'Dst'),
-    protocol: label(cols.protocol, 'Protocol', 'Proto'),
-    length: label(cols.length, 'Length', 'Len'),
-    info: 'Info',
-    where: label(cols.where, 'Where'),
+    no: h.no,
+    time: label(cols.time, ...h.time),
+    source: label(cols.source, ...h.source),
+    destination: label(cols.destination, ...h.destination),
+    protocol: label(cols.protocol, ...h.protocol),
+    length: label(cols.length, ...h.length),
+    info: h.info,
+    where: label(cols.where, ...h.where),
   };
   for (const k of Object.keys(cols) as Array<keyof typeof cols>) cols[k] = Math.max(cols[k], displayWidth(head[k]));
 
@@ -238,7 +259,7 @@ function* layout(ctx: ViewContext, rows: () => Iterable<Row>): Generator<Line> {
   const naturalInfo = Math.max(4, widths.info);
   const room = ctx.options.width - fixed;
   if (room < Math.min(naturalInfo, 40)) {
-    yield* twoLineLayout(ctx, rows(), cols, head);
+    yield* twoLineLayout(ctx, rows(), cols, head, h.route);
     return;
   }
   cols.info = room >= naturalInfo ? naturalInfo : Math.max(room, MIN_INFO);
@@ -266,7 +287,7 @@ function* layout(ctx: ViewContext, rows: () => Iterable<Row>): Generator<Line> {
  * When the columns leave Info too little room (long IPv6 addresses, a narrow terminal): each packet on
  * two lines, its columns with Where first, then its Info indented under them, cut only at the width.
  */
-function* twoLineLayout(ctx: ViewContext, rows: Iterable<Row>, cols: Record<string, number>, head: Record<string, string>): Generator<Line> {
+function* twoLineLayout(ctx: ViewContext, rows: Iterable<Row>, cols: Record<string, number>, head: Record<string, string>, route: string): Generator<Line> {
   const width = ctx.options.width;
   const indent = ' '.repeat(cols.no! + 1);
   const first = (r: { no: string; time: string; protocol: string; length: string; where: string }) =>
@@ -276,7 +297,7 @@ function* twoLineLayout(ctx: ViewContext, rows: Iterable<Row>, cols: Record<stri
     const one = `${indent}${src} → ${dst}`;
     return displayWidth(one) <= width ? [one] : [`${indent}${src} →`, `${indent}  ${dst}`];
   };
-  for (const text of [ctx.style('bold', first(head as unknown as Row)), ctx.style('bold', `${indent}Source → Destination`), ctx.style('bold', `${indent}Info`)]) yield { text, row: false };
+  for (const text of [ctx.style('bold', first(head as unknown as Row)), ctx.style('bold', `${indent}${route}`), ctx.style('bold', `${indent}${head.info}`)]) yield { text, row: false };
   for (const r of rows) {
     yield { text: first(r), row: true };
     for (const l of addresses(r.source, r.destination)) yield { text: ctx.style('dim', l), row: false };
@@ -303,6 +324,6 @@ function paint(ctx: ViewContext, tone: Tone, text: string): string {
 
 /** The first of the names that fits in `w` columns, else the last. */
 function label(w: number, ...names: string[]): string {
-  return names.find((n) => n.length <= w) ?? names[names.length - 1]!;
+  return names.find((n) => displayWidth(n) <= w) ?? names[names.length - 1]!;
 }
 
