@@ -353,3 +353,41 @@ for (const d of DIALOGUES) {
     for (const [first, last] of run(d, cutsOneByOne(n)).stamps) assert.ok(first <= last);
   });
 }
+
+test('commands: where the text began when telnet commands alone came in the segments before it (IP, the Synch, then ABOR)', () => {
+  const seen: Array<[string, number, number, number]> = [];
+  const sink: ControlEvents = {
+    onCommand(verb, _argument, _known, first, last, _truncated, _length, _telnet, textAt) {
+      seen.push([verb, first.frame, textAt.frame, last.frame]);
+    },
+    onReply() {},
+    onBadLine() {},
+    commandsSent: () => seen.length,
+    answersLater: () => false,
+  };
+  const p = new ControlParser(true, LIMITS, sink);
+  const clock: Stamp = { frame: 0, sec: 0, nsec: 0 };
+  const send = (...parts: (string | number[])[]) => {
+    const b = bytes(...parts);
+    clock.frame++;
+    p.push(b, 0, b.length, clock);
+  };
+  // As lftp sends it: IAC IP IAC | DM (urgent) | ABOR CRLF; the DM's IAC and its command in two segments.
+  send([IAC, 0xf4, IAC]);
+  send([0xf2]);
+  send('ABOR\r\n');
+  // Telnet and text in one segment, then a line cut after its text began, then a SB split over segments.
+  send([IAC, 0xf4], 'AB');
+  send('OR\r\n');
+  send([IAC, 0xfa, 0x18]);
+  send([IAC, 0xf0], 'NOOP\r\n');
+  send('RE');
+  send('TR a\r\n');
+  assert.deepEqual(seen, [
+    ['ABOR', 1, 3, 3],
+    ['ABOR', 4, 4, 5],
+    ['NOOP', 6, 7, 7],
+    // No telnet at all: the text begins where the line does.
+    ['RETR', 8, 8, 9],
+  ]);
+});

@@ -101,6 +101,11 @@ const calls: Calls = {
   ],
   dataSegment: [{ args: ['server', 1448], keep: ['1448'] }],
   lossLesson: [{ args: [10, 1], keep: [] }, { args: [0, 2], keep: [] }],
+  telnetAhead: [
+    { args: ['ABOR', true, false], keep: ['ABOR', 'IAC IP', '959'] },
+    { args: ['ABOR', false, true], keep: ['ABOR', 'IAC DM', 'URG'] },
+    { args: ['ABOR', false, false], keep: ['ABOR', 'Telnet'] },
+  ],
   conclusionsTitle: [{ args: [], keep: [] }],
   connectionsCount: [{ args: [1, 3], keep: ['1', '3'] }],
   controlPorts: [{ args: [33198, 21], keep: ['33198', '21'] }],

@@ -284,3 +284,15 @@ test('failures are lessons: the 425 names its unanswered SYNs, what crosses a re
   const zh = (await run(['-v', 'walkthrough', '--lang', 'zh', lossy])).out;
   assert.match(zh, /丢包的代价是时间，而不是数据/);
 });
+
+test('segments as on the wire: the ABOR step is the segment that carries ABOR; the telnet IP and the urgent Synch before it are steps of their own', async (t) => {
+  const abor = fileURLToPath(new URL('../../fixtures/lftp-pget-abor.pcap', import.meta.url));
+  const carried = tsharkFrames(abor, 'tcp.dstport == 21 && tcp.payload contains "ABOR" && !tcp.analysis.retransmission');
+  if (carried === null) return t.skip('tshark is not installed (apt-get install tshark): it says which segments carry ABOR and the urgent byte');
+  const urgent = tsharkFrames(abor, 'tcp.dstport == 21 && tcp.flags.urg == 1')!;
+  const all = steps((await run(['-v', 'walkthrough', '--width', '200', abor])).out);
+  const quoted = all.filter((s) => s.includes('> ABOR')).map((s) => Number(/frame (\d+)/.exec(s)![1]));
+  assert.deepEqual(quoted.sort((a, b) => a - b), carried.sort((a, b) => a - b));
+  for (const f of urgent) assert.match(all.find((s) => s.includes(`frame ${f} `))!, /The Synch: the Telnet Data Mark \(IAC DM\) sent as TCP urgent data/);
+  for (const f of carried) assert.match(all.find((s) => s.includes(`frame ${f - 2} `))!, /Telnet Interrupt Process \(IAC IP\)/);
+});

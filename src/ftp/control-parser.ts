@@ -36,9 +36,10 @@ export interface ControlEvents {
    * A command line: its verb (upper case; the table's own string when `known`), its argument (after the
    * first space, as sent), the table's entry for the verb, where it began and ended, whether it was cut at
    * the line limit, its length as sent (its bytes up to the LF), and the telnet commands removed from it
-   * (TELNET_* bits of line-reader.ts: RFC 959 section 4.1.3 sends ABOR after IP and the Synch's DM).
+   * (TELNET_* bits of line-reader.ts: RFC 959 section 4.1.3 sends ABOR after IP and the Synch's DM), and
+   * where the text itself began (`first` unless telnet commands filled the segments before it).
    */
-  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void;
+  onCommand(verb: string, argument: string, known: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number, textAt: Stamp): void;
   /** A whole reply: its code, its lines as sent (a multi-line reply folded), the text of its last line, where it began and ended. */
   /** `lineFrames`: the frame each line began in, when the lines came in more than one segment (else null). */
   onReply(code: number, lines: string[], message: string, first: Stamp, last: Stamp, lineFrames: number[] | null): void;
@@ -97,7 +98,7 @@ export class ControlParser {
     offer: OnAsciiLine | null = null,
   ) {
     this.reader = commands
-      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length, telnet) => this.commandLine(text, first, last, truncated, length, telnet), looksLikeCommand, offer)
+      ? new LineReader(limits.maxLineLength, (text, first, last, truncated, length, telnet, textAt) => this.commandLine(text, first, last, truncated, length, telnet, textAt), looksLikeCommand, offer)
       : new LineReader(limits.maxLineLength, (text, first, last, truncated, length) => this.replyLine(text, first, last, truncated, length), looksLikeReply, offer);
   }
 
@@ -127,7 +128,7 @@ export class ControlParser {
 
   // ---- commands
 
-  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
+  private commandLine(text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number, textAt: Stamp): void {
     // Telnet commands alone (an IP and a Synch sent as a line of their own) are no command and no bad line.
     if (text === '' && telnet !== 0) return;
     const sp = text.indexOf(' ');
@@ -144,7 +145,7 @@ export class ControlParser {
     }
     // A cut line says so with its length (the command event); a long verb in a line that fits, here.
     if (!truncated && verb.length > MAX_VERB) this.events.onBadLine({ reason: 'overlong-verb', verb, first, last });
-    this.events.onCommand(verb, argument, known, first, last, truncated, length, telnet);
+    this.events.onCommand(verb, argument, known, first, last, truncated, length, telnet, textAt);
   }
 
   // ---- replies

@@ -22,9 +22,11 @@ export const TELNET_OTHER = 4;
  *   it (one object when that is one segment; never changed afterwards, so they may be kept);
  * - truncated: cut at the length limit (the rest of the line was skipped);
  * - length: bytes of the line as sent (before the cut, when truncated);
- * - telnet: the telnet commands removed from it (TELNET_IP, TELNET_DM, TELNET_OTHER bits; 0 for none).
+ * - telnet: the telnet commands removed from it (TELNET_IP, TELNET_DM, TELNET_OTHER bits; 0 for none);
+ * - textAt: the segment holding the line's first byte that is not part of a telnet command (`first`
+ *   itself unless telnet commands filled whole segments before it, as a client's IP and Synch before ABOR).
  */
-export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number) => void;
+export type OnLine = (text: string, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number, textAt: Stamp) => void;
 
 /**
  * Offered first an ASCII line that lies whole in one segment, as bytes (its ending removed), and the
@@ -46,6 +48,12 @@ export class LineReader {
   private firstFrame = 0;
   private firstSec = 0;
   private firstNsec = 0;
+  /** Where the pending line's text (not its telnet commands) began: frame -1 until a byte of it came. */
+  private textFrame = -1;
+  private textSec = 0;
+  private textNsec = 0;
+  /** Where the pending line is in a telnet command: 0 not in one, 1 after IAC, 2 before an option byte, 3 in SB, 4 after IAC in SB. */
+  private telnetState = 0;
   /** Skipping the rest of a line (too long, or broken by a gap) up to its LF. */
   private skipping = false;
   private skippedLength = 0;
@@ -93,6 +101,8 @@ export class LineReader {
         this.firstFrame = clock.frame;
         this.firstSec = clock.sec;
         this.firstNsec = clock.nsec;
+        this.textFrame = -1;
+        this.telnetState = 0;
         if (stop < end && stop - start <= this.maxLine) {
           // The whole line is in this segment (the usual case): read where it lies, no copy.
           this.emitFrom(buf, start, stop - start, clock);
@@ -102,6 +112,7 @@ export class LineReader {
       }
       const room = this.maxLine - this.pendingLen;
       const take = Math.min(stop - start, room);
+      if (this.textFrame < 0) this.findText(buf, start, start + take, clock);
       this.append(buf, start, take);
       if (stop - start > room) {
         // Too long: hand on what fits, skip the rest of the line.
@@ -135,6 +146,31 @@ export class LineReader {
     const length = this.skippedLength;
     this.skippedLength = 0;
     this.emit(clock, true, length);
+  }
+
+  /** Notes the segment (`clock`) if buf[from, to) holds the pending line's first byte outside a telnet command. */
+  private findText(buf: Buffer, from: number, to: number, clock: Readonly<Stamp>): void {
+    let state = this.telnetState;
+    for (let i = from; i < to; i++) {
+      const c = buf[i]!;
+      if (state === 0) {
+        if (c !== IAC) return this.textStarts(clock);
+        state = 1;
+      } else if (state === 1) {
+        // IAC IAC is a data byte; WILL/WONT/DO/DONT take an option byte; SB runs to IAC SE.
+        if (c === IAC) return this.textStarts(clock);
+        state = c >= 251 ? 2 : c === 250 ? 3 : 0;
+      } else if (state === 2) state = 0;
+      else if (state === 3) state = c === IAC ? 4 : 3;
+      else state = c === 240 ? 0 : 3;
+    }
+    this.telnetState = state;
+  }
+
+  private textStarts(clock: Readonly<Stamp>): void {
+    this.textFrame = clock.frame;
+    this.textSec = clock.sec;
+    this.textNsec = clock.nsec;
   }
 
   private append(buf: Buffer, from: number, n: number): void {
@@ -177,7 +213,10 @@ export class LineReader {
     const last = { frame: clock.frame, sec: clock.sec, nsec: clock.nsec };
     // A line in one segment starts and ends there: one stamp for both (stamps are never changed).
     const first = this.firstFrame === clock.frame ? last : { frame: this.firstFrame, sec: this.firstSec, nsec: this.firstNsec };
-    this.onLine(text, first, last, truncated, length, telnet);
+    // Telnet commands alone in the segments before the text: where the text began (rare: ABOR after IP and the Synch).
+    const textAt = telnet === 0 || this.textFrame < 0 || this.textFrame === this.firstFrame ? first
+      : this.textFrame === clock.frame ? last : { frame: this.textFrame, sec: this.textSec, nsec: this.textNsec };
+    this.onLine(text, first, last, truncated, length, telnet, textAt);
   }
 }
 

@@ -301,7 +301,7 @@ export class ControlSession implements StreamSink, ControlEvents {
   // ---- commands (onCommand, onReply, onBadLine, commandsSent, answersLater: ControlEvents, for the parsers only)
 
   /** A command line (see ControlEvents.onCommand): the verb is the table's own string when `info` is set. */
-  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number): void {
+  onCommand(verb: string, arg: string, info: CommandInfo | undefined, first: Stamp, last: Stamp, truncated: boolean, length: number, telnet: number, textAt: Stamp): void {
     this.model.end = last;
     if (truncated) this.engine.finding('overlong-command', this.id, [first.frame], { verb, bytes: length, limit: this.engine.limits.maxLineLength });
     // RFC 2228: commands wrapped in integrity or confidentiality protection.
@@ -328,6 +328,7 @@ export class ControlSession implements StreamSink, ControlEvents {
     };
     if (list !== null && list.options.length > 0) ex.options = list.options;
     if (telnet !== 0) ex.telnet = telnetNames(telnet);
+    if (textAt.frame !== first.frame) ex.textAt = textAt;
     this.addExchange(ex);
     if (verb === 'ABOR') this.aborts(ex);
     this.waitForReply(ex, first);

@@ -58,6 +58,8 @@ export interface Exchange {
    * (Data Mark, the mark of the Synch), which RFC 959 section 4.1.3 has a client send before ABOR; 'other'.
    */
   telnet?: Array<'IP' | 'DM' | 'other'>;
+  /** Where the command's own text began, when telnet commands alone filled the segments from `request` to it. */
+  textAt?: Stamp;
   /**
    * A data command (RETR, STOR, LIST ...) the client aborted: the index of the ABOR exchange it sent while
    * this command waited for its final reply (absent again if the server refused the ABOR).

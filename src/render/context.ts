@@ -154,7 +154,9 @@ export class ViewContext {
       this.lineIndex = new Map();
       for (const s of this.analysis.sessions) {
         for (const ex of s.exchanges) {
-          if (ex.request !== null) this.addLine(ex.request.frame, { session: s, exchange: ex, reply: null, text: commandText(ex), part: 'whole', ends: true });
+          // A command is in the segment its text began in (telnet commands alone may fill the segments before).
+          if (ex.request !== null) this.addLine((ex.textAt ?? ex.request).frame, { session: s, exchange: ex, reply: null, text: commandText(ex), part: 'whole', ends: true });
+          if (ex.textAt !== undefined && ex.request !== null) this.telnetIndex.push(ex);
           for (const r of ex.replies) {
             const frames = r.lineFrames;
             if (frames === undefined) {
@@ -172,9 +174,33 @@ export class ViewContext {
           }
         }
       }
+      this.telnetIndex.sort((a, b) => a.request!.frame - b.request!.frame);
     }
     return this.lineIndex.get(frame) ?? [];
   }
+
+  /**
+   * The command whose telnet commands alone came in the segments from its start up to its text, when
+   * `frame` is one of them (RFC 959 4.1.3: IP and the Synch ahead of ABOR); `first`: it is where the line began.
+   */
+  telnetAhead(frame: number): { command: Exchange; first: boolean } | undefined {
+    this.linesAt(frame);
+    // The last that starts at or before `frame` (one client's lines follow one another).
+    let lo = 0;
+    let hi = this.telnetIndex.length - 1;
+    let found: Exchange | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.telnetIndex[mid]!.request!.frame <= frame) {
+        found = this.telnetIndex[mid]!;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found !== undefined && frame < found.textAt!.frame ? { command: found, first: frame === found.request!.frame } : undefined;
+  }
+
+  /** Commands with telnet commands alone ahead of their text, by the frame they began in (see telnetAhead). */
+  private readonly telnetIndex: Exchange[] = [];
 
   /** The reply of a session that started before `frame` and ended at or after it (a multi-line reply in progress). */
   replySpanning(session: FtpSession, frame: number): Reply | null {

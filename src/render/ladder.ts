@@ -30,6 +30,7 @@ const FIN = 1;
 const SYN = 2;
 const RST = 4;
 const ACK = 16;
+const URG = 32;
 
 /** Longest arrow drawn, however wide the terminal. */
 const MAX_ARROW = 100;
@@ -94,6 +95,8 @@ interface Words {
   /** The shortest way to say segments were sent again (retransmitted or out of order). */
   resent(segments: number): string;
   continued(what: string, bytes: number): string;
+  /** Telnet commands alone, ahead of a command's text (IP and the Synch before ABOR). */
+  telnet(command: string, bytes: number): string;
   bytes(n: number): string;
   tls(n: number): string;
   synAgain: string;
@@ -142,6 +145,7 @@ const WORDS: Record<Lang, Words> = {
     outOfOrder: (n) => `${group(n)} out of order`,
     resent: (n) => `${group(n)} sent again`,
     continued: (what, n) => `${what} continued (${group(n)} byte${n === 1 ? '' : 's'})`,
+    telnet: (command, n) => `Telnet before ${command} (${group(n)} byte${n === 1 ? '' : 's'})`,
     bytes: (n) => `${group(n)} byte${n === 1 ? '' : 's'}`,
     tls: (n) => `TLS ${group(n)} byte${n === 1 ? '' : 's'}`,
     synAgain: 'SYN (again)',
@@ -183,6 +187,7 @@ const WORDS: Record<Lang, Words> = {
     outOfOrder: (n) => `乱序 ${group(n)} 个`,
     resent: (n) => `重发 ${group(n)} 个`,
     continued: (what, n) => `${what} 续（${group(n)} 字节）`,
+    telnet: (command, n) => `${command} 之前的 Telnet 命令（${group(n)} 字节）`,
     bytes: (n) => `${group(n)} 字节`,
     tls: (n) => `TLS ${group(n)} 字节`,
     synAgain: 'SYN（重传）',
@@ -252,6 +257,7 @@ interface ConnState {
   summaries: [DataSummary | null, DataSummary | null];
   /** The last FTP line each direction started (for segments that continue it). */
   lastLine: [LineAt | null, LineAt | null];
+
 }
 
 export function renderLadder(ctx: ViewContext): string {
@@ -448,8 +454,10 @@ function* stepsFromPackets(
         continue;
       }
       const last = st.lastLine[toServer ? 0 : 1];
+      const ahead = toServer ? ctx.telnetAhead(p.frame) : undefined;
       let text: string;
       if (s.tls !== null && p.frame > s.tls.frame) text = words.tls(p.payload);
+      else if (ahead !== undefined) text = `${p.flags & URG ? '[URG] ' : ''}${words.telnet(sanitize(ahead.command.command), p.payload)}`;
       else if (last !== null) text = words.continued(last.reply === null ? sanitize(last.exchange.command) : String(last.reply.code), p.payload);
       else text = words.bytes(p.payload);
       arrow(() => [extra + text], p.flags & RST ? 'rst' : 'plain');

@@ -80,6 +80,12 @@ export const zh: Messages = {
   dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
     `${side(from)}发送${sp(whatZh(what))}：共 ${bytes} 字节，分 ${segments} 个报文段（第 ${first}-${last} 帧）${repeatedZh(repeated)}${acks > 0 ? `；对方用 ${acks} 个 ACK 进行确认` : ''}。（使用 --detail packets 可以逐个查看。）`,
   dataSegment: (from, bytes) => `${side(from)}发送 ${bytes} 字节数据。`,
+  telnetAhead: (command, first, urgent) =>
+    urgent
+      ? `同步信号（Synch）：Telnet 数据标记（IAC DM）作为 TCP 紧急数据发送（URG 标志和紧急指针），这样即使服务器正忙于传输，它的 TCP 也会立即通知它；随后是 ${command}。`
+      : first
+        ? `客户端按照 RFC 959（第 4.1.3 节）的要求开始中断传输：先发送 Telnet 中断进程信号（IAC IP）；${command} 在后面的报文段中。`
+        : `${command} 之前的更多 Telnet 命令。`,
   lossLesson: (retransmitted) =>
     retransmitted > 0
       ? '有报文段在路上丢失或被耽搁了：发送方重发了这些字节——有的是重传计时器到期后重发，有的是收到重复 ACK 后立即重发（快速重传）。接收方的 TCP 会先把所有字节按顺序排好，再交给 FTP 程序：丢包的代价是时间，而不是数据。'

@@ -85,6 +85,11 @@ export interface Messages {
   missingBefore(bytes: number): string;
   /** A segment carrying the continuation of a line begun earlier. */
   continuation(from: Side, bytes: number): string;
+  /**
+   * A segment of the client's carrying only telnet commands ahead of `command`'s text: `first`, the one the
+   * line began in (Interrupt Process, RFC 959 4.1.3); `urgent`, one sent with URG (the Synch's Data Mark).
+   */
+  telnetAhead(command: string, first: boolean, urgent: boolean): string;
   /** A segment carrying further lines of a multi-line reply; `ends`: its last line is among them. */
   moreReplyLines(code: number, bytes: number, ends?: boolean): string;
 
@@ -269,6 +274,12 @@ export const en: Messages = {
   dataSummary: (from, what, bytes, segments, acks, first, last, repeated) =>
     `${Side(from)} sends ${what.listing ? `the listing for ${what.command}` : `the file ${what.path} (${what.command})`}: ${plural(bytes, 'byte')} in ${plural(segments, 'segment')} (frames ${first}-${last})${repeatedEn(repeated)}${acks > 0 ? `; the other side acknowledges with ${plural(acks, 'ACK')}` : ''}. (--detail packets shows each.)`,
   dataSegment: (from, bytes) => `${Side(from)} sends ${plural(bytes, 'byte')} of data.`,
+  telnetAhead: (command, first, urgent) =>
+    urgent
+      ? `The Synch: the Telnet Data Mark (IAC DM) sent as TCP urgent data (the URG flag and urgent pointer), so that the server's TCP signals it at once, even while the server is busy with the transfer; ${command} follows.`
+      : first
+        ? `The client starts to interrupt the transfer the way RFC 959 (section 4.1.3) asks: Telnet Interrupt Process (IAC IP) first; ${command} comes in a later segment.`
+        : `More Telnet commands ahead of ${command}.`,
   lossLesson: (retransmitted, outOfOrder) =>
     retransmitted > 0
       ? 'Segments were lost or held up on the way: the sender sent those bytes again, when its retransmission timer ran out, or at once when duplicate ACKs asked for them (a fast retransmission). The receiver\'s TCP puts every byte back in order before the FTP program reads it: loss costs time, not data.'

@@ -180,7 +180,8 @@ function row(
         info = `${fromFtpClient ? 'Request' : 'Response'} (encrypted, ${sanitize(role.session.tls.command)}): ${group(p.payload)} bytes`;
         tone = 'plain';
       } else {
-        info = `${fromFtpClient ? 'Request' : 'Response'} (continued): ${group(p.payload)} bytes`;
+        const ahead = fromFtpClient ? ctx.telnetAhead(p.frame) : undefined;
+        info = ahead !== undefined ? `Request (Telnet, before ${sanitize(ahead.command.command)}): ${group(p.payload)} bytes` : `${fromFtpClient ? 'Request' : 'Response'} (continued): ${group(p.payload)} bytes`;
         tone = 'plain';
       }
     } else {

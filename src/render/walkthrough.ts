@@ -16,6 +16,7 @@ const FIN = 1;
 const SYN = 2;
 const RST = 4;
 const ACK = 16;
+const URG = 32;
 
 /** One numbered step: a header line, the FTP lines it carries, and the explanation. */
 export interface Step {
@@ -429,6 +430,14 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
       text.push(M.tlsHandshake(from, p.payload));
     } else text.push(M.tlsRecords(from, p.payload));
     return;
+  }
+  if (lines.length === 0 && from === 'client') {
+    // Telnet commands ahead of a command's text (RFC 959 4.1.3: IP, then the Synch, then ABOR).
+    const ahead = ctx.telnetAhead(p.frame);
+    if (ahead !== undefined) {
+      text.push(M.telnetAhead(sanitize(ahead.command.command), ahead.first, (p.flags & URG) !== 0));
+      return;
+    }
   }
   if (lines.length === 0) {
     if (p.analysis & SEG_OUT_OF_ORDER) return;
