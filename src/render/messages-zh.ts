@@ -297,7 +297,7 @@ function replyZh(code: number, command: string, d: ReplyDetail): string {
         ? '传输完成：服务器这样报告（226），而且每个字节都在抓包里。'
         : `服务器报告传输结束（226），但抓包显示它并不完整：${d.transfer.causeZh ?? '见该次传输'}。`;
     case 221:
-      return '服务器道别，随后将关闭控制连接（221）。';
+      return '服务器回应 221（再见），随后关闭控制连接。';
     case 350:
       return `请求已挂起，服务器等待下一条命令${tag(350)}。`;
     case 425: {

@@ -67,7 +67,7 @@ const EN: Words = {
   finFrom: (what, by) => `${what}: FIN from the ${by}`,
   oneFin: (what, by) => `${what}: FIN from the ${by} only, none from the other side in the capture`,
   stillOpen: (what) => `${what}: still open at the end of the capture`,
-  noReply: (note) => `no reply${note ? ` (${note})` : ''}`,
+  noReply: (note) => note ?? 'no reply',
   aside: (text) => `(${text})`,
   took: (sec) => `  (${sec < 1 ? `${(sec * 1000).toFixed(3)} ms` : `${sec.toFixed(3)} s`})`,
   noCommand: 'no command',
@@ -109,7 +109,7 @@ const ZH: Words = {
   finFrom: (what, by) => `${what}：${by}发送了 FIN`,
   oneFin: (what, by) => `${what}：只有${by}发送了 FIN，抓包中没有另一方的 FIN`,
   stillOpen: (what) => `${what}：抓包结束时仍然打开`,
-  noReply: (note) => `没有应答${note ? `（${note}）` : ''}`,
+  noReply: (note) => note ?? '没有应答',
   aside: (text) => `（${text}）`,
   took: (sec) => `（${sec < 1 ? `${(sec * 1000).toFixed(3)} 毫秒` : `${sec.toFixed(3)} 秒`}）`,
   noCommand: '没有对应的命令',
@@ -291,9 +291,10 @@ function exchangeLine(w: Words, ex: Exchange): Line {
   const final = ex.replies.at(-1);
   const rt = ex.responseTime === null ? '' : w.took(ex.responseTime);
   if (ex.command === '<init>') return { at: final!.start, text: `  < ${sanitize(final!.lines.at(-1)!)}` };
-  if (ex.command === '') return { at: final!.start, text: `  < ${sanitize(final!.lines.at(-1)!)}${w === EN ? '   ' : ''}${w.aside(sanitize(ex.note ?? w.noCommand))}`, style: 'yellow' };
+  const note = noteOf(w, ex);
+  if (ex.command === '') return { at: final!.start, text: `  < ${sanitize(final!.lines.at(-1)!)}${w === EN ? '   ' : ''}${w.aside(note ?? w.noCommand)}`, style: 'yellow' };
   const cmd = commandText(ex);
-  const answer = final === undefined ? `  -> ${w.noReply(ex.note ? sanitize(ex.note) : null)}` : `  -> ${replies.includes(',') ? `${replies}: ` : ''}${replyText(w, final)}`;
+  const answer = final === undefined ? `  -> ${w.noReply(note)}` : `  -> ${replies.includes(',') ? `${replies}: ` : ''}${replyText(w, final)}`;
   const bad = final !== undefined && final.code >= 400;
   return { at: ex.request!, text: `  > ${cmd}${answer}${rt}`, style: bad ? 'red' : undefined };
 }
@@ -326,6 +327,12 @@ function transferText(w: Words, t: Transfer, thirdParty: string | null = null): 
 /** A transfer whose data connection is not in the capture. */
 function noDataText(w: Words, t: Transfer): string {
   return w.noData(`${t.command} ${sanitize(t.path)}`, resultText(w, t));
+}
+
+/** Why an exchange's pairing is unusual, in the timeline's language (the model says it in both). */
+function noteOf(w: Words, ex: Exchange): string | null {
+  const note = w === EN ? ex.note : (ex.noteZh ?? ex.note);
+  return note === undefined ? null : sanitize(note);
 }
 
 function commandText(ex: Exchange): string {
@@ -378,7 +385,7 @@ export function liveLine(e: LiveEvent, clock: Clock, sessionStart: (session: num
           const ex = e.exchange!;
           const r = ex.replies.at(-1)!;
           const rt = ex.responseTime === null || ex.replies.length > 1 ? '' : w.took(ex.responseTime);
-          text = `${s} < ${replyText(w, r)}${rt}${ex.command === '' ? `${w === EN ? '   ' : ''}${w.aside(sanitize(ex.note ?? w.noCommand))}` : ''}`;
+          text = `${s} < ${replyText(w, r)}${rt}${ex.command === '' ? `${w === EN ? '   ' : ''}${w.aside(noteOf(w, ex) ?? w.noCommand)}` : ''}`;
           break;
         }
         case 'prediction':
