@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { analyze, type AnalyzeOptions, type CaptureSummary } from './analyze.js';
 import type { RecordReader } from './capture/record-batch.js';
 import type { Settings } from './config.js';
@@ -8,6 +9,7 @@ import { reassemblyLimits } from './flow/reassembler.js';
 import { FtpAnalyzer, type FtpOptions } from './ftp/analyzer.js';
 import { ftpLimits } from './ftp/session.js';
 import { Extractor } from './output/extract.js';
+import { KeyLog } from './tls/keylog.js';
 import { BothFiles, TransferDigests } from './ftp/digests.js';
 import type { TransferFiles } from './ftp/extraction.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -97,7 +99,7 @@ function transferFiles(extractor: Extractor | null, digests: TransferDigests | n
 /** The capture loop's options from the settings. */
 export function analyzeOptions(s: Settings): AnalyzeOptions {
   return {
-    serverPorts: new Set([21, ...s.ports]),
+    serverPorts: new Set([21, IMPLICIT_FTPS, ...s.ports]),
     connections: connectionLimits(s),
     reassembly: reassemblyLimits(s),
     fragments: fragmentLimits(s),
@@ -115,7 +117,9 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
   const digests = s.zeekDir === null ? null : new TransferDigests();
   const ftp = new FtpAnalyzer({
     memory,
-    ports: new Set([21, ...s.ports]),
+    ports: new Set([21, IMPLICIT_FTPS, ...s.ports]),
+    implicitTls: new Set([IMPLICIT_FTPS]),
+    keyLog: keyLogOf(s.tlsKeylog),
     sniff: s.sniff,
     limits: ftpLimits(s),
     extract: transferFiles(extractor, digests),
@@ -143,4 +147,15 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
       return summary;
     },
   };
+}
+
+/** Implicit FTPS: the control connection is TLS from its first byte (RFC 4217 section 16 leaves it historic; servers still offer it). */
+const IMPLICIT_FTPS = 990;
+
+/** The key logs named, read now (a file that cannot be read is the caller's error to report), or null for none. */
+function keyLogOf(files: readonly string[]): KeyLog | null {
+  if (files.length === 0) return null;
+  const log = new KeyLog();
+  for (const f of files) log.add(readFileSync(f, 'latin1'), f);
+  return log;
 }

@@ -13,7 +13,7 @@ import { main } from '../src/cli/main.js';
 import { setSummaryLimits } from '../src/render/summary.js';
 import { displayWidth } from '../src/render/text.js';
 import { fileURLToPath } from 'node:url';
-import { analyseCapture } from './analysis.js';
+import { analyseCapture, fixtureKeyLog } from './analysis.js';
 import type { ManifestEntry } from '../src/model/ftp-model.js';
 import { safeComponents } from '../src/output/extract.js';
 import { TcpConversation, framesToPcap, type Endpoint, type Frame } from './support/capture-writer.js';
@@ -23,7 +23,9 @@ const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/zeek/', i
 
 async function extract(source: string | Buffer, dir: string, listings = false): Promise<ManifestEntry[]> {
   const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  const { ftp } = await analyseCapture('capture', stream, { extract: dir, extractListings: listings });
+  // An FTPS fixture with its key log (see fixtureKeyLog): its protected files are extracted as in clear.
+  const keys = typeof source === 'string' ? fixtureKeyLog(source) : [];
+  const { ftp } = await analyseCapture('capture', stream, { extract: dir, extractListings: listings, ...(keys.length > 0 ? { tlsKeylog: keys } : {}) });
   ftp.result();
   const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
   const manifest = JSON.parse(text) as ManifestEntry[];

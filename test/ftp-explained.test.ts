@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listCaptures } from './support/captures.js';
-import { analyseCapture } from './analysis.js';
+import { analyseCapture, fixtureKeyLog } from './analysis.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
@@ -22,7 +22,9 @@ test('there are captures to check', (t) => {
 
 for (const path of all) {
   test(`every connection is attributed or explained: ${path.split('/').slice(-2).join('/')}`, async () => {
-    const { ftp } = await analyseCapture(path, createReadStream(path));
+    // An FTPS fixture with its key log: its data connections are announced inside TLS.
+    const keys = fixtureKeyLog(path);
+    const { ftp } = await analyseCapture(path, createReadStream(path), keys.length > 0 ? { tlsKeylog: keys } : {});
     const m = ftp.result();
     const control = new Set(m.sessions.map((s) => s.connection));
     const data = new Set(m.transfers.map((t) => t.connection));

@@ -99,6 +99,8 @@ for (const [capture, path, sha256] of files.filter(([c]) => c in EXPECTED)) {
 
 /** Captures with tests of their own below (and, for issue 14's, in test/ftp-semantics.test.ts). */
 const EXTRA = new Set(['auth-tls.pcap', 'nat-pasv.pcap', 'bruteforce-logins.pcap', 'port-third-host.pcap', 'active-blocked.pcap', 'anonymous-upload.pcap']);
+/** FTPS captures: test/ftps.test.ts checks them against tshark with their key logs. */
+for (const n of readdirSync(FIXTURES)) if (n.startsWith('ftps-') && n.endsWith('.pcap')) EXTRA.add(n);
 
 test('every fixture capture has its expectations here', () => {
   const captures = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));

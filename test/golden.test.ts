@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { listCaptures } from './support/captures.js';
+import { fixtureKeyLog } from './analysis.js';
 import { main } from '../src/cli/main.js';
 import { displayWidth } from '../src/render/text.js';
 
@@ -115,9 +116,11 @@ if (!existsSync(conformance)) test('golden files of ../shared/conformance', (t) 
 for (const path of all) {
   const rel = relative(ROOT, path);
   const name = rel.replace(/^\.\.\/shared\/conformance\//, 'conformance/').replace(/[/]/g, '__');
+  // An FTPS fixture is read with its key log, as an analyst would (relative, as the goldens say it).
+  const keys = fixtureKeyLog(path).flatMap((k) => ['--tls-keylog', relative(ROOT, k)]);
   for (const view of VIEWS) {
     test(`golden: ${view} of ${rel}`, async () => {
-      const args = ['-v', view, '--width', '80', '--color', 'never', rel];
+      const args = ['-v', view, '--width', '80', '--color', 'never', ...keys, rel];
       // The summary's file also holds the extracted files' table, which a run with --extract ends with.
       const out = view === 'summary' ? await withExtract(args) : await render(args);
       golden(join(GOLDEN, `${name}.${view}.txt`), normaliseExtract(out));
@@ -127,7 +130,7 @@ for (const path of all) {
   }
   for (const width of TABLE_WIDTHS) {
     test(`golden: every table at ${width} columns of ${rel}`, async () => {
-      const out = await withExtract(['-v', 'summary', '-v', 'connections', '--width', String(width), '--color', 'never', rel]);
+      const out = await withExtract(['-v', 'summary', '-v', 'connections', '--width', String(width), '--color', 'never', ...keys, rel]);
       golden(join(GOLDEN, `${name}.tables-${width}.txt`), normaliseExtract(out));
       assert.ok(!RAW.test(out), 'raw control or bidi characters in the output');
       assertFits(out, width, 'a table');
@@ -135,7 +138,7 @@ for (const path of all) {
   }
   for (const [format, ext] of FORMATS) {
     test(`golden: --format ${format} of ${rel}`, async () => {
-      const out = normalise(await render(['--format', format, rel]), format);
+      const out = normalise(await render(['--format', format, ...keys, rel]), format);
       golden(join(GOLDEN, `${name}.${ext}`), out);
       // Machine readers are given what they were promised: one JSON document, one JSON value a line.
       if (format === 'json') JSON.parse(out);

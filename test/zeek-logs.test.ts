@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
+import { keyLogArgs } from './analysis.js';
 import { collect } from './cli-io.js';
 import { listCaptures } from './support/captures.js';
 import { readBaseline, readZeekLog, type ZeekLogFile } from './support/zeek-log.js';
@@ -85,9 +86,11 @@ test('files.log hashes every transferred file as the servers stored it (fixtures
   }
   let encrypted = 0;
   for (const [capture, files] of byCapture) {
-    const logs = await zeekDir(join(ROOT, 'fixtures', capture));
-    if (logs.conn.rows.some((r) => r.service === 'ftp,ssl')) {
-      // AUTH TLS: the commands are encrypted, so no transfer is known (issue 19); its files are not hashed.
+    // An FTPS capture with its key log: its files are hashed as in clear.
+    const keys = keyLogArgs(join(ROOT, 'fixtures', capture));
+    const logs = await zeekDir(join(ROOT, 'fixtures', capture), keys);
+    if (keys.length === 0 && logs.conn.rows.some((r) => r.service === 'ftp,ssl')) {
+      // AUTH TLS without keys: the commands are encrypted, so no transfer is known; its files are not hashed.
       t.diagnostic(`${capture}: the control connection is TLS: ${files.length} file(s) not compared`);
       encrypted += files.length;
       continue;

@@ -1,4 +1,4 @@
-import { fstatSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, fstatSync, readFileSync, statSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import type { Argv, Options } from 'yargs';
 import type { CaptureSummary } from '../analyze.js';
@@ -224,6 +224,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (usageError !== null) {
     io.stderr.write(`ftpscope: ${sanitize(oneLine(usageError).replaceAll(STDIN_PLACEHOLDER, '-'))} (see ftpscope --help)\n`);
     return EXIT_USAGE;
+  }
+  const settings = liveCommand?.s ?? parsed?.s;
+  if (settings !== undefined) {
+    const unreadable = keyLogs(settings, io);
+    if (unreadable !== null) {
+      io.stderr.write(`ftpscope: ${sanitize(oneLine(unreadable))}\n`);
+      return EXIT_INPUT;
+    }
   }
   if (liveCommand !== null) return runLiveCommand(liveCommand.command, liveCommand.s, io);
   if (parsed === null) {
@@ -575,6 +583,27 @@ async function runLiveCommand(command: string, s: Settings, io: Io): Promise<num
 
 export function color(s: Settings, io: Io): boolean {
   return s.color === 'always' || (s.color === 'auto' && io.stdoutIsTTY && !io.env.NO_COLOR);
+}
+
+/**
+ * The TLS key logs: those named (--tls-keylog) and $SSLKEYLOGFILE, said on stderr when it is read (a
+ * variable set for a client may be read without the user thinking of it). Why one cannot be read, or null.
+ */
+function keyLogs(s: Settings, io: Io): string | null {
+  const fromEnv = io.env.SSLKEYLOGFILE;
+  if (fromEnv !== undefined && fromEnv !== '' && !s.tlsKeylog.includes(fromEnv)) {
+    s.tlsKeylog = [...s.tlsKeylog, fromEnv];
+    io.stderr.write(`ftpscope: reading TLS secrets from $SSLKEYLOGFILE (${sanitize(fromEnv)})\n`);
+  }
+  for (const f of s.tlsKeylog) {
+    try {
+      accessSync(f, constants.R_OK);
+      if (!statSync(f).isFile()) return `${f}: a TLS key log must be a file`;
+    } catch (e) {
+      return `${f}: cannot read the TLS key log (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    }
+  }
+  return null;
 }
 
 export function viewOptions(s: Settings, io: Io): import('../render/context.js').ViewOptions {

@@ -13,14 +13,20 @@ import { DataObserver } from './data-channel.js';
 import { Expectations, ruleFor, withinReach, type MatchRule } from './expectations.js';
 import { Sniffer } from './sniffer.js';
 import { resolvePath } from './paths.js';
+import type { KeyLog } from '../tls/keylog.js';
+import { TlsDecoder } from '../tls/decoder.js';
 import { TimelineRecorder, timelineOrder, type TimelineSink } from './timeline.js';
-import { ControlSession, DEFAULT_FTP_LIMITS, seconds, type FtpLimits, type SessionEngine } from './session.js';
+import { ControlSession, DEFAULT_FTP_LIMITS, seconds, tlsInfo, type FtpLimits, type SessionEngine } from './session.js';
 import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
 
 /** Options of the FTP analysis. */
 export interface FtpOptions {
-  /** Ports where FTP servers listen (21 and those named with --ports). */
+  /** Ports where FTP servers listen (21, 990 and those named with --ports). */
   ports: ReadonlySet<number>;
+  /** Ports whose control connections are TLS from the first byte (implicit FTPS, 990); none by default. */
+  implicitTls?: ReadonlySet<number>;
+  /** The TLS key log that opens FTPS (--tls-keylog); none by default. */
+  keyLog?: KeyLog | null;
   /** Told each event as soon as it is known (streaming outputs); optional. */
   onEvent?: (event: LiveEvent) => void;
   /**
@@ -96,6 +102,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   readonly keepExchanges: boolean;
   readonly streaming: boolean;
   readonly memory: MemoryBudget;
+  readonly keyLog: KeyLog | null;
+  readonly implicitTls: ReadonlySet<number>;
   readonly log = new ConnectionLog();
   private readonly sessions = new Map<number, ControlSession>();
   private readonly predictions = new Map<number, Prediction>();
@@ -139,6 +147,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   constructor(private readonly options: FtpOptions = DEFAULT_FTP_OPTIONS) {
     this.limits = options.limits;
     this.keepExchanges = options.keepExchanges ?? true;
+    this.keyLog = options.keyLog ?? null;
+    this.implicitTls = options.implicitTls ?? new Set();
     this.memory = options.memory ?? unlimitedBudget();
     this.streaming = options.onEvent !== undefined;
     this.extractor = options.extract ?? null;
@@ -233,7 +243,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       this.observers.set(conn.id, observer);
       this.ftpConnections.add(conn.id);
       this.attach(match.p, observer, match.rule);
-      return teeSinks(logSink, observer);
+      return teeSinks(logSink, this.protectedData(match.p, conn, observer));
     }
     if (this.hosts.has(conn.clientAddress) || this.hosts.has(conn.serverAddress)) {
       this.observers.set(conn.id, observer);
@@ -243,6 +253,34 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       return teeSinks(logSink, observer);
     }
     return this.options.sniff ? teeSinks(logSink, new Sniffer(conn, this)) : logSink;
+  }
+
+  /**
+   * A data connection of a session that agreed PROT P, with a key log given: its TLS is opened and the
+   * observer sees the files' bytes (or, when the key log cannot open it, the ciphertext as before).
+   */
+  private protectedData(p: Prediction, conn: Connection, observer: DataObserver): StreamSink {
+    const s = this.sessions.get(p.session);
+    if (this.keyLog === null || s === undefined || !s.model.dataProtected) return observer;
+    const failed: [number, number] = [0, 0];
+    let clientDir: Dir = 0;
+    observer.tlsUndecided = true;
+    return new TlsDecoder(this.keyLog, observer, {
+      handshake: (h) => {
+        clientDir = h.clientDir;
+        observer.tls = tlsInfo(h, failed);
+        observer.tlsUndecided = false;
+        if (observer.transfer !== null) {
+          observer.transfer.tls = observer.tls;
+          this.beginFile(observer.transfer, observer);
+        }
+      },
+      problem: (dir, frame, why) => {
+        if (why.startsWith('a record could not be opened')) failed[dir === clientDir ? 0 : 1]++;
+        const ftpClientSends = (dir === 0) === (conn.clientAddress === s.client.address);
+        this.finding('tls-problem', s.id, [frame], { connection: 'data', from: ftpClientSends ? 'client' : 'server', why });
+      },
+    }, true);
   }
 
   closed(conn: Connection): void {
@@ -695,10 +733,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.rule = rule;
     o.transfer = t;
     this.ftpConnections.add(o.conn.id);
-    if (this.extractor !== null) {
-      const file = this.extractor.begin(t, this.sessions.get(t.session)!.model);
-      if (file !== null) o.startFile(file, this.dataDirection(t, o));
-    }
+    if (o.tls !== null) t.tls = o.tls;
+    // A protected connection's file is begun once its TLS says whether the key log opens it.
+    if (!o.tlsUndecided) this.beginFile(t, o);
     if (this.recorder !== null) {
       const s = this.sessions.get(t.session)!;
       const openerIsClient = t.mode === 'passive' || (t.mode === 'unknown' && o.conn.clientAddress === s.client.address);
@@ -709,8 +746,18 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (o.done) this.dataDone(o);
   }
 
+  private beginFile(t: Transfer, o: DataObserver): void {
+    if (this.extractor === null) return;
+    const file = this.extractor.begin(t, this.sessions.get(t.session)!.model);
+    if (file !== null) o.startFile(file, this.dataDirection(t, o));
+  }
+
   /** A data connection is over: its transfer's figures are final. */
   private dataDone(o: DataObserver): void {
+    if (o.tlsUndecided) {
+      o.tlsUndecided = false;
+      if (o.transfer !== null) this.beginFile(o.transfer, o);
+    }
     o.file?.close();
     if (o.transfer === null) return;
     this.settle(o.transfer, o);
@@ -920,6 +967,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     t.firstMissingOffset = o.firstMissing[dir]! < 0 ? null : o.firstMissing[dir]!;
     t.afterResetBytes = o.conn.afterResetBytes[dir];
     t.wrongDirectionBytes = o.bytes[other]!;
+    if (o.tls !== null) t.tls = o.tls;
     t.dataEnd = dataEnd(o.conn, this.ftpClientIsTcpClient(t, o));
     t.firstData = o.first[dir];
     t.lastData = o.last[dir] === null ? null : { ...o.last[dir]! };
@@ -1089,7 +1137,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
    */
   private reportLogins(s: ControlSession, transfers: Transfer[]): void {
     const m = s.model;
-    const clear = m.loginAttempts.filter((a) => a.password !== null && a.anonymousBy === null);
+    // A password sent after the control connection turned to TLS was not in clear (it is seen only through the key log).
+    const clear = m.loginAttempts.filter((a) => a.password !== null && a.anonymousBy === null && (m.tls === null || a.frame < m.tls.frame));
     if (clear.length > 0) this.book.cleartext(s.id, m.client.address, m.server.address, clear);
     const successes = m.loginAttempts.filter((a) => a.result === 'success');
     const guest = successes.find((a) => a.anonymousBy !== null);

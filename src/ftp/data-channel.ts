@@ -1,6 +1,6 @@
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { Transfer } from '../model/ftp-model.js';
+import type { TlsInfo, Transfer } from '../model/ftp-model.js';
 import type { TransferFile } from './extraction.js';
 
 /** What a data connection carried, per TCP direction. */
@@ -13,6 +13,10 @@ export class DataObserver implements StreamSink {
   readonly last: [Stamp | null, Stamp | null] = [null, null];
   readonly ends: [EndReason | null, EndReason | null] = [null, null];
   transfer: Transfer | null = null;
+  /** Its TLS, when the key log was asked to open it (PROT P). */
+  tls: TlsInfo | null = null;
+  /** A TLS decoder is in front, and its ServerHello has not yet said whether the key log opens it. */
+  tlsUndecided = false;
   /** Both directions have ended (FIN, RST, ...): the figures are final. */
   done = false;
   /** Extraction: the file of its transfer, and the TCP direction that carries the transfer's data. */

@@ -74,9 +74,13 @@ export interface FindingFacts {
   /** A multi-line reply never closed: a later plain reply closed it, or the connection ended inside it. */
   'unterminated-reply': { code: number; ended: boolean };
   /** AUTH accepted (RFC 4217): the control channel is encrypted from here on. */
-  tls: { command: string };
+  /** The control channel turned to TLS; `decrypted`: the key log lines that opened it, else `why` not. */
+  tls: { command: string; decrypted: string | null; why: string | null; version: string | null; suite: string | null };
+  /** A TLS record that failed authentication, or a direction that stopped being read. */
+  'tls-problem': { connection: 'control' | 'data'; from: 'client' | 'server'; why: string };
   /** PROT P accepted (RFC 4217 section 9). */
-  'protected-data': Record<string, never>;
+  /** `keyLog`: a key log was given, which opens the data connections it has lines for. */
+  'protected-data': { keyLog: boolean };
 }
 
 export type FindingKind = keyof FindingFacts;
@@ -362,13 +366,32 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
   },
   tls: {
     severity: 'info',
-    en: (f) => `${f.command} accepted: from here on the control channel is encrypted; its commands and replies cannot be seen`,
-    zh: (f) => `${f.command} 被接受：从这里起控制通道是加密的；看不到它的命令和应答`,
+    en: (f) => {
+      const what = f.version === null ? '' : ` (${f.version}, ${f.suite})`;
+      if (f.decrypted !== null) return `${f.command} accepted: the control channel is encrypted from here on${what}; decrypted with the key log (${f.decrypted}), so its commands and replies are shown`;
+      const why = f.why === 'no matching line' ? ': the key log has no line for its client random' : f.why === 'suite not supported' ? ': its cipher suite is not one ftpscope decrypts' : f.why === 'no key log' ? ' (--tls-keylog with the client\'s SSLKEYLOGFILE would show them)' : ` (${f.why})`;
+      return `${f.command} accepted: from here on the control channel is encrypted${what}; its commands and replies cannot be seen${why}`;
+    },
+    zh: (f) => {
+      const what = f.version === null ? '' : `（${f.version}，${f.suite}）`;
+      if (f.decrypted !== null) return `${f.command} 被接受：从这里起控制通道是加密的${what}；已用密钥日志（${f.decrypted}）解密，所以能看到它的命令和应答`;
+      const why = f.why === 'no matching line' ? '：密钥日志中没有与它的客户端随机数对应的行' : f.why === 'suite not supported' ? '：ftpscope 不能解密它的密码套件' : f.why === 'no key log' ? '（用 --tls-keylog 给出客户端的 SSLKEYLOGFILE 就能看到）' : `（${f.why}）`;
+      return `${f.command} 被接受：从这里起控制通道是加密的${what}；看不到它的命令和应答${why}`;
+    },
+  },
+  'tls-problem': {
+    severity: 'warning',
+    en: (f) => `TLS on the ${f.connection} connection, from the ${f.from}: ${f.why}`,
+    zh: (f) => `${f.connection === 'control' ? '控制连接' : '数据连接'}上${f.from === 'client' ? '客户端' : '服务器'}发出的 TLS：${f.why}`,
   },
   'protected-data': {
     severity: 'info',
-    en: () => 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted',
-    zh: () => 'PROT P 被接受：数据连接受 TLS 保护；看不到、也提取不了它们的内容',
+    en: (f) => f.keyLog
+      ? 'PROT P accepted: the data connections are TLS-protected; the key log opens those it has secrets for, and their files are seen and extracted as in clear'
+      : 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted (--tls-keylog would open them)',
+    zh: (f) => f.keyLog
+      ? 'PROT P 被接受：数据连接受 TLS 保护；密钥日志中有密钥的连接会被解密，其中的文件可以像明文一样查看和提取'
+      : 'PROT P 被接受：数据连接受 TLS 保护；看不到、也提取不了它们的内容（用 --tls-keylog 可以解密）',
   },
 };
 

@@ -1,10 +1,12 @@
 import { DEFAULTS, type Settings } from '../config.js';
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
-import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply } from '../model/ftp-model.js';
+import type { AnonymousBy, Exchange, FtpSession, PredictionSource, Reply, TlsInfo } from '../model/ftp-model.js';
 import { parseEprtArg, parseEpsvReply, parseLprtArg, parseLpsvReply, parsePasvReply, parsePortArg, type Parsed } from './address.js';
 import { commandAtBytes, commandInfo, endsPreliminary, isValidReply, namesCommand, type CommandInfo, type DataUse } from './commands.js';
 import { ControlParser, type BadLine, type ControlEvents } from './control-parser.js';
+import { TlsDecoder, type TlsHandshake } from '../tls/decoder.js';
+import type { KeyLog } from '../tls/keylog.js';
 import { TELNET_DM, TELNET_IP, TELNET_OTHER } from './line-reader.js';
 import { UNKNOWN_DIR, parse257, resolvePath, splitListArgument } from './paths.js';
 import type { FindingFacts, FindingKind } from './findings.js';
@@ -106,6 +108,10 @@ export interface SessionEngine {
   loginFailed(s: ControlSession, frame: number): void;
   /** The session's commands can no longer be read: AUTH was accepted, or RFC 2228 protection began. */
   commandsHidden(s: ControlSession): void;
+  /** The TLS key log (--tls-keylog, SSLKEYLOGFILE), or null. */
+  readonly keyLog: KeyLog | null;
+  /** Ports where the control connection is TLS from its first byte (implicit FTPS, 990). */
+  readonly implicitTls: ReadonlySet<number>;
 }
 
 /**
@@ -163,6 +169,10 @@ export class ControlSession implements StreamSink, ControlEvents {
   /** The reply about to come closes a multi-line reply at the connection's end: it does not move the session's end. */
   private closedAtEnd = false;
   private encrypted = false;
+  /** The control connection's TLS, once AUTH was accepted (or from the start, implicit FTPS). */
+  private tls: TlsDecoder | null = null;
+  /** A key log was given and the handshake has not yet said whether it opens the control connection. */
+  private tlsUndecided = false;
   private pendingUser: string | null = null;
   private pendingPassword: string | null = null;
   /** The 331 that answered the last USER (evidence of an anonymous login, see anonymousEvidence). */
@@ -234,6 +244,50 @@ export class ControlSession implements StreamSink, ControlEvents {
     const commands = new ControlParser(true, engine.limits, this, quiet ? (buf, off, n, at) => this.quietCommand(buf, off, n, at) : null);
     const replies = new ControlParser(false, engine.limits, this, quiet ? (buf, off, n, at) => this.quietReply(buf, off, n, at) : null);
     this.parsers = commandDir === 0 ? [commands, replies] : [replies, commands];
+    const port = this.model.server.port;
+    if (engine.implicitTls.has(port)) this.startTls(`implicit TLS (port ${port})`, conn.first.frame);
+  }
+
+  /**
+   * The control connection turns to TLS: its bytes go through a decoder, which reads the handshake in
+   * clear and, when the key log has its secrets, hands the parsers the plaintext.
+   */
+  private startTls(command: string, frame: number): void {
+    this.encrypted = true;
+    this.model.tls = { command, frame };
+    const plain: StreamSink = {
+      data: (dir, buf, off, len, _at, when) => this.parsers[dir].push(buf, off, len, when),
+      gap: (dir) => this.parsers[dir].gap(),
+      end: () => {},
+    };
+    const failed: [number, number] = [0, 0];
+    // Without a key log the commands are hidden from here on; with one, the handshake decides.
+    this.tlsUndecided = this.engine.keyLog !== null;
+    if (!this.tlsUndecided) {
+      this.engine.commandsHidden(this);
+      this.engine.finding('tls', this.id, [frame], { command, decrypted: null, why: 'no key log', version: null, suite: null });
+    }
+    this.tls = new TlsDecoder(this.engine.keyLog, plain, {
+      handshake: (h) => {
+        const info = tlsInfo(h, failed);
+        if (this.model.tls !== null) this.model.tls.handshake = info;
+        if (!this.tlsUndecided) return;
+        this.tlsUndecided = false;
+        const decrypting = h.keys === 'decrypting';
+        if (!decrypting) this.engine.commandsHidden(this);
+        this.engine.finding('tls', this.id, [frame], { command, decrypted: decrypting ? linesText(h.keyLines) : null, why: decrypting ? null : h.keys, version: h.version, suite: h.suiteName });
+      },
+      problem: (dir, at, why) => {
+        const fromClient = dir === this.tlsClientDir();
+        if (why.startsWith('a record could not be opened')) failed[fromClient ? 0 : 1]++;
+        this.engine.finding('tls-problem', this.id, [at], { connection: 'control', from: fromClient ? 'client' : 'server', why });
+      },
+    });
+  }
+
+  /** The TCP direction of the TLS client (the FTP client, on the control connection). */
+  private tlsClientDir(): Dir {
+    return this.commandDir;
   }
 
   /** The control connection's client (the FTP client) and server, as the model has them. */
@@ -247,13 +301,19 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   // ---- StreamSink
 
-  data(dir: Dir, buf: Buffer, off: number, len: number, _at: number, when: Readonly<Stamp>): void {
-    if (this.encrypted || this.conn === null) return;
-    this.parsers[dir].push(buf, off, len, when);
+  data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
+    if (this.conn === null) return;
+    if (this.tls !== null) this.tls.data(dir, buf, off, len, at, when);
+    else if (!this.encrypted) this.parsers[dir].push(buf, off, len, when);
   }
 
   gap(dir: Dir, at: number, len: number, reason: GapReason): void {
-    if (this.encrypted || this.conn === null) return;
+    if (this.conn === null) return;
+    if (this.tls !== null && reason !== 'start-unseen') {
+      this.tls.gap(dir, at, len, reason);
+      return;
+    }
+    if (this.encrypted) return;
     this.parsers[dir].gap();
     if (reason === 'start-unseen') {
       this.model.midStream = true;
@@ -269,8 +329,8 @@ export class ControlSession implements StreamSink, ControlEvents {
   }
 
   end(dir: Dir, _reason: EndReason): void {
-    // Once encrypted, the rest is not read; a multi-line reply left open is still closed.
-    this.parsers[dir].end(this.engine.clock, !this.encrypted);
+    // Once encrypted and not decrypted, the rest is not read; a multi-line reply left open is still closed.
+    this.parsers[dir].end(this.engine.clock, !this.encrypted || this.tls?.handshake?.keys === 'decrypting');
     if (dir !== this.commandDir && this.held !== null) this.settleAbort(null);
   }
 
@@ -288,6 +348,11 @@ export class ControlSession implements StreamSink, ControlEvents {
     this.model.cwd = this.cwd === UNKNOWN_DIR ? null : this.cwd;
     this.model.dropped.commands += this.droppedExchanges;
     if (this.held !== null) this.settleAbort(null);
+    if (this.tlsUndecided && this.model.tls !== null) {
+      this.tlsUndecided = false;
+      this.engine.commandsHidden(this);
+      this.engine.finding('tls', this.id, [this.model.tls.frame], { command: this.model.tls.command, decrypted: null, why: 'the handshake is not in the capture', version: null, suite: null });
+    }
     for (const ex of this.pending) {
       if (ex.note !== undefined) continue;
       ex.note = 'no reply in the capture';
@@ -785,16 +850,11 @@ export class ControlSession implements StreamSink, ControlEvents {
         if (ok) this.type = ex.argument.trim().toUpperCase();
         break;
       case 'AUTH':
-        if (code === 234) {
-          this.encrypted = true;
-          this.model.tls = { command: `AUTH ${ex.argument}`.trim(), frame };
-          this.engine.commandsHidden(this);
-          this.engine.finding('tls', this.id, [frame], { command: `AUTH ${ex.argument}` });
-        }
+        if (code === 234) this.startTls(`AUTH ${ex.argument}`.trim(), frame);
         break;
       case 'PROT':
         if (ok) this.model.dataProtected = ex.argument.trim().toUpperCase() === 'P';
-        if (ok && this.model.dataProtected) this.engine.finding('protected-data', this.id, [frame], {});
+        if (ok && this.model.dataProtected) this.engine.finding('protected-data', this.id, [frame], { keyLog: this.engine.keyLog !== null });
         break;
       case 'QUIT':
         if (code === 221) this.model.quit = true;
@@ -945,3 +1005,25 @@ export function seconds(s: { sec: number; nsec: number }): number {
   return s.sec + s.nsec / 1e9;
 }
 
+/** Key log lines as "a.keys lines 1, 2, 4": each file once. */
+function linesText(lines: ReadonlyArray<{ file: string; line: number }>): string {
+  const byFile = new Map<string, number[]>();
+  for (const l of lines) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.line]);
+  return [...byFile].map(([f, n]) => `${f} line${n.length === 1 ? '' : 's'} ${n.join(', ')}`).join('; ');
+}
+
+/** The model's account of a handshake; `failed` is filled in as records fail. */
+export function tlsInfo(h: TlsHandshake, failed: [number, number]): TlsInfo {
+  return {
+    version: h.version,
+    suite: h.suiteName,
+    sni: h.sni,
+    resumed: h.resumed,
+    extendedMasterSecret: h.extendedMasterSecret,
+    encryptThenMac: h.encryptThenMac,
+    helloRetry: h.helloRetry,
+    keys: h.keys,
+    keyLines: h.keyLines.map((l) => `${l.file}:${l.line}`),
+    failed,
+  };
+}

@@ -182,6 +182,8 @@ export interface Transfer {
   cause: string | null;
   /** The same in Chinese (the catalogue, src/ftp/findings.ts, says both). */
   causeZh: string | null;
+  /** Its data connection's TLS, when the key log was asked to open it (PROT P with --tls-keylog). */
+  tls?: TlsInfo;
 }
 
 /** Why a transfer is not complete, or why its data is not all there: what the FTP stage saw. */
@@ -204,6 +206,24 @@ export type TransferCause =
   | { kind: 'port-refused'; source: PredictionSource; address: string; port: number; reply: { code: number; message: string } | null; code: number };
 
 export type Severity = 'info' | 'notice' | 'warning' | 'alert';
+
+/** What a TLS handshake showed in clear, and whether the key log opened its records (src/tls/decoder.ts). */
+export interface TlsInfo {
+  version: string;
+  suite: string;
+  sni: string | null;
+  /** It resumed an earlier TLS session (an FTPS data connection resuming the control connection's). */
+  resumed: boolean;
+  extendedMasterSecret: boolean;
+  encryptThenMac: boolean;
+  helloRetry: boolean;
+  /** 'decrypting', or why not: no key log given, no line for its client random, a suite ftpscope cannot open. */
+  keys: 'decrypting' | 'no key log' | 'no matching line' | 'suite not supported';
+  /** The key log lines that opened it ("file:line"). */
+  keyLines: string[];
+  /** Records that failed authentication, by direction [from the TLS client, to it]. */
+  failed: [number, number];
+}
 
 export interface Finding {
   kind: string;
@@ -265,8 +285,8 @@ export interface FtpSession {
   cwd: string | null;
   /** Commands were lost from the capture at this frame: a CWD may be among them, so the working directory (and the paths after it) may be wrong from here on. */
   cwdUncertainFrom: number | null;
-  /** AUTH TLS/SSL answered 234: from the frame after it the control channel is encrypted. */
-  tls: { command: string; frame: number } | null;
+  /** AUTH TLS/SSL answered 234 (or implicit TLS): from the frame after it the control channel is encrypted. */
+  tls: { command: string; frame: number; handshake?: TlsInfo } | null;
   /** RFC 2228 protected commands (MIC, CONF, ENC, after AUTH GSSAPI and ADAT) from this frame on. */
   protectedFrom: number | null;
   /** PROT P was accepted: data connections are TLS-protected. */

@@ -62,8 +62,8 @@ export class Extractor implements TransferFiles {
     };
     if (t.direction === 'listing' && !this.options.listings) return null;
     this.unsettled.set(t.id, { entry, order: this.made++, session: s });
-    if (t.protected) {
-      entry.note = 'the data connection is TLS-protected (PROT P): only ciphertext is in the capture, nothing was extracted';
+    if (t.protected && t.tls?.keys !== 'decrypting') {
+      entry.note = 'the data connection is TLS-protected (PROT P) and the key log does not open it: only ciphertext is in the capture, nothing was extracted';
       return null;
     }
     const placed = this.place(s, t);

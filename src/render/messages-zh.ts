@@ -120,7 +120,10 @@ export const zh: Messages = {
   laterFindings: () => '最后一步之后的发现',
   tlsHandshake: (from, bytes) =>
     `TLS，${bytes} 字节：234 应答之后，控制连接上传输的是 TLS。这是${side(from)}发出的第一个报文段，属于 TLS 握手（${from === 'client' ? 'ClientHello：客户端提出可用的 TLS 版本和加密套件' : 'ServerHello、服务器的证书和密钥交换'}）；之后的 FTP 命令和应答都是加密的。`,
-  tlsRecords: (from, bytes) => `TLS，${bytes} 字节：${side(from)}发出的加密记录：TLS 握手的其余部分，或者没有会话密钥就无法读出的 FTP 命令和应答。`,
+  tlsRecords: (from, bytes, decrypted) =>
+    decrypted === true
+      ? `TLS，${bytes} 字节：${side(from)}发出的不含 FTP 命令或应答的记录：TLS 握手的其余部分（会话票据、Finished 消息）或者告警。`
+      : `TLS，${bytes} 字节：${side(from)}发出的加密记录：TLS 握手的其余部分，或者没有会话密钥就无法读出的 FTP 命令和应答。`,
   textbook: {
     alsoAcks: (from, bytes, what) =>
       `这个报文段同时确认了${otherSide(from)}发来的${what === null ? ` ${bytes} 字节` : `${sp(what)} ${what === 'TLS' ? '记录' : /^\d/.test(what) ? '应答' : '命令'}（${bytes} 字节）`}：教材把这个 ACK 画成单独的一步，这里它搭载在本报文段上一起发出。`,
@@ -171,7 +174,9 @@ function commandZh(verb: string, arg: string, d: CommandDetail): string {
     case 'USER':
       return `客户端发送用户名“${arg}”。`;
     case 'PASS':
-      return `客户端发送密码${d.passwordHidden ? '（这里已隐藏，加 --show-passwords 可以显示）' : ''}。密码是明文传输的：传输路径上的任何人都能看到。`;
+      return d.tls === true
+        ? `客户端发送密码${d.passwordHidden ? '（这里已隐藏，加 --show-passwords 可以显示）' : ''}。密码在 TLS 里传输：传输路径上的人看不到，这里是用密钥日志解密后才看到的。`
+        : `客户端发送密码${d.passwordHidden ? '（这里已隐藏，加 --show-passwords 可以显示）' : ''}。密码是明文传输的：传输路径上的任何人都能看到。`;
     case 'ACCT':
       return '客户端发送账户信息。';
     case 'SYST':
@@ -325,7 +330,9 @@ function replyZh(code: number, command: string, d: ReplyDetail): string {
     case 504:
       return `服务器不接受${command === '<init>' ? '该命令' : command === '' ? '一条不在抓包中的命令' : `命令 ${command}`}（${code}）：${last(d.text)}`;
     case 234:
-      return '服务器同意：从现在起控制连接使用 TLS 加密，之后的内容在这里无法再读出（234）。';
+      return d.decrypted === true
+        ? '服务器同意：从现在起控制连接使用 TLS 加密（234）。密钥日志能解密它：下面的命令和应答是解密后的内容，各自显示在承载它的 TLS 记录所在的报文段里。'
+        : '服务器同意：从现在起控制连接使用 TLS 加密，之后的内容在这里无法再读出（234）。';
     case 421:
       return '服务器正在关闭控制连接（421）。';
     default:

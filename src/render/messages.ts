@@ -132,7 +132,8 @@ export interface Messages {
   laterFindings(): string;
   /** After AUTH TLS: the first segment each side sends is its part of the TLS handshake; the rest are encrypted records. */
   tlsHandshake(from: Side, bytes: number): string;
-  tlsRecords(from: Side, bytes: number): string;
+  /** `decrypted`: the key log opens them, and none carried an FTP line. */
+  tlsRecords(from: Side, bytes: number, decrypted?: boolean): string;
 }
 
 /** How the segment that carried the 226 stood against its data connection's teardown. */
@@ -191,6 +192,8 @@ export interface CommandDetail {
   passwordHidden?: boolean;
   /** ABOR: the Telnet IP and Synch were sent before it. */
   telnet?: boolean;
+  /** Sent inside TLS (decrypted with the key log). */
+  tls?: boolean;
 }
 
 export interface ReplyDetail {
@@ -200,6 +203,8 @@ export interface ReplyDetail {
   /** 257: the directory. */
   directory?: string | null;
   preliminary: boolean;
+  /** 234: the key log opens the TLS that follows. */
+  decrypted?: boolean;
   /** The final reply to a data command: what the model concluded of its transfer (a 226 alone does not make it complete). */
   transfer?: { complete: boolean; cause: string | null; causeZh: string | null; mode: 'active' | 'passive' | 'unknown'; tries: DataTries | null };
 }
@@ -314,7 +319,10 @@ export const en: Messages = {
   laterFindings: () => 'Findings after the last step',
   tlsHandshake: (from, bytes) =>
     `TLS, ${plural(bytes, 'byte')}: after the 234 reply the control connection carries TLS. ${Side(from)}'s first segment is its part of the TLS handshake (${from === 'client' ? 'the ClientHello: the TLS versions and ciphers it offers' : 'the ServerHello, its certificate and key exchange'}); the FTP commands and replies come after it, encrypted.`,
-  tlsRecords: (from, bytes) => `TLS, ${plural(bytes, 'byte')}: encrypted records from ${side(from)}: the rest of the TLS handshake, or FTP commands and replies that cannot be read without the session's keys.`,
+  tlsRecords: (from, bytes, decrypted) =>
+    decrypted === true
+      ? `TLS, ${plural(bytes, 'byte')}: records from ${side(from)} that carry no FTP line: the rest of the TLS handshake (a session ticket, the Finished message) or an alert.`
+      : `TLS, ${plural(bytes, 'byte')}: encrypted records from ${side(from)}: the rest of the TLS handshake, or FTP commands and replies that cannot be read without the session's keys.`,
   textbook: {
     alsoAcks: (from, bytes, what) =>
       `This segment also acknowledges ${what === null ? `${plural(bytes, 'byte')} from ${side(from === 'client' ? 'server' : 'client')}` : `${from === 'client' ? "the server's" : "the client's"} ${what === 'TLS' ? 'TLS records' : /^\d/.test(what) ? `${what} reply` : what} (${plural(bytes, 'byte')})`}: the textbook draws that ACK as a step of its own; here it rides on this segment.`,
@@ -362,7 +370,9 @@ function commandEn(verb: string, arg: string, d: CommandDetail): string {
     case 'USER':
       return `The client sends the user name "${arg}".`;
     case 'PASS':
-      return `The client sends the password${d.passwordHidden ? ' (hidden here; --show-passwords shows it)' : ''}, in clear text: anyone on the path can read it.`;
+      return d.tls === true
+        ? `The client sends the password${d.passwordHidden ? ' (hidden here; --show-passwords shows it)' : ''}, inside TLS: no one on the path can read it; only the key log opened it here.`
+        : `The client sends the password${d.passwordHidden ? ' (hidden here; --show-passwords shows it)' : ''}, in clear text: anyone on the path can read it.`;
     case 'ACCT':
       return 'The client sends account information.';
     case 'SYST':
@@ -507,7 +517,9 @@ function replyEn(code: number, command: string, d: ReplyDetail): string {
     case 504:
       return `The server refuses${to || ' the command'} (${code}): ${d.text.replace(/\.+$/, '')}.`;
     case 234:
-      return 'The server agrees: from now on the control connection is encrypted (TLS); nothing more of it can be read here (234).';
+      return d.decrypted === true
+        ? 'The server agrees: from now on the control connection is encrypted (TLS) (234). The key log opens it: the commands and replies below are the decrypted ones, each in the segment whose TLS record carried it.'
+        : 'The server agrees: from now on the control connection is encrypted (TLS); nothing more of it can be read here (234).';
     case 421:
       return 'The server is closing the control connection (421).';
     default:

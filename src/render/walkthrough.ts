@@ -428,7 +428,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
     if (!against.tlsTold[dir]) {
       against.tlsTold[dir] = true;
       text.push(M.tlsHandshake(from, p.payload));
-    } else text.push(M.tlsRecords(from, p.payload));
+    } else text.push(M.tlsRecords(from, p.payload, s.tls.handshake?.keys === 'decrypting'));
     return;
   }
   if (lines.length === 0 && from === 'client') {
@@ -461,6 +461,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
         thirdParty: pr?.thirdParty,
         passwordHidden: ex.command === 'PASS' && ex.argument === '<hidden>',
         telnet: ex.telnet?.includes('IP') === true,
+        tls: s.tls !== null && ex.request !== null && ex.request.frame > s.tls.frame,
       }));
       // Where this differs from the textbook's session, or what the user typed.
       const verb = ex.command;
@@ -481,6 +482,7 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
       text.push(M.reply(r.code, ex.command, {
         text: sanitize(r.message),
         preliminary: r.code < 200,
+        decrypted: r.code === 234 && s.tls?.handshake?.keys === 'decrypting',
         directory: r.code === 257 && (ex.command === 'PWD' || ex.command === 'XPWD') ? sanitizeOrNull(s.exchanges[ex.index + 1]?.cwd ?? s.cwd) : null,
         connectTo: passive ? { address: pr.to.address, port: pr.to.port, arithmetic: pr.arithmetic, differs: pr.addressDiffers, controlAddress: pr.controlPeer.address } : undefined,
         transfer: t !== undefined && r.code >= 200 && t.final === r.code && ex.replies.at(-1) === r

@@ -8,6 +8,8 @@
  * stream order per direction, as StreamSink says; the plaintext goes out to `out` the same way, with its
  * own offsets (plaintext bytes of that direction so far). A gap ends decryption of its direction (record
  * boundaries are lost): `out` gets a gap of unknown length and nothing more of it until `end`.
+ * With `raw` (a data connection, whose bytes are counted even when they cannot be read), the bytes are held
+ * until the ServerHello says whether the key log opens them: if not, `out` gets the ciphertext as it was.
  */
 import type { Dir, EndReason, GapReason, Stamp, StreamSink } from '../flow/stream-sink.js';
 import type { KeyLog, KeyLogSource } from './keylog.js';
@@ -18,6 +20,8 @@ const CHANGE_CIPHER_SPEC = 20;
 const ALERT = 21;
 const HANDSHAKE = 22;
 const APPLICATION_DATA = 23;
+/** Ciphertext held for `raw` until the ServerHello decides (a handshake's first flights are far smaller). */
+const MAX_HELD = 256 * 1024;
 /** The largest record body TLS allows (2^14 + 2048, RFC 5246 6.2.3), and a little more for TLS 1.3's. */
 const MAX_BODY = 16_384 + 2_048 + 256;
 /** ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3): SHA-256 of "HelloRetryRequest". */
@@ -90,6 +94,10 @@ export class TlsDecoder implements StreamSink {
   private clientDir: Dir | null = null;
   private clientRandom: Buffer | null = null;
   private clientSessionId = '';
+  /** The session ticket the ClientHello offered (hex), '' for none. */
+  private offeredTicket = '';
+  /** TLS 1.2: the master secret in use and its key log line, for NewSessionTicket. */
+  private master: { secret: Buffer; from: KeyLogSource } | null = null;
   private sni: string | null = null;
   private offeredResumption = false;
   private clientHelloFrame = 0;
@@ -99,12 +107,20 @@ export class TlsDecoder implements StreamSink {
   private info: TlsHandshake | null = null;
   /** Set while a record is read: the segment that completed it. */
   private when: Readonly<Stamp> = { frame: 0, sec: 0, nsec: 0 };
+  /** `raw`: 'held' until decided, then 'plain' (decrypting) or 'cipher' (passing the bytes on as they are). */
+  private mode: 'held' | 'plain' | 'cipher';
+  private held: Array<{ dir: Dir; bytes: Buffer; when: Stamp }> = [];
+  private heldBytes = 0;
+  private readonly rawAt: [number, number] = [0, 0];
 
   constructor(
     private readonly keyLog: KeyLog | null,
     private readonly out: StreamSink,
     private readonly observer: TlsObserver,
-  ) {}
+    raw = false,
+  ) {
+    this.mode = raw ? 'held' : 'plain';
+  }
 
   /** The handshake, once the ServerHello has been read. */
   get handshake(): TlsHandshake | null {
@@ -118,6 +134,11 @@ export class TlsDecoder implements StreamSink {
   }
 
   data(dir: Dir, buf: Buffer, off: number, len: number, _at: number, when: Readonly<Stamp>): void {
+    if (this.mode === 'cipher') return this.passOn(dir, buf, off, len, when);
+    if (this.mode === 'held') {
+      this.held.push({ dir, bytes: Buffer.from(buf.subarray(off, off + len)), when: { frame: when.frame, sec: when.sec, nsec: when.nsec } });
+      this.heldBytes += len;
+    }
     const s = this.sides[dir];
     if (s.stopped !== null) return;
     this.when = when;
@@ -148,25 +169,51 @@ export class TlsDecoder implements StreamSink {
         const record = s.pending.subarray(0, s.pendingLength);
         s.pendingLength = 0;
         this.record(dir, record.subarray(0, 5), record.subarray(5));
+        // Decided by this record (a ServerHello): the rest of this segment was held with it, or goes on as it is.
+        if ((this.mode as string) === 'cipher') return;
       }
     }
+    if (this.mode === 'held' && this.heldBytes > MAX_HELD) this.decide(false);
   }
 
-  gap(dir: Dir, _at: number, _len: number, reason: GapReason): void {
+  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+    if (this.mode === 'held') this.decide(false);
+    if (this.mode === 'cipher') {
+      this.out.gap(dir, this.rawAt[dir], len, reason);
+      if (len > 0) this.rawAt[dir] += len;
+      void at;
+      return;
+    }
     const s = this.sides[dir];
     if (s.stopped !== null) return;
     this.stop(dir, reason === 'start-unseen' ? 'the start of the connection is not in the capture' : 'bytes missing from the capture: the records after them cannot be told apart');
   }
 
   end(dir: Dir, reason: EndReason): void {
+    if (this.mode === 'held') this.decide(false);
     this.out.end(dir, reason);
+  }
+
+  /** `raw` only: the key log opens this connection (plaintext from now on), or not (the ciphertext goes on, held bytes first). */
+  private decide(decrypting: boolean): void {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    this.mode = decrypting ? 'plain' : 'cipher';
+    if (!decrypting) for (const h of held) this.passOn(h.dir, h.bytes, 0, h.bytes.length, h.when);
+  }
+
+  private passOn(dir: Dir, buf: Buffer, off: number, len: number, when: Readonly<Stamp>): void {
+    this.out.data(dir, buf, off, len, this.rawAt[dir], when);
+    this.rawAt[dir] += len;
   }
 
   private stop(dir: Dir, why: string): void {
     const s = this.sides[dir];
     s.stopped = why;
     this.observer.problem(dir, this.when.frame, why);
-    this.out.gap(dir, s.plain, -1, 'missing');
+    if (this.mode === 'held') this.decide(false);
+    else if (this.mode === 'plain') this.out.gap(dir, s.plain, -1, 'missing');
   }
 
   /** One whole record: a handshake in clear, or a protected one to open. */
@@ -235,6 +282,10 @@ export class TlsDecoder implements StreamSink {
         case 2:
           this.serverHello(dir, body);
           break;
+        case 4:
+          // TLS 1.2 NewSessionTicket (RFC 5077 3.3), in clear: a later handshake may resume with it.
+          if (!this.tls13 && this.master !== null && body.length >= 6) this.keyLog?.remember(`t:${body.subarray(6, 6 + body.readUInt16BE(4)).toString('hex')}`, this.master.secret, this.master.from);
+          break;
         case 20:
           // TLS 1.3 Finished: this side's application traffic keys from the next record on.
           if (this.tls13 && this.sides[dir].next !== null) {
@@ -268,6 +319,7 @@ export class TlsDecoder implements StreamSink {
       if (type === 0 && ext.length >= 5 && ext[2] === 0) this.sni = ext.subarray(5, 5 + ext.readUInt16BE(3)).toString('latin1');
       // session_ticket (RFC 5077) with a ticket, or pre_shared_key (RFC 8446 4.2.11).
       if ((type === 35 && ext.length > 0) || type === 41) this.offeredResumption = true;
+      if (type === 35 && ext.length > 0) this.offeredTicket = ext.toString('hex');
     }
   }
 
@@ -300,7 +352,12 @@ export class TlsDecoder implements StreamSink {
     const clientDir = this.clientDir ?? (dir === 0 ? 1 : 0);
     const client = this.sides[clientDir];
     const server = this.sides[dir];
-    const secrets = this.keyLog === null || this.clientRandom === null ? undefined : this.keyLog.lookup(this.clientRandom);
+    let secrets = this.keyLog === null || this.clientRandom === null ? undefined : this.keyLog.lookup(this.clientRandom);
+    // TLS 1.2 resumed without a line of its own (GnuTLS logs none): the master secret of the session it resumes.
+    if (this.keyLog !== null && secrets?.master === undefined && version !== 0x0304) {
+      const earlier = (this.offeredTicket !== '' ? this.keyLog.recall(`t:${this.offeredTicket}`) : undefined) ?? (sessionId !== '' && sessionId === this.clientSessionId ? this.keyLog.recall(`s:${sessionId}`) : undefined);
+      if (earlier !== undefined) secrets = { master: earlier.master, from: { CLIENT_RANDOM: earlier.from } };
+    }
     let keys: TlsHandshake['keys'] = this.keyLog === null ? 'no key log' : secrets === undefined ? 'no matching line' : 'decrypting';
     const keyLines: KeyLogSource[] = [];
     if (keys === 'decrypting' && this.suite === undefined) keys = 'suite not supported';
@@ -319,6 +376,8 @@ export class TlsDecoder implements StreamSink {
         client.keys = k.client;
         server.keys = k.server;
         keyLines.push(secrets.from.CLIENT_RANDOM!);
+        this.master = { secret: secrets.master, from: secrets.from.CLIENT_RANDOM! };
+        if (sessionId !== '') this.keyLog!.remember(`s:${sessionId}`, secrets.master, secrets.from.CLIENT_RANDOM!);
       } else keys = 'no matching line';
     }
     // TLS 1.3: everything after the ServerHello is protected (its ChangeCipherSpec records are only for middleboxes).
@@ -345,6 +404,7 @@ export class TlsDecoder implements StreamSink {
       clientDir,
     };
     this.observer.handshake(this.info);
+    if (this.mode === 'held') this.decide(keys === 'decrypting');
   }
 }
 

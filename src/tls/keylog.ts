@@ -41,6 +41,8 @@ export interface KeyLogRejection extends KeyLogSource {
 }
 
 const HEX = /^[0-9a-fA-F]+$/;
+/** Sessions remembered for resumption (the oldest go first). */
+const MAX_SESSIONS = 10_000;
 
 export class KeyLog {
   private readonly byRandom = new Map<string, TlsSecrets>();
@@ -58,6 +60,22 @@ export class KeyLog {
       const why = this.take(line, { file, line: n });
       if (why !== null && this.rejected.length < 100) this.rejected.push({ file, line: n, reason: why });
     }
+  }
+
+  /**
+   * TLS 1.2 sessions seen opened, by session id ('s:' hex) or ticket ('t:' hex): a resumed handshake uses
+   * the same master secret, and GnuTLS logs no line for it (an FTPS data connection resuming the control one).
+   */
+  private readonly sessions = new Map<string, { master: Buffer; from: KeyLogSource }>();
+
+  /** A TLS 1.2 session's master secret, for the handshakes that will resume it. */
+  remember(key: string, master: Buffer, from: KeyLogSource): void {
+    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    this.sessions.set(key, { master, from });
+  }
+
+  recall(key: string): { master: Buffer; from: KeyLogSource } | undefined {
+    return this.sessions.get(key);
   }
 
   /** The secrets logged for the ClientHello whose random is `clientRandom`. */

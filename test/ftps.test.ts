@@ -1,0 +1,123 @@
+/**
+ * FTPS with a TLS key log (issue 19), on the real captures of fixtures/make-fixtures.sh (vsftpd with lftp,
+ * curl and Python's ftplib; TLS 1.2 and 1.3; explicit and implicit; PROT P and PROT C; behind a NAT):
+ * every command and reply ftpscope decrypts is the one tshark decrypts with the same key log (recorded in
+ * fixtures/logs/NAME.txt when the fixture was made, and checked again here when tshark is installed), the
+ * handshake facts are the ones tshark reports, and without keys or with wrong ones nothing is invented.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyseCapture, fixtureKeyLog } from './analysis.js';
+import type { FtpAnalysis } from '../src/model/ftp-model.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const FTPS = readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap') && fixtureKeyLog(join(FIXTURES, n)).length > 0).sort();
+
+/** tshark's decrypted dialogue as recorded in the fixture's log: commands (frame, verb) and replies (frame, code). */
+function oracle(name: string): { commands: Array<[number, string]>; replies: Array<[number, number]> } {
+  const log = readFileSync(join(FIXTURES, 'logs', name.replace(/\.pcap$/, '.txt')), 'utf8');
+  const section = log.split('(the oracle)')[1]!.split('\n## ')[0]!;
+  const commands: Array<[number, string]> = [];
+  const replies: Array<[number, number]> = [];
+  for (const line of section.split('\n')) {
+    const m = /^\s+(\d+)\s+(\S.*?)?\s*$/.exec(line);
+    if (m === null || m[2] === undefined) continue;
+    const frame = Number(m[1]);
+    if (/^\d{3}$/.test(m[2])) replies.push([frame, Number(m[2])]);
+    else if (/^[A-Z]{3,4}\b/.test(m[2])) commands.push([frame, m[2].split(/\s+/)[0]!]);
+  }
+  return { commands, replies };
+}
+
+async function analyse(name: string, keys: string[] | null): Promise<FtpAnalysis> {
+  const path = join(FIXTURES, name);
+  const { ftp } = await analyseCapture(path, path, { tlsKeylog: keys ?? fixtureKeyLog(path) });
+  return ftp.result();
+}
+
+test('the FTPS fixtures are there, each with its key log', () => {
+  assert.ok(FTPS.length >= 7, FTPS.join(', '));
+});
+
+for (const name of FTPS) {
+  test(`${name}: every command and reply decrypted is the one tshark decrypts with the same key log`, async () => {
+    const a = await analyse(name, null);
+    const s = a.sessions[0]!;
+    assert.equal(s.tls?.handshake?.keys, 'decrypting', `${name}: ${JSON.stringify(s.tls)}`);
+    const want = oracle(name);
+    const commands = s.exchanges.filter((e) => e.request !== null).map((e) => [(e.textAt ?? e.request!).frame, e.command] as [number, string]);
+    assert.deepEqual(commands, want.commands);
+    // tshark marks a multi-line reply's first and last line; ftpscope has one reply with its lines' frames.
+    const ours = s.exchanges.flatMap((e) => e.replies.map((r) => ({ code: r.code, frames: new Set([r.start.frame, r.end.frame, ...(r.lineFrames ?? [])]) })));
+    for (const [frame, code] of want.replies) assert.ok(ours.some((r) => r.code === code && r.frames.has(frame)), `${name}: tshark's ${code} in frame ${frame}`);
+    for (const r of ours) assert.ok(want.replies.some(([f, c]) => c === r.code && r.frames.has(f)), `${name}: our ${r.code} in frames ${[...r.frames].join(', ')} is not tshark's`);
+    // A password sent inside TLS is no cleartext credential.
+    assert.ok(!a.findings.some((f) => f.kind === 'cleartext-credentials'), `${name}: a cleartext-credentials finding`);
+  });
+}
+
+test('ftps-nat-pasv.pcap: the decrypted 227 shows the private address the client could not reach, as in clear', async () => {
+  const a = await analyse('ftps-nat-pasv.pcap', null);
+  const f = a.findings.find((x) => x.kind === 'data-connection-unanswered');
+  assert.ok(f, a.findings.map((x) => x.kind).join(', '));
+  assert.match(f.message, /10\.22\.0\.2/);
+});
+
+test('without the key log: the handshake is told (version, suite, SNI), the commands are not invented', async () => {
+  for (const name of FTPS) {
+    const a = await analyse(name, []);
+    const s = a.sessions[0]!;
+    assert.equal(s.tls?.handshake?.keys, 'no key log', name);
+    assert.match(s.tls!.handshake!.version, /^TLS 1\.[23]$/, name);
+    const log = readFileSync(join(FIXTURES, 'logs', name.replace(/\.pcap$/, '.txt')), 'utf8');
+    assert.ok(log.includes(s.tls!.handshake!.suite.replace(/^TLS_/, '')) || log.includes(s.tls!.handshake!.suite), `${name}: suite ${s.tls!.handshake!.suite} not in its log`);
+    const after = s.exchanges.filter((e) => e.request !== null && e.request.frame > s.tls!.frame);
+    assert.deepEqual(after.map((e) => e.command), [], `${name}: commands after the TLS began`);
+    assert.ok(a.findings.some((f) => f.kind === 'tls' && /cannot be seen/.test(f.message)), name);
+  }
+});
+
+test('with the wrong secrets: records that fail authentication are reported, nothing is made up, nothing crashes', async () => {
+  const name = 'ftps-lftp-vsftpd.pcap';
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-ftps-'));
+  try {
+    const keys = fixtureKeyLog(join(FIXTURES, name))[0]!;
+    // Every secret with its last hex digit changed: the lines match the connections, the keys are wrong.
+    const wrong = readFileSync(keys, 'latin1').replace(/([0-9a-f])$/gm, (d) => (d === '0' ? '1' : '0'));
+    const bad = join(dir, 'wrong.keys');
+    writeFileSync(bad, wrong);
+    const a = await analyse(name, [bad]);
+    const s = a.sessions[0]!;
+    assert.equal(s.tls?.handshake?.keys, 'decrypting');
+    assert.ok(a.findings.some((f) => f.kind === 'tls-problem' && /could not be opened/.test(f.message)));
+    assert.deepEqual(s.exchanges.filter((e) => e.request !== null && e.request.frame > s.tls!.frame).map((e) => e.command), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tshark, run now, decrypts the same commands as ftpscope (AUTH TLS captures)', async (t) => {
+  let checked = 0;
+  for (const name of FTPS) {
+    const keys = fixtureKeyLog(join(FIXTURES, name))[0]!;
+    let out: string;
+    try {
+      out = execFileSync('tshark', ['-r', join(FIXTURES, name), '-o', `tls.keylog_file:${keys}`, '-Y', 'ftp.request == 1', '-T', 'fields', '-e', 'frame.number', '-e', 'ftp.request.command'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return t.skip('tshark is not installed (apt-get install tshark): the recorded oracle in fixtures/logs was checked instead');
+    }
+    const theirs = out.split('\n').filter(Boolean).map((l) => l.split('\t')).map(([f, c]) => [Number(f), c!] as [number, string]);
+    const s = (await analyse(name, null)).sessions[0]!;
+    // tshark follows AUTH TLS only (not curl's AUTH SSL, nor port 990): there it stops at the AUTH.
+    if (!theirs.some(([, c]) => c === 'USER')) continue;
+    const ours = s.exchanges.filter((e) => e.request !== null).map((e) => [(e.textAt ?? e.request!).frame, e.command] as [number, string]);
+    assert.deepEqual(ours, theirs, name);
+    checked++;
+  }
+  assert.ok(checked >= 4, `${checked} captures compared`);
+});
