@@ -90,6 +90,7 @@ test('the findings catalogue says every kind in English and in Chinese', () => {
     tls: { command: 'AUTH TLS', decrypted: null, why: 'no matching line', version: 'TLS 1.3', suite: 'TLS_AES_128_GCM_SHA256' },
     'tls-problem': { connection: 'data', from: 'server', why: 'a record could not be opened: bad record MAC' },
     'protected-data': { keyLog: true },
+    'ftps-nat': { client: '10.21.0.1', address: '10.22.0.2', port: 50000, server: '10.21.0.100', syns: 3, tls: 'AUTH TLS' },
   };
   for (const kind of FINDING_KINDS) {
     // Facts shaped for the kind where its words need them; any object for the rest (missing facts read as undefined).

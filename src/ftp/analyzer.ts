@@ -116,6 +116,8 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly book: FindingBook;
   /** The data connections announced and still awaited. */
   private readonly expected: Expectations;
+  /** A session whose commands TLS hides (no keys), by its client's address (see reportHiddenUnreachable). */
+  private readonly hiddenByClient = new Map<string, ControlSession>();
   /** The first session between two hosts whose commands are hidden (see commandsHidden), by pairKey. */
   private readonly hiddenByPair = new Map<string, ControlSession>();
   /** Transfers made without a prediction that may still take a connection nothing announced (claimUnpredicted). */
@@ -379,7 +381,25 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.sessionIds;
   }
 
+  /**
+   * A connection from the client of a session whose commands are hidden (TLS without keys) to another host
+   * than its server, never answered: probably the data connection its encrypted 227 announced, at an address
+   * the NAT could not rewrite because it cannot read the reply (the classic FTPS-behind-NAT failure).
+   */
+  private reportHiddenUnreachable(c: Connection): void {
+    const s = this.hiddenByClient.get(c.clientAddress);
+    if (s === undefined || c.serverAddress === s.server.address || s.model.tls === null) return;
+    const at = seconds(c.syn!);
+    if (at < seconds(s.model.start) || (s.model.end.frame > s.model.start.frame && at > seconds(s.model.end) + 60)) return;
+    this.finding('ftps-nat', s.id, [c.first.frame], { client: c.clientAddress, address: c.serverAddress, port: c.sPort, server: s.server.address, syns: c.packets[0]!, tls: s.model.tls.command });
+    this.ftpConnections.add(c.id);
+  }
+
   commandsHidden(s: ControlSession): void {
+    if (s.model.tls !== null && !this.hiddenByClient.has(s.client.address)) {
+      if (this.hiddenByClient.size >= this.limits.maxTrackedClients) this.hiddenByClient.clear();
+      this.hiddenByClient.set(s.client.address, s);
+    }
     // The first such session between the two hosts, by id (as reportUnclaimed names it); maybeRelease
     // replaces one it lets go.
     const key = pairKey(s.client.address, s.server.address);
@@ -1183,8 +1203,9 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
 
   /** A connection between the two hosts of an FTP session that nothing announced, when it carried data. */
   private reportUnclaimed(o: DataObserver): void {
-    if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
     const c = o.conn;
+    if (o.transfer === null && c.syn !== null && c.synAck === null) this.reportHiddenUnreachable(c);
+    if (o.transfer !== null || o.bytes[0]! + o.bytes[1]! === 0) return;
     // An FTP host's traffic with anyone else (its HTTP to a third party) is none of FTP's business.
     if (!this.sessionPairs.has(pairKey(c.clientAddress, c.serverAddress))) return;
     // The first session between these hosts whose commands are hidden: indexed by the pair (going through

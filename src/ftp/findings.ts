@@ -76,6 +76,11 @@ export interface FindingFacts {
   /** AUTH accepted (RFC 4217): the control channel is encrypted from here on. */
   /** The control channel turned to TLS; `decrypted`: the key log lines that opened it, else `why` not. */
   tls: { command: string; decrypted: string | null; why: string | null; version: string | null; suite: string | null };
+  /**
+   * Without keys: the client of an encrypted session tried another host than its server, unanswered —
+   * probably the data connection of an encrypted 227 that a NAT could not rewrite.
+   */
+  'ftps-nat': { client: string; address: string; port: number; server: string; syns: number; tls: string };
   /** A TLS record that failed authentication, or a direction that stopped being read. */
   'tls-problem': { connection: 'control' | 'data'; from: 'client' | 'server'; why: string };
   /** PROT P accepted (RFC 4217 section 9). */
@@ -378,6 +383,13 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
       const why = f.why === 'no matching line' ? '：密钥日志中没有与它的客户端随机数对应的行' : f.why === 'suite not supported' ? '：ftpscope 不能解密它的密码套件' : f.why === 'no key log' ? '（用 --tls-keylog 给出客户端的 SSLKEYLOGFILE 就能看到）' : `（${f.why}）`;
       return `${f.command} 被接受：从这里起控制通道是加密的${what}；看不到它的命令和应答${why}`;
     },
+  },
+  'ftps-nat': {
+    severity: 'warning',
+    en: (f) =>
+      `the client ${f.client} of an encrypted session (${f.tls}) tried ${f.address}:${f.port}, not its server ${f.server}, and got no answer (${f.syns} SYN${f.syns === 1 ? '' : 's'}): probably the data connection of a passive reply ftpscope cannot read, announcing an address the client cannot reach — the classic FTPS-behind-NAT failure: a NAT or firewall rewrites the address of a 227 in clear, but not inside TLS. Set the server's passive address to the one clients reach (vsftpd pasv_address, proftpd MasqueradeAddress), open its passive port range on the firewall, or let the client send CCC after login; --tls-keylog would show the 227 itself`,
+    zh: (f) =>
+      `加密会话（${f.tls}）的客户端 ${f.client} 试图连接 ${f.address}:${f.port}，而不是它的服务器 ${f.server}，但没有得到应答（${f.syns} 个 SYN）：这很可能是 ftpscope 读不到的被动模式应答所通告的数据连接，它给出的地址客户端连不到——这是典型的“NAT 后面的 FTPS”故障：NAT 或防火墙能改写明文 227 中的地址，却改写不了 TLS 里面的。请把服务器的被动地址设成客户端能到达的地址（vsftpd 的 pasv_address，proftpd 的 MasqueradeAddress），在防火墙上开放它的被动端口范围，或者让客户端在登录后发送 CCC；用 --tls-keylog 可以看到 227 本身`,
   },
   'tls-problem': {
     severity: 'warning',
