@@ -140,6 +140,7 @@ const calls: Calls = {
   ],
   laterFindings: [{ args: [], keep: [] }],
   tlsHandshake: [{ args: ['client', 517], keep: ['517', 'TLS', 'ClientHello'] }, { args: ['server', 1400], keep: ['1400', 'ServerHello'] }],
+  tlsMessages: [{ args: ['server', ['ServerHello', 'Certificate', 'Finished'], 'TLS 1.3'], keep: ['ServerHello', 'Certificate', 'Finished', 'TLS 1.3'] }],
   tlsRecords: [{ args: ['server', 90], keep: ['90', 'TLS'] }, { args: ['server', 255, true], keep: ['255', 'TLS'] }],
 };
 

@@ -277,6 +277,16 @@ export class ControlSession implements StreamSink, ControlEvents {
         if (!decrypting) this.engine.commandsHidden(this);
         this.engine.finding('tls', this.id, [frame], { command, decrypted: decrypting ? linesText(h.keyLines) : null, why: decrypting ? null : h.keys, version: h.version, suite: h.suiteName });
       },
+      message: (dir, at, type) => {
+        const tls = this.model.tls;
+        if (tls === null) return;
+        const list = (tls.messages ??= []);
+        const from = dir === this.tlsClientDir() ? 'client' : 'server';
+        const last = list.at(-1);
+        const name = TLS_MESSAGES[type] ?? `handshake message ${type}`;
+        if (last !== undefined && last.frame === at && last.from === from) last.names.push(name);
+        else if (list.length < 40) list.push({ frame: at, from, names: [name] });
+      },
       problem: (dir, at, why) => {
         const fromClient = dir === this.tlsClientDir();
         if (why.startsWith('a record could not be opened')) failed[fromClient ? 0 : 1]++;
@@ -1004,6 +1014,12 @@ function leadingNumber(text: string): number {
 export function seconds(s: { sec: number; nsec: number }): number {
   return s.sec + s.nsec / 1e9;
 }
+
+/** Handshake message types by name (RFC 8446 4, RFC 5246 7.4); -1 is a ChangeCipherSpec record. */
+const TLS_MESSAGES: Record<number, string> = {
+  [-1]: 'ChangeCipherSpec', 1: 'ClientHello', 2: 'ServerHello', 4: 'NewSessionTicket', 8: 'EncryptedExtensions', 11: 'Certificate',
+  12: 'ServerKeyExchange', 13: 'CertificateRequest', 14: 'ServerHelloDone', 15: 'CertificateVerify', 16: 'ClientKeyExchange', 20: 'Finished', 24: 'KeyUpdate',
+};
 
 /** Key log lines as "a.keys lines 1, 2, 4": each file once. */
 function linesText(lines: ReadonlyArray<{ file: string; line: number }>): string {

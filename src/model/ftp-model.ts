@@ -225,6 +225,13 @@ export interface TlsInfo {
   failed: [number, number];
 }
 
+/** The TLS handshake messages a segment completed (the first 40 of a control connection), by RFC 8446/5246 names. */
+export interface TlsMessages {
+  frame: number;
+  from: 'client' | 'server';
+  names: string[];
+}
+
 export interface Finding {
   kind: string;
   severity: Severity;
@@ -286,7 +293,7 @@ export interface FtpSession {
   /** Commands were lost from the capture at this frame: a CWD may be among them, so the working directory (and the paths after it) may be wrong from here on. */
   cwdUncertainFrom: number | null;
   /** AUTH TLS/SSL answered 234 (or implicit TLS): from the frame after it the control channel is encrypted. */
-  tls: { command: string; frame: number; handshake?: TlsInfo } | null;
+  tls: { command: string; frame: number; handshake?: TlsInfo; messages?: TlsMessages[] } | null;
   /** RFC 2228 protected commands (MIC, CONF, ENC, after AUTH GSSAPI and ADAT) from this frame on. */
   protectedFrom: number | null;
   /** PROT P was accepted: data connections are TLS-protected. */

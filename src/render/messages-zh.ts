@@ -17,6 +17,23 @@ function repeatedZh(r: Repeated | undefined): string {
   return parts.length > 0 ? `，${parts.join('，')}` : '';
 }
 
+/** 每一种 TLS 握手消息，一句话说明（RFC 8446 第 4 节，RFC 5246 第 7.4 节）。 */
+const TLS_ZH: Record<string, (from: Side, version: string | null) => string> = {
+  ClientHello: () => 'ClientHello：客户端能用的 TLS 版本和密码套件、它的随机数，以及它要访问的服务器名。',
+  ServerHello: (_f, v) => `ServerHello：服务器选定的版本${v !== null ? `（${v}）` : ''}和密码套件，以及它的随机数。${v === 'TLS 1.3' ? '在它之后的一切都是加密的，包括握手的其余部分。' : ''}`,
+  EncryptedExtensions: () => 'EncryptedExtensions：服务器其余的选择，已经加密。',
+  Certificate: (f) => (f === 'server' ? 'Certificate：服务器的身份证明，由为它担保的机构签名。' : 'Certificate：服务器要求时客户端给出的证书（常常是空的）。'),
+  ServerKeyExchange: () => 'ServerKeyExchange：服务器的密钥交换参数，用证书的私钥签名。',
+  CertificateRequest: () => 'CertificateRequest：服务器要求客户端出示证书。',
+  ServerHelloDone: () => 'ServerHelloDone：服务器要说的都说完了。',
+  ClientKeyExchange: () => 'ClientKeyExchange：客户端的密钥交换参数；双方由此算出相同的密钥。',
+  CertificateVerify: (f) => `CertificateVerify：对到此为止的握手内容的签名，证明${f === 'server' ? '服务器' : '客户端'}持有证书的私钥。`,
+  ChangeCipherSpec: (_f, v) => (v === 'TLS 1.3' ? 'ChangeCipherSpec：TLS 1.3 只为中间设备发送的记录，不起任何作用。' : 'ChangeCipherSpec：从这里起，这一方的记录都是加密的。'),
+  Finished: () => 'Finished：对整个握手过程的消息认证码，证明双方看到的消息相同、持有的密钥相同。',
+  NewSessionTicket: () => 'NewSessionTicket：一张票据，以后可以不经完整握手就恢复这个 TLS 会话（FTPS 的数据连接就用它）。',
+  KeyUpdate: () => 'KeyUpdate：发送方从这里起换用新的密钥。',
+};
+
 const side = (s: Side) => (s === 'client' ? '客户端' : s === 'server' ? '服务器' : '第三方主机');
 const otherSide = (s: Side) => (s === 'client' ? '服务器' : '客户端');
 
@@ -120,6 +137,7 @@ export const zh: Messages = {
   laterFindings: () => '最后一步之后的发现',
   tlsHandshake: (from, bytes) =>
     `TLS，${bytes} 字节：234 应答之后，控制连接上传输的是 TLS。这是${side(from)}发出的第一个报文段，属于 TLS 握手（${from === 'client' ? 'ClientHello：客户端提出可用的 TLS 版本和加密套件' : 'ServerHello、服务器的证书和密钥交换'}）；之后的 FTP 命令和应答都是加密的。`,
+  tlsMessages: (from, names, version) => `${side(from)}发出的 TLS 握手消息：${names.map((n) => TLS_ZH[n]?.(from, version) ?? n).join('')}`,
   tlsRecords: (from, bytes, decrypted) =>
     decrypted === true
       ? `TLS，${bytes} 字节：${side(from)}发出的不含 FTP 命令或应答的记录：TLS 握手的其余部分（会话票据、Finished 消息）或者告警。`

@@ -132,6 +132,8 @@ export interface Messages {
   laterFindings(): string;
   /** After AUTH TLS: the first segment each side sends is its part of the TLS handshake; the rest are encrypted records. */
   tlsHandshake(from: Side, bytes: number): string;
+  /** The TLS handshake messages a segment completed, by name (ClientHello, ServerHello ...), each explained. */
+  tlsMessages(from: Side, names: string[], version: string | null): string;
   /** `decrypted`: the key log opens them, and none carried an FTP line. */
   tlsRecords(from: Side, bytes: number, decrypted?: boolean): string;
 }
@@ -216,6 +218,23 @@ export interface DataTries {
   last: number;
   outcome: 'unanswered' | 'refused' | 'open' | 'none';
 }
+
+/** Each TLS handshake message, in a sentence (RFC 8446 section 4, RFC 5246 section 7.4). */
+const TLS_EN: Record<string, (from: Side, version: string | null) => string> = {
+  ClientHello: () => 'ClientHello: the TLS versions and cipher suites the client can use, its random, and the server name it expects.',
+  ServerHello: (_f, v) => `ServerHello: the server's choice${v !== null ? ` (${v})` : ''} of version and cipher suite, and its random.${v === 'TLS 1.3' ? ' Everything after it is encrypted, the rest of the handshake included.' : ''}`,
+  EncryptedExtensions: () => 'EncryptedExtensions: the rest of the server\'s choices, already encrypted.',
+  Certificate: (f) => (f === 'server' ? 'Certificate: who the server is, signed by whoever vouches for it.' : 'Certificate: the client\'s certificate, when the server asked for one (often empty).'),
+  ServerKeyExchange: () => 'ServerKeyExchange: the server\'s key-exchange share, signed with its certificate\'s key.',
+  CertificateRequest: () => 'CertificateRequest: the server asks for a client certificate.',
+  ServerHelloDone: () => 'ServerHelloDone: the server has said all it had to say.',
+  ClientKeyExchange: () => 'ClientKeyExchange: the client\'s key-exchange share; from the two shares both sides compute the same keys.',
+  CertificateVerify: (f) => `CertificateVerify: a signature over the handshake so far, proving ${f === 'server' ? 'the server' : 'the client'} holds its certificate's private key.`,
+  ChangeCipherSpec: (_f, v) => (v === 'TLS 1.3' ? 'ChangeCipherSpec: a record TLS 1.3 sends only for middleboxes; it changes nothing.' : 'ChangeCipherSpec: this side\'s records are encrypted from here on.'),
+  Finished: () => 'Finished: a MAC over the whole handshake, proving both sides saw the same messages and hold the same keys.',
+  NewSessionTicket: () => 'NewSessionTicket: a ticket to resume this TLS session later without a full handshake (FTPS data connections use it).',
+  KeyUpdate: () => 'KeyUpdate: the sender changes to fresh keys from here on.',
+};
 
 const side = (s: Side) => (s === 'client' ? 'the client' : s === 'server' ? 'the server' : 'the third host');
 const Side = (s: Side) => (s === 'client' ? 'The client' : s === 'server' ? 'The server' : 'The third host');
@@ -319,6 +338,7 @@ export const en: Messages = {
   laterFindings: () => 'Findings after the last step',
   tlsHandshake: (from, bytes) =>
     `TLS, ${plural(bytes, 'byte')}: after the 234 reply the control connection carries TLS. ${Side(from)}'s first segment is its part of the TLS handshake (${from === 'client' ? 'the ClientHello: the TLS versions and ciphers it offers' : 'the ServerHello, its certificate and key exchange'}); the FTP commands and replies come after it, encrypted.`,
+  tlsMessages: (from, names, version) => `TLS handshake from ${side(from)}: ${names.map((n) => TLS_EN[n]?.(from, version) ?? n).join(' ')}`,
   tlsRecords: (from, bytes, decrypted) =>
     decrypted === true
       ? `TLS, ${plural(bytes, 'byte')}: records from ${side(from)} that carry no FTP line: the rest of the TLS handshake (a session ticket, the Finished message) or an alert.`

@@ -425,6 +425,13 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
   if (lines.length === 0 && s.tls !== null && p.frame > s.tls.frame) {
     // Encrypted: the first segment of each side is its part of the TLS handshake.
     const dir = p.dir;
+    // The handshake messages this segment completed, when the decoder read them (in clear, or with the keys).
+    const named = s.tls.messages?.find((m) => m.frame === p.frame && m.from === (from === 'server' ? 'server' : 'client'));
+    if (named !== undefined) {
+      against.tlsTold[dir] = true;
+      text.push(M.tlsMessages(from, named.names.map(sanitize), s.tls.handshake?.version ?? null));
+      return;
+    }
     if (!against.tlsTold[dir]) {
       against.tlsTold[dir] = true;
       text.push(M.tlsHandshake(from, p.payload));

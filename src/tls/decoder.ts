@@ -61,6 +61,8 @@ export interface TlsObserver {
   handshake(h: TlsHandshake): void;
   /** A record that could not be opened (authentication failed), or a direction that stops being read. */
   problem(dir: Dir, frame: number, reason: string): void;
+  /** A handshake message (or a ChangeCipherSpec: type -1) read, in clear or decrypted, and the frame that completed it. */
+  message?(dir: Dir, frame: number, type: number): void;
 }
 
 interface Side {
@@ -224,6 +226,7 @@ export class TlsDecoder implements StreamSink {
     if (type === CHANGE_CIPHER_SPEC) {
       // TLS 1.2: what follows from this side is protected, with the key block's keys, from sequence 0.
       if (!this.tls13) s.protected = true;
+      this.observer.message?.(dir, this.when.frame, -1);
       return;
     }
     if (!s.protected) {
@@ -274,6 +277,7 @@ export class TlsDecoder implements StreamSink {
   }
 
   private message(dir: Dir, type: number, body: Buffer): void {
+    this.observer.message?.(dir, this.when.frame, type);
     try {
       switch (type) {
         case 1:

@@ -131,7 +131,10 @@ export class RecordKeys {
     const d = createDecipheriv(this.suite.cipher as 'aes-128-gcm', this.key, nonce, { authTagLength: 16 });
     d.setAAD(aad, { plaintextLength: ciphertext.length });
     d.setAuthTag(tag);
-    return Buffer.concat([d.update(ciphertext), d.final()]);
+    const plain = d.update(ciphertext);
+    // An AEAD's final() only checks the tag (it throws when it fails) and adds no bytes.
+    const rest = d.final();
+    return rest.length === 0 ? plain : Buffer.concat([plain, rest]);
   }
 
   private open13(header: Buffer, body: Buffer, seq: bigint): Opened {
