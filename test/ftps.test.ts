@@ -127,3 +127,15 @@ test('tshark, run now, decrypts the same commands as ftpscope (AUTH TLS captures
   }
   assert.ok(checked >= 4, `${checked} captures compared`);
 });
+
+test('without keys, a TLS 1.2 server certificate is read in clear: subject and validity as curl reported them', async () => {
+  const name = 'ftps-curl-tls12.pcap';
+  const log = readFileSync(join(FIXTURES, 'logs', name.replace(/\.pcap$/, '.txt')), 'utf8');
+  const said = (field: string) => new RegExp(`\\*\\s+${field}: (.+)`).exec(log)![1]!.trim();
+  const c = (await analyse(name, [])).sessions[0]!.tls!.handshake!.certificate!;
+  assert.equal(c.subject, said('subject'));
+  assert.equal(c.validFrom, said('start date'));
+  assert.equal(c.validTo, said('expire date'));
+  // TLS 1.3 encrypts the certificate: without keys it is not known, and not made up.
+  assert.equal((await analyse('ftps-lftp-vsftpd.pcap', [])).sessions[0]!.tls!.handshake!.certificate, undefined);
+});

@@ -277,6 +277,10 @@ export class ControlSession implements StreamSink, ControlEvents {
         if (!decrypting) this.engine.commandsHidden(this);
         this.engine.finding('tls', this.id, [frame], { command, decrypted: decrypting ? linesText(h.keyLines) : null, why: decrypting ? null : h.keys, version: h.version, suite: h.suiteName });
       },
+      certificate: (c) => {
+        const h = this.model.tls?.handshake;
+        if (h !== undefined) h.certificate = c;
+      },
       message: (dir, at, type) => {
         const tls = this.model.tls;
         if (tls === null) return;

@@ -223,6 +223,8 @@ export interface TlsInfo {
   keyLines: string[];
   /** Records that failed authentication, by direction [from the TLS client, to it]. */
   failed: [number, number];
+  /** The server's certificate, when its Certificate message could be read (in clear in TLS 1.2; with the keys in 1.3). */
+  certificate?: { subject: string; issuer: string; validFrom: string; validTo: string };
 }
 
 /** The TLS handshake messages a segment completed (the first 40 of a control connection), by RFC 8446/5246 names. */

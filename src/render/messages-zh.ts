@@ -137,7 +137,8 @@ export const zh: Messages = {
   laterFindings: () => '最后一步之后的发现',
   tlsHandshake: (from, bytes) =>
     `TLS，${bytes} 字节：234 应答之后，控制连接上传输的是 TLS。这是${side(from)}发出的第一个报文段，属于 TLS 握手（${from === 'client' ? 'ClientHello：客户端提出可用的 TLS 版本和加密套件' : 'ServerHello、服务器的证书和密钥交换'}）；之后的 FTP 命令和应答都是加密的。`,
-  tlsMessages: (from, names, version) => `${side(from)}发出的 TLS 握手消息：${names.map((n) => TLS_ZH[n]?.(from, version) ?? n).join('')}`,
+  tlsMessages: (from, names, version, certificate) =>
+    `${side(from)}发出的 TLS 握手消息：${names.map((n) => (n === 'Certificate' && from === 'server' && certificate !== undefined ? `Certificate：服务器的身份：${certificate.subject}，由 ${certificate.issuer} 签发，有效期从 ${certificate.validFrom} 到 ${certificate.validTo}。` : (TLS_ZH[n]?.(from, version) ?? n))).join('')}`,
   tlsRecords: (from, bytes, decrypted) =>
     decrypted === true
       ? `TLS，${bytes} 字节：${side(from)}发出的不含 FTP 命令或应答的记录：TLS 握手的其余部分（会话票据、Finished 消息）或者告警。`

@@ -133,7 +133,7 @@ export interface Messages {
   /** After AUTH TLS: the first segment each side sends is its part of the TLS handshake; the rest are encrypted records. */
   tlsHandshake(from: Side, bytes: number): string;
   /** The TLS handshake messages a segment completed, by name (ClientHello, ServerHello ...), each explained. */
-  tlsMessages(from: Side, names: string[], version: string | null): string;
+  tlsMessages(from: Side, names: string[], version: string | null, certificate?: { subject: string; issuer: string; validFrom: string; validTo: string }): string;
   /** `decrypted`: the key log opens them, and none carried an FTP line. */
   tlsRecords(from: Side, bytes: number, decrypted?: boolean): string;
 }
@@ -338,7 +338,8 @@ export const en: Messages = {
   laterFindings: () => 'Findings after the last step',
   tlsHandshake: (from, bytes) =>
     `TLS, ${plural(bytes, 'byte')}: after the 234 reply the control connection carries TLS. ${Side(from)}'s first segment is its part of the TLS handshake (${from === 'client' ? 'the ClientHello: the TLS versions and ciphers it offers' : 'the ServerHello, its certificate and key exchange'}); the FTP commands and replies come after it, encrypted.`,
-  tlsMessages: (from, names, version) => `TLS handshake from ${side(from)}: ${names.map((n) => TLS_EN[n]?.(from, version) ?? n).join(' ')}`,
+  tlsMessages: (from, names, version, certificate) =>
+    `TLS handshake from ${side(from)}: ${names.map((n) => (n === 'Certificate' && from === 'server' && certificate !== undefined ? `Certificate: who the server is: ${certificate.subject}, issued by ${certificate.issuer}, valid from ${certificate.validFrom} to ${certificate.validTo}.` : (TLS_EN[n]?.(from, version) ?? n))).join(' ')}`,
   tlsRecords: (from, bytes, decrypted) =>
     decrypted === true
       ? `TLS, ${plural(bytes, 'byte')}: records from ${side(from)} that carry no FTP line: the rest of the TLS handshake (a session ticket, the Finished message) or an alert.`

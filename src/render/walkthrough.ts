@@ -429,7 +429,9 @@ function explainPayload(ctx: ViewContext, s: FtpSession, p: PacketRecord, from: 
     const named = s.tls.messages?.find((m) => m.frame === p.frame && m.from === (from === 'server' ? 'server' : 'client'));
     if (named !== undefined) {
       against.tlsTold[dir] = true;
-      text.push(M.tlsMessages(from, named.names.map(sanitize), s.tls.handshake?.version ?? null));
+      const c = s.tls.handshake?.certificate;
+      const certificate = c === undefined ? undefined : { subject: sanitize(c.subject), issuer: sanitize(c.issuer), validFrom: sanitize(c.validFrom), validTo: sanitize(c.validTo) };
+      text.push(M.tlsMessages(from, named.names.map(sanitize), s.tls.handshake?.version ?? null, certificate));
       return;
     }
     if (!against.tlsTold[dir]) {

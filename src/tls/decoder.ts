@@ -11,6 +11,7 @@
  * With `raw` (a data connection, whose bytes are counted even when they cannot be read), the bytes are held
  * until the ServerHello says whether the key log opens them: if not, `out` gets the ciphertext as it was.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Dir, EndReason, GapReason, Stamp, StreamSink } from '../flow/stream-sink.js';
 import type { KeyLog, KeyLogSource } from './keylog.js';
 import { RecordKeys } from './protection.js';
@@ -63,6 +64,16 @@ export interface TlsObserver {
   problem(dir: Dir, frame: number, reason: string): void;
   /** A handshake message (or a ChangeCipherSpec: type -1) read, in clear or decrypted, and the frame that completed it. */
   message?(dir: Dir, frame: number, type: number): void;
+  /** The server's certificate (the first of its chain), when its Certificate message could be read. */
+  certificate?(c: TlsCertificate): void;
+}
+
+/** What the server's certificate says of itself (Node's X509Certificate reads the DER). */
+export interface TlsCertificate {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
 }
 
 interface Side {
@@ -286,6 +297,9 @@ export class TlsDecoder implements StreamSink {
         case 2:
           this.serverHello(dir, body);
           break;
+        case 11:
+          if (dir !== this.clientDir) this.certificate(body);
+          break;
         case 4:
           // TLS 1.2 NewSessionTicket (RFC 5077 3.3), in clear: a later handshake may resume with it.
           if (!this.tls13 && this.master !== null && body.length >= 6) this.keyLog?.remember(`t:${body.subarray(6, 6 + body.readUInt16BE(4)).toString('hex')}`, this.master.secret, this.master.from);
@@ -305,6 +319,17 @@ export class TlsDecoder implements StreamSink {
     } catch {
       this.observer.problem(dir, this.when.frame, `a handshake message (type ${type}) that cannot be read`);
     }
+  }
+
+  /** The first certificate of a Certificate message (RFC 5246 7.4.2; RFC 8446 4.4.2 adds a context and extensions). */
+  private certificate(b: Buffer): void {
+    let at = this.tls13 ? 1 + b[0]! : 0;
+    at += 3; // certificate_list length
+    if (at + 3 > b.length) return;
+    const length = b.readUIntBE(at, 3);
+    if (length === 0 || at + 3 + length > b.length) return;
+    const x = new X509Certificate(b.subarray(at + 3, at + 3 + length));
+    this.observer.certificate?.({ subject: x.subject.replaceAll('\n', ', '), issuer: x.issuer.replaceAll('\n', ', '), validFrom: x.validFrom, validTo: x.validTo });
   }
 
   private clientHello(dir: Dir, b: Buffer): void {
