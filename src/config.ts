@@ -114,7 +114,7 @@ export const OPTIONS = [
   { flag: 'show-passwords', group: 'output', applies: 'both', kind: 'boolean', default: false,
     doc: "show passwords (by default only anonymous users' e-mail addresses are shown)" },
   // ---- what to follow
-  { flag: 'ports', group: 'input', applies: 'both', kind: 'ports', default: [], doc: 'more ports that FTP servers listen on (21 and 990, implicit FTPS, always are)' },
+  { flag: 'ports', group: 'input', applies: 'both', kind: 'ports', default: [], doc: 'more ports that FTP servers listen on (21 and 990 always are; implicit FTPS is known by its TLS handshake)' },
   { flag: 'tls-keylog', group: 'input', applies: 'both', kind: 'string', array: true, value: 'FILE', default: [], doc: 'TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt FTPS; $SSLKEYLOGFILE is read too' },
   { flag: 'sniff', group: 'input', applies: 'both', kind: 'boolean', default: true, doc: 'recognise FTP on other ports by its first lines (--sniff false to turn off)' },
   // ---- live capture

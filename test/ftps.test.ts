@@ -139,3 +139,30 @@ test('without keys, a TLS 1.2 server certificate is read in clear: subject and v
   // TLS 1.3 encrypts the certificate: without keys it is not known, and not made up.
   assert.equal((await analyse('ftps-lftp-vsftpd.pcap', [])).sessions[0]!.tls!.handshake!.certificate, undefined);
 });
+
+/** A classic pcap (Ethernet, IPv4, TCP) with one TCP port changed into another in every packet. */
+function movePort(pcap: Buffer, from: number, to: number): Buffer {
+  const out = Buffer.from(pcap);
+  for (let at = 24; at + 16 <= out.length; ) {
+    const caplen = out.readUInt32LE(at + 8);
+    const ip = at + 16 + 14;
+    const tcp = ip + (out[ip]! & 0x0f) * 4;
+    for (const p of [tcp, tcp + 2]) if (out.readUInt16BE(p) === from) out.writeUInt16BE(to, p);
+    at += 16 + caplen;
+  }
+  return out;
+}
+
+test('implicit FTPS on another port (--ports) is known by its first bytes, a TLS ClientHello, and decrypted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-ftps-'));
+  try {
+    const moved = join(dir, 'implicit-2990.pcap');
+    writeFileSync(moved, movePort(readFileSync(join(FIXTURES, 'ftps-implicit-990.pcap')), 990, 2990));
+    const { ftp } = await analyseCapture(moved, moved, { ports: [2990], tlsKeylog: fixtureKeyLog(join(FIXTURES, 'ftps-implicit-990.pcap')) });
+    const a = ftp.result();
+    assert.equal(a.sessions[0]?.tls?.command, 'implicit TLS (port 2990)');
+    assert.deepEqual(a.transfers.map((t) => `${t.command} ${t.path} ${t.status} ${t.bytes}`), ['LIST / complete 271', 'RETR /hello.txt complete 142']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

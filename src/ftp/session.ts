@@ -317,6 +317,10 @@ export class ControlSession implements StreamSink, ControlEvents {
 
   data(dir: Dir, buf: Buffer, off: number, len: number, at: number, when: Readonly<Stamp>): void {
     if (this.conn === null) return;
+    // Implicit FTPS on any FTP port (--ports): the client's first bytes are a TLS handshake record, not a command.
+    if (this.tls === null && !this.encrypted && at === 0 && dir === this.commandDir && !this.greetingSeen && len >= 3 && buf[off] === 0x16 && buf[off + 1] === 3) {
+      this.startTls(`implicit TLS (port ${this.model.server.port})`, when.frame);
+    }
     if (this.tls !== null) this.tls.data(dir, buf, off, len, at, when);
     else if (!this.encrypted) this.parsers[dir].push(buf, off, len, when);
   }
