@@ -166,3 +166,13 @@ test('implicit FTPS on another port (--ports) is known by its first bytes, a TLS
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('without keys, a TLS 1.2 data connection that resumes the control connection\'s TLS session is said to be that session\'s, with the evidence', async () => {
+  const said = async (name: string) => (await analyse(name, [])).findings.filter((f) => f.kind === 'unpredicted-connection').map((f) => (f.facts as { resumes?: string | null }).resumes ?? null);
+  // ftplib resumes with the ticket the control connection's server issued; curl with its session id (fixtures/logs).
+  assert.deepEqual(await said('ftps-tls12-gcm.pcap'), ['ticket']);
+  assert.deepEqual(await said('ftps-curl-tls12.pcap'), ['session id']);
+  // TLS 1.3 tickets are sent encrypted: without keys the evidence is time and hosts alone, and the finding says "probably".
+  const tls13 = (await analyse('ftps-lftp-vsftpd.pcap', [])).findings.filter((f) => f.kind === 'unpredicted-connection');
+  assert.ok(tls13.length > 0 && tls13.every((f) => /probably/.test(f.message)));
+});

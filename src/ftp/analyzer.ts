@@ -15,6 +15,7 @@ import { Sniffer } from './sniffer.js';
 import { resolvePath } from './paths.js';
 import type { KeyLog } from '../tls/keylog.js';
 import { TlsDecoder } from '../tls/decoder.js';
+import { ClientHelloSniffer } from '../tls/hello.js';
 import { TimelineRecorder, timelineOrder, type TimelineSink } from './timeline.js';
 import { ControlSession, DEFAULT_FTP_LIMITS, seconds, tlsInfo, type FtpLimits, type SessionEngine } from './session.js';
 import { COST, type MemoryBudget, unlimitedBudget } from '../memory-budget.js';
@@ -116,6 +117,14 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
   private readonly book: FindingBook;
   /** The data connections announced and still awaited. */
   private readonly expected: Expectations;
+  /** TLS 1.2 session ids and tickets control connections issued in clear, with their session (the latest kept). */
+  private readonly issuedBy = new Map<string, ControlSession>();
+
+  tlsIssued(s: ControlSession, key: string): void {
+    if (this.issuedBy.size >= this.limits.maxTrackedClients) this.issuedBy.delete(this.issuedBy.keys().next().value!);
+    this.issuedBy.set(key, s);
+  }
+
   /** A session whose commands TLS hides (no keys), by its client's address (see reportHiddenUnreachable). */
   private readonly hiddenByClient = new Map<string, ControlSession>();
   /** The first session between two hosts whose commands are hidden (see commandsHidden), by pairKey. */
@@ -252,6 +261,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
       this.unclaimed.push(observer);
       if (this.unclaimed.length > this.limits.maxUnannounced) this.unclaimed.shift();
       if (this.claimUnpredicted(observer)) this.ftpConnections.add(conn.id);
+      // Between the hosts of an encrypted session: its ClientHello may show it resumes that session's TLS (passive mode: the TCP client is the TLS client).
+      if (this.hiddenByPair.has(pairKey(conn.clientAddress, conn.serverAddress))) {
+        observer.hello = new ClientHelloSniffer(0);
+        return teeSinks(teeSinks(logSink, observer), observer.hello);
+      }
       return teeSinks(logSink, observer);
     }
     return this.options.sniff ? teeSinks(logSink, new Sniffer(conn, this)) : logSink;
@@ -1210,9 +1224,21 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     if (!this.sessionPairs.has(pairKey(c.clientAddress, c.serverAddress))) return;
     // The first session between these hosts whose commands are hidden: indexed by the pair (going through
     // every session for every such connection was quadratic on a busy FTPS server's capture).
-    const s = this.hiddenByPair.get(pairKey(c.clientAddress, c.serverAddress));
+    const first = this.hiddenByPair.get(pairKey(c.clientAddress, c.serverAddress));
+    // The encrypted session whose TLS session it resumes (its ticket or id, issued in clear), else the first between the hosts.
+    const offered = o.hello?.offered ?? [];
+    let s = first;
+    let resumes: 'ticket' | 'session id' | null = null;
+    for (const key of offered) {
+      const x = this.issuedBy.get(key);
+      if (x !== undefined && involves(c, x)) {
+        s = x;
+        resumes = key.startsWith('t:') ? 'ticket' : 'session id';
+        break;
+      }
+    }
     this.finding('unpredicted-connection', s?.id ?? null, [c.first.frame], {
-      client: c.clientAddress, clientPort: c.cPort, server: c.serverAddress, serverPort: c.sPort, bytes: o.bytes[0]! + o.bytes[1]!, encryptedSession: s?.id ?? null,
+      client: c.clientAddress, clientPort: c.cPort, server: c.serverAddress, serverPort: c.sPort, bytes: o.bytes[0]! + o.bytes[1]!, encryptedSession: s?.id ?? null, resumes,
     });
     if (s !== undefined) this.ftpConnections.add(c.id);
   }

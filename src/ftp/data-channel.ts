@@ -1,6 +1,7 @@
 import type { Connection, Stamp } from '../flow/connections.js';
 import type { Dir, EndReason, GapReason, StreamSink } from '../flow/stream-sink.js';
 import type { TlsInfo, Transfer } from '../model/ftp-model.js';
+import type { ClientHelloSniffer } from '../tls/hello.js';
 import type { TransferFile } from './extraction.js';
 
 /** What a data connection carried, per TCP direction. */
@@ -17,6 +18,8 @@ export class DataObserver implements StreamSink {
   tls: TlsInfo | null = null;
   /** A TLS decoder is in front, and its ServerHello has not yet said whether the key log opens it. */
   tlsUndecided = false;
+  /** An unclaimed connection's ClientHello, read for the TLS session it resumes (see reportUnclaimed). */
+  hello: ClientHelloSniffer | null = null;
   /** Both directions have ended (FIN, RST, ...): the figures are final. */
   done = false;
   /** Extraction: the file of its transfer, and the TCP direction that carries the transfer's data. */

@@ -45,7 +45,8 @@ export interface FindingFacts {
   'transfer-incomplete': TransferFacts;
   'transfer-unfinished': TransferFacts;
   /** A connection between FTP hosts that nothing announced carried data. */
-  'unpredicted-connection': { client: string; clientPort: number; server: string; serverPort: number; bytes: number; encryptedSession: number | null };
+  /** `resumes`: its TLS ClientHello offered the encrypted session's TLS session ticket or id (evidence it is that session's). */
+  'unpredicted-connection': { client: string; clientPort: number; server: string; serverPort: number; bytes: number; encryptedSession: number | null; resumes?: 'ticket' | 'session id' | null };
   /** Announced data connections never seen; `nat` when passive ones advertised another address than the server's. */
   'unused-prediction': { count: number; nat: { count: number; advertised: string; server: string } | null };
   'data-connection-unanswered': DataConnectionFacts;
@@ -291,12 +292,16 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
   'transfer-unfinished': { severity: 'notice', en: (f) => transferEn(f, 'unfinished'), zh: (f) => transferZh(f, STATUS_ZH.unfinished!) },
   'unpredicted-connection': {
     severity: 'info',
-    en: (f) => `connection ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} between FTP hosts carried ${f.bytes} bytes: ${f.encryptedSession !== null
-      ? `probably a data connection of session ${f.encryptedSession}, whose commands are encrypted (its PASV or PORT cannot be read)`
-      : 'no PORT, EPRT, 227 or 229 in the capture announced it'}`,
-    zh: (f) => `FTP 主机之间的连接 ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} 传了 ${f.bytes} 字节：${f.encryptedSession !== null
-      ? `很可能是会话 ${f.encryptedSession} 的数据连接，它的命令是加密的（读不到它的 PASV 或 PORT）`
-      : '抓包里没有任何 PORT、EPRT、227 或 229 通告过它'}`,
+    en: (f) => `connection ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} between FTP hosts carried ${f.bytes} bytes: ${f.encryptedSession === null
+      ? 'no PORT, EPRT, 227 or 229 in the capture announced it'
+      : f.resumes
+        ? `a data connection of session ${f.encryptedSession}, whose commands are encrypted: its TLS handshake resumes that session's TLS session (the same ${f.resumes}), as FTPS servers require of data connections`
+        : `probably a data connection of session ${f.encryptedSession}, whose commands are encrypted (its PASV or PORT cannot be read)`}`,
+    zh: (f) => `FTP 主机之间的连接 ${f.client}:${f.clientPort} -> ${f.server}:${f.serverPort} 传了 ${f.bytes} 字节：${f.encryptedSession === null
+      ? '抓包里没有任何 PORT、EPRT、227 或 229 通告过它'
+      : f.resumes
+        ? `这是会话 ${f.encryptedSession} 的数据连接，它的命令是加密的：它的 TLS 握手恢复了该会话的 TLS 会话（相同的${f.resumes === 'ticket' ? '会话票据' : '会话 ID'}），正如 FTPS 服务器对数据连接的要求`
+        : `很可能是会话 ${f.encryptedSession} 的数据连接，它的命令是加密的（读不到它的 PASV 或 PORT）`}`,
   },
   'unused-prediction': {
     severity: (f) => (f.nat !== null ? 'warning' : 'notice'),

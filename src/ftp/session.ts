@@ -108,6 +108,8 @@ export interface SessionEngine {
   loginFailed(s: ControlSession, frame: number): void;
   /** The session's commands can no longer be read: AUTH was accepted, or RFC 2228 protection began. */
   commandsHidden(s: ControlSession): void;
+  /** TLS 1.2: the control connection's server issued a session id or ticket in clear (a data connection may resume it). */
+  tlsIssued(s: ControlSession, key: string): void;
   /** The TLS key log (--tls-keylog, SSLKEYLOGFILE), or null. */
   readonly keyLog: KeyLog | null;
   /** Ports where the control connection is TLS from its first byte (implicit FTPS, 990). */
@@ -277,6 +279,7 @@ export class ControlSession implements StreamSink, ControlEvents {
         if (!decrypting) this.engine.commandsHidden(this);
         this.engine.finding('tls', this.id, [frame], { command, decrypted: decrypting ? linesText(h.keyLines) : null, why: decrypting ? null : h.keys, version: h.version, suite: h.suiteName });
       },
+      issued: (key) => this.engine.tlsIssued(this, key),
       certificate: (c) => {
         const h = this.model.tls?.handshake;
         if (h !== undefined) h.certificate = c;

@@ -66,6 +66,8 @@ export interface TlsObserver {
   message?(dir: Dir, frame: number, type: number): void;
   /** The server's certificate (the first of its chain), when its Certificate message could be read. */
   certificate?(c: TlsCertificate): void;
+  /** TLS 1.2, in clear: a session id ('s:' hex) or ticket ('t:' hex) a later connection may resume. */
+  issued?(key: string): void;
 }
 
 /** What the server's certificate says of itself (Node's X509Certificate reads the DER). */
@@ -302,7 +304,11 @@ export class TlsDecoder implements StreamSink {
           break;
         case 4:
           // TLS 1.2 NewSessionTicket (RFC 5077 3.3), in clear: a later handshake may resume with it.
-          if (!this.tls13 && this.master !== null && body.length >= 6) this.keyLog?.remember(`t:${body.subarray(6, 6 + body.readUInt16BE(4)).toString('hex')}`, this.master.secret, this.master.from);
+          if (!this.tls13 && body.length >= 6) {
+            const ticket = `t:${body.subarray(6, 6 + body.readUInt16BE(4)).toString('hex')}`;
+            this.observer.issued?.(ticket);
+            if (this.master !== null) this.keyLog?.remember(ticket, this.master.secret, this.master.from);
+          }
           break;
         case 20:
           // TLS 1.3 Finished: this side's application traffic keys from the next record on.
@@ -433,6 +439,7 @@ export class TlsDecoder implements StreamSink {
       clientDir,
     };
     this.observer.handshake(this.info);
+    if (!this.tls13 && sessionId !== '') this.observer.issued?.(`s:${sessionId}`);
     if (this.mode === 'held') this.decide(keys === 'decrypting');
   }
 }
