@@ -257,3 +257,51 @@ test('key log lines: the labels used, and a reason for each line not taken', () 
     [8, 'expected "LABEL client_random secret", found 2 fields'],
   ]);
 });
+
+test('TLS 1.3 KeyUpdate: after openssl s_client asks for one (its "K" command), both sides\' records still open', { skip: SKIP, timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-tls-'));
+  const { spawn } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  writeFileSync(join(dir, 'c.pem'), CERT!.cert);
+  writeFileSync(join(dir, 'k.pem'), CERT!.key);
+  // A free port for s_server: one the system gives, then let go.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'c.pem'), '-key', join(dir, 'k.pem'), '-tls1_3', '-ign_eof'], { stdio: 'pipe' });
+  const wire: Conversation['wire'] = [];
+  const proxy = createServer((c) => {
+    const u = netConnect(port, '127.0.0.1');
+    c.on('data', (d: Buffer) => { wire.push({ dir: 0, bytes: Buffer.from(d) }); u.write(d); });
+    u.on('data', (d: Buffer) => { wire.push({ dir: 1, bytes: Buffer.from(d) }); c.write(d); });
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+  });
+  try {
+    await wait(500);
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const keys = join(dir, 'ku.keys');
+    const client = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${(proxy.address() as AddressInfo).port}`, '-keylogfile', keys], { stdio: 'pipe' });
+    await wait(700);
+    client.stdin.write('before update\n');
+    await wait(300);
+    client.stdin.write('K\n'); // s_client: a KeyUpdate that asks the server for one too
+    await wait(300);
+    client.stdin.write('after update\n');
+    await wait(300);
+    server.stdin.write('from the server, after\n');
+    await wait(300);
+    client.kill();
+    const r = decrypt({ wire, keylog: '', sent: [UP, DOWN] }, readFileSync(keys, 'latin1'));
+    assert.deepEqual(r.problems, []);
+    // Had s_client sent "K" as data, it would be in the plaintext: it sent a KeyUpdate instead.
+    assert.equal(r.plain[0].toString(), 'before update\nafter update\n');
+    assert.equal(r.plain[1].toString(), 'from the server, after\n');
+  } finally {
+    server.kill();
+    proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
