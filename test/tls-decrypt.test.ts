@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { constants, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
+import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -43,20 +43,11 @@ interface Conversation {
   sent: [Buffer, Buffer];
 }
 
-/** One TLS connection through a recording proxy: the client sends `up`, the server answers with `down`. */
-async function converse(server: tls.TlsOptions, client: tls.ConnectionOptions, up: Buffer, down: Buffer): Promise<Conversation> {
+/** A TCP proxy on loopback to `port` that records what crosses it, in order (dir 0: from the connecting side). */
+async function recordingProxy(port: number): Promise<{ server: Server; port: number; wire: Conversation['wire'] }> {
   const wire: Conversation['wire'] = [];
-  let keylog = '';
-  const s = tls.createServer({ key: CERT!.key, cert: CERT!.cert, ...server }, (sock) => {
-    const got: Buffer[] = [];
-    sock.on('data', (d: Buffer) => {
-      got.push(d);
-      if (Buffer.concat(got).length >= up.length) sock.end(down);
-    });
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const proxy = createServer((c) => {
-    const upstream = netConnect((s.address() as AddressInfo).port, '127.0.0.1');
+  const server = createServer((c) => {
+    const upstream = netConnect(port, '127.0.0.1');
     c.on('data', (d: Buffer) => {
       wire.push({ dir: 0, bytes: Buffer.from(d) });
       upstream.write(d);
@@ -70,10 +61,25 @@ async function converse(server: tls.TlsOptions, client: tls.ConnectionOptions, u
     c.on('error', () => upstream.destroy());
     upstream.on('error', () => c.destroy());
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, wire };
+}
+
+/** One TLS connection through a recording proxy: the client sends `up`, the server answers with `down`. */
+async function converse(server: tls.TlsOptions, client: tls.ConnectionOptions, up: Buffer, down: Buffer): Promise<Conversation> {
+  let keylog = '';
+  const s = tls.createServer({ key: CERT!.key, cert: CERT!.cert, ...server }, (sock) => {
+    const got: Buffer[] = [];
+    sock.on('data', (d: Buffer) => {
+      got.push(d);
+      if (Buffer.concat(got).length >= up.length) sock.end(down);
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+const { server: proxy, port: proxyPort, wire } = await recordingProxy((s.address() as AddressInfo).port);
   try {
     const received = await new Promise<Buffer>((resolve, reject) => {
-      const sock = tls.connect({ port: (proxy.address() as AddressInfo).port, host: '127.0.0.1', servername: 'ftpscope.test', rejectUnauthorized: false, ...client }, () => sock.write(up));
+      const sock = tls.connect({ port: proxyPort, host: '127.0.0.1', servername: 'ftpscope.test', rejectUnauthorized: false, ...client }, () => sock.write(up));
       sock.on('keylog', (line: Buffer) => (keylog += line.toString('latin1')));
       const got: Buffer[] = [];
       sock.on('data', (d: Buffer) => got.push(d));
@@ -187,18 +193,10 @@ test('a resumed TLS 1.2 session (as an FTPS data connection resumes the control 
 
 /** A client connection to `port` through a recording proxy, resuming `session`. */
 async function converseTo(port: number, session: Buffer): Promise<Conversation> {
-  const wire: Conversation['wire'] = [];
   let keylog = '';
-  const proxy = createServer((c) => {
-    const upstream = netConnect(port, '127.0.0.1');
-    c.on('data', (d: Buffer) => { wire.push({ dir: 0, bytes: Buffer.from(d) }); upstream.write(d); });
-    upstream.on('data', (d: Buffer) => { wire.push({ dir: 1, bytes: Buffer.from(d) }); c.write(d); });
-    c.on('end', () => upstream.end());
-    upstream.on('end', () => c.end());
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const { server: proxy, port: proxyPort, wire } = await recordingProxy(port);
   await new Promise<void>((resolve, reject) => {
-    const sock = tls.connect({ port: (proxy.address() as AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false, session }, () => {});
+    const sock = tls.connect({ port: proxyPort, host: '127.0.0.1', rejectUnauthorized: false, session }, () => {});
     sock.on('keylog', (line: Buffer) => (keylog += line.toString('latin1')));
     sock.on('data', () => {});
     sock.on('end', () => { assert.equal(sock.isSessionReused(), true); resolve(); });
@@ -271,19 +269,11 @@ test('TLS 1.3 KeyUpdate: after openssl s_client asks for one (its "K" command), 
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
   const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'c.pem'), '-key', join(dir, 'k.pem'), '-tls1_3', '-ign_eof'], { stdio: 'pipe' });
-  const wire: Conversation['wire'] = [];
-  const proxy = createServer((c) => {
-    const u = netConnect(port, '127.0.0.1');
-    c.on('data', (d: Buffer) => { wire.push({ dir: 0, bytes: Buffer.from(d) }); u.write(d); });
-    u.on('data', (d: Buffer) => { wire.push({ dir: 1, bytes: Buffer.from(d) }); c.write(d); });
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
-  });
+  const { server: proxy, port: proxyPort, wire } = await recordingProxy(port);
   try {
     await wait(500);
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const keys = join(dir, 'ku.keys');
-    const client = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${(proxy.address() as AddressInfo).port}`, '-keylogfile', keys], { stdio: 'pipe' });
+    const client = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${proxyPort}`, '-keylogfile', keys], { stdio: 'pipe' });
     await wait(700);
     client.stdin.write('before update\n');
     await wait(300);
