@@ -40,7 +40,8 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
   --live           live capture instead (root): the first --packets (200000) packets of the mixed
                    capture replayed by tcpreplay into a veth pair at --rates (25000,50000,100000,200000,
                    400000,top), ftpscope live and tcpdump listening side by side (bench/live.ts;
-                   --bare adds runs of a bare cap callback; --out default bench/results-live.json)
+                   --bare adds runs of a bare cap callback; --live-args '...' more options for
+                   ftpscope live; --out default bench/results-live.json)
   --soak           with --live: the capture in a loop at 50k packets/s for --soak-minutes (10): memory
                    under 150 MB and nothing lost
   --help`;
@@ -415,7 +416,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' }, runs: { type: 'string' }, linear: { type: 'boolean' }, file: { type: 'string' },
       out: { type: 'string' }, cache: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean' },
       'no-linear': { type: 'boolean' }, live: { type: 'boolean' }, soak: { type: 'boolean' }, 'soak-minutes': { type: 'string' },
-      rates: { type: 'string' }, packets: { type: 'string' }, bare: { type: 'boolean' },
+      rates: { type: 'string' }, packets: { type: 'string' }, bare: { type: 'boolean' }, 'live-args': { type: 'string' },
     },
     strict: true,
   });
@@ -440,7 +441,7 @@ async function main(): Promise<number> {
     const rates = (a.rates ?? '25000,50000,100000,200000,400000,top').split(',').map((r) => (r === 'top' ? 'top' : num(r, 0, 'rates')));
     return liveBench({
       root, capture: a.file === undefined ? generated(cache, 'mixed', sizes[0]!, seed).path : resolve(a.file), packets: Math.round(num(a.packets, 200_000, 'packets')),
-      rates, runs: a.runs === undefined ? 3 : runs, bare: a.bare === true, soakMinutes: a.soak ? num(a['soak-minutes'], 10, 'soak-minutes') : null,
+      rates, runs: a.runs === undefined ? 3 : runs, bare: a.bare === true, liveArgs: (a['live-args'] ?? '').split(' ').filter(Boolean), soakMinutes: a.soak ? num(a['soak-minutes'], 10, 'soak-minutes') : null,
       out: resolve(a.out ?? join(root, 'bench', a.soak ? 'results-soak.json' : 'results-live.json')), log,
     });
   }

@@ -33,6 +33,8 @@ export interface LiveBenchOptions {
   rates: Array<number | 'top'>;
   runs: number;
   bare: boolean;
+  /** More arguments for ftpscope live (--live-args). */
+  liveArgs: string[];
   soakMinutes: number | null;
   out: string;
   log: (line: string) => void;
@@ -244,7 +246,7 @@ async function rateRun(o: LiveBenchOptions, capture: string, rate: number | 'top
   const dir = tmpdir();
   const timeFile = join(dir, `ftpsl-time-${process.pid}.txt`);
   const td = new Listener(['tcpdump', '-n', '-i', IF_LISTEN, '-B', '65536', '-w', '/dev/null', 'tcp'], join(dir, `ftpsl-tcpdump-${process.pid}.txt`), o.root);
-  const fs = new Listener([gnuTime()!, '-f', '%e %U %S %M', '-o', timeFile, process.execPath, join(o.root, 'bin', 'ftpscope.js'), 'live', '-i', IF_LISTEN, '--format', 'ndjson'], join(dir, `ftpsl-live-${process.pid}.ndjson`), o.root);
+  const fs = new Listener([gnuTime()!, '-f', '%e %U %S %M', '-o', timeFile, process.execPath, join(o.root, 'bin', 'ftpscope.js'), 'live', '-i', IF_LISTEN, '--format', 'ndjson', ...o.liveArgs], join(dir, `ftpsl-live-${process.pid}.ndjson`), o.root);
   try {
     await td.ready(/listening on/);
     await fs.ready(/capturing on/);

@@ -87,6 +87,7 @@ test('the findings catalogue says every kind in English and in Chinese', () => {
     'transfer-failed': { command: 'RETR', path: '/a', transfers: 2, cause: 'x', causeZh: '原因' },
     'data-connection-refused': { connector: 'server', address: '10.0.0.1', port: 2000, source: 'PORT', setupFrame: 9, tries: 1, why: 'active', server: '10.0.0.2' },
     'memory-budget': { limitMiB: 512, halfOpen: 10, idle: 1, exchanges: 5, predictions: 0, events: 2, packets: 0 },
+    'capture-loss': { lost: 3, shed: 2, transfers: [4, 5] },
   };
   for (const kind of FINDING_KINDS) {
     // Facts shaped for the kind where its words need them; any object for the rest (missing facts read as undefined).

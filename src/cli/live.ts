@@ -12,7 +12,7 @@ import type { FtpAnalysis, LiveEvent, Stamp } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
-import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
+import { cut, displayWidth, group, padEnd, sanitize, wrap } from '../render/text.js';
 import { drained, safeJson, shownEvent, writeManifest, writeZeek, type Io } from './main.js';
 import { withSeverity } from '../render/filter.js';
 
@@ -29,10 +29,17 @@ export interface LiveSource {
 }
 
 export interface LiveNotes {
+  /** Packets libpcap handed to ftpscope. */
   packets: number;
+  /** Of them, packets ftpscope dropped whole: its backlog (--max-backlog) was full. */
   dropped: number;
+  /** Of them, packets whose payload ftpscope shed (kept their headers) as the backlog filled, and the bytes shed. */
+  shed: number;
+  shedBytes: number;
   cutBySnapLength: number;
-  kernelDrops: string;
+  /** The kernel's counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop), or null with why in kernelUnknown. */
+  kernel: { recv: number; drop: number; ifdrop: number } | null;
+  kernelUnknown: string | null;
   /** Why --write stopped, when it did. */
   writeFailure?: string | null;
 }
@@ -69,6 +76,7 @@ export class LiveCaptureSource implements LiveSource {
         return w;
       },
       maxHeldBytes: Math.floor(s.maxBacklog * 2 ** 20),
+      controlPorts: new Set([21, ...s.ports]),
     });
     return this.reader;
   }
@@ -79,7 +87,11 @@ export class LiveCaptureSource implements LiveSource {
 
   notes(): LiveNotes {
     const r = this.reader;
-    return { packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, cutBySnapLength: r?.cut ?? 0, kernelDrops: 'unknown (cap gives no drop counter)', writeFailure: this.writeFailure };
+    const k = r?.kernel.last ?? null;
+    return {
+      packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, shed: r?.shed ?? 0, shedBytes: r?.shedBytes ?? 0, cutBySnapLength: r?.cut ?? 0,
+      kernel: k === null ? null : { ...k }, kernelUnknown: r === null ? 'the capture did not open' : r.kernel.unknown, writeFailure: this.writeFailure,
+    };
   }
 }
 
@@ -189,6 +201,23 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   return 0;
 }
 
+/**
+ * What the end says of the packets: how many arrived, what the kernel (pcap_stats) and ftpscope lost, and
+ * what was shed. Every number of lost packets is said, as tcpdump does; "not known" only when it is not.
+ */
+export function packetLines(n: LiveNotes): string[] {
+  const k = n.kernel;
+  const own = [
+    n.dropped > 0 ? `${group(n.dropped)} dropped by ftpscope (its --max-backlog was full: the analysis could not keep up)` : '',
+    n.shed > 0 ? `${group(n.shed)} cut to their headers by ftpscope (${group(n.shedBytes)} bytes of data-connection payload shed while the analysis caught up; control connections, SYN, FIN and RST were kept whole, and the transfers say which bytes are missing)` : '',
+    n.cutBySnapLength > 0 ? `${group(n.cutBySnapLength)} cut by the 65,535-byte snap length (their missing bytes are gaps)` : '',
+  ].filter(Boolean);
+  const kernel = k === null
+    ? `The kernel's drops are not known: ${n.kernelUnknown ?? 'no counter'}.`
+    : `The kernel received ${group(k.recv)} packets that passed the filter and dropped ${group(k.drop)}${k.drop > 0 ? ' (its buffer was full: a larger --buffer-size keeps more)' : ''}${k.ifdrop > 0 ? `; the interface dropped ${group(k.ifdrop)}` : ''}${k.drop > 0 ? '; the sessions and transfers open then say so' : ''}.`;
+  return [`Captured ${group(n.packets)} packets${own.length > 0 ? `; of them ${own.join(', ')}` : ''}.`, kernel];
+}
+
 /** The per-session views, for a session that just ended (its passwords already masked). */
 function renderSession(model: FtpAnalysis, views: string[], log: PacketLog | null, first: { sec: number; nsec: number } | null, view: ViewOptions): string {
   const s = model.sessions[0]!;
@@ -220,17 +249,18 @@ function renderLazy(view: string, ctx: ViewContext): string {
 }
 
 /** What the capture held: totals, and the last sessions. */
-function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number; cutBySnapLength: number; written: string | null; writeFailure?: string | null }, peakRss: number, width: number): string {
+function endSummary(ftp: FtpAnalyzer, notes: LiveNotes & { written: string | null }, peakRss: number, width: number): string {
   const t = ftp.totals;
-  const lines = [
-    '',
-    `Captured ${group(notes.packets)} packets${notes.dropped > 0 ? `, ${group(notes.dropped)} dropped by ftpscope (the analysis could not keep up)` : ''}${notes.cutBySnapLength > 0 ? `, ${group(notes.cutBySnapLength)} cut by the 65,535-byte snap length (their missing bytes are gaps)` : ''}; the kernel's drops are not known (libpcap through cap gives no counter).`,
+  const lines = ['', ...packetLines(notes).flatMap((l) => wrap(l, Math.max(width, 40))),
     `${group(t.sessions)} FTP session${t.sessions === 1 ? '' : 's'}, ${group(t.transfers)} transfer${t.transfers === 1 ? '' : 's'}, ${group(t.bytes)} bytes of data.`,
   ];
   const kinds = Object.entries(t.findings);
   if (kinds.length > 0) lines.push(`Findings: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
   if (notes.written && notes.writeFailure) lines.push(`Writing to ${sanitize(notes.written)} stopped: ${sanitize(notes.writeFailure)}.`);
-  else if (notes.written) lines.push(`Every packet was written to ${sanitize(notes.written)}.`);
+  else if (notes.written) {
+    const lost = notes.kernel === null ? 'the kernel\'s drops before them are not known' : notes.kernel.drop === 0 ? 'the kernel dropped none before them' : `the kernel dropped ${group(notes.kernel.drop)} before they reached it, which no file has`;
+    lines.push(...wrap(`Every packet ftpscope received was written to ${sanitize(notes.written)}; ${lost}.`, Math.max(width, 40)));
+  }
   lines.push(`Peak memory: ${(peakRss / 2 ** 20).toFixed(0)} MiB.`);
   const recent = ftp.digests.slice(-20);
   if (recent.length > 0) {

@@ -77,6 +77,8 @@ export interface FindingFacts {
   tls: { command: string };
   /** PROT P accepted (RFC 4217 section 9). */
   'protected-data': Record<string, never>;
+  /** A live capture lost packets while the session was open (ftp-model's CaptureLoss); `transfers`: those open then. */
+  'capture-loss': { lost: number; shed: number; transfers: number[] };
 }
 
 export type FindingKind = keyof FindingFacts;
@@ -369,6 +371,17 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     severity: 'info',
     en: () => 'PROT P accepted: the data connections are TLS-protected; their content cannot be seen or extracted',
     zh: () => 'PROT P 被接受：数据连接受 TLS 保护；看不到、也提取不了它们的内容',
+  },
+  'capture-loss': {
+    severity: 'warning',
+    en: (f) => `the live capture lost packets while this session was open: ${[
+      f.lost > 0 ? `${f.lost} ${plural(f.lost, 'packet', 'packets')} dropped (the kernel's buffer or ftpscope's backlog was full), any of which may have been this session's` : '',
+      f.shed > 0 ? `${f.shed} data ${plural(f.shed, 'packet', 'packets')} cut to ${plural(f.shed, 'its', 'their')} headers while the analysis caught up` : '',
+    ].filter(Boolean).join('; ')}; its commands, replies${f.transfers.length > 0 ? ` and ${plural(f.transfers.length, 'transfer', 'transfers')} ${f.transfers.join(', ')}` : ''} may be incomplete: a larger --buffer-size or --max-backlog, or a --filter that leaves out other traffic, helps`,
+    zh: (f) => `实时抓包在这个会话进行期间丢了包：${[
+      f.lost > 0 ? `丢弃了 ${f.lost} 个包（内核缓冲区或 ftpscope 的积压已满），其中任何一个都可能属于这个会话` : '',
+      f.shed > 0 ? `为了让分析追上，${f.shed} 个数据包只保留了包头` : '',
+    ].filter(Boolean).join('；')}；它的命令、回复${f.transfers.length > 0 ? `和传输 ${f.transfers.join('、')}` : ''}可能不完整：加大 --buffer-size 或 --max-backlog，或用 --filter 滤掉其他流量，会有帮助`,
   },
 };
 
