@@ -42,8 +42,8 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
                    400000,top), ftpscope live and tcpdump listening side by side (bench/live.ts;
                    --bare adds runs of a bare cap callback; --live-args '...' more options for
                    ftpscope live; --out default bench/results-live.json)
-  --soak           with --live: the capture in a loop at 50k packets/s for --soak-minutes (10): memory
-                   under 150 MB and nothing lost
+  --soak           with --live: the whole capture in a loop at 50k packets/s for --soak-minutes (10):
+                   memory under 150 MB and nothing lost
   --help`;
 
 // ---------------------------------------------------------------------------
@@ -440,7 +440,7 @@ async function main(): Promise<number> {
   if (a.live) {
     const rates = (a.rates ?? '25000,50000,100000,200000,400000,top').split(',').map((r) => (r === 'top' ? 'top' : num(r, 0, 'rates')));
     return liveBench({
-      root, capture: a.file === undefined ? generated(cache, 'mixed', sizes[0]!, seed).path : resolve(a.file), packets: Math.round(num(a.packets, 200_000, 'packets')),
+      root, capture: a.file === undefined ? generated(cache, 'mixed', sizes[0]!, seed).path : resolve(a.file), packets: a.packets === undefined ? null : Math.round(num(a.packets, 0, 'packets')),
       rates, runs: a.runs === undefined ? 3 : runs, bare: a.bare === true, liveArgs: (a['live-args'] ?? '').split(' ').filter(Boolean), soakMinutes: a.soak ? num(a['soak-minutes'], 10, 'soak-minutes') : null,
       out: resolve(a.out ?? join(root, 'bench', a.soak ? 'results-soak.json' : 'results-live.json')), log,
     });

@@ -3,12 +3,12 @@
  *
  * Two network namespaces of its own (ftpsl-a, ftpsl-b) joined by a veth pair (ftpsl0, ftpsl1, offloads
  * off); tcpreplay sends the first --packets packets of a capture into ftpsl0 at fixed rates; on ftpsl1,
- * `ftpscope live --format ndjson` and `tcpdump -B 65536` listen side by side (and, in runs of their own, a
- * bare cap callback that only counts: the ceiling of the capture library). Per rate it reports the packets
+ * `ftpscope live --format ndjson` and `tcpdump -B 65536` listen side by side, each with a 64 MiB kernel
+ * buffer (and, in runs of their own, a bare cap callback that only counts: the ceiling of the capture library). Per rate it reports the packets
  * each saw, the kernel's drops, what ftpscope found against the same packets analysed as a file (sessions,
  * transfers, bytes, findings, and whether every transfer is the same), its CPU time and peak memory.
- * `--soak` instead replays the whole capture in a loop (tcpreplay --unique-ip) at 50k packets/s for
- * --soak-minutes (10) and checks that memory stays under 150 MB and nothing is lost.
+ * `--soak` instead replays the whole capture (every session in it ends) in a loop (tcpreplay --unique-ip: new addresses each round) at 50k packets/s for
+ * --soak-minutes (10), with ftpscope's own defaults, and checks that memory stays under 150 MB and nothing is lost.
  *
  * Nothing leaves the namespaces: the frames go into one end of the veth pair and are read at the other.
  * The namespaces are deleted at the end, on an error, and on Ctrl-C.
@@ -18,18 +18,21 @@ import { closeSync, createWriteStream, openSync, readFileSync, readSync, rmSync,
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { gnuTime, median, which } from './measure.js';
+import { countPackets, gnuTime, median, which } from './measure.js';
 
 const NS_SEND = 'ftpsl-a';
 const NS_LISTEN = 'ftpsl-b';
 const IF_SEND = 'ftpsl0';
 const IF_LISTEN = 'ftpsl1';
 const TARGET_SOAK_MB = 150;
+/** The kernel buffer every listener gets in the rate runs: tcpdump -B 65536, as issue 17 measured. */
+const BUFFER_MIB = 64;
 
 export interface LiveBenchOptions {
   root: string;
   capture: string;
-  packets: number;
+  /** Packets of the capture replayed (the first ones); null: 200,000 at fixed rates, the whole capture in the soak. */
+  packets: number | null;
   rates: Array<number | 'top'>;
   runs: number;
   bare: boolean;
@@ -217,7 +220,7 @@ function tcpdumpStats(stderr: string): { seen: number; dropped: number } {
 
 /** A cap callback that only counts, printing the count on SIGINT: the ceiling of the capture library. */
 const BARE_CAP = `const {Cap}=require('cap');const c=new Cap();const b=Buffer.alloc(65535);let n=0;
-c.open(process.argv[1],'tcp',64<<20,b);c.on('packet',()=>{n++});process.stderr.write('capturing\\n');
+c.open(process.argv[1],'tcp',Number(process.argv[2])<<20,b);c.on('packet',()=>{n++});process.stderr.write('capturing\\n');
 process.on('SIGINT',()=>{c.close();process.stdout.write(String(n)+'\\n');process.exit(0)});`;
 
 interface RateRun {
@@ -242,11 +245,11 @@ interface RateRun {
 }
 
 /** One replay at one rate with ftpscope and tcpdump listening. */
-async function rateRun(o: LiveBenchOptions, capture: string, rate: number | 'top', file: Found, extraReplay: string[] = [], settleMs = 2000): Promise<RateRun> {
+async function rateRun(o: LiveBenchOptions, capture: string, rate: number | 'top', file: Found, ftpscopeArgs: string[], extraReplay: string[] = [], settleMs = 2000): Promise<RateRun> {
   const dir = tmpdir();
   const timeFile = join(dir, `ftpsl-time-${process.pid}.txt`);
-  const td = new Listener(['tcpdump', '-n', '-i', IF_LISTEN, '-B', '65536', '-w', '/dev/null', 'tcp'], join(dir, `ftpsl-tcpdump-${process.pid}.txt`), o.root);
-  const fs = new Listener([gnuTime()!, '-f', '%e %U %S %M', '-o', timeFile, process.execPath, join(o.root, 'bin', 'ftpscope.js'), 'live', '-i', IF_LISTEN, '--format', 'ndjson', ...o.liveArgs], join(dir, `ftpsl-live-${process.pid}.ndjson`), o.root);
+  const td = new Listener(['tcpdump', '-n', '-i', IF_LISTEN, '-B', String(BUFFER_MIB * 1024), '-w', '/dev/null', 'tcp'], join(dir, `ftpsl-tcpdump-${process.pid}.txt`), o.root);
+  const fs = new Listener([gnuTime()!, '-f', '%e %U %S %M', '-o', timeFile, process.execPath, join(o.root, 'bin', 'ftpscope.js'), 'live', '-i', IF_LISTEN, '--format', 'ndjson', ...ftpscopeArgs], join(dir, `ftpsl-live-${process.pid}.ndjson`), o.root);
   try {
     await td.ready(/listening on/);
     await fs.ready(/capturing on/);
@@ -289,7 +292,7 @@ async function rateRun(o: LiveBenchOptions, capture: string, rate: number | 'top
 
 /** One replay with only the bare cap counter listening. */
 async function bareRun(o: LiveBenchOptions, capture: string, rate: number | 'top'): Promise<{ seen: number; sent: number }> {
-  const l = new Listener([process.execPath, '-e', BARE_CAP, IF_LISTEN], join(tmpdir(), `ftpsl-bare-${process.pid}.txt`), o.root);
+  const l = new Listener([process.execPath, '-e', BARE_CAP, IF_LISTEN, String(BUFFER_MIB)], join(tmpdir(), `ftpsl-bare-${process.pid}.txt`), o.root);
   try {
     await l.ready(/capturing/);
     const r = await replay(capture, rate);
@@ -332,8 +335,9 @@ export async function liveBench(o: LiveBenchOptions): Promise<number> {
 }
 
 async function rates(o: LiveBenchOptions): Promise<number> {
-  const head = join(tmpdir(), `ftpsl-head-${o.packets}.pcap`);
-  const got = headOfCapture(o.capture, head, o.packets);
+  const packets = o.packets ?? 200_000;
+  const head = join(tmpdir(), `ftpsl-head-${packets}.pcap`);
+  const got = headOfCapture(o.capture, head, packets);
   o.log(`live benchmark: the first ${fmt(got)} packets of ${o.capture}; load average ${fmt(loadavg()[0]!, 2)}`);
   const fileOut = join(tmpdir(), `ftpsl-file-${process.pid}.ndjson`);
   const r = spawnSync(process.execPath, [join(o.root, 'bin', 'ftpscope.js'), '--format', 'ndjson', head], { stdio: ['ignore', openSync(fileOut, 'w'), 'inherit'] });
@@ -349,7 +353,8 @@ async function rates(o: LiveBenchOptions): Promise<number> {
         bare.push({ rate, ...b });
         o.log(`  ${rate}: bare cap ${fmt(b.seen)} of ${fmt(b.sent)}`);
       }
-      const x = await rateRun(o, head, rate, file);
+      // The same kernel buffer as tcpdump's and the bare callback's, unless --live-args says otherwise.
+      const x = await rateRun(o, head, rate, file, o.liveArgs.includes('--buffer-size') ? o.liveArgs : ['--buffer-size', String(BUFFER_MIB), ...o.liveArgs]);
       runs.push(x);
       const f = x.ftpscope;
       o.log(`  ${rate}: sent ${fmt(x.replay.sent)} at ${fmt(x.replay.pps)}/s; tcpdump ${fmt(x.tcpdump.seen)} (${fmt(x.tcpdump.dropped)} dropped); ftpscope ${fmt(f.seen)} (kernel ${JSON.stringify(f.kernel)}, shed ${JSON.stringify(f.shed)}), ${f.sessions}/${f.transfers}/${f.findings} ${f.same ? 'same as the file' : 'DIFFERENT'}, ${fmt(f.cpuSeconds, 2)} s CPU, ${fmt(f.peakMB)} MB; load ${fmt(x.load, 2)}`);
@@ -360,7 +365,7 @@ async function rates(o: LiveBenchOptions): Promise<number> {
   const med = (xs: number[]) => median(xs.filter(Number.isFinite));
   const lines = [
     '',
-    `Live: ${fmt(got)} packets of 1,514-byte frames replayed into a veth pair; medians of ${o.runs} run${o.runs === 1 ? '' : 's'}; ${cpus().length} cores; as a file: ${file.sessions.length} sessions, ${file.transfers.length} transfers, ${file.findings.length} findings`,
+    `Live: ${fmt(got)} packets of 1,514-byte frames replayed into a veth pair; every listener with a ${BUFFER_MIB} MiB kernel buffer${o.liveArgs.length > 0 ? ` (ftpscope: ${o.liveArgs.join(' ')})` : ''}; medians of ${o.runs} run${o.runs === 1 ? '' : 's'}; ${cpus().length} cores; as a file: ${file.sessions.length} sessions, ${file.transfers.length} transfers, ${file.findings.length} findings`,
     '| rate (pkt/s) | sent at | tcpdump seen / dropped | bare cap seen | ftpscope seen / kernel dropped | sessions / transfers / findings | same as file | CPU s | peak MB | load |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
@@ -378,14 +383,15 @@ async function rates(o: LiveBenchOptions): Promise<number> {
 
 async function soak(o: LiveBenchOptions): Promise<number> {
   const rate = 50_000;
-  const packets = o.packets;
-  const head = join(tmpdir(), `ftpsl-head-${packets}.pcap`);
-  const got = headOfCapture(o.capture, head, packets);
+  // The whole capture by default: every session in it ends, so rounds leave nothing open behind them.
+  const head = o.packets === null ? o.capture : join(tmpdir(), `ftpsl-head-${o.packets}.pcap`);
+  const got = o.packets === null ? await countPackets(o.capture) : headOfCapture(o.capture, head, o.packets);
   const loops = Math.max(1, Math.ceil((o.soakMinutes! * 60 * rate) / got));
   o.log(`live soak: ${fmt(got)} packets x ${loops} loops (--unique-ip) at ${fmt(rate)}/s, about ${fmt((loops * got) / rate / 60, 1)} minutes; load average ${fmt(loadavg()[0]!, 2)}`);
   const empty: Found = { sessions: [], transfers: [], findings: [], bytes: 0, end: null };
-  const x = await rateRun(o, head, rate, empty, [`--loop=${loops}`, '--unique-ip'], 3000);
-  rmSync(head, { force: true });
+  // ftpscope as it ships (its default --buffer-size): the memory target is its.
+  const x = await rateRun(o, head, rate, empty, o.liveArgs, [`--loop=${loops}`, '--unique-ip'], 3000);
+  if (head !== o.capture) rmSync(head, { force: true });
   const f = x.ftpscope;
   const kernelDrop = Number((f.kernel as Record<string, unknown> | null)?.drop ?? NaN);
   const lost = x.replay.sent - f.seen;

@@ -9,13 +9,16 @@
  *   the end record counts them (every packet sent is either seen or counted as dropped), and the sessions
  *   open then say that they may have lost some (captureLoss, a capture-loss finding).
  *
+ * - With --extract, --host and --write, a live run extracts the same files and shows the same sessions as
+ *   the file analysis with the same options, and its pcap holds every packet it saw.
+ *
  * Needs root, ip, ethtool, tcpreplay, a loadable cap and the native counter reader (npm install builds
  * it); skipped, saying why, otherwise (a failure under CI=true, as the other live tests).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture } from '../bench/generate.js';
@@ -66,8 +69,8 @@ after(() => {
 });
 
 /** ftpscope live on the listening end; `ready` resolves once it captures, `done` with its output at exit. */
-function listen(args: string[]) {
-  const child = spawn('ip', ['netns', 'exec', NS_LISTEN, process.execPath, BIN, 'live', '-i', IF_LISTEN, '--format', 'ndjson', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function listen(args: string[], format = 'ndjson') {
+  const child = spawn('ip', ['netns', 'exec', NS_LISTEN, process.execPath, BIN, 'live', '-i', IF_LISTEN, '--format', format, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -95,6 +98,18 @@ function replay(rate: string): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** ftpscope live while the capture is replayed at 20k packets/s, stopped by SIGINT a second after: its output, and the packets sent. */
+async function gently(args: string[], format = 'ndjson'): Promise<{ out: string; sent: number }> {
+  const l = listen(args, format);
+  await l.started;
+  const sent = replay('--pps=20000');
+  await sleep(1000);
+  l.child.kill('SIGINT');
+  const { out, code, err } = await l.done;
+  assert.equal(code, 0, err);
+  return { out, sent };
+}
 
 type Line = Record<string, any>;
 /** Sessions, transfers and findings as comparable lines, and the end record. */
@@ -127,13 +142,7 @@ test('at a gentle rate every packet is seen, the kernel counts none dropped, and
   const file = spawnSync(process.execPath, [BIN, '--format', 'ndjson', capture], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(file.status, 0, file.stderr);
   const expected = found(file.stdout);
-  const l = listen([]);
-  await l.started;
-  const sent = replay('--pps=20000');
-  await sleep(1000);
-  l.child.kill('SIGINT');
-  const { out, code, err } = await l.done;
-  assert.equal(code, 0, err);
+  const { out, sent } = await gently([]);
   const got = found(out);
   const live = got.end.live;
   assert.equal(live.packets, sent, 'every packet sent was seen');
@@ -165,4 +174,44 @@ test('packets the kernel drops are counted, and the sessions open then say they 
   assert.equal(live.packets + live.kernel.drop, sent, 'every packet sent is either seen or counted as dropped');
   assert.ok(got.lossy > 0, 'a session or transfer says it may have lost packets');
   assert.ok(got.findings.some((f) => f.startsWith('capture-loss ')), got.findings.join('\n'));
+});
+
+/** Records in a classic pcap file (little-endian, as PcapFileWriter writes). */
+function pcapRecords(path: string): number {
+  const b = readFileSync(path);
+  let n = 0;
+  for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) n++;
+  return n;
+}
+
+test('--extract, --host and --write: the same files and sessions as the file analysis, and every packet saved', { timeout: 120_000 }, async (t) => {
+  if (!skipUnlessReady(t)) return;
+  type Model = { sessions: Array<{ id: number; client: { address: string; port: number }; server: { address: string }; user: string | null; transfers: number[] }>; transfers: Array<{ id: number; session: number; command: string; path: string; bytes: number; status: string }>; live?: { packets: number } };
+  const json = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, '--format', 'json', ...args, capture], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Model;
+  };
+  // What is shown: the chosen sessions, and their transfers.
+  const shown = (m: Model) => m.sessions.map((x) => `${x.id} ${x.client.address}:${x.client.port} ${x.server.address} ${x.user} ${x.transfers.map((id) => {
+    const tr = m.transfers.find((y) => y.id === id)!;
+    return `${tr.command} ${tr.path} ${tr.bytes} ${tr.status}`;
+  }).join(', ')}`).sort();
+  const all = json([]);
+  const host = all.sessions[0]!.server.address;
+  const fileDir = join(dir, 'file-x');
+  const liveDir = join(dir, 'live-x');
+  const written = join(dir, 'written.pcap');
+  const expected = shown(json(['--host', host, '--extract', fileDir]));
+  assert.ok(expected.length > 0 && expected.length < all.sessions.length, `the host filter narrows: ${expected.length} of ${all.sessions.length}`);
+  const { out, sent } = await gently(['--host', host, '--extract', liveDir, '--write', written], 'json');
+  const live = JSON.parse(out) as Model;
+  assert.equal(live.live!.packets, sent);
+  assert.deepEqual(shown(live), expected);
+  type Entry = { session: number; path: string; file: string; size: number; sha256: string; complete: boolean };
+  const manifest = (d: string) => (JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')) as Entry[]).map((e) => `${e.session} ${e.path} ${e.file} ${e.size} ${e.sha256} ${e.complete}`).sort();
+  const files = manifest(fileDir);
+  assert.ok(files.length > 0, 'the file analysis extracted files');
+  assert.deepEqual(manifest(liveDir), files);
+  assert.equal(pcapRecords(written), sent, '--write saved every packet');
 });

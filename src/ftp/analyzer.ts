@@ -973,6 +973,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.book.make(kind, session, frames, facts);
   }
 
+  /** A session still held (open, or told and not yet let go), or null. */
+  session(id: number): FtpSession | null {
+    return this.sessions.get(id)?.model ?? null;
+  }
+
   /** Where a finding stands in the order findings were made (result().findings is in that order). */
   findingOrder(f: Finding): number {
     return this.book.order(f);
