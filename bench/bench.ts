@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { createGzip } from 'node:zlib';
 import { cachedCapture, type CaptureKind } from './generate.js';
+import { liveBench } from './live.js';
 import { countPackets, freshDir, measure, memoryMethod, warm, which, type Measurement } from './measure.js';
 
 const HELP = `npm run bench -- [options]
@@ -36,6 +37,13 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
                    bench/results-linear.json)
   --cache DIR      where generated captures are kept (default bench/.cache)
   --strict         exit with status 1 when a target fails
+  --live           live capture instead (root): the first --packets (200000) packets of the mixed
+                   capture replayed by tcpreplay into a veth pair at --rates (25000,50000,100000,200000,
+                   400000,top), ftpscope live and tcpdump listening side by side (bench/live.ts;
+                   --bare adds runs of a bare cap callback; --live-args '...' more options for
+                   ftpscope live; --out default bench/results-live.json)
+  --soak           with --live: the whole capture in a loop at 50k packets/s for --soak-minutes (10):
+                   memory under 150 MB and nothing lost
   --help`;
 
 // ---------------------------------------------------------------------------
@@ -407,7 +415,8 @@ async function main(): Promise<number> {
       size: { type: 'string' }, sizes: { type: 'string' }, full: { type: 'boolean' }, small: { type: 'string' },
       seed: { type: 'string' }, runs: { type: 'string' }, linear: { type: 'boolean' }, file: { type: 'string' },
       out: { type: 'string' }, cache: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean' },
-      'no-linear': { type: 'boolean' },
+      'no-linear': { type: 'boolean' }, live: { type: 'boolean' }, soak: { type: 'boolean' }, 'soak-minutes': { type: 'string' },
+      rates: { type: 'string' }, packets: { type: 'string' }, bare: { type: 'boolean' }, 'live-args': { type: 'string' },
     },
     strict: true,
   });
@@ -428,6 +437,14 @@ async function main(): Promise<number> {
   const sizes = a.full ? [1000, 5000] : a.sizes !== undefined ? a.sizes.split(',').map((s) => num(s, 0, 'sizes')) : [num(a.size, 1000, 'size')];
   if (sizes.length === 0 || sizes.some((s) => s <= 0)) throw new Error('--sizes: sizes in MB, above 0');
   mkdirSync(cache, { recursive: true });
+  if (a.live) {
+    const rates = (a.rates ?? '25000,50000,100000,200000,400000,top').split(',').map((r) => (r === 'top' ? 'top' : num(r, 0, 'rates')));
+    return liveBench({
+      root, capture: a.file === undefined ? generated(cache, 'mixed', sizes[0]!, seed).path : resolve(a.file), packets: a.packets === undefined ? null : Math.round(num(a.packets, 0, 'packets')),
+      rates, runs: a.runs === undefined ? 3 : runs, bare: a.bare === true, liveArgs: (a['live-args'] ?? '').split(' ').filter(Boolean), soakMinutes: a.soak ? num(a['soak-minutes'], 10, 'soak-minutes') : null,
+      out: resolve(a.out ?? join(root, 'bench', a.soak ? 'results-soak.json' : 'results-live.json')), log,
+    });
+  }
   const mode = a.file !== undefined ? 'file' : a.linear ? 'linear' : 'generated';
 
   log(`ftpscope benchmark (${mode}); ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}`);

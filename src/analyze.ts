@@ -22,6 +22,12 @@ export interface AnalyzeOptions {
   onFirst?: (sec: number, nsec: number) => void;
   /** Called after each batch of records: a promise makes the reading wait (an output that must drain first). */
   afterBatch?: () => Promise<void> | undefined;
+  /**
+   * A live capture's losses, before each batch that follows some (packets lost whole, packets shed), with
+   * the batch's first frame and time; then once with null after that batch. What opens or is open
+   * in between may have lost packets.
+   */
+  onLoss?: (loss: { lost: number; shed: number; frame: number; sec: number; nsec: number } | null) => void;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -62,6 +68,11 @@ export async function analyze(
 
   for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
     const { bufs, offs, caps, origs, tsSec, tsNsec, linktypes } = batch;
+    const loss = reader.loss ?? null;
+    if (loss !== null && options.onLoss !== undefined) {
+      const has = batch.count > 0;
+      options.onLoss({ lost: loss.kernel + loss.dropped, shed: loss.shed, frame: frame + (has ? 1 : 0), sec: has ? tsSec[0]! : lastSec, nsec: has ? tsNsec[0]! : lastNsec });
+    }
     for (let i = 0, n = batch.count; i < n; i++) {
       frame++;
       const sec = tsSec[i]!;
@@ -96,6 +107,7 @@ export async function analyze(
       progressAt = frame + 65536;
       options.onProgress(reader.bytesRead, frame);
     }
+    if (loss !== null) options.onLoss?.(null);
     options.memory?.guard();
     const wait = options.afterBatch?.();
     if (wait !== undefined) await wait;

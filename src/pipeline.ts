@@ -135,7 +135,7 @@ export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Anal
   const listener: TcpListener = hooks.wrap?.(ftp) ?? packets ?? ftp;
   // A live capture forgets the packets of the sessions it let go.
   if (packets !== null && plan.release === 'live') ftp.onRelease = (conns) => packets.forget(conns);
-  const options = { ...analyzeOptions(s), memory, onProgress: hooks.onProgress, onFirst: hooks.onFirst, afterBatch: hooks.afterBatch };
+  const options: AnalyzeOptions = { ...analyzeOptions(s), memory, onProgress: hooks.onProgress, onFirst: hooks.onFirst, afterBatch: hooks.afterBatch, onLoss: (loss) => ftp.captureLoss(loss) };
   return {
     ftp,
     packets,

@@ -469,7 +469,8 @@ test('each command\'s --help lists only its own options and arguments, with exam
   assert.match(demo, /--lang/);
   assert.doesNotMatch(demo, /Positionals|captures|--interface/);
   assert.match(live, /--interface[\s\S]*--filter[\s\S]*--write/);
-  assert.doesNotMatch(live, /Positionals|--session|--host|--time-from/);
+  assert.doesNotMatch(live, /Positionals|--time-from/);
+  assert.match(live, /--session[\s\S]*--host/);
   assert.match(ifaces, /--format/);
   assert.doesNotMatch(ifaces, /--view|--session|--interface|--max-/);
   // --format says every format it takes.
@@ -477,8 +478,8 @@ test('each command\'s --help lists only its own options and arguments, with exam
   for (const flag of ['-V', '--version']) assert.equal((await help([flag])).trim(), packageVersion);
   // An option of another command still gets words of its own, not "unknown argument".
   const io = collect();
-  assert.equal(await main(['live', '-i', 'lo', '--session', '1'], io.io), 2);
-  assert.match(io.stderr(), /--session does not apply to live capture/);
+  assert.equal(await main(['live', '-i', 'lo', '--time-from', '+1'], io.io), 2);
+  assert.match(io.stderr(), /--time-from does not apply to live capture/);
 });
 
 test('a word given for a number says what was expected and what was typed', async () => {

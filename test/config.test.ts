@@ -77,11 +77,11 @@ test('a value out of bounds gets one line naming the option, what it takes and w
   }
 });
 
-test('ftpscope live refuses, in one line, the options that choose among the sessions of a file', async () => {
+// --session and --host apply to live capture too (test/live-load.test.ts runs them for real).
+test('ftpscope live refuses, in one line, the options that choose among the sessions of a file by time, and the connection list', async () => {
   for (const [args, says] of [
-    [['--session', '1'], /--session does not apply to live capture/],
-    [['--host', '10.0.0.1'], /--host does not apply to live capture: narrow the capture with --filter 'host ADDR'/],
     [['--time-from', '+5'], /--time-from does not apply to live capture/],
+    [['--time-to', '+5'], /--time-to does not apply to live capture/],
     [['-v', 'connections'], /connections view/],
   ] as const) {
     const io = collect();

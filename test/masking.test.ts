@@ -91,6 +91,7 @@ test('the findings catalogue says every kind in English and in Chinese', () => {
     'tls-problem': { connection: 'data', from: 'server', why: 'a record could not be opened: bad record MAC' },
     'protected-data': { keyLog: true },
     'ftps-nat': { client: '10.21.0.1', address: '10.22.0.2', port: 50000, server: '10.21.0.100', syns: 3, tls: 'AUTH TLS' },
+    'capture-loss': { lost: 3, shed: 2, transfers: [4, 5] },
   };
   for (const kind of FINDING_KINDS) {
     // Facts shaped for the kind where its words need them; any object for the rest (missing facts read as undefined).

@@ -238,7 +238,7 @@ test('ftpscope live: the timeline line by line, the per-session views, the summa
       describe: `eth${MIX}0 (tcp)`,
       open: () => opened,
       stop: () => {},
-      notes: () => ({ packets: 0, dropped: 0, cutBySnapLength: 0, kernelDrops: 'none (a file)' }),
+      notes: () => ({ packets: 0, dropped: 0, shed: 0, shedBytes: 0, cutBySnapLength: 0, kernel: null, kernelUnknown: 'a file' }),
     });
     for (const changes of [
       { view: ['timeline', 'walkthrough', 'ladder', 'packets', 'summary'] as const }, { view: ['walkthrough'] as const, lang: 'zh' as const },

@@ -33,7 +33,7 @@ class FileSource implements LiveSource {
   }
   stop(): void {}
   notes() {
-    return { packets: 0, dropped: 0, cutBySnapLength: 0, kernelDrops: 'none (a file)' };
+    return { packets: 0, dropped: 0, shed: 0, shedBytes: 0, cutBySnapLength: 0, kernel: null, kernelUnknown: 'a file' };
   }
 }
 

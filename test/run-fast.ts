@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const LEFT_OUT = new Set(['fuzz.test.js', 'live.test.js']);
+const LEFT_OUT = new Set(['fuzz.test.js', 'live.test.js', 'live-load.test.js']);
 /** Seconds each of the slowest files takes alone under test:fast (measured); the others take about half a second. */
 const WEIGHT: Record<string, number> = {
   'golden.test.js': 5.2, 'view-packets-summary.test.js': 3.8, 'cli.test.js': 2.2, 'pipeline.test.js': 2.1,

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { PcapFileWriter } from './pcap-writer.js';
+import { KernelCounter } from './packet-stats.js';
 import { RecordBatch, type CaptureFault, type RecordReader } from './record-batch.js';
 
 /** A live capture that cannot start: one line to show, saying what to do. */
@@ -88,16 +89,51 @@ export interface LiveOptions {
   count: number;
   /** Also save every packet here. */
   writer: ((linktype: number) => PcapFileWriter) | null;
-  /** Bytes of packets held for the analysis at most (beyond, they are dropped and counted: the analysis fell behind). */
+  /**
+   * Bytes of packets held for the analysis at most. Past three quarters of it, data payload is shed (see LiveReader);
+   * past all of it, packets are dropped and counted: the analysis fell behind.
+   */
   maxHeldBytes: number;
+  /** The control connections' ports (21 and --ports): their payload is never shed. */
+  controlPorts: ReadonlySet<number>;
 }
+
+/** What the capture lost on the way to the analysis, before the batch it comes with: the analysis marks what was open. */
+export interface LiveLoss {
+  /** Packets the kernel dropped (its buffer was full) since the batch before. */
+  kernel: number;
+  /** Packets ftpscope dropped whole (the backlog was full) in this batch's span. */
+  dropped: number;
+  /** Packets whose payload ftpscope shed (cut to their headers) in this batch. */
+  shed: number;
+}
+
+/**
+ * The size of the chunks packets are copied into. They are reused, never let go while capturing (at most
+ * --max-backlog of them): copying into memory never touched costs a page fault per 4 KiB, 10 times the copy.
+ */
+const CHUNK = 1 << 20;
+/**
+ * The part of the backlog past which data payload is shed. Not less: cap hands over everything libpcap's
+ * buffer holds in one go, so a batch as large as --buffer-size is a burst, not yet a sign of falling behind.
+ */
+const SHED_AT = 0.75;
 
 /**
  * A live capture through cap (libpcap) as a RecordReader, so the file pipeline analyses it unchanged.
  * What cap does not give is made up honestly: timestamps from a monotonic clock at arrival (mapped to wall
  * time once), original lengths from the IP header (cap's snap length is a fixed 65,535 bytes, so a larger
- * loopback frame arrives cut: its missing bytes become gaps, not corrupt data), and no drop counter of the
- * kernel's (ftpscope counts only the packets it had to drop itself).
+ * loopback frame arrives cut: its missing bytes become gaps, not corrupt data), and the kernel's drop
+ * counters read from the capture's socket (packet-stats.ts).
+ *
+ * The capture never waits for the analysis: cap calls onPacket for every packet libpcap has, and the
+ * packet is copied into a reused chunk and appended to the batch being filled. The analysis, when it waits, is woken
+ * a millisecond after the first packet (not per packet: cap wakes up for each one), and takes everything
+ * that arrived meanwhile as one batch. Lifetime: the batch next() returns, and its chunks, are valid until the next call of
+ * next(); its chunks then go back to the pool. When the analysis falls behind (the filling batch holds
+ * more than three quarters of maxHeldBytes), the payload of packets that are not the control connections' and carry
+ * no SYN, FIN or RST is shed: the record keeps its headers and its original length, so the reassembler
+ * reports the missing bytes as a gap and every TCP fact stays. Past maxHeldBytes, packets are dropped.
  */
 export class LiveReader implements RecordReader {
   readonly name: string;
@@ -106,23 +142,41 @@ export class LiveReader implements RecordReader {
   readonly linktype: number;
   /** The filter libpcap runs: `tcp`, or `tcp and (the user's expression)`. */
   readonly filter: string;
+  /** The kernel's counters of this capture's socket. */
+  readonly kernel: KernelCounter;
   private readonly cap: CapInstance;
   private readonly buffer = Buffer.alloc(65535);
   private batches: [RecordBatch, RecordBatch] = [new RecordBatch(), new RecordBatch()];
   private filling = 0;
-  private chunk = Buffer.allocUnsafe(1 << 20);
+  /** Chunks free for filling; chunks of the batch being filled; chunks of the batch handed over. */
+  private readonly pool: Buffer[] = [];
+  private fillChunks: Buffer[] = [];
+  private outChunks: Buffer[] = [];
+  private chunk: Buffer;
   private chunkUsed = 0;
+  /** Bytes of packets in the batch being filled, and in the one the analysis has: together at most maxHeldBytes. */
   private held = 0;
+  private outHeld = 0;
   private waiter: (() => void) | null = null;
+  private wakeScheduled = false;
   private stopped = false;
   private readonly writer: PcapFileWriter | null;
   /** Wall-clock milliseconds at the start, and the monotonic clock then: arrival times use the latter. */
   private readonly wallMs: number;
   private readonly monoMs: number;
+  /** The kernel's drops already told with a batch; ftpscope's own since the last hand-over. */
+  private kernelTold = 0;
+  private droppedSince = 0;
+  private shedSince = 0;
+  /** What was lost before the batch next() returned last (null: nothing). */
+  loss: LiveLoss | null = null;
   packets = 0;
   bytesRead = 0;
-  /** Packets ftpscope dropped because the analysis could not keep up. */
+  /** Packets ftpscope dropped whole because the analysis could not keep up. */
   dropped = 0;
+  /** Packets whose payload ftpscope shed, and the payload bytes shed. */
+  shed = 0;
+  shedBytes = 0;
   /** Packets cut by cap's snap length. */
   cut = 0;
 
@@ -138,6 +192,7 @@ export class LiveReader implements RecordReader {
     // one is told as it was written, before any capture starts.
     if (options.filter !== null) openCap(Cap, options.device, options.filter, 1 << 20 /* it captures nothing: a small buffer */, Buffer.alloc(65535)).cap.close();
     let opened: { cap: CapInstance; link: string };
+    const sockets = KernelCounter.before();
     try {
       opened = openCap(Cap, options.device, filter, options.bufferSize, this.buffer);
     } catch (e) {
@@ -150,11 +205,14 @@ export class LiveReader implements RecordReader {
     }
     const { cap, link } = opened;
     this.cap = cap;
+    this.kernel = new KernelCounter(sockets, options.device);
     this.linktype = linktypeNumber(link);
     this.format = `live (${link})`;
     this.wallMs = Date.now();
     this.monoMs = performance.now();
     this.writer = options.writer?.(this.linktype) ?? null;
+    this.chunk = Buffer.allocUnsafe(CHUNK);
+    this.fillChunks.push(this.chunk);
     cap.on('packet', (nbytes) => this.onPacket(nbytes));
   }
 
@@ -162,6 +220,7 @@ export class LiveReader implements RecordReader {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.kernel.read(true); // the last counters, while the socket is open
     this.cap.close();
     this.writer?.close();
     this.wake();
@@ -172,15 +231,22 @@ export class LiveReader implements RecordReader {
   }
 
   async next(): Promise<RecordBatch | null> {
+    // The consumer is done with the batch handed over last: its chunks are free again.
+    for (const c of this.outChunks) this.pool.push(c);
+    this.outChunks = [];
+    this.outHeld = 0;
     for (;;) {
       const b = this.batches[this.filling]!;
-      if (b.count > 0) {
-        // Hand over this batch; fill the other one meanwhile (the consumer is done with it by now).
+      if (b.count > 0 || (this.stopped && this.lossPending())) {
+        this.loss = this.takeLoss();
+        // Hand over this batch; fill the other one meanwhile.
         this.filling = 1 - this.filling;
-        const other = this.batches[this.filling]!;
-        other.reset();
-        this.chunk = Buffer.allocUnsafe(1 << 20);
+        this.batches[this.filling]!.reset();
+        this.outChunks = this.fillChunks;
+        this.chunk = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+        this.fillChunks = [this.chunk];
         this.chunkUsed = 0;
+        this.outHeld = this.held;
         this.held = 0;
         return b;
       }
@@ -189,38 +255,107 @@ export class LiveReader implements RecordReader {
     }
   }
 
+  private lossPending(): boolean {
+    const k = this.kernel.last;
+    return this.droppedSince > 0 || (k !== null && k.drop > this.kernelTold);
+  }
+
+  /** What was lost since the last hand-over: the kernel's counters are read here, once per batch. */
+  private takeLoss(): LiveLoss | null {
+    const k = this.stopped ? this.kernel.last : this.kernel.read();
+    const kernel = k === null ? 0 : k.drop - this.kernelTold;
+    if (k !== null) this.kernelTold = k.drop;
+    const loss = kernel > 0 || this.droppedSince > 0 || this.shedSince > 0 ? { kernel, dropped: this.droppedSince, shed: this.shedSince } : null;
+    this.droppedSince = 0;
+    this.shedSince = 0;
+    return loss;
+  }
+
   private onPacket(n: number): void {
     if (this.stopped) return;
     // Monotonic, so a clock change during the capture cannot reorder packets; ~0.1 µs of resolution.
     const ms = this.wallMs + (performance.now() - this.monoMs);
     const sec = Math.floor(ms / 1000);
     const nsec = Math.min(999_999_999, Math.round((ms - sec * 1000) * 1e6));
-    const orig = wireLength(this.linktype, this.buffer, n);
+    const b = this.buffer;
+    const orig = wireLength(this.linktype, b, n);
     if (orig > n) this.cut++;
     this.packets++;
     this.bytesRead += n;
-    this.writer?.write(sec, nsec, this.buffer, 0, n, orig);
-    if (this.held + n > this.options.maxHeldBytes) {
+    this.writer?.write(sec, nsec, b, 0, n, orig);
+    let keep = n;
+    const held = this.held + this.outHeld + n;
+    if (held > this.options.maxHeldBytes) {
       this.dropped++;
-    } else {
-      if (this.chunkUsed + n > this.chunk.length) {
-        this.chunk = Buffer.allocUnsafe(Math.max(1 << 20, n));
+      this.droppedSince++;
+      keep = 0;
+    } else if (held > this.options.maxHeldBytes * SHED_AT) {
+      const headers = sheddable(this.linktype, b, n, this.options.controlPorts);
+      if (headers > 0) {
+        this.shed++;
+        this.shedSince++;
+        this.shedBytes += n - headers;
+        keep = headers;
+      }
+    }
+    if (keep > 0) {
+      if (this.chunkUsed + keep > this.chunk.length) {
+        this.chunk = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+        this.fillChunks.push(this.chunk);
         this.chunkUsed = 0;
       }
-      this.buffer.copy(this.chunk, this.chunkUsed, 0, n);
-      this.batches[this.filling]!.push(this.chunk, this.chunkUsed, n, orig, sec, nsec, this.linktype, 0);
-      this.chunkUsed += n;
-      this.held += n;
+      b.copy(this.chunk, this.chunkUsed, 0, keep);
+      this.batches[this.filling]!.push(this.chunk, this.chunkUsed, keep, orig, sec, nsec, this.linktype, 0);
+      this.chunkUsed += keep;
+      this.held += keep;
     }
     if (this.options.count > 0 && this.packets >= this.options.count) this.stop();
-    this.wake();
+    else if (this.waiter !== null && !this.wakeScheduled) {
+      // At most once a millisecond: cap delivers everything libpcap holds first, then the analysis takes it as one batch.
+      this.wakeScheduled = true;
+      setTimeout(this.wakeLater, 1);
+    }
   }
+
+  private readonly wakeLater = (): void => {
+    this.wakeScheduled = false;
+    this.wake();
+  };
 
   private wake(): void {
     const w = this.waiter;
     this.waiter = null;
     w?.();
   }
+}
+
+/**
+ * The bytes of a packet to keep when its payload may be shed: its headers (link, IP, TCP), or 0 when it
+ * must be kept whole — no TCP payload, a SYN, FIN or RST, a control connection's port, or anything not
+ * plainly IPv4 or IPv6 over TCP (fragments, extension headers, link types networkLayer does not know).
+ */
+export function sheddable(linktype: number, b: Buffer, n: number, controlPorts: ReadonlySet<number>): number {
+  const at = networkLayer(linktype, b, n);
+  if (at < 0) return 0;
+  const type = Math.floor(at / 0x10000);
+  const l3 = at % 0x10000;
+  let l4: number;
+  let ipEnd: number;
+  if (type === 0x0800) {
+    if (n < l3 + 20 || b[l3 + 9] !== 6 || (b.readUInt16BE(l3 + 6) & 0x3fff) !== 0) return 0; // not TCP, or a fragment
+    l4 = l3 + (b[l3]! & 0x0f) * 4;
+    ipEnd = l3 + b.readUInt16BE(l3 + 2);
+  } else if (type === 0x86dd) {
+    if (n < l3 + 40 || b[l3 + 6] !== 6) return 0; // extension headers: kept whole
+    l4 = l3 + 40;
+    ipEnd = l4 + b.readUInt16BE(l3 + 4);
+  } else return 0;
+  if (n < l4 + 20) return 0;
+  const end = l4 + (b[l4 + 12]! >> 4) * 4;
+  // Ethernet pads short frames: the payload ends where the IP header says.
+  if (end >= Math.min(n, ipEnd) || (b[l4 + 13]! & 0x07) !== 0) return 0; // no payload, or SYN, FIN, RST
+  if (controlPorts.has(b.readUInt16BE(l4)) || controlPorts.has(b.readUInt16BE(l4 + 2))) return 0;
+  return end;
 }
 
 /**
@@ -283,30 +418,10 @@ function explainOpenError(message: string, device: string): string {
  * bytes), so a bigger frame (a loopback with a 64 KiB MTU) must be told apart from a whole one.
  */
 export function wireLength(linktype: number, b: Buffer, n: number): number {
-  let l3: number;
-  let type: number;
-  if (linktype === 1) {
-    if (n < 14) return n;
-    type = b.readUInt16BE(12);
-    l3 = 14;
-    while ((type === 0x8100 || type === 0x88a8) && n >= l3 + 4) {
-      type = b.readUInt16BE(l3 + 2);
-      l3 += 4;
-    }
-  } else if (linktype === 113) {
-    if (n < 16) return n;
-    type = b.readUInt16BE(14);
-    l3 = 16;
-  } else if (linktype === 101 || linktype === 12) {
-    if (n < 1) return n;
-    type = b[0]! >> 4 === 6 ? 0x86dd : 0x0800;
-    l3 = 0;
-  } else if (linktype === 0) {
-    if (n < 4) return n;
-    const fam = b.readUInt32LE(0) > 0xffff ? b.readUInt32BE(0) : b.readUInt32LE(0);
-    type = fam === 2 ? 0x0800 : 0x86dd;
-    l3 = 4;
-  } else return n;
+  const at = networkLayer(linktype, b, n);
+  if (at < 0) return n;
+  const type = Math.floor(at / 0x10000);
+  const l3 = at % 0x10000;
   if (type === 0x0800 && n >= l3 + 4) {
     const total = b.readUInt16BE(l3 + 2);
     return total === 0 ? n : Math.max(n, l3 + total);
@@ -316,4 +431,29 @@ export function wireLength(linktype: number, b: Buffer, n: number): number {
     return payload === 0 ? n : Math.max(n, l3 + 40 + payload);
   }
   return n;
+}
+
+/**
+ * Where the network layer starts and what it is, as one number (ethertype * 65536 + offset: no object per
+ * packet), or -1 for a link type or frame this does not know. Ethernet with VLAN tags, Linux SLL, raw IP, BSD NULL.
+ */
+function networkLayer(linktype: number, b: Buffer, n: number): number {
+  if (linktype === 1) {
+    if (n < 14) return -1;
+    let type = b.readUInt16BE(12);
+    let l3 = 14;
+    while ((type === 0x8100 || type === 0x88a8) && n >= l3 + 4) {
+      type = b.readUInt16BE(l3 + 2);
+      l3 += 4;
+    }
+    return type * 0x10000 + l3;
+  }
+  if (linktype === 113) return n < 16 ? -1 : b.readUInt16BE(14) * 0x10000 + 16;
+  if (linktype === 101 || linktype === 12) return n < 1 ? -1 : (b[0]! >> 4 === 6 ? 0x86dd : 0x0800) * 0x10000;
+  if (linktype === 0) {
+    if (n < 4) return -1;
+    const fam = b.readUInt32LE(0) > 0xffff ? b.readUInt32BE(0) : b.readUInt32LE(0);
+    return (fam === 2 ? 0x0800 : 0x86dd) * 0x10000 + 4;
+  }
+  return -1;
 }

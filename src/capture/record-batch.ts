@@ -102,6 +102,11 @@ export interface RecordReader {
   readonly bytesRead: number;
   /** Stops reading and releases the input. */
   close(): void;
+  /**
+   * A live capture's losses before the batch next() returned last (null: none; absent: a file, whose
+   * missing packets the TCP facts show as gaps). Read after each next(), before the batch is analysed.
+   */
+  readonly loss?: { kernel: number; dropped: number; shed: number } | null;
 }
 
 /** The largest record we accept. Real links stay well under it (a 64 KiB-MTU loopback frame is 65,550). */

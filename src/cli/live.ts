@@ -8,13 +8,13 @@ import type { Settings } from '../config.js';
 import type { PacketLog } from '../flow/packet-log.js';
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
 import { Masker } from '../ftp/policy.js';
-import type { FtpAnalysis, LiveEvent, Stamp } from '../model/ftp-model.js';
+import { lazyTimeline, type FtpAnalysis, type FtpSession, type LiveEvent, type SessionDigest, type Stamp } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
-import { cut, displayWidth, group, padEnd, sanitize } from '../render/text.js';
+import { cut, displayWidth, group, padEnd, sanitize, wrap } from '../render/text.js';
 import { drained, safeJson, shownEvent, writeManifest, writeZeek, type Io } from './main.js';
-import { withSeverity } from '../render/filter.js';
+import { filterAnalysis, isEmptyFilter, withSeverity, type SessionFilter } from '../render/filter.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
 export interface LiveSource {
@@ -29,10 +29,17 @@ export interface LiveSource {
 }
 
 export interface LiveNotes {
+  /** Packets libpcap handed to ftpscope. */
   packets: number;
+  /** Of them, packets ftpscope dropped whole: its backlog (--max-backlog) was full. */
   dropped: number;
+  /** Of them, packets whose payload ftpscope shed (kept their headers) as the backlog filled, and the bytes shed. */
+  shed: number;
+  shedBytes: number;
   cutBySnapLength: number;
-  kernelDrops: string;
+  /** The kernel's counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop), or null with why in kernelUnknown. */
+  kernel: { recv: number; drop: number; ifdrop: number } | null;
+  kernelUnknown: string | null;
   /** Why --write stopped, when it did. */
   writeFailure?: string | null;
 }
@@ -69,6 +76,7 @@ export class LiveCaptureSource implements LiveSource {
         return w;
       },
       maxHeldBytes: Math.floor(s.maxBacklog * 2 ** 20),
+      controlPorts: new Set([21, ...s.ports]),
     });
     return this.reader;
   }
@@ -79,7 +87,11 @@ export class LiveCaptureSource implements LiveSource {
 
   notes(): LiveNotes {
     const r = this.reader;
-    return { packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, cutBySnapLength: r?.cut ?? 0, kernelDrops: 'unknown (cap gives no drop counter)', writeFailure: this.writeFailure };
+    const k = r?.kernel.last ?? null;
+    return {
+      packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, shed: r?.shed ?? 0, shedBytes: r?.shedBytes ?? 0, cutBySnapLength: r?.cut ?? 0,
+      kernel: k === null ? null : { ...k }, kernelUnknown: r === null ? 'the capture did not open' : r.kernel.unknown, writeFailure: this.writeFailure,
+    };
   }
 }
 
@@ -130,16 +142,19 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
     if (line !== null) out.write(`${line}\n`);
     if (e.type === 'session-end') starts.delete(e.session.id);
   };
+  const chosen = new SessionChoice({ sessions: s.session, hosts: s.host, from: null, to: null }, (id) => analysis.ftp.session(id));
   const analysis = createAnalysis(s, plan, {
     // A reader slower than the capture: the next batch waits (packets then queue in the capture, counted if dropped).
     afterBatch: () => drained(out),
     onFirst: (sec, nsec) => (first = { sec, nsec }),
     onEvent: (e: LiveEvent) => {
-      if (!shownEvent(e, s)) return;
+      if (!shownEvent(e, s) || !chosen.event(e)) return;
       if (s.format === 'ndjson') out.write(`${safeJson(masker.event(e))}\n`);
       else if (timeline) printLine(masker.event(e));
     },
-    onSessionDone: perSession.length === 0 ? undefined : (snap) => void out.write(renderSession(masker.analysis(withSeverity(snap, s.minSeverity)), perSession, log, first, view)),
+    onSessionDone: perSession.length === 0 ? undefined : (snap) => {
+      if (chosen.session(snap.sessions[0]!)) out.write(renderSession(masker.analysis(withSeverity(snap, s.minSeverity)), perSession, log, first, view));
+    },
   });
   log = analysis.packets;
   const ftp = analysis.ftp;
@@ -172,7 +187,7 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   const notes = { ...source.notes(), written: s.write };
   // What is still held (all of it with JSON and Zeek); result() also finishes the manifest of --extract.
-  const left = s.format === 'json' || s.format === 'zeek' || s.extract !== null ? masker.analysis(ftp.result()) : null;
+  const left = s.format === 'json' || s.format === 'zeek' || s.extract !== null ? masker.analysis(chosen.analysis(ftp.result())) : null;
   if (s.format === 'ndjson') {
     out.write(`${safeJson({ type: 'end', capture: summary, ...ftp.totals, live: notes, memory: { peakRss } })}\n`);
   } else if (s.format === 'json') {
@@ -183,10 +198,85 @@ export async function runLive(s: Settings, view: ViewOptions, source: LiveSource
       return 1;
     }
   } else if (s.view.includes('summary')) {
-    out.write(endSummary(ftp, notes, peakRss, view.width));
+    out.write(endSummary(ftp, notes, peakRss, view.width, (d) => chosen.digest(d)));
   }
   await writeManifest(ftp, s, io);
   return 0;
+}
+
+/**
+ * What the end says of the packets: how many arrived, what the kernel (pcap_stats) and ftpscope lost, and
+ * what was shed. Every number of lost packets is said, as tcpdump does; "not known" only when it is not.
+ */
+export function packetLines(n: LiveNotes): string[] {
+  const k = n.kernel;
+  const own = [
+    n.dropped > 0 ? `${group(n.dropped)} dropped by ftpscope (its --max-backlog was full: the analysis could not keep up)` : '',
+    n.shed > 0 ? `${group(n.shed)} cut to their headers by ftpscope (${group(n.shedBytes)} bytes of data-connection payload shed while the analysis caught up; control connections, SYN, FIN and RST were kept whole, and the transfers say which bytes are missing)` : '',
+    n.cutBySnapLength > 0 ? `${group(n.cutBySnapLength)} cut by the 65,535-byte snap length (their missing bytes are gaps)` : '',
+  ].filter(Boolean);
+  const kernel = k === null
+    ? `The kernel's drops are not known: ${n.kernelUnknown ?? 'no counter'}.`
+    : `The kernel received ${group(k.recv)} packets that passed the filter and dropped ${group(k.drop)}${k.drop > 0 ? ' (its buffer was full: a larger --buffer-size keeps more)' : ''}${k.ifdrop > 0 ? `; the interface dropped ${group(k.ifdrop)}` : ''}${k.drop > 0 ? '; the sessions and transfers open then say so' : ''}.`;
+  return [`Captured ${group(n.packets)} packets${own.length > 0 ? `; of them ${own.join(', ')}` : ''}.`, kernel];
+}
+
+/**
+ * --session and --host in a live run: what is shown of each session, by the file path's rule
+ * (filterAnalysis), decided once per session while the analysis holds it and forgotten at its end.
+ */
+class SessionChoice {
+  private readonly all: boolean;
+  private readonly decided = new Map<number, boolean>();
+  constructor(private readonly filter: SessionFilter, private readonly held: (id: number) => FtpSession | null) {
+    this.all = isEmptyFilter(filter);
+  }
+
+  session(m: FtpSession): boolean {
+    return this.all || filterAnalysis(lazyTimeline({ sessions: [m], predictions: [], transfers: [], findings: [], connections: [] }, () => []), this.filter).sessions.length > 0;
+  }
+
+  private id(id: number | null): boolean {
+    if (id === null) return false;
+    let yes = this.decided.get(id);
+    if (yes === undefined) {
+      const m = this.held(id);
+      yes = m !== null && this.session(m);
+      this.decided.set(id, yes);
+    }
+    return yes;
+  }
+
+  /** Whether a streamed event is shown: one of a chosen session, or a finding of none that the filter keeps. */
+  event(e: LiveEvent): boolean {
+    if (this.all) return true;
+    switch (e.type) {
+      case 'timeline':
+        return this.id(e.event.session);
+      case 'transfer-end':
+        return this.id(e.session);
+      case 'finding':
+        return e.finding.session === null
+          ? filterAnalysis(lazyTimeline({ sessions: [], predictions: [], transfers: [], findings: [e.finding], connections: [] }, () => []), this.filter).findings.length > 0
+          : this.id(e.finding.session);
+      case 'session-end': {
+        const yes = this.session(e.session);
+        this.decided.delete(e.session.id);
+        return yes;
+      }
+    }
+  }
+
+  /** The model with only the chosen sessions (JSON and Zeek at the end). */
+  analysis(a: FtpAnalysis): FtpAnalysis {
+    return this.all ? a : filterAnalysis(a, this.filter);
+  }
+
+  /** Whether a finished session's digest is listed at the end. */
+  digest(d: SessionDigest): boolean {
+    const never = { frame: 0, sec: 0, nsec: 0 };
+    return this.all || this.session({ ...d, start: never, end: never } as unknown as FtpSession);
+  }
 }
 
 /** The per-session views, for a session that just ended (its passwords already masked). */
@@ -220,19 +310,20 @@ function renderLazy(view: string, ctx: ViewContext): string {
 }
 
 /** What the capture held: totals, and the last sessions. */
-function endSummary(ftp: FtpAnalyzer, notes: { packets: number; dropped: number; cutBySnapLength: number; written: string | null; writeFailure?: string | null }, peakRss: number, width: number): string {
+function endSummary(ftp: FtpAnalyzer, notes: LiveNotes & { written: string | null }, peakRss: number, width: number, shown: (d: SessionDigest) => boolean): string {
   const t = ftp.totals;
-  const lines = [
-    '',
-    `Captured ${group(notes.packets)} packets${notes.dropped > 0 ? `, ${group(notes.dropped)} dropped by ftpscope (the analysis could not keep up)` : ''}${notes.cutBySnapLength > 0 ? `, ${group(notes.cutBySnapLength)} cut by the 65,535-byte snap length (their missing bytes are gaps)` : ''}; the kernel's drops are not known (libpcap through cap gives no counter).`,
+  const lines = ['', ...packetLines(notes).flatMap((l) => wrap(l, Math.max(width, 40))),
     `${group(t.sessions)} FTP session${t.sessions === 1 ? '' : 's'}, ${group(t.transfers)} transfer${t.transfers === 1 ? '' : 's'}, ${group(t.bytes)} bytes of data.`,
   ];
   const kinds = Object.entries(t.findings);
   if (kinds.length > 0) lines.push(`Findings: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
   if (notes.written && notes.writeFailure) lines.push(`Writing to ${sanitize(notes.written)} stopped: ${sanitize(notes.writeFailure)}.`);
-  else if (notes.written) lines.push(`Every packet was written to ${sanitize(notes.written)}.`);
+  else if (notes.written) {
+    const lost = notes.kernel === null ? 'the kernel\'s drops before them are not known' : notes.kernel.drop === 0 ? 'the kernel dropped none before them' : `the kernel dropped ${group(notes.kernel.drop)} before they reached it, which no file has`;
+    lines.push(...wrap(`Every packet ftpscope received was written to ${sanitize(notes.written)}; ${lost}.`, Math.max(width, 40)));
+  }
   lines.push(`Peak memory: ${(peakRss / 2 ** 20).toFixed(0)} MiB.`);
-  const recent = ftp.digests.slice(-20);
+  const recent = ftp.digests.filter(shown).slice(-20);
   if (recent.length > 0) {
     lines.push('', `Last ${recent.length} session${recent.length === 1 ? '' : 's'}:`);
     for (const d of recent) {

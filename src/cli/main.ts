@@ -137,8 +137,6 @@ function checkInterfacesRun(out: Record<string, unknown>): string | null {
 
 /** What live capture offers instead of an option it refuses. */
 const LIVE_INSTEAD: Record<string, string> = {
-  session: ': it shows every session as it happens (narrow the capture with --filter)',
-  host: ": narrow the capture with --filter 'host ADDR'",
   'time-from': ': it shows sessions as they happen (--duration stops it)',
   'time-to': ': it shows sessions as they happen (--duration stops it)',
 };

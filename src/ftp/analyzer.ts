@@ -1,7 +1,7 @@
 import { ConnectionLog, connectionSteps, type ConnectionSummary } from '../flow/connection-log.js';
 import type { Connection, Stamp, TcpListener } from '../flow/connections.js';
 import { teeSinks, type Dir, type EndReason, type GapReason, type StreamSink } from '../flow/stream-sink.js';
-import { lazyTimeline, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
+import { lazyTimeline, type CaptureLoss, type Exchange, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type ManifestEntry, type Prediction, type PredictionSource, type Reply, type SessionDigest, type TimelineEvent, type Totals, type Transfer } from '../model/ftp-model.js';
 import { portArithmetic, type Parsed } from './address.js';
 import type { TransferFiles } from './extraction.js';
 import { FindingBook } from './finding-book.js';
@@ -473,8 +473,42 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return s;
   }
 
+  /** The loss before the batch being analysed (see captureLoss), or null. */
+  private batchLoss: { lost: number; shed: number; first: Stamp } | null = null;
+
+  /**
+   * A live capture lost packets before the batch about to be analysed (or, with null, that batch is done):
+   * every session still open, and each of its transfers not yet told, may be missing some, and so may
+   * those that begin in the batch. Each says so (CaptureLoss); a session's finding comes at its end.
+   */
+  captureLoss(loss: { lost: number; shed: number; frame: number; sec: number; nsec: number } | null): void {
+    if (loss === null) {
+      this.batchLoss = null;
+      return;
+    }
+    this.batchLoss = { lost: loss.lost, shed: loss.shed, first: { frame: loss.frame, sec: loss.sec, nsec: loss.nsec } };
+    for (const s of this.sessions.values()) {
+      if (this.lives.get(s.id)?.stage !== 'open') continue;
+      this.markLoss(s.model);
+      for (const id of s.model.transfers) {
+        const t = this.transfers.get(id);
+        if (t !== undefined && this.transferStages.get(id) !== 'told') this.markLoss(t);
+      }
+    }
+  }
+
+  private markLoss(x: { captureLoss?: CaptureLoss }): void {
+    const l = this.batchLoss!;
+    if (x.captureLoss === undefined) x.captureLoss = { lost: l.lost, shed: l.shed, first: l.first };
+    else {
+      x.captureLoss.lost += l.lost;
+      x.captureLoss.shed += l.shed;
+    }
+  }
+
   private startSession(conn: Connection, commandDir: Dir): ControlSession {
     const s = new ControlSession(conn, ++this.sessionIds, this, commandDir);
+    if (this.batchLoss !== null) this.markLoss(s.model);
     this.sessions.set(s.id, s);
     this.lives.set(s.id, { stage: 'open', reported: false });
     this.totals.sessions++;
@@ -687,6 +721,7 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     };
     s.restOffset = null;
     s.keep(ex);
+    if (this.batchLoss !== null) this.markLoss(t);
     this.transfers.set(t.id, t);
     this.totals.transfers++;
     s.model.transfers.push(t.id);
@@ -1020,6 +1055,11 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     return this.book.make(kind, session, frames, facts);
   }
 
+  /** A session still held (open, or told and not yet let go), or null. */
+  session(id: number): FtpSession | null {
+    return this.sessions.get(id)?.model ?? null;
+  }
+
   /** Where a finding stands in the order findings were made (result().findings is in that order). */
   findingOrder(f: Finding): number {
     return this.book.order(f);
@@ -1079,6 +1119,10 @@ export class FtpAnalyzer implements TcpListener, SessionEngine {
     this.reportUnused(id, predictions, this.letGoUnused.get(id));
     this.reportUnanswered(predictions);
     this.reportThirdParty(s, predictions, transfers);
+    const loss = s.model.captureLoss;
+    if (loss !== undefined) {
+      this.finding('capture-loss', id, [loss.first.frame], { lost: loss.lost, shed: loss.shed, transfers: transfers.filter((t) => t.captureLoss !== undefined).map((t) => t.id) });
+    }
   }
 
   /** PORT or EPRT naming another host than the client: what the server did with it. */

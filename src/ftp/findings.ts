@@ -84,9 +84,10 @@ export interface FindingFacts {
   'ftps-nat': { client: string; address: string; port: number; server: string; syns: number; tls: string };
   /** A TLS record that failed authentication, or a direction that stopped being read. */
   'tls-problem': { connection: 'control' | 'data'; from: 'client' | 'server'; why: string };
-  /** PROT P accepted (RFC 4217 section 9). */
-  /** `keyLog`: a key log was given, which opens the data connections it has lines for. */
+  /** PROT P accepted (RFC 4217 section 9); `keyLog`: a key log was given, which opens the data connections it has lines for. */
   'protected-data': { keyLog: boolean };
+  /** A live capture lost packets while the session was open (ftp-model's CaptureLoss); `transfers`: those open then. */
+  'capture-loss': { lost: number; shed: number; transfers: number[] };
 }
 
 export type FindingKind = keyof FindingFacts;
@@ -409,6 +410,17 @@ const CATALOGUE: { [K in FindingKind]: Entry<K> } = {
     zh: (f) => f.keyLog
       ? 'PROT P 被接受：数据连接受 TLS 保护；密钥日志中有密钥的连接会被解密，其中的文件可以像明文一样查看和提取'
       : 'PROT P 被接受：数据连接受 TLS 保护；看不到、也提取不了它们的内容（用 --tls-keylog 可以解密）',
+  },
+  'capture-loss': {
+    severity: 'warning',
+    en: (f) => `the live capture lost packets while this session was open: ${[
+      f.lost > 0 ? `${f.lost} ${plural(f.lost, 'packet', 'packets')} dropped (the kernel's buffer or ftpscope's backlog was full), any of which may have been this session's` : '',
+      f.shed > 0 ? `${f.shed} data ${plural(f.shed, 'packet', 'packets')} cut to ${plural(f.shed, 'its', 'their')} headers while the analysis caught up` : '',
+    ].filter(Boolean).join('; ')}; its commands, replies${f.transfers.length > 0 ? ` and ${plural(f.transfers.length, 'transfer', 'transfers')} ${f.transfers.join(', ')}` : ''} may be incomplete: a larger --buffer-size or --max-backlog, or a --filter that leaves out other traffic, helps`,
+    zh: (f) => `实时抓包在这个会话进行期间丢了包：${[
+      f.lost > 0 ? `丢弃了 ${f.lost} 个包（内核缓冲区或 ftpscope 的积压已满），其中任何一个都可能属于这个会话` : '',
+      f.shed > 0 ? `为了让分析追上，${f.shed} 个数据包只保留了包头` : '',
+    ].filter(Boolean).join('；')}；它的命令、回复${f.transfers.length > 0 ? `和传输 ${f.transfers.join('、')}` : ''}可能不完整：加大 --buffer-size 或 --max-backlog，或用 --filter 滤掉其他流量，会有帮助`,
   },
 };
 

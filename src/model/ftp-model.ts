@@ -184,6 +184,8 @@ export interface Transfer {
   causeZh: string | null;
   /** Its data connection's TLS, when the key log was asked to open it (PROT P with --tls-keylog). */
   tls?: TlsInfo;
+  /** Live capture only: what was lost while it was open (absent when nothing was). */
+  captureLoss?: CaptureLoss;
 }
 
 /** Why a transfer is not complete, or why its data is not all there: what the FTP stage saw. */
@@ -267,6 +269,19 @@ export interface LoginAttempt {
   anonymousBy: AnonymousBy | null;
 }
 
+/**
+ * What a live capture lost while a session or transfer was open: it may be missing some of its packets.
+ * Absent when nothing was lost (and always for a capture file, whose losses are gaps the TCP facts show).
+ */
+export interface CaptureLoss {
+  /** Packets lost whole meanwhile (the kernel's buffer or ftpscope's backlog was full): any may have been its. */
+  lost: number;
+  /** Data packets ftpscope cut to their headers meanwhile (their bytes are gaps where they were its). */
+  shed: number;
+  /** The first packet analysed after the first loss (the loss came before it). */
+  first: Stamp;
+}
+
 export interface FtpSession {
   id: number;
   /** The control connection (id in the connection list). */
@@ -312,6 +327,8 @@ export interface FtpSession {
   /** Commands and replies not shown because a limit was hit. */
   dropped: { commands: number; replies: number };
   quit: boolean;
+  /** Live capture only: what was lost while it was open (absent when nothing was). */
+  captureLoss?: CaptureLoss;
 }
 
 export type TimelineKind =

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "packet_stats",
+      "sources": ["packet-stats.c"],
+      "conditions": [["OS!='linux'", {"type": "none"}]]
+    }
+  ]
+}
