@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { createGzip } from 'node:zlib';
 import { cachedCapture, type CaptureKind } from './generate.js';
 import { liveBench } from './live.js';
+import { ftpsBench } from './ftps.js';
 import { countPackets, freshDir, measure, memoryMethod, warm, which, type Measurement } from './measure.js';
 
 const HELP = `npm run bench -- [options]
@@ -44,6 +45,9 @@ checks the performance targets. MB are 10^6 bytes everywhere (sizes, MB/s, memor
                    ftpscope live; --out default bench/results-live.json)
   --soak           with --live: the whole capture in a loop at 50k packets/s for --soak-minutes (10):
                    memory under 150 MB and nothing lost
+  --ftps           FTPS instead: one download of --size MB (default 500) in clear and inside TLS
+                   (--suite, default TLS_AES_256_GCM_SHA384), the TLS one read with its key log: within 2x
+                   of the clear one (bench/ftps.ts)
   --help`;
 
 // ---------------------------------------------------------------------------
@@ -417,6 +421,7 @@ async function main(): Promise<number> {
       out: { type: 'string' }, cache: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean' },
       'no-linear': { type: 'boolean' }, live: { type: 'boolean' }, soak: { type: 'boolean' }, 'soak-minutes': { type: 'string' },
       rates: { type: 'string' }, packets: { type: 'string' }, bare: { type: 'boolean' }, 'live-args': { type: 'string' },
+      ftps: { type: 'boolean' }, suite: { type: 'string' },
     },
     strict: true,
   });
@@ -437,6 +442,7 @@ async function main(): Promise<number> {
   const sizes = a.full ? [1000, 5000] : a.sizes !== undefined ? a.sizes.split(',').map((s) => num(s, 0, 'sizes')) : [num(a.size, 1000, 'size')];
   if (sizes.length === 0 || sizes.some((s) => s <= 0)) throw new Error('--sizes: sizes in MB, above 0');
   mkdirSync(cache, { recursive: true });
+  if (a.ftps) return (await ftpsBench(a.size === undefined ? 500 : sizes[0]!, a.suite ?? 'TLS_AES_256_GCM_SHA384')) ? 0 : a.strict ? 1 : 0;
   if (a.live) {
     const rates = (a.rates ?? '25000,50000,100000,200000,400000,top').split(',').map((r) => (r === 'top' ? 'top' : num(r, 0, 'rates')));
     return liveBench({

@@ -2,7 +2,7 @@
  * FTPS decryption cost (issue 19): one download of SIZE MB, twice — in clear, and inside TLS made by
  * OpenSSL (Node's tls on loopback, the client's key log kept) — written as two captures of the same
  * session, then `ftpscope -v summary` timed on each (with --tls-keylog on the second). The target: the
- * FTPS download analysed within 2x of the clear one. `node dist/bench/ftps.js [SIZE_MB] [SUITE]`.
+ * FTPS download analysed within 2x of the clear one. `npm run bench -- --ftps [--size MB] [--suite S]`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -78,9 +78,8 @@ function time(args: string[]): { seconds: number; peakMB: number; out: string } 
   return { seconds: seconds!, peakMB: kb! / 1000, out: r.stdout };
 }
 
-async function main(): Promise<void> {
-  const sizeMB = Number(process.argv[2] ?? 200);
-  const suite = process.argv[3] ?? 'TLS_AES_256_GCM_SHA384';
+/** Runs the comparison and prints it; whether the target held. */
+export async function ftpsBench(sizeMB: number, suite: string): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-ftps-'));
   try {
     const file = randomBytes(sizeMB * 1e6);
@@ -109,9 +108,8 @@ async function main(): Promise<void> {
     console.log(`  in clear: ${median(clear).toFixed(2)} s, peak ${peak[0]!.toFixed(0)} MB`);
     console.log(`  FTPS with its key log: ${median(ftps).toFixed(2)} s, peak ${peak[1]!.toFixed(0)} MB`);
     console.log(`  ${ratio <= 2 ? 'PASS' : 'FAIL'} FTPS within 2x of clear: ${ratio.toFixed(2)}x`);
+    return ratio <= 2;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-await main();
