@@ -377,7 +377,6 @@ export class ControlSession implements StreamSink, ControlEvents {
     for (const ex of this.pending) {
       if (ex.note !== undefined) continue;
       ex.note = 'no reply in the capture';
-      ex.noteZh = '抓包中没有应答';
     }
     this.conn = null;
     this.parsers[0].release();
@@ -454,7 +453,6 @@ export class ControlSession implements StreamSink, ControlEvents {
     if (this.pending.length >= this.engine.limits.maxPendingCommands) {
       const old = this.pending.shift()!;
       old.note = `given up: more than ${this.engine.limits.maxPendingCommands} commands were waiting for replies`;
-      old.noteZh = `已放弃：等待应答的命令超过 ${this.engine.limits.maxPendingCommands} 个`;
       if (this.abort !== null && (this.abort.abor === old || this.abort.transfer === old)) {
         if (this.held !== null) this.settleAbort(null);
         this.abort = null;
@@ -647,7 +645,6 @@ export class ControlSession implements StreamSink, ControlEvents {
     const k = this.pending.indexOf(transfer);
     if (next !== null && (next.code === 225 || next.code === 226) && k >= 0) {
       transfer.note = `its ${held.code} came after the client's ABOR, followed by ABOR's ${next.code}: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case)`;
-      transfer.noteZh = `它的 ${held.code} 在客户端的 ABOR 之后到达，随后是 ABOR 的 ${next.code}：服务器读到 ABOR 时传输已经结束（RFC 959 第 4.1.3 节的第一种情况）`;
       this.paired(k, held.code);
       this.attach(transfer, held);
       return;
@@ -655,13 +652,11 @@ export class ControlSession implements StreamSink, ControlEvents {
     // No second reply, but the data connection had carried everything and closed before the 226: the same first case.
     if (k >= 0 && this.engine.dataOverBefore(transfer, held.start)) {
       transfer.note = `its ${held.code} came after the client's ABOR, but its data connection had already carried everything and closed: the transfer was over when the server read the ABOR (RFC 959 section 4.1.3, first case); ABOR's own reply is not in the capture`;
-      transfer.noteZh = `它的 ${held.code} 在客户端的 ABOR 之后到达，但它的数据连接早已传完全部数据并关闭：服务器读到 ABOR 时传输已经结束（RFC 959 第 4.1.3 节的第一种情况）；抓包中没有 ABOR 自己的应答`;
       this.paired(k, held.code);
       this.attach(transfer, held);
       return;
     }
     abor.note = `the one ${held.code} after ABOR is taken as ABOR's: RFC 959 section 4.1.3 answers ABOR with 226 whether the transfer was still going (after a 426 to it) or already over (after its own reply), and no other reply came`;
-    abor.noteZh = `ABOR 之后唯一的 ${held.code} 被当作 ABOR 的应答：按 RFC 959 第 4.1.3 节，无论传输仍在进行（先对它回 426）还是已经结束（先回它自己的应答），ABOR 都以 226 应答，而且没有别的应答到达`;
     const i = this.pending.indexOf(abor);
     if (i >= 0) this.paired(i, held.code);
     this.attach(abor, held);
@@ -699,7 +694,6 @@ export class ControlSession implements StreamSink, ControlEvents {
       const ex = this.paired(o, code);
       const source = commandInfo(ex.command)?.source ?? 'its RFC';
       ex.note = `reply ${code} is not among the replies ${source} lists for ${ex.command}: paired by the order of replies, as the oldest command waiting`;
-      ex.noteZh = `应答 ${code} 不在 ${source} 为 ${ex.command} 列出的应答之中：按应答的顺序配对给最早等待的命令`;
       this.engine.finding('unusual-reply', this.id, [frame], { command: ex.command, code, source });
       return ex;
     }
@@ -711,10 +705,7 @@ export class ControlSession implements StreamSink, ControlEvents {
     const note = pending.length === 0
       ? 'reply without a command in the capture'
       : `reply ${code} is not a valid reply to ${pending.length === 1 ? pending[0]!.command : `any of ${pending.map((p) => p.command).join(', ')}`} (the command waiting): kept apart; its own command may be missing from the capture`;
-    const noteZh = pending.length === 0
-      ? '抓包中没有这个应答对应的命令'
-      : `应答 ${code} 不是${pending.length === 1 ? ` ${pending[0]!.command} ` : `正在等待的 ${pending.map((p) => p.command).join('、')} 中任何一个`}的有效应答：单独列出；它自己的命令可能不在抓包中`;
-    return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note, noteZh });
+    return this.addExchange({ index: 0, command: '', argument: '', path: null, cwd: this.cwd, request: null, replies: [], responseTime: null, prediction: null, transfer: null, note });
   }
 
   /**
@@ -771,8 +762,7 @@ export class ControlSession implements StreamSink, ControlEvents {
       // A transfer in progress (it had its 1xx) may be overtaken by ABOR, STAT or NOOP, so it stays.
       for (let k = i - 1; k >= 0; k--) {
         if (pending[k]!.replies.length > 0) continue;
-        pending[k]!.note = 'no reply in the capture';
-        pending[k]!.noteZh = '抓包中没有应答';
+        pending[k]!.note = NO_REPLY;
         if (this.abort?.abor === pending[k]) this.abort = null; // an ABOR without reply aborts nothing we can see
         removeAt(pending, k);
       }
@@ -1031,6 +1021,9 @@ const TLS_MESSAGES: Record<number, string> = {
   [-1]: 'ChangeCipherSpec', 1: 'ClientHello', 2: 'ServerHello', 4: 'NewSessionTicket', 8: 'EncryptedExtensions', 11: 'Certificate',
   12: 'ServerKeyExchange', 13: 'CertificateRequest', 14: 'ServerHelloDone', 15: 'CertificateVerify', 16: 'ClientKeyExchange', 20: 'Finished', 24: 'KeyUpdate',
 };
+
+/** The note of a command no reply answered: one string, however many commands (the timeline words it per language). */
+export const NO_REPLY = 'no reply in the capture';
 
 /** Key log lines as "a.keys lines 1, 2, 4": each file once. */
 function linesText(lines: ReadonlyArray<{ file: string; line: number }>): string {

@@ -53,8 +53,6 @@ export interface Exchange {
   transfer: number | null;
   /** Why the pairing with its reply is unusual, when it is. */
   note?: string;
-  /** The same in Chinese. */
-  noteZh?: string;
   /**
    * Telnet commands sent before the command on its line (RFC 854 names): 'IP' (Interrupt Process) and 'DM'
    * (Data Mark, the mark of the Synch), which RFC 959 section 4.1.3 has a client send before ABOR; 'other'.

@@ -26,6 +26,8 @@ interface Words {
   oneFin: (what: string, by: string) => string;
   stillOpen: (what: string) => string;
   noReply: (note: string | null) => string;
+  /** The model's note that no reply came, in this language. */
+  noReplyNote: string;
   aside: (text: string) => string;
   /** A response time after a reply's text. */
   took: (seconds: number) => string;
@@ -68,6 +70,7 @@ const EN: Words = {
   oneFin: (what, by) => `${what}: FIN from the ${by} only, none from the other side in the capture`,
   stillOpen: (what) => `${what}: still open at the end of the capture`,
   noReply: (note) => note ?? 'no reply',
+  noReplyNote: 'no reply in the capture',
   aside: (text) => `(${text})`,
   took: (sec) => `  (${sec < 1 ? `${(sec * 1000).toFixed(3)} ms` : `${sec.toFixed(3)} s`})`,
   noCommand: 'no command',
@@ -110,6 +113,7 @@ const ZH: Words = {
   oneFin: (what, by) => `${what}：只有${by}发送了 FIN，抓包中没有另一方的 FIN`,
   stillOpen: (what) => `${what}：抓包结束时仍然打开`,
   noReply: (note) => note ?? '没有应答',
+  noReplyNote: '抓包中没有应答',
   aside: (text) => `（${text}）`,
   took: (sec) => `（${sec < 1 ? `${(sec * 1000).toFixed(3)} 毫秒` : `${sec.toFixed(3)} 秒`}）`,
   noCommand: '没有对应的命令',
@@ -329,10 +333,14 @@ function noDataText(w: Words, t: Transfer): string {
   return w.noData(`${t.command} ${sanitize(t.path)}`, resultText(w, t));
 }
 
-/** Why an exchange's pairing is unusual, in the timeline's language (the model says it in both). */
+/**
+ * Why an exchange's pairing is unusual, as the model says it (in English). The one note a capture may hold
+ * for thousands of commands, that no reply came, is worded per language here: a Chinese string on each of
+ * them would double the size of every JSON that carries them.
+ */
 function noteOf(w: Words, ex: Exchange): string | null {
-  const note = w === EN ? ex.note : (ex.noteZh ?? ex.note);
-  return note === undefined ? null : sanitize(note);
+  if (ex.note === undefined) return null;
+  return ex.note === 'no reply in the capture' && w !== EN ? w.noReplyNote : sanitize(ex.note);
 }
 
 function commandText(ex: Exchange): string {
