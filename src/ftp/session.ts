@@ -1029,7 +1029,7 @@ export const NO_REPLY = 'no reply in the capture';
 function linesText(lines: ReadonlyArray<{ file: string; line: number }>): string {
   const byFile = new Map<string, number[]>();
   for (const l of lines) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.line]);
-  return [...byFile].map(([f, n]) => `${f} line${n.length === 1 ? '' : 's'} ${n.join(', ')}`).join('; ');
+  return [...byFile].map(([f, n]) => `${f} line${n.length === 1 ? '' : 's'} ${n.sort((a, b) => a - b).join(', ')}`).join('; ');
 }
 
 /** The model's account of a handshake; `failed` is filled in as records fail. */
