@@ -191,12 +191,11 @@ export class TlsDecoder implements StreamSink {
     if (this.mode === 'held' && this.heldBytes > MAX_HELD) this.decide(false);
   }
 
-  gap(dir: Dir, at: number, len: number, reason: GapReason): void {
+  gap(dir: Dir, _at: number, len: number, reason: GapReason): void {
     if (this.mode === 'held') this.decide(false);
     if (this.mode === 'cipher') {
       this.out.gap(dir, this.rawAt[dir], len, reason);
       if (len > 0) this.rawAt[dir] += len;
-      void at;
       return;
     }
     const s = this.sides[dir];
