@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../src/capture/open-capture.js';
@@ -181,6 +183,45 @@ test('a live capture drops the packets of a connection between FTP hosts that no
   const live = await held('live');
   assert.equal(live.strays, 0, `live still holds ${live.strays} packets of the unclaimed connection`);
   assert.ok(live.total >= control.frames.length + 2, `the session's packets are kept: ${JSON.stringify(live)}`);
+});
+
+test('a live capture lets go of every finished session once its connections have lingered: none stays held', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // 300 short sessions, one a second: each logs in, quits and closes.
+  const frames = [];
+  for (let i = 0; i < 300; i++) {
+    const c = new TcpConversation({ client: { ip: `10.0.${i >> 7}.${(i & 127) + 1}`, port: 40000 + i }, server: { ip: '10.9.0.1', port: 21 }, startSec: 1_700_000_000 + i });
+    c.handshake().send(false, '220 hi\r\n').send(true, 'USER u\r\n').send(false, '331 p\r\n').send(true, 'QUIT\r\n').send(false, '221 bye\r\n').close();
+    frames.push(...c.frames);
+  }
+  // Each connection, as the table opens it: a released one must be let go, with everything it leads to (its session).
+  const held: Array<WeakRef<object>> = [];
+  let ended = 0;
+  let alive = -1;
+  const a: Analysis = createAnalysis(settings({ closedLinger: 5 }), planFor(settings({ format: 'ndjson' }), 'live'), {
+    onEvent: (e) => void (e.type === 'session-end' && ended++),
+    // Still inside the capture, the table alive, but in a job after the one that made the WeakRefs (which keeps their targets).
+    afterBatch: async () => {
+      if (ended < 280 || alive >= 0) return;
+      await new Promise((r) => setImmediate(r));
+      gc();
+      alive = held.slice(0, 270).filter((r) => r.deref() !== undefined).length;
+    },
+    wrap: (ftp) => ({
+      bind: (clock) => ftp.bind(clock),
+      opened: (conn) => {
+        held.push(new WeakRef(conn));
+        return ftp.opened(conn);
+      },
+      closed: (conn) => ftp.closed(conn),
+      tick: (now) => ftp.tick(now),
+    }),
+  });
+  await a.run(await openCapture('many.pcap', Readable.from([framesToPcap(frames)])));
+  assert.equal(ended, 300);
+  assert.equal(held.length, 300);
+  assert.equal(alive, 0, `${alive} of the first 270 finished connections are still held`);
 });
 
 test('--host and --session keep a finding of no session that names a host they show', async () => {

@@ -334,7 +334,8 @@ export class ConnectionTable {
   /** Half-open connections, oldest first (see Connection.halfOpen). */
   private halfHead: Connection | null = null;
   private halfTail: Connection | null = null;
-  private finishedQueue: Connection[] = [];
+  /** Finished connections in the order they finished; a slot is emptied as its linger ends (a released connection holds its session). */
+  private finishedQueue: Array<Connection | null> = [];
   private finishedHead = 0;
   private count = 0;
   private nextId = 1;
@@ -534,7 +535,8 @@ export class ConnectionTable {
     const lingerBefore = this.nowSec - this.limits.closedLingerSec;
     const q = this.finishedQueue;
     while (this.finishedHead < q.length && q[this.finishedHead]!.finishedAt < lingerBefore) {
-      const c = q[this.finishedHead++]!;
+      const c = q[this.finishedHead]!;
+      q[this.finishedHead++] = null;
       if (!c.released) this.release(c, c.closeReason ?? 'fin');
     }
     if (this.finishedHead > 1024 && this.finishedHead * 2 > q.length) {
