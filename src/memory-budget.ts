@@ -111,14 +111,22 @@ export class MemoryBudget {
   private collect: (() => void) | null = null;
 
   /**
+   * A live capture's heap is kept near what it holds (pipeline.ts sets this for live): garbage of a quarter
+   * of the heap in use after the last collection, and at least 4 MiB, then a full collection (a few
+   * milliseconds every few seconds at line rate). Left to itself, V8 lets a long capture's heap saw up to
+   * twice its live size between collections (issue 17's soak).
+   */
+  steady = false;
+
+  /**
    * Called between batches of packets. V8 lets garbage pile up to a few times the live heap before it
    * collects (a SYN flood's closed connections: 580 MB of heap for 141 MB live), so the heap it holds
    * would run past the budget though the tables stay within it: near the budget, a full collection is
    * asked for. It costs a few microseconds when nothing is due.
    */
   guard(): void {
-    if (this.max === Number.POSITIVE_INFINITY) return;
-    if (this.collectAt < 0) this.collectAt = this.max * 0.6;
+    if (this.max === Number.POSITIVE_INFINITY && !this.steady) return;
+    if (this.collectAt < 0) this.collectAt = this.nextCollection(0);
     // The heap in use, garbage included (what a collection frees): the heap V8 has reserved shrinks only
     // later, and compared with it a collection would be asked for at every call once it had grown.
     if (getHeapStatistics().used_heap_size < this.collectAt) return;
@@ -127,9 +135,17 @@ export class MemoryBudget {
       this.collect = runInNewContext('gc') as () => void;
     }
     this.collect();
-    // What the tables do not account (the model's sessions and transfers) may hold the heap up: collect
-    // again only once garbage worth a sixth of the budget has come since.
-    this.collectAt = Math.max(this.max * 0.6, getHeapStatistics().used_heap_size + this.max * 0.15);
+    this.collectAt = this.nextCollection(getHeapStatistics().used_heap_size);
+  }
+
+  /**
+   * Where the next collection is due, `live` bytes being in use after this one. What the tables do not
+   * account (the model's sessions and transfers) may hold the heap up: near the budget, collect again
+   * only once garbage worth a sixth of the budget has come since.
+   */
+  private nextCollection(live: number): number {
+    const budget = Math.max(this.max * 0.6, live + this.max * 0.15);
+    return this.steady ? Math.min(budget, live + Math.max(4 * 2 ** 20, live / 4)) : budget;
   }
 }
 

@@ -113,6 +113,7 @@ export function analyzeOptions(s: Settings): AnalyzeOptions {
  */
 export function createAnalysis(s: Settings, plan: Plan, hooks: Hooks = {}): Analysis {
   const memory = new MemoryBudget(s.maxMemory * 2 ** 20);
+  memory.steady = plan.release === 'live';
   const extractor = s.extract === null ? null : new Extractor({ dir: s.extract, listings: s.extractListings, maxHashedHoles: s.maxHashedHoles * 2 ** 20, maxHolesListed: s.maxHolesListed });
   const digests = s.zeekDir === null ? null : new TransferDigests();
   const ftp = new FtpAnalyzer({
