@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type { PcapFileWriter } from './pcap-writer.js';
 import { KernelCounter } from './packet-stats.js';
-import { RecordBatch, type CaptureFault, type RecordReader } from './record-batch.js';
+import type { MessagePort } from 'node:worker_threads';
+import { ChunkSender } from './live-chunks.js';
 
 /** A live capture that cannot start: one line to show, saying what to do. */
 export class LiveError extends Error {
@@ -16,7 +17,8 @@ export class LiveError extends Error {
 interface CapInstance {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   close(): void;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  /** Set by openCap: called with each packet's captured length. */
+  onPacket?: (nbytes: number) => void;
 }
 interface CapModule {
   Cap: { new (): CapInstance; deviceList(): Array<{ name: string; description?: string; flags?: string; addresses: Array<{ addr?: string }> }> };
@@ -90,7 +92,7 @@ export interface LiveOptions {
   /** Also save every packet here. */
   writer: ((linktype: number) => PcapFileWriter) | null;
   /**
-   * Bytes of packets held for the analysis at most. Past three quarters of it, data payload is shed (see LiveReader);
+   * Bytes of packets held for the analysis at most. Past three quarters of it, data payload is shed (see ChunkSender);
    * past all of it, packets are dropped and counted: the analysis fell behind.
    */
   maxHeldBytes: number;
@@ -98,47 +100,54 @@ export interface LiveOptions {
   controlPorts: ReadonlySet<number>;
 }
 
-/** What the capture lost on the way to the analysis, before the batch it comes with: the analysis marks what was open. */
-export interface LiveLoss {
-  /** Packets the kernel dropped (its buffer was full) since the batch before. */
-  kernel: number;
-  /** Packets ftpscope dropped whole (the backlog was full) in this batch's span. */
+/** What the capture says of its packets at its end: what arrived, what was lost where, what was shed. */
+export interface LiveNotes {
+  /** Packets libpcap handed to ftpscope. */
+  packets: number;
+  /** Of them, packets ftpscope dropped whole: its backlog (--max-backlog) was full. */
   dropped: number;
-  /** Packets whose payload ftpscope shed (cut to their headers) in this batch. */
+  /** Of them, packets whose payload ftpscope shed (kept their headers) as the backlog filled, and the bytes shed. */
   shed: number;
+  shedBytes: number;
+  cutBySnapLength: number;
+  /** The kernel's counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop), or null with why in kernelUnknown. */
+  kernel: { recv: number; drop: number; ifdrop: number } | null;
+  kernelUnknown: string | null;
+  /** Why --write stopped, when it did. */
+  writeFailure?: string | null;
 }
 
 /**
- * The size of the chunks packets are copied into. They are reused, never let go while capturing (at most
- * --max-backlog of them): copying into memory never touched costs a page fault per 4 KiB, 10 times the copy.
+ * A capture that feeds the analysis thread through a ChunkSender (live-chunks.ts): an interface through
+ * cap, or in tests a file replayed as one. It runs on the main thread.
  */
-const CHUNK = 1 << 20;
-/**
- * The part of the backlog past which data payload is shed. Not less: cap hands over everything libpcap's
- * buffer holds in one go, so a batch as large as --buffer-size is a burst, not yet a sign of falling behind.
- */
-const SHED_AT = 0.75;
+export interface PacketCapture {
+  /** "live IFACE", for messages. */
+  readonly name: string;
+  /** "live (LINKTYPE)". */
+  readonly format: string;
+  readonly linktype: number;
+  /** What the stderr line says is being captured: the interface and the filter libpcap runs. */
+  readonly describe: string;
+  /** Stops capturing (safe to call more than once): what is held and the end go to the analysis. */
+  stop(): void;
+  notes(): LiveNotes;
+}
 
 /**
- * A live capture through cap (libpcap) as a RecordReader, so the file pipeline analyses it unchanged.
- * What cap does not give is made up honestly: timestamps from a monotonic clock at arrival (mapped to wall
- * time once), original lengths from the IP header (cap's snap length is a fixed 65,535 bytes, so a larger
- * loopback frame arrives cut: its missing bytes become gaps, not corrupt data), and the kernel's drop
- * counters read from the capture's socket (packet-stats.ts).
+ * An interface sniffed through cap (libpcap), handing its packets to the analysis thread. What cap does not
+ * give is made up honestly: timestamps from a monotonic clock at arrival (mapped to wall time once),
+ * original lengths from the IP header (cap's snap length is a fixed 65,535 bytes, so a larger loopback
+ * frame arrives cut: its missing bytes become gaps, not corrupt data), and the kernel's drop counters read
+ * from the capture's socket (packet-stats.ts).
  *
- * The capture never waits for the analysis: cap calls onPacket for every packet libpcap has, and the
- * packet is copied into a reused chunk and appended to the batch being filled. The analysis, when it waits, is woken
- * a millisecond after the first packet (not per packet: cap wakes up for each one), and takes everything
- * that arrived meanwhile as one batch. Lifetime: the batch next() returns, and its chunks, are valid until the next call of
- * next(); its chunks then go back to the pool. When the analysis falls behind (the filling batch holds
- * more than three quarters of maxHeldBytes), the payload of packets that are not the control connections' and carry
- * no SYN, FIN or RST is shed: the record keeps its headers and its original length, so the reassembler
- * reports the missing bytes as a gap and every TCP fact stays. Past maxHeldBytes, packets are dropped.
+ * cap calls onPacket for every packet libpcap has, on this thread; the packet is copied into the chunk
+ * being filled (ChunkSender: it sheds data payload, then drops, when the analysis falls behind) and saved
+ * by --write. Nothing here waits for the analysis.
  */
-export class LiveReader implements RecordReader {
+export class LiveCapture implements PacketCapture {
   readonly name: string;
   readonly format: string;
-  readonly faults: CaptureFault[] = [];
   readonly linktype: number;
   /** The filter libpcap runs: `tcp`, or `tcp and (the user's expression)`. */
   readonly filter: string;
@@ -146,41 +155,18 @@ export class LiveReader implements RecordReader {
   readonly kernel: KernelCounter;
   private readonly cap: CapInstance;
   private readonly buffer = Buffer.alloc(65535);
-  private batches: [RecordBatch, RecordBatch] = [new RecordBatch(), new RecordBatch()];
-  private filling = 0;
-  /** Chunks free for filling; chunks of the batch being filled; chunks of the batch handed over. */
-  private readonly pool: Buffer[] = [];
-  private fillChunks: Buffer[] = [];
-  private outChunks: Buffer[] = [];
-  private chunk: Buffer;
-  private chunkUsed = 0;
-  /** Bytes of packets in the batch being filled, and in the one the analysis has: together at most maxHeldBytes. */
-  private held = 0;
-  private outHeld = 0;
-  private waiter: (() => void) | null = null;
-  private wakeScheduled = false;
+  private readonly sender: ChunkSender;
   private stopped = false;
   private readonly writer: PcapFileWriter | null;
   /** Wall-clock milliseconds at the start, and the monotonic clock then: arrival times use the latter. */
   private readonly wallMs: number;
   private readonly monoMs: number;
-  /** The kernel's drops already told with a batch; ftpscope's own since the last hand-over. */
-  private kernelTold = 0;
-  private droppedSince = 0;
-  private shedSince = 0;
-  /** What was lost before the batch next() returned last (null: nothing). */
-  loss: LiveLoss | null = null;
   packets = 0;
   bytesRead = 0;
-  /** Packets ftpscope dropped whole because the analysis could not keep up. */
-  dropped = 0;
-  /** Packets whose payload ftpscope shed, and the payload bytes shed. */
-  shed = 0;
-  shedBytes = 0;
   /** Packets cut by cap's snap length. */
   cut = 0;
 
-  constructor(readonly options: LiveOptions) {
+  constructor(readonly options: LiveOptions, port: MessagePort) {
     const { Cap } = loadCap();
     this.name = `live ${options.device}`;
     const filter = captureFilter(options.filter);
@@ -211,64 +197,37 @@ export class LiveReader implements RecordReader {
     this.wallMs = Date.now();
     this.monoMs = performance.now();
     this.writer = options.writer?.(this.linktype) ?? null;
-    this.chunk = Buffer.allocUnsafe(CHUNK);
-    this.fillChunks.push(this.chunk);
-    cap.on('packet', (nbytes) => this.onPacket(nbytes));
+    const linktype = this.linktype;
+    this.sender = new ChunkSender(port, {
+      maxHeldBytes: options.maxHeldBytes,
+      sheddable: (b, n) => sheddable(linktype, b, n, options.controlPorts),
+      kernelDrops: () => this.kernel.read()?.drop ?? 0,
+      onStop: () => this.stop(),
+    });
+    cap.onPacket = (nbytes) => this.onPacket(nbytes);
   }
 
-  /** Stops capturing; next() then returns what is held, and null after it. */
+  get describe(): string {
+    return `${this.options.device} (${this.filter})`;
+  }
+
+  /** Stops capturing; the analysis then gets what is held, and the end. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.kernel.read(true); // the last counters, while the socket is open
     this.cap.close();
     this.writer?.close();
-    this.wake();
+    this.sender.end(this.notes());
   }
 
-  close(): void {
-    this.stop();
-  }
-
-  async next(): Promise<RecordBatch | null> {
-    // The consumer is done with the batch handed over last: its chunks are free again.
-    for (const c of this.outChunks) this.pool.push(c);
-    this.outChunks = [];
-    this.outHeld = 0;
-    for (;;) {
-      const b = this.batches[this.filling]!;
-      if (b.count > 0 || (this.stopped && this.lossPending())) {
-        this.loss = this.takeLoss();
-        // Hand over this batch; fill the other one meanwhile.
-        this.filling = 1 - this.filling;
-        this.batches[this.filling]!.reset();
-        this.outChunks = this.fillChunks;
-        this.chunk = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK);
-        this.fillChunks = [this.chunk];
-        this.chunkUsed = 0;
-        this.outHeld = this.held;
-        this.held = 0;
-        return b;
-      }
-      if (this.stopped) return null;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-  }
-
-  private lossPending(): boolean {
+  notes(): LiveNotes {
     const k = this.kernel.last;
-    return this.droppedSince > 0 || (k !== null && k.drop > this.kernelTold);
-  }
-
-  /** What was lost since the last hand-over: the kernel's counters are read here, once per batch. */
-  private takeLoss(): LiveLoss | null {
-    const k = this.stopped ? this.kernel.last : this.kernel.read();
-    const kernel = k === null ? 0 : k.drop - this.kernelTold;
-    if (k !== null) this.kernelTold = k.drop;
-    const loss = kernel > 0 || this.droppedSince > 0 || this.shedSince > 0 ? { kernel, dropped: this.droppedSince, shed: this.shedSince } : null;
-    this.droppedSince = 0;
-    this.shedSince = 0;
-    return loss;
+    const s = this.sender;
+    return {
+      packets: this.packets, dropped: s.dropped, shed: s.shed, shedBytes: s.shedBytes, cutBySnapLength: this.cut,
+      kernel: k === null ? null : { ...k }, kernelUnknown: this.kernel.unknown, writeFailure: this.writer?.failure ?? null,
+    };
   }
 
   private onPacket(n: number): void {
@@ -283,49 +242,8 @@ export class LiveReader implements RecordReader {
     this.packets++;
     this.bytesRead += n;
     this.writer?.write(sec, nsec, b, 0, n, orig);
-    let keep = n;
-    const held = this.held + this.outHeld + n;
-    if (held > this.options.maxHeldBytes) {
-      this.dropped++;
-      this.droppedSince++;
-      keep = 0;
-    } else if (held > this.options.maxHeldBytes * SHED_AT) {
-      const headers = sheddable(this.linktype, b, n, this.options.controlPorts);
-      if (headers > 0) {
-        this.shed++;
-        this.shedSince++;
-        this.shedBytes += n - headers;
-        keep = headers;
-      }
-    }
-    if (keep > 0) {
-      if (this.chunkUsed + keep > this.chunk.length) {
-        this.chunk = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK);
-        this.fillChunks.push(this.chunk);
-        this.chunkUsed = 0;
-      }
-      b.copy(this.chunk, this.chunkUsed, 0, keep);
-      this.batches[this.filling]!.push(this.chunk, this.chunkUsed, keep, orig, sec, nsec, this.linktype, 0);
-      this.chunkUsed += keep;
-      this.held += keep;
-    }
+    this.sender.add(b, n, orig, sec, nsec);
     if (this.options.count > 0 && this.packets >= this.options.count) this.stop();
-    else if (this.waiter !== null && !this.wakeScheduled) {
-      // At most once a millisecond: cap delivers everything libpcap holds first, then the analysis takes it as one batch.
-      this.wakeScheduled = true;
-      setTimeout(this.wakeLater, 1);
-    }
-  }
-
-  private readonly wakeLater = (): void => {
-    this.wakeScheduled = false;
-    this.wake();
-  };
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
   }
 }
 
@@ -383,9 +301,25 @@ export function captureFilter(expression: string | null): string {
   return `tcp and (${expression})`;
 }
 
+/**
+ * cap's binding calls the instance's `emit` once per packet, found when the instance is made: an instance of
+ * this subclass gets one that calls onPacket directly (EventEmitter's makes an array of arguments per packet,
+ * hundreds of thousands a second on the capture thread).
+ */
+let direct: (new () => CapInstance) | null = null;
+function directCap(Cap: CapModule['Cap']): CapInstance {
+  direct ??= class extends (Cap as unknown as new () => CapInstance) {
+    emit(_event: string, nbytes: number): boolean {
+      this.onPacket?.(nbytes);
+      return true;
+    }
+  };
+  return new direct();
+}
+
 /** A new cap instance opened on the device with the filter, or a LiveError; a failed instance is kept (see failedInstances). */
 function openCap(Cap: CapModule['Cap'], device: string, filter: string, bufferSize: number, buffer: Buffer): { cap: CapInstance; link: string } {
-  const cap = new Cap();
+  const cap = directCap(Cap);
   try {
     return { cap, link: cap.open(device, filter, bufferSize, buffer) };
   } catch (e) {

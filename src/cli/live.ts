@@ -1,8 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { CaptureSummary } from '../analyze.js';
-import { LiveReader, listInterfaces, type InterfaceInfo } from '../capture/live-source.js';
+import type { MessagePort } from 'node:worker_threads';
+import { ChunkReader } from '../capture/live-chunks.js';
+import { listInterfaces, type InterfaceInfo, type LiveNotes } from '../capture/live-source.js';
 import { maxOf } from '../arrays.js';
-import { PcapFileWriter } from '../capture/pcap-writer.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import type { Settings } from '../config.js';
 import type { PacketLog } from '../flow/packet-log.js';
@@ -28,56 +29,23 @@ export interface LiveSource {
   notes(): LiveNotes;
 }
 
-export interface LiveNotes {
-  /** Packets libpcap handed to ftpscope. */
-  packets: number;
-  /** Of them, packets ftpscope dropped whole: its backlog (--max-backlog) was full. */
-  dropped: number;
-  /** Of them, packets whose payload ftpscope shed (kept their headers) as the backlog filled, and the bytes shed. */
-  shed: number;
-  shedBytes: number;
-  cutBySnapLength: number;
-  /** The kernel's counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop), or null with why in kernelUnknown. */
-  kernel: { recv: number; drop: number; ifdrop: number } | null;
-  kernelUnknown: string | null;
-  /** Why --write stopped, when it did. */
-  writeFailure?: string | null;
-}
+export type { LiveNotes };
 
-/** An interface, sniffed through cap (libpcap). */
-export class LiveCaptureSource implements LiveSource {
-  private reader: LiveReader | null = null;
+/**
+ * The analysis thread's source: the packets the capture thread sends in chunks (live-chunks.ts). The
+ * capture (cap, on the main thread: live-thread.ts) is already open; its end sends what it says of itself.
+ */
+export class ChunkSource implements LiveSource {
+  private reader: ChunkReader | null = null;
 
-  /** Why --write stopped writing, once it did. */
-  private writeFailure: string | null = null;
+  constructor(private readonly port: MessagePort, private readonly from: CaptureInfo) {}
 
-  /** `warn`: where the one line goes when --write stops (a full disk); the capture goes on. */
-  constructor(private readonly s: Settings, private readonly warn: (line: string) => void = () => {}) {}
-
-  /** The interface and the filter libpcap runs (known once open() has checked the user's). */
   get describe(): string {
-    return `${this.s.interface} (${this.reader?.filter ?? 'tcp'})`;
+    return this.from.describe;
   }
 
   open(): RecordReader {
-    const s = this.s;
-    const file = s.write;
-    this.reader = new LiveReader({
-      device: s.interface!,
-      filter: s.filter,
-      bufferSize: Math.floor(s.bufferSize * 2 ** 20),
-      count: s.count ?? 0,
-      writer: file === null ? null : (linktype) => {
-        const w = new PcapFileWriter(file, linktype);
-        w.onFailure = (why) => {
-          this.writeFailure = why;
-          this.warn(`ftpscope: --write ${file}: ${why}; the file keeps the packets before, the capture goes on`);
-        };
-        return w;
-      },
-      maxHeldBytes: Math.floor(s.maxBacklog * 2 ** 20),
-      controlPorts: new Set([21, ...s.ports]),
-    });
+    this.reader = new ChunkReader(this.from.name, this.from.format, this.from.linktype, this.port);
     return this.reader;
   }
 
@@ -86,13 +54,17 @@ export class LiveCaptureSource implements LiveSource {
   }
 
   notes(): LiveNotes {
-    const r = this.reader;
-    const k = r?.kernel.last ?? null;
-    return {
-      packets: r?.packets ?? 0, dropped: r?.dropped ?? 0, shed: r?.shed ?? 0, shedBytes: r?.shedBytes ?? 0, cutBySnapLength: r?.cut ?? 0,
-      kernel: k === null ? null : { ...k }, kernelUnknown: r === null ? 'the capture did not open' : r.kernel.unknown, writeFailure: this.writeFailure,
-    };
+    const said = this.reader?.notes as LiveNotes | null | undefined;
+    return said ?? { packets: 0, dropped: 0, shed: 0, shedBytes: 0, cutBySnapLength: 0, kernel: null, kernelUnknown: 'the capture did not say', writeFailure: null };
   }
+}
+
+/** What the analysis thread is told of the capture the main thread opened. */
+export interface CaptureInfo {
+  name: string;
+  format: string;
+  linktype: number;
+  describe: string;
 }
 
 /**

@@ -566,7 +566,7 @@ function checkExtract(s: Settings): string | null {
 
 /** `ftpscope live` and `ftpscope interfaces`. */
 async function runLiveCommand(command: string, s: Settings, io: Io): Promise<number> {
-  const { runInterfaces, runLive, LiveCaptureSource } = await import('./live.js');
+  const { runInterfaces } = await import('./live.js');
   const usage = (msg: string) => {
     io.stderr.write(`ftpscope: ${msg} (see ftpscope --help)\n`);
     return EXIT_USAGE;
@@ -576,7 +576,8 @@ async function runLiveCommand(command: string, s: Settings, io: Io): Promise<num
   if (s.view.includes('connections')) return usage('the connections view lists every TCP connection of a capture file; live capture keeps only FTP\'s');
   const extract = checkExtract(s);
   if (extract !== null) return usage(extract);
-  return runLive(s, viewOptions(s, io), new LiveCaptureSource(s, (line) => void io.stderr.write(`${sanitize(line)}\n`)), io);
+  const { runCaptureThread } = await import('./live-thread.js');
+  return runCaptureThread(s, viewOptions(s, io), io);
 }
 
 export function color(s: Settings, io: Io): boolean {
