@@ -243,6 +243,22 @@ test('--host and --session keep a finding of no session that names a host they s
   }
 });
 
+test('NDJSON of a file streams what --session and --host choose, the sessions JSON keeps; a time window is refused', async () => {
+  const path = new URL('multi-session.pcap', FIXTURES).pathname;
+  const idsOf = (ndjson: string) => [...new Set(ndjson.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; session?: { id: number }; event?: { session: number | null } })
+    .flatMap((e) => (e.type === 'session-end' ? [e.session!.id] : e.type === 'timeline' && e.event!.session !== null ? [e.event!.session] : [])))].sort();
+  const all = JSON.parse(await file(path, ['--format', 'json'])) as { sessions: Array<{ id: number; client: { address: string } }> };
+  assert.ok(all.sessions.length >= 2);
+  assert.deepEqual(idsOf(await file(path, ['--format', 'ndjson'])), all.sessions.map((x) => x.id).sort());
+  for (const args of [['--session', '2'], ['--host', all.sessions[0]!.client.address], ['--session', '1', '--session', '2']]) {
+    const kept = (JSON.parse(await file(path, ['--format', 'json', ...args])) as typeof all).sessions.map((x) => x.id).sort();
+    assert.deepEqual(idsOf(await file(path, ['--format', 'ndjson', ...args])), kept, args.join(' '));
+  }
+  const io = collect();
+  assert.equal(await main(['--format', 'ndjson', '--time-from', '+1', path], io.io), 2);
+  assert.match(io.stderr(), /--time-from chooses sessions by when they ran.*--format json applies it/);
+});
+
 test('--max-finding-frames reaches the findings catalogue', async () => {
   const brute = new URL('bruteforce-logins.pcap', FIXTURES).pathname;
   type Findings = { findings: Array<{ kind: string; frames: number[]; count: number }> };

@@ -9,13 +9,13 @@ import type { Settings } from '../config.js';
 import type { PacketLog } from '../flow/packet-log.js';
 import type { FtpAnalyzer } from '../ftp/analyzer.js';
 import { Masker } from '../ftp/policy.js';
-import { lazyTimeline, type FtpAnalysis, type FtpSession, type LiveEvent, type SessionDigest, type Stamp } from '../model/ftp-model.js';
+import type { FtpAnalysis, LiveEvent, SessionDigest, Stamp } from '../model/ftp-model.js';
 import { createAnalysis, planFor, PACKET_VIEWS } from '../pipeline.js';
 import { ViewContext, hostPort, makeClock, type Clock, type ViewOptions } from '../render/context.js';
 import { liveLine } from '../render/timeline.js';
 import { cut, displayWidth, group, padEnd, sanitize, wrap } from '../render/text.js';
 import { drained, safeJson, shownEvent, writeManifest, writeZeek, type Io } from './main.js';
-import { filterAnalysis, isEmptyFilter, withSeverity, type SessionFilter } from '../render/filter.js';
+import { SessionChoice, withSeverity } from '../render/filter.js';
 
 /** What a live run reads: an interface through cap, or (in tests) any reader fed through the same code. */
 export interface LiveSource {
@@ -191,64 +191,6 @@ export function packetLines(n: LiveNotes): string[] {
     ? `The kernel's drops are not known: ${n.kernelUnknown ?? 'no counter'}.`
     : `The kernel received ${group(k.recv)} packets that passed the filter and dropped ${group(k.drop)}${k.drop > 0 ? ' (its buffer was full: a larger --buffer-size keeps more)' : ''}${k.ifdrop > 0 ? `; the interface dropped ${group(k.ifdrop)}` : ''}${k.drop > 0 ? '; the sessions and transfers open then say so' : ''}.`;
   return [`Captured ${group(n.packets)} packets${own.length > 0 ? `; of them ${own.join(', ')}` : ''}.`, kernel];
-}
-
-/**
- * --session and --host in a live run: what is shown of each session, by the file path's rule
- * (filterAnalysis), decided once per session while the analysis holds it and forgotten at its end.
- */
-class SessionChoice {
-  private readonly all: boolean;
-  private readonly decided = new Map<number, boolean>();
-  constructor(private readonly filter: SessionFilter, private readonly held: (id: number) => FtpSession | null) {
-    this.all = isEmptyFilter(filter);
-  }
-
-  session(m: FtpSession): boolean {
-    return this.all || filterAnalysis(lazyTimeline({ sessions: [m], predictions: [], transfers: [], findings: [], connections: [] }, () => []), this.filter).sessions.length > 0;
-  }
-
-  private id(id: number | null): boolean {
-    if (id === null) return false;
-    let yes = this.decided.get(id);
-    if (yes === undefined) {
-      const m = this.held(id);
-      yes = m !== null && this.session(m);
-      this.decided.set(id, yes);
-    }
-    return yes;
-  }
-
-  /** Whether a streamed event is shown: one of a chosen session, or a finding of none that the filter keeps. */
-  event(e: LiveEvent): boolean {
-    if (this.all) return true;
-    switch (e.type) {
-      case 'timeline':
-        return this.id(e.event.session);
-      case 'transfer-end':
-        return this.id(e.session);
-      case 'finding':
-        return e.finding.session === null
-          ? filterAnalysis(lazyTimeline({ sessions: [], predictions: [], transfers: [], findings: [e.finding], connections: [] }, () => []), this.filter).findings.length > 0
-          : this.id(e.finding.session);
-      case 'session-end': {
-        const yes = this.session(e.session);
-        this.decided.delete(e.session.id);
-        return yes;
-      }
-    }
-  }
-
-  /** The model with only the chosen sessions (JSON and Zeek at the end). */
-  analysis(a: FtpAnalysis): FtpAnalysis {
-    return this.all ? a : filterAnalysis(a, this.filter);
-  }
-
-  /** Whether a finished session's digest is listed at the end. */
-  digest(d: SessionDigest): boolean {
-    const never = { frame: 0, sec: 0, nsec: 0 };
-    return this.all || this.session({ ...d, start: never, end: never } as unknown as FtpSession);
-  }
 }
 
 /** The per-session views, for a session that just ended (its passwords already masked). */

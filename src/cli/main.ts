@@ -10,7 +10,7 @@ import type { LiveEvent } from '../model/ftp-model.js';
 import { Masker } from '../ftp/policy.js';
 import { createAnalysis, planFor, type Analysis } from '../pipeline.js';
 import type { FtpAnalysis } from '../model/ftp-model.js';
-import { explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime, withSeverity } from '../render/filter.js';
+import { SessionChoice, explainNoMatch, filterAnalysis, isEmptyFilter, isSessionSpec, parseTime, withSeverity } from '../render/filter.js';
 import { graveEnough } from '../model/severity.js';
 import { sanitize } from '../render/text.js';
 import { makeFolders } from '../output/extract.js';
@@ -253,6 +253,8 @@ function checkFileRun(p: Parsed): string | null {
   if (odd !== undefined) return `--session takes a session number or ADDR:PORT of either end of its control connection, got ${JSON.stringify(odd)}`;
   for (const [name, v] of [['--time-from', p.s.timeFrom], ['--time-to', p.s.timeTo]] as const) {
     if (v !== null && parseTime(v, 0) === null) return `${name} takes a time: ISO 8601, seconds since 1970, or +SECONDS from the capture's start (not ${JSON.stringify(v)})`;
+    // A session's events stream before its end is known: whether it overlaps the window is not yet decided.
+    if (v !== null && p.s.format === 'ndjson') return `${name} chooses sessions by when they ran, known once they end: --format json applies it, ndjson (events as they happen) cannot`;
   }
   return null;
 }
@@ -302,8 +304,10 @@ async function runTo(p: Parsed, io: Io): Promise<number> {
   const book = plan.release === 'report' ? new (await import('../render/summary.js')).SummaryBook(s.lang) : null;
   let sessions = 0;
   const progress = progressReporter(io, p.captures, () => sessions, s.quiet);
+  // --session and --host choose the streamed events as they choose the model's sessions.
+  const chosen = new SessionChoice({ sessions: s.session, hosts: s.host, from: null, to: null }, (id) => analysis.ftp.session(id));
   const analysis = createAnalysis(s, plan, {
-    onEvent: s.format === 'ndjson' ? (e) => void (shownEvent(e, s) && io.stdout.write(`${safeJson(masker.event(e))}\n`)) : undefined,
+    onEvent: s.format === 'ndjson' ? (e) => void (shownEvent(e, s) && chosen.event(e) && io.stdout.write(`${safeJson(masker.event(e))}\n`)) : undefined,
     // The events of a batch go out as they come; the next batch waits for a slow reader to take them.
     afterBatch: s.format === 'ndjson' ? () => drained(io.stdout) : undefined,
     onSessionDone: book === null ? undefined : (a) => book.addSession(masker.analysis(withSeverity(a, s.minSeverity))),

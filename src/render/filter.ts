@@ -1,4 +1,4 @@
-import { lazyTimeline, type Finding, type FtpAnalysis, type FtpSession, type Severity } from '../model/ftp-model.js';
+import { lazyTimeline, type Finding, type FtpAnalysis, type FtpSession, type LiveEvent, type SessionDigest, type Severity } from '../model/ftp-model.js';
 import { graveEnough } from '../model/severity.js';
 
 /** What to show: sessions chosen by number or endpoint, by host, and by time. */
@@ -106,4 +106,63 @@ export function parseTime(text: string, start: number): number | null {
 export function withSeverity(a: FtpAnalysis, min: Severity): FtpAnalysis {
   if (min === 'info') return a;
   return lazyTimeline({ sessions: a.sessions, predictions: a.predictions, transfers: a.transfers, findings: a.findings.filter((f) => graveEnough(f, min)), connections: a.connections }, () => a.timeline);
+}
+
+/**
+ * --session and --host for streamed events (NDJSON, and live output): what is shown of each session, by the
+ * rule of the whole model (filterAnalysis), decided once per session while the analysis holds it and
+ * forgotten at its end. Time windows are not decided here: a session's end is not known while it streams.
+ */
+export class SessionChoice {
+  private readonly all: boolean;
+  private readonly decided = new Map<number, boolean>();
+  constructor(private readonly filter: SessionFilter, private readonly held: (id: number) => FtpSession | null) {
+    this.all = isEmptyFilter(filter);
+  }
+
+  session(m: FtpSession): boolean {
+    return this.all || filterAnalysis(lazyTimeline({ sessions: [m], predictions: [], transfers: [], findings: [], connections: [] }, () => []), this.filter).sessions.length > 0;
+  }
+
+  private id(id: number | null): boolean {
+    if (id === null) return false;
+    let yes = this.decided.get(id);
+    if (yes === undefined) {
+      const m = this.held(id);
+      yes = m !== null && this.session(m);
+      this.decided.set(id, yes);
+    }
+    return yes;
+  }
+
+  /** Whether a streamed event is shown: one of a chosen session, or a finding of none that the filter keeps. */
+  event(e: LiveEvent): boolean {
+    if (this.all) return true;
+    switch (e.type) {
+      case 'timeline':
+        return this.id(e.event.session);
+      case 'transfer-end':
+        return this.id(e.session);
+      case 'finding':
+        return e.finding.session === null
+          ? filterAnalysis(lazyTimeline({ sessions: [], predictions: [], transfers: [], findings: [e.finding], connections: [] }, () => []), this.filter).findings.length > 0
+          : this.id(e.finding.session);
+      case 'session-end': {
+        const yes = this.session(e.session);
+        this.decided.delete(e.session.id);
+        return yes;
+      }
+    }
+  }
+
+  /** The model with only the chosen sessions (JSON and Zeek at the end). */
+  analysis(a: FtpAnalysis): FtpAnalysis {
+    return this.all ? a : filterAnalysis(a, this.filter);
+  }
+
+  /** Whether a finished session's digest is listed at the end. */
+  digest(d: SessionDigest): boolean {
+    const never = { frame: 0, sec: 0, nsec: 0 };
+    return this.all || this.session({ ...d, start: never, end: never } as unknown as FtpSession);
+  }
 }
