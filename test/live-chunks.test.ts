@@ -174,6 +174,13 @@ test('in a process of its own the analysis thread writes to the descriptors itse
   const a = JSON.parse(file.stdout) as Record<string, unknown>;
   const b = JSON.parse(live.stdout) as Record<string, unknown>;
   for (const k of ['sessions', 'predictions', 'transfers', 'findings', 'timeline']) assert.deepEqual(b[k], a[k], k);
+  // A reader slower than the analysis (the pipe fills; the main thread made it non-blocking): every line still arrives, in order.
+  const many = fixture('bruteforce-logins.pcap');
+  const whole = spawnSync(process.execPath, [new URL('../../bin/ftpscope.js', import.meta.url).pathname, '--format', 'ndjson', many], { encoding: 'utf8' });
+  const slow = spawnSync('sh', ['-c', `"${process.execPath}" "${REPLAY}" "${many}" '{"format":"ndjson"}' | (sleep 2; cat)`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+  assert.ok(whole.stdout.length > 200_000, `${whole.stdout.length} bytes: more than a pipe holds`);
+  assert.deepEqual(slow.stdout.trimEnd().split('\n').slice(0, -1), whole.stdout.trimEnd().split('\n').slice(0, -1));
+  assert.equal(slow.stderr.replace(/^ftpscope: capturing on .*\n/, ''), '');
   // A reader that goes away: the analysis ends quietly, with no error.
   const head = spawnSync('sh', ['-c', `"${process.execPath}" "${REPLAY}" "${path}" '{"format":"ndjson"}' | head -1`], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(head.stdout.split('\n').length, 2, head.stdout);
