@@ -256,7 +256,10 @@ test('NDJSON of a file streams what --session and --host choose, the sessions JS
   }
   const io = collect();
   assert.equal(await main(['--format', 'ndjson', '--time-from', '+1', path], io.io), 2);
-  assert.match(io.stderr(), /--time-from chooses sessions by when they ran.*--format json applies it/);
+  assert.match(io.stderr(), /--time-from keeps the sessions still going at that time.*--format json applies it/);
+  const to = collect();
+  assert.equal(await main(['--format', 'ndjson', '--time-to', '+1', path], to.io), 2);
+  assert.match(to.stderr(), /--time-to is not applied to streamed events: --format json applies it/);
 });
 
 test('--max-finding-frames reaches the findings catalogue', async () => {

@@ -253,8 +253,12 @@ function checkFileRun(p: Parsed): string | null {
   if (odd !== undefined) return `--session takes a session number or ADDR:PORT of either end of its control connection, got ${JSON.stringify(odd)}`;
   for (const [name, v] of [['--time-from', p.s.timeFrom], ['--time-to', p.s.timeTo]] as const) {
     if (v !== null && parseTime(v, 0) === null) return `${name} takes a time: ISO 8601, seconds since 1970, or +SECONDS from the capture's start (not ${JSON.stringify(v)})`;
-    // A session's events stream before its end is known: whether it overlaps the window is not yet decided.
-    if (v !== null && p.s.format === 'ndjson') return `${name} chooses sessions by when they ran, known once they end: --format json applies it, ndjson (events as they happen) cannot`;
+    // A session's events stream before its end is known: whether it was still going at --time-from is not yet decided.
+    if (v !== null && p.s.format === 'ndjson') {
+      return name === '--time-from'
+        ? "--time-from keeps the sessions still going at that time, known only once each ends, and NDJSON streams a session's events as they happen: --format json applies it"
+        : '--time-to is not applied to streamed events: --format json applies it';
+    }
   }
   return null;
 }
