@@ -1,5 +1,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { RecordBatch, type CaptureFault, type RecordReader } from './record-batch.js';
+import { RecordBatch, type CaptureFault, type LiveLoss, type RecordReader } from './record-batch.js';
+
+export type { LiveLoss };
 
 /**
  * How a live capture's packets cross from the capture thread to the analysis thread, so that the capture
@@ -31,16 +33,6 @@ const MAX_RECORD = 65_535 + HEADER + 3;
 const SHED_AT = 0.75;
 /** The analysis waits: a partial chunk goes this long after its first packet (one wake-up per millisecond, not per packet). */
 const FLUSH_MS = 1;
-
-/** What the capture lost on the way to the analysis, before the batch it comes with. */
-export interface LiveLoss {
-  /** Packets the kernel dropped (its buffer was full) since the batch before. */
-  kernel: number;
-  /** Packets ftpscope dropped whole (the backlog was full). */
-  dropped: number;
-  /** Packets whose payload ftpscope shed (cut to their headers). */
-  shed: number;
-}
 
 type ToAnalysis =
   | { t: 'chunk'; buf: ArrayBuffer; used: number; loss: LiveLoss | null }

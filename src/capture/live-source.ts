@@ -162,7 +162,6 @@ export class LiveCapture implements PacketCapture {
   private readonly wallMs: number;
   private readonly monoMs: number;
   packets = 0;
-  bytesRead = 0;
   /** Packets cut by cap's snap length. */
   cut = 0;
 
@@ -240,7 +239,6 @@ export class LiveCapture implements PacketCapture {
     const orig = wireLength(this.linktype, b, n);
     if (orig > n) this.cut++;
     this.packets++;
-    this.bytesRead += n;
     this.writer?.write(sec, nsec, b, 0, n, orig);
     this.sender.add(b, n, orig, sec, nsec);
     if (this.options.count > 0 && this.packets >= this.options.count) this.stop();

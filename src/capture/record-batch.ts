@@ -106,7 +106,17 @@ export interface RecordReader {
    * A live capture's losses before the batch next() returned last (null: none; absent: a file, whose
    * missing packets the TCP facts show as gaps). Read after each next(), before the batch is analysed.
    */
-  readonly loss?: { kernel: number; dropped: number; shed: number } | null;
+  readonly loss?: LiveLoss | null;
+}
+
+/** What a live capture lost on the way to the analysis, before the batch it comes with. */
+export interface LiveLoss {
+  /** Packets the kernel dropped (its buffer was full) since the batch before. */
+  kernel: number;
+  /** Packets ftpscope dropped whole (the backlog was full). */
+  dropped: number;
+  /** Packets whose payload ftpscope shed (cut to their headers). */
+  shed: number;
 }
 
 /** The largest record we accept. Real links stay well under it (a 64 KiB-MTU loopback frame is 65,550). */

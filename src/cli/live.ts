@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { CaptureSummary } from '../analyze.js';
 import type { MessagePort } from 'node:worker_threads';
 import { ChunkReader } from '../capture/live-chunks.js';
-import { listInterfaces, type InterfaceInfo, type LiveNotes } from '../capture/live-source.js';
+import { listInterfaces, type InterfaceInfo, type LiveNotes, type PacketCapture } from '../capture/live-source.js';
 import { maxOf } from '../arrays.js';
 import type { RecordReader } from '../capture/record-batch.js';
 import type { Settings } from '../config.js';
@@ -60,12 +60,7 @@ export class ChunkSource implements LiveSource {
 }
 
 /** What the analysis thread is told of the capture the main thread opened. */
-export interface CaptureInfo {
-  name: string;
-  format: string;
-  linktype: number;
-  describe: string;
-}
+export type CaptureInfo = Pick<PacketCapture, 'name' | 'format' | 'linktype' | 'describe'>;
 
 /**
  * `ftpscope interfaces`: the capture devices, their addresses, and which is the loopback. Their names come

@@ -13,6 +13,7 @@ export class ReplayCapture implements PacketCapture {
   readonly name: string;
   readonly format = 'live (replayed)';
   readonly describe: string;
+  readonly linktype: number;
   private readonly sender: ChunkSender;
   private stopped = false;
   packets = 0;
@@ -31,8 +32,6 @@ export class ReplayCapture implements PacketCapture {
     this.sender = new ChunkSender(port, { maxHeldBytes, sheddable: () => 0, kernelDrops: () => 0, onStop: () => this.stop() });
     setImmediate(() => void this.pump(from.first));
   }
-
-  readonly linktype: number;
 
   private async pump(batch: RecordBatch | null): Promise<void> {
     for (; batch !== null && !this.stopped; batch = await this.from.reader.next()) {
